@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/custos-gateway/custos/gateway"
+	"github.com/custos-gateway/custos/gateway/auth"
+	"github.com/custos-gateway/custos/gateway/config"
+)
+
+func serveCmd() *cobra.Command {
+	var (
+		configPath string
+		dev        bool
+		devKey     string
+		listen     string
+	)
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the gateway (--config FILE, or --dev for the embedded default)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var cfg *config.Config
+			switch {
+			case dev && configPath != "":
+				return errors.New("--dev and --config exclude each other")
+			case dev:
+				if devKey == "" {
+					k, _, _, err := auth.NewKey()
+					if err != nil {
+						return err
+					}
+					devKey = k
+				}
+				hash, _ := auth.HashKey(devKey)
+				if listen == "" {
+					listen = "127.0.0.1:8080"
+				}
+				cfg = config.Dev(listen, hash)
+				if err := cfg.ApplyEnv(nil); err != nil {
+					return err
+				}
+				if cmd.Flags().Changed("listen") {
+					cfg.Listen = listen
+				}
+				if err := cfg.Validate(); err != nil {
+					return fmt.Errorf("dev config: %w", err)
+				}
+			case configPath != "":
+				var err error
+				if cfg, err = config.Load(configPath, nil); err != nil {
+					return err
+				}
+				if listen != "" {
+					cfg.Listen = listen
+				}
+			default:
+				return errors.New("give --config FILE, or --dev for the embedded default")
+			}
+
+			log := gateway.NewLogger(cfg.Log, os.Stderr)
+			srv, err := gateway.NewFromConfig(cfg, log)
+			if err != nil {
+				return err
+			}
+			ln, err := net.Listen("tcp", cfg.Listen)
+			if err != nil {
+				return err
+			}
+			scheme := "http"
+			if cfg.TLS.Enabled() {
+				scheme = "https"
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "custos listening on %s://%s\n", scheme, ln.Addr())
+			if dev {
+				fmt.Fprintf(out, "dev app key: %s\n", devKey)
+				fmt.Fprintf(out, "try: curl -s %s://%s/v1/chat/completions -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' -d '{\"model\":\"echo\",\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}'\n",
+					scheme, ln.Addr(), devKey)
+			}
+
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			errc := make(chan error, 1)
+			go func() { errc <- srv.Serve(ln) }()
+			select {
+			case err := <-errc:
+				return err
+			case <-ctx.Done():
+			}
+			log.Info("shutting down; finishing requests in flight")
+			shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if err := srv.Shutdown(shutdownCtx); err != nil {
+				return fmt.Errorf("shutdown: %w", err)
+			}
+			return <-errc
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&configPath, "config", "", "YAML configuration file")
+	f.BoolVar(&dev, "dev", false, "serve the embedded development default (echo provider, no files, no Vault)")
+	f.StringVar(&devKey, "dev-key", "", "with --dev: use this app key instead of a random one")
+	f.StringVar(&listen, "listen", "", "listen address host:port (overrides the config)")
+	return cmd
+}

@@ -1,0 +1,172 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/custos-gateway/custos/gateway/openai"
+	"github.com/custos-gateway/custos/gateway/sse"
+)
+
+// maxEventLine bounds one SSE line from a provider.
+const maxEventLine = 4 << 20
+
+// chatCompletions serves POST /v1/chat/completions in the OpenAI dialect.
+func (s *Server) chatCompletions(c *gin.Context) {
+	ex := s.newExchange(c)
+	defer s.account(ex)
+
+	fail := func(err error) {
+		ex.err = err
+		e := classify(err)
+		ex.status = e.status
+		writeError(c, e)
+	}
+	if err := s.authenticate(c, ex); err != nil {
+		fail(err)
+		return
+	}
+	body, err := s.readJSONBody(c)
+	if err != nil {
+		fail(err)
+		return
+	}
+	if ex.req, err = openai.ParseChatRequest(body); err != nil {
+		fail(err)
+		return
+	}
+	for _, stage := range []func(*exchange) error{s.inspect, s.decide, s.redact, s.route} {
+		if err := stage(ex); err != nil {
+			fail(err)
+			return
+		}
+	}
+	resp, err := s.forward(c, ex)
+	if err != nil {
+		fail(err)
+		return
+	}
+	defer resp.Body.Close()
+	c.Header("x-custos-provider", ex.endpoint.Provider)
+	c.Header("x-custos-region", ex.endpoint.Region)
+	if ex.req.Stream {
+		ex.status = http.StatusOK
+		if err := s.relayStream(c, ex, resp.Body); err != nil {
+			ex.err = err
+			if c.Request.Context().Err() != nil {
+				ex.status = statusClientClosed
+			}
+		}
+		return
+	}
+	if err := s.relayAnswer(c, ex, resp); err != nil {
+		fail(err)
+	}
+}
+
+// relayAnswer sends a complete (non-streamed) answer on to the caller.
+func (s *Server) relayAnswer(c *gin.Context, ex *exchange, resp *http.Response) error {
+	limit := s.cfg.Limits.MaxResponseBytes
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		if ctxErr := c.Request.Context().Err(); ctxErr != nil {
+			return ctxErr
+		}
+		return errAnswerUnreadable
+	}
+	if int64(len(body)) > limit {
+		return errAnswerTooLarge
+	}
+	ex.usage = openai.ReadUsage(body)
+	ct := resp.Header.Get("Content-Type")
+	if ct == "" {
+		ct = "application/json"
+	}
+	ex.status = resp.StatusCode
+	c.Data(resp.StatusCode, ct, body)
+	return nil
+}
+
+// relayStream relays a provider's SSE answer event by event, flushing each as
+// it arrives. Once the first byte is sent the status is fixed, so a provider
+// failure mid-stream becomes an OpenAI-style error event the SDKs surface.
+func (s *Server) relayStream(c *gin.Context, ex *exchange, body io.Reader) error {
+	w := c.Writer
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream; charset=utf-8")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	w.Flush()
+
+	r := sse.NewReader(body, maxEventLine)
+	sawDone := false
+	for {
+		ev, err := r.Next()
+		if err != nil {
+			if errors.Is(err, io.EOF) && sawDone {
+				return nil
+			}
+			if ctxErr := c.Request.Context().Err(); ctxErr != nil {
+				return ctxErr
+			}
+			cause := errStreamInterrupted
+			e := classify(cause)
+			_ = sse.Write(w, sse.Event{Data: openai.ErrorBody(e.typ, e.code, e.message, "")})
+			w.Flush()
+			return cause
+		}
+		if bytes.Equal(ev.Data, openai.DoneData) {
+			sawDone = true
+		} else if u := openai.ReadUsage(ev.Data); u != nil {
+			ex.usage = u
+			if ex.stripUsageChunk && isUsageOnlyChunk(ev.Data) {
+				continue
+			}
+		}
+		if err := sse.Write(w, ev); err != nil {
+			return c.Request.Context().Err()
+		}
+		w.Flush()
+	}
+}
+
+// isUsageOnlyChunk reports a stream chunk that carries usage and no choices.
+func isUsageOnlyChunk(data []byte) bool {
+	var v struct {
+		Choices []struct{} `json:"choices"`
+	}
+	return json.Unmarshal(data, &v) == nil && len(v.Choices) == 0
+}
+
+// models serves GET /v1/models: the models the caller may use.
+func (s *Server) models(c *gin.Context) {
+	ex := s.newExchange(c)
+	defer s.account(ex)
+	if err := s.authenticate(c, ex); err != nil {
+		ex.err = err
+		e := classify(err)
+		ex.status = e.status
+		writeError(c, e)
+		return
+	}
+	owners := map[string]string{}
+	for _, ep := range s.catalog.Endpoints() {
+		for _, m := range ep.Models {
+			if _, ok := owners[m]; !ok {
+				owners[m] = ep.Provider
+			}
+		}
+	}
+	data := make([]gin.H, 0, len(owners))
+	for _, m := range s.catalog.Models() {
+		data = append(data, gin.H{"id": m, "object": "model", "created": 0, "owned_by": owners[m]})
+	}
+	ex.status = http.StatusOK
+	c.JSON(http.StatusOK, gin.H{"object": "list", "data": data})
+}

@@ -1,0 +1,330 @@
+package config
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the whole start-up configuration.
+type Config struct {
+	Listen    string     `yaml:"listen"`
+	TLS       TLS        `yaml:"tls"`
+	Limits    Limits     `yaml:"limits"`
+	Upstream  Upstream   `yaml:"upstream"`
+	Log       Log        `yaml:"log"`
+	Tenants   []Tenant   `yaml:"tenants"`
+	Endpoints []Endpoint `yaml:"endpoints"`
+}
+
+// TLS names the server certificate and key files; both empty serves plain HTTP.
+type TLS struct {
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+}
+
+// Enabled reports whether the server terminates TLS itself.
+func (t TLS) Enabled() bool { return t.CertFile != "" }
+
+// Limits bound what one request may cost the gateway.
+type Limits struct {
+	// MaxBodyBytes caps an inbound request body.
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// MaxResponseBytes caps a non-streamed upstream answer held in memory.
+	MaxResponseBytes int64 `yaml:"max_response_bytes"`
+}
+
+// Upstream tunes the pooled HTTP transport used to reach providers.
+type Upstream struct {
+	ConnectTimeout        Duration `yaml:"connect_timeout"`
+	TLSHandshakeTimeout   Duration `yaml:"tls_handshake_timeout"`
+	ResponseHeaderTimeout Duration `yaml:"response_header_timeout"`
+	IdleConnTimeout       Duration `yaml:"idle_conn_timeout"`
+	MaxIdleConnsPerHost   int      `yaml:"max_idle_conns_per_host"`
+}
+
+// Log selects the structured log level and format.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // json or text
+}
+
+// Tenant is one customer organisation.
+type Tenant struct {
+	ID   string `yaml:"id"`
+	Apps []App  `yaml:"apps"`
+}
+
+// App is one calling application of a tenant, with the purpose it processes
+// data for and the hashes of the keys it may present.
+type App struct {
+	ID      string   `yaml:"id"`
+	Purpose string   `yaml:"purpose"`
+	Keys    []AppKey `yaml:"keys"`
+}
+
+// AppKey is a Custos-issued key, known only by its SHA-256 hash.
+type AppKey struct {
+	ID      string `yaml:"id"`
+	SHA256  string `yaml:"sha256"`
+	Revoked bool   `yaml:"revoked"`
+}
+
+// Endpoint is one provider endpoint Custos may forward to.
+type Endpoint struct {
+	Name     string   `yaml:"name"`
+	Kind     string   `yaml:"kind"`
+	Provider string   `yaml:"provider"`
+	BaseURL  string   `yaml:"base_url"`
+	Region   string   `yaml:"region"`
+	Models   []string `yaml:"models"`
+	Priority int      `yaml:"priority"`
+	// Keyless marks an endpoint that takes no provider key (a local model
+	// server, the dev echo provider).
+	Keyless bool `yaml:"keyless"`
+}
+
+// Endpoint kinds Custos can speak to.
+const (
+	KindOpenAI = "openai" // any OpenAI-compatible chat completions API
+	KindEcho   = "echo"   // the built-in echo provider (dev and tests)
+)
+
+var knownKinds = []string{KindOpenAI, KindEcho}
+
+// Defaults returns the configuration every file and environment override
+// starts from.
+func Defaults() *Config {
+	return &Config{
+		Listen: "127.0.0.1:8080",
+		Limits: Limits{
+			MaxBodyBytes:     10 << 20,
+			MaxResponseBytes: 64 << 20,
+		},
+		Upstream: Upstream{
+			ConnectTimeout:        Duration(5 * time.Second),
+			TLSHandshakeTimeout:   Duration(5 * time.Second),
+			ResponseHeaderTimeout: Duration(5 * time.Minute),
+			IdleConnTimeout:       Duration(90 * time.Second),
+			MaxIdleConnsPerHost:   64,
+		},
+		Log: Log{Level: "info", Format: "json"},
+	}
+}
+
+// Load reads the YAML file at path over the defaults, applies environment
+// overrides from getenv (os.Getenv when nil) and validates the result.
+func Load(path string, getenv func(string) string) (*Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	defer f.Close()
+	return Parse(f, path, getenv)
+}
+
+// Parse is Load for an already open reader; name is used in messages.
+func Parse(r io.Reader, name string, getenv func(string) string) (*Config, error) {
+	cfg := Defaults()
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", name, err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("config %s: %w", name, err)
+	}
+	if err := cfg.ApplyEnv(getenv); err != nil {
+		return nil, fmt.Errorf("config %s: %w", name, err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("config %s: %w", name, err)
+	}
+	return cfg, nil
+}
+
+// ApplyEnv overrides settings from CUSTOS_* environment variables.
+func (c *Config) ApplyEnv(getenv func(string) string) error {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	if v := getenv("CUSTOS_LISTEN"); v != "" {
+		c.Listen = v
+	}
+	if v := getenv("CUSTOS_TLS_CERT_FILE"); v != "" {
+		c.TLS.CertFile = v
+	}
+	if v := getenv("CUSTOS_TLS_KEY_FILE"); v != "" {
+		c.TLS.KeyFile = v
+	}
+	if v := getenv("CUSTOS_LOG_LEVEL"); v != "" {
+		c.Log.Level = v
+	}
+	if v := getenv("CUSTOS_LOG_FORMAT"); v != "" {
+		c.Log.Format = v
+	}
+	if v := getenv("CUSTOS_MAX_BODY_BYTES"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return fmt.Errorf("CUSTOS_MAX_BODY_BYTES: %q is not a whole number of bytes", v)
+		}
+		c.Limits.MaxBodyBytes = n
+	}
+	return nil
+}
+
+var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
+
+// Validate checks the whole configuration and reports every problem found,
+// each naming the offending field.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
+	}
+
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		bad("listen", "%q is not host:port", c.Listen)
+	}
+	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
+		bad("tls", "cert_file and key_file must be set together")
+	}
+	if c.Limits.MaxBodyBytes <= 0 {
+		bad("limits.max_body_bytes", "must be positive, got %d", c.Limits.MaxBodyBytes)
+	}
+	if c.Limits.MaxResponseBytes <= 0 {
+		bad("limits.max_response_bytes", "must be positive, got %d", c.Limits.MaxResponseBytes)
+	}
+	for name, d := range map[string]Duration{
+		"upstream.connect_timeout":         c.Upstream.ConnectTimeout,
+		"upstream.tls_handshake_timeout":   c.Upstream.TLSHandshakeTimeout,
+		"upstream.response_header_timeout": c.Upstream.ResponseHeaderTimeout,
+		"upstream.idle_conn_timeout":       c.Upstream.IdleConnTimeout,
+	} {
+		if d <= 0 {
+			bad(name, "must be a positive duration such as 5s")
+		}
+	}
+	if c.Upstream.MaxIdleConnsPerHost <= 0 {
+		bad("upstream.max_idle_conns_per_host", "must be positive")
+	}
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
+		bad("log.level", "%q is not one of debug, info, warn, error", c.Log.Level)
+	}
+	if !slices.Contains([]string{"json", "text"}, c.Log.Format) {
+		bad("log.format", "%q is not json or text", c.Log.Format)
+	}
+
+	if len(c.Tenants) == 0 {
+		bad("tenants", "at least one tenant is required")
+	}
+	tenantSeen := map[string]bool{}
+	hashSeen := map[string]string{}
+	for i, t := range c.Tenants {
+		tf := fmt.Sprintf("tenants[%d]", i)
+		if !idPattern.MatchString(t.ID) {
+			bad(tf+".id", "%q must be lower-case letters, digits, '.', '_' or '-'", t.ID)
+		} else if tenantSeen[t.ID] {
+			bad(tf+".id", "duplicate tenant %q", t.ID)
+		}
+		tenantSeen[t.ID] = true
+		appSeen := map[string]bool{}
+		for j, a := range t.Apps {
+			af := fmt.Sprintf("%s.apps[%d]", tf, j)
+			if !idPattern.MatchString(a.ID) {
+				bad(af+".id", "%q must be lower-case letters, digits, '.', '_' or '-'", a.ID)
+			} else if appSeen[a.ID] {
+				bad(af+".id", "duplicate app %q in tenant %q", a.ID, t.ID)
+			}
+			appSeen[a.ID] = true
+			if strings.TrimSpace(a.Purpose) == "" {
+				bad(af+".purpose", "is required (the purpose this app processes data for)")
+			}
+			for k, key := range a.Keys {
+				kf := fmt.Sprintf("%s.keys[%d]", af, k)
+				h := strings.ToLower(key.SHA256)
+				if b, err := hex.DecodeString(h); err != nil || len(b) != sha256.Size {
+					bad(kf+".sha256", "must be 64 hex digits (the SHA-256 of the key)")
+				} else if prev, dup := hashSeen[h]; dup {
+					bad(kf+".sha256", "same key hash already used at %s", prev)
+				} else {
+					hashSeen[h] = kf
+				}
+				if key.ID == "" {
+					bad(kf+".id", "is required")
+				}
+			}
+		}
+	}
+
+	if len(c.Endpoints) == 0 {
+		bad("endpoints", "at least one endpoint is required")
+	}
+	epSeen := map[string]bool{}
+	for i, e := range c.Endpoints {
+		ef := fmt.Sprintf("endpoints[%d]", i)
+		if !idPattern.MatchString(e.Name) {
+			bad(ef+".name", "%q must be lower-case letters, digits, '.', '_' or '-'", e.Name)
+		} else if epSeen[e.Name] {
+			bad(ef+".name", "duplicate endpoint %q", e.Name)
+		}
+		epSeen[e.Name] = true
+		if !slices.Contains(knownKinds, e.Kind) {
+			bad(ef+".kind", "%q is not one of %s", e.Kind, strings.Join(knownKinds, ", "))
+		}
+		if e.Kind != KindEcho {
+			u, err := url.Parse(e.BaseURL)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				bad(ef+".base_url", "%q is not an http(s) URL", e.BaseURL)
+			} else if u.User != nil {
+				bad(ef+".base_url", "must not carry credentials; provider keys come from the key source")
+			}
+		}
+		if e.Region == "" {
+			bad(ef+".region", "is required")
+		}
+		if len(e.Models) == 0 {
+			bad(ef+".models", "at least one model is required")
+		}
+		for j, m := range e.Models {
+			if strings.TrimSpace(m) == "" {
+				bad(fmt.Sprintf("%s.models[%d]", ef, j), "is empty")
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Duration is a time.Duration written in YAML as "5s", "2m".
+type Duration time.Duration
+
+// UnmarshalYAML parses a Go duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	var s string
+	if err := n.Decode(&s); err != nil {
+		return fmt.Errorf("line %d: duration must be a string such as 5s", n.Line)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration such as 5s or 2m", n.Line, s)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Std returns the value as a time.Duration.
+func (d Duration) Std() time.Duration { return time.Duration(d) }

@@ -1,0 +1,16 @@
+// Package gateway is Custos's HTTP face: the gin server, the inbound dialects
+// (OpenAI chat completions and models), the request pipeline and the one place
+// where errors become status codes and dialect error bodies.
+//
+// Every request runs the same named stages, in order:
+//
+//	authenticate → inspect → decide → redact → route → forward → account
+//
+// A stage whose capability is not configured says so in the request's log line
+// and never pretends to have checked anything.
+//
+// The gateway must never write prompt or completion text, a PII value, an app
+// key or a provider key to a log line, an error body it invents, or a panic
+// report. Errors carry a client message (shown to the caller) apart from the
+// cause (logged), and both are built from metadata only.
+package gateway

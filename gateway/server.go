@@ -1,0 +1,164 @@
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/custos-gateway/custos/gateway/auth"
+	"github.com/custos-gateway/custos/gateway/config"
+	"github.com/custos-gateway/custos/gateway/upstream"
+	"github.com/custos-gateway/custos/residency"
+)
+
+// Options wires a Server. Config, Keyring and Catalog are required.
+type Options struct {
+	Config  *config.Config
+	Keyring *auth.Keyring
+	Catalog *residency.Catalog
+	Logger  *slog.Logger // nil discards
+}
+
+// Server is a configured gateway. It is safe for concurrent use.
+type Server struct {
+	cfg      *config.Config
+	keyring  *auth.Keyring
+	catalog  *residency.Catalog
+	upstream *upstream.Client
+	log      *slog.Logger
+	engine   *gin.Engine
+	http     *http.Server
+}
+
+// New checks the wiring and builds the server.
+func New(opts Options) (*Server, error) {
+	if opts.Config == nil || opts.Keyring == nil || opts.Catalog == nil {
+		return nil, errors.New("gateway: Config, Keyring and Catalog are required")
+	}
+	for _, ep := range opts.Catalog.Endpoints() {
+		if !ep.Keyless {
+			// Provider keys come only from a key source; none is wired yet, so
+			// an endpoint that needs one cannot be served. Refuse to start
+			// rather than forward without a key.
+			return nil, fmt.Errorf("gateway: endpoint %s needs a provider key, but no key source is configured (mark it keyless if it takes none)", ep.Name)
+		}
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		cfg:      opts.Config,
+		keyring:  opts.Keyring,
+		catalog:  opts.Catalog,
+		upstream: upstream.NewClient(opts.Config.Upstream),
+		log:      log,
+	}
+	s.engine = s.routes()
+	s.http = &http.Server{
+		Handler:           s.engine,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	return s, nil
+}
+
+func (s *Server) routes() *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	e.HandleMethodNotAllowed = true
+	e.ContextWithFallback = true
+	_ = e.SetTrustedProxies(nil)
+	e.Use(s.requestID, s.recoverPanics)
+
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	v1 := e.Group("/v1")
+	v1.POST("/chat/completions", s.chatCompletions)
+	v1.GET("/models", s.models)
+
+	e.NoRoute(func(c *gin.Context) { s.reject(c, errUnknownRoute) })
+	e.NoMethod(func(c *gin.Context) { s.reject(c, errMethodNotAllowed) })
+	return e
+}
+
+// Handler returns the gateway's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.engine }
+
+// Serve accepts connections on ln until Shutdown, terminating TLS when the
+// config names a certificate.
+func (s *Server) Serve(ln net.Listener) error {
+	var err error
+	if s.cfg.TLS.Enabled() {
+		err = s.http.ServeTLS(ln, s.cfg.TLS.CertFile, s.cfg.TLS.KeyFile)
+	} else {
+		err = s.http.Serve(ln)
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting requests and waits for those in flight, streams
+// included, until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.http.Shutdown(ctx)
+	s.upstream.CloseIdle()
+	return err
+}
+
+const requestIDKey = "custos.request_id"
+
+// requestID gives every request an id, echoed in x-custos-request-id.
+func (s *Server) requestID(c *gin.Context) {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	id := "req_" + hex.EncodeToString(b[:])
+	c.Set(requestIDKey, id)
+	c.Header("x-custos-request-id", id)
+	c.Next()
+}
+
+// recoverPanics turns a panic into a 500 without dumping the request: gin's
+// own recovery prints headers (app keys) and the panic value (maybe content).
+func (s *Server) recoverPanics(c *gin.Context) {
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			s.log.Error("request panicked", "request_id", c.GetString(requestIDKey),
+				"route", c.FullPath(), "panic_type", fmt.Sprintf("%T", p))
+			writeError(c, classify(errInternal))
+			c.Abort()
+		}
+	}()
+	c.Next()
+}
+
+// reject answers a request that never entered the pipeline.
+func (s *Server) reject(c *gin.Context, err error) {
+	e := classify(err)
+	s.log.Info("request rejected", "request_id", c.GetString(requestIDKey),
+		"method", c.Request.Method, "status", e.status, "code", e.code)
+	writeError(c, e)
+}
+
+func (s *Server) healthz(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+}
+
+func (s *Server) readyz(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+}

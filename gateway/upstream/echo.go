@@ -1,0 +1,123 @@
+package upstream
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/custos-gateway/custos/gateway/openai"
+	"github.com/custos-gateway/custos/gateway/sse"
+)
+
+// EchoModel is the model name the echo provider serves.
+const EchoModel = "echo"
+
+// EchoHandler returns an OpenAI-compatible chat completions handler whose
+// answer is exactly the text of the last user message it received, so that a
+// newcomer sees what a provider would see. Token counts are estimates
+// (about four bytes a token), since echo has no tokenizer.
+func EchoHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			writeEchoError(w, http.StatusBadRequest, "could not read request body")
+			return
+		}
+		req, err := openai.ParseChatRequest(body)
+		if err != nil {
+			writeEchoError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		var reply string
+		promptBytes := 0
+		for i := range req.Messages {
+			t := req.Messages[i].Text()
+			promptBytes += len(t)
+			if req.Messages[i].Role == "user" {
+				reply = t
+			}
+		}
+		id := fmt.Sprintf("chatcmpl-echo%d", time.Now().UnixNano())
+		created := time.Now().Unix()
+		usage := openai.Usage{PromptTokens: estimateTokens(promptBytes), CompletionTokens: estimateTokens(len(reply))}
+		usage.TotalTokens = usage.PromptTokens + usage.CompletionTokens
+
+		if !req.Stream {
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(map[string]any{
+				"id": id, "object": "chat.completion", "created": created, "model": req.Model,
+				"choices": []any{map[string]any{
+					"index":         0,
+					"message":       map[string]any{"role": "assistant", "content": reply, "refusal": nil},
+					"finish_reason": "stop", "logprobs": nil,
+				}},
+				"usage": usage,
+			})
+			return
+		}
+
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.Header().Set("Cache-Control", "no-cache")
+		w.WriteHeader(http.StatusOK)
+		flusher, _ := w.(http.Flusher)
+		send := func(v any) {
+			b, _ := json.Marshal(v)
+			_ = sse.Write(w, sse.Event{Data: b})
+			if flusher != nil {
+				flusher.Flush()
+			}
+		}
+		chunk := func(delta map[string]any, finish any) map[string]any {
+			return map[string]any{
+				"id": id, "object": "chat.completion.chunk", "created": created, "model": req.Model,
+				"choices": []any{map[string]any{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": nil}},
+			}
+		}
+		send(chunk(map[string]any{"role": "assistant", "content": ""}, nil))
+		for _, piece := range splitWords(reply) {
+			send(chunk(map[string]any{"content": piece}, nil))
+		}
+		send(chunk(map[string]any{}, "stop"))
+		if req.IncludeUsage {
+			send(map[string]any{
+				"id": id, "object": "chat.completion.chunk", "created": created, "model": req.Model,
+				"choices": []any{}, "usage": usage,
+			})
+		}
+		_ = sse.Write(w, sse.Event{Data: openai.DoneData})
+		if flusher != nil {
+			flusher.Flush()
+		}
+	})
+}
+
+func estimateTokens(n int) int64 { return int64((n + 3) / 4) }
+
+// splitWords cuts s after each run of spaces, keeping every byte, so that the
+// pieces concatenate back to s.
+func splitWords(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		if r == ' ' && (i >= len(s) || s[i] != ' ') {
+			out = append(out, s[start:i])
+			start = i
+		}
+	}
+	if start < len(s) {
+		out = append(out, s[start:])
+	}
+	return out
+}
+
+func writeEchoError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(openai.ErrorBody("invalid_request_error", "invalid_request", strings.TrimSpace(msg), ""))
+}
