@@ -88,6 +88,9 @@ func classify(err error) apiError {
 			message: "The provider key for this request is unavailable; the request was not sent."}
 	case errors.As(err, &stErr):
 		return classifyUpstreamStatus(stErr)
+	case errors.Is(err, upstream.ErrTimeout):
+		return apiError{status: http.StatusGatewayTimeout, typ: "server_error", code: "upstream_timeout",
+			message: "The provider did not answer in time."}
 	case errors.Is(err, upstream.ErrUnreachable):
 		return apiError{status: http.StatusBadGateway, typ: "server_error", code: "upstream_unreachable",
 			message: "The provider could not be reached."}

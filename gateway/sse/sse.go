@@ -17,7 +17,8 @@ type Event struct {
 	Data  []byte
 	ID    string
 	Retry string
-	// Comment holds a comment-only block (": keep-alive"), which carries no data.
+	// Comment marks a block with no data, event, id or retry, such as a
+	// ": keep-alive" line; it carries nothing but keeps the connection alive.
 	Comment bool
 }
 
@@ -56,7 +57,11 @@ func (r *Reader) Next() (Event, error) {
 			}
 			if hasData {
 				r.ev.Data = r.data.Bytes()
+				if r.ev.Data == nil {
+					r.ev.Data = []byte{} // "data" with an empty value is still data
+				}
 			}
+			r.ev.Comment = !hasData && r.ev.Event == "" && r.ev.ID == "" && r.ev.Retry == ""
 			return r.ev, nil
 		}
 		started = true
@@ -68,18 +73,14 @@ func (r *Reader) Next() (Event, error) {
 			}
 		}
 		switch string(field) {
-		case "":
-			r.ev.Comment = !hasData && r.ev.Event == ""
 		case "data":
 			if hasData {
 				r.data.WriteByte('\n')
 			}
 			r.data.Write(value)
 			hasData = true
-			r.ev.Comment = false
 		case "event":
 			r.ev.Event = string(value)
-			r.ev.Comment = false
 		case "id":
 			r.ev.ID = string(value)
 		case "retry":
@@ -132,10 +133,12 @@ func Write(w io.Writer, ev Event) error {
 	if ev.Retry != "" {
 		fmt.Fprintf(&buf, "retry: %s\n", ev.Retry)
 	}
-	for _, line := range bytes.Split(ev.Data, []byte("\n")) {
-		buf.WriteString("data: ")
-		buf.Write(line)
-		buf.WriteByte('\n')
+	if ev.Data != nil {
+		for _, line := range bytes.Split(ev.Data, []byte("\n")) {
+			buf.WriteString("data: ")
+			buf.Write(line)
+			buf.WriteByte('\n')
+		}
 	}
 	buf.WriteByte('\n')
 	_, err := w.Write(buf.Bytes())

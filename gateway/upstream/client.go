@@ -16,6 +16,10 @@ import (
 	"github.com/custos-gateway/custos/residency"
 )
 
+// ErrTimeout means the provider did not answer within the configured time
+// (connect or response header timeout). Nothing of the answer was read.
+var ErrTimeout = errors.New("upstream: provider timed out")
+
 // ErrUnreachable means the provider could not be reached or did not answer in
 // time (connect error, reset, header timeout). Nothing of the answer was read.
 var ErrUnreachable = errors.New("upstream: provider unreachable")
@@ -117,6 +121,10 @@ func (c *Client) Do(ctx context.Context, req Request) (*http.Response, error) {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, fmt.Errorf("upstream: endpoint %s: %w", ep.Name, ctxErr)
 		}
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return nil, fmt.Errorf("upstream: endpoint %s: %w", ep.Name, ErrTimeout)
+		}
 		return nil, fmt.Errorf("upstream: endpoint %s: %w: %s", ep.Name, ErrUnreachable, transportCause(err))
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
@@ -136,10 +144,7 @@ func (c *Client) Do(ctx context.Context, req Request) (*http.Response, error) {
 // transportCause names the kind of transport failure without echoing URLs
 // that might carry query secrets.
 func transportCause(err error) string {
-	var ne net.Error
 	switch {
-	case errors.As(err, &ne) && ne.Timeout():
-		return "timeout"
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return "connection closed"
 	}

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// buildCustos compiles the real binary once per test run.
+func buildCustos(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "custos")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestServeDev runs `custos serve --dev` as a newcomer would, sends a chat
+// completion and stops it with SIGTERM.
+func TestServeDev(t *testing.T) {
+	bin := buildCustos(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "serve", "--dev", "--dev-key", "cst_dev_fixed", "--listen", "127.0.0.1:0")
+	cmd.Dir = t.TempDir()
+	stdout, _ := cmd.StdoutPipe()
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	var addr, key string
+	for sc.Scan() && (addr == "" || key == "") {
+		line := sc.Text()
+		if m := regexp.MustCompile(`listening on (http://\S+)`).FindStringSubmatch(line); m != nil {
+			addr = m[1]
+		}
+		if k, ok := strings.CutPrefix(line, "dev app key: "); ok {
+			key = k
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	if addr == "" || key != "cst_dev_fixed" {
+		t.Fatalf("serve --dev printed addr=%q key=%q; stderr:\n%s", addr, key, stderr.String())
+	}
+
+	const prompt = "Hello from a newcomer"
+	req, _ := http.NewRequest(http.MethodPost, addr+"/v1/chat/completions",
+		strings.NewReader(`{"model":"echo","messages":[{"role":"system","content":"be brief"},{"role":"user","content":"`+prompt+`"}]}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out struct {
+		Choices []struct {
+			Message struct{ Content string } `json:"message"`
+		} `json:"choices"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&out)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 || len(out.Choices) != 1 {
+		t.Fatalf("status %d, err %v", resp.StatusCode, err)
+	}
+	if got := out.Choices[0].Message.Content; got != prompt {
+		t.Errorf("echo answered %q, want the last user message %q", got, prompt)
+	}
+	if resp.Header.Get("x-custos-region") != "local" {
+		t.Errorf("x-custos-region = %q, want local", resp.Header.Get("x-custos-region"))
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("serve did not exit cleanly on SIGTERM: %v\nstderr:\n%s", err, stderr.String())
+	}
+	if strings.Contains(stderr.String(), prompt) {
+		t.Errorf("the prompt reached the log:\n%s", stderr.String())
+	}
+}
+
+func TestKeysCreate(t *testing.T) {
+	bin := buildCustos(t)
+	out, err := exec.Command(bin, "keys", "create", "--tenant", "st-marys", "--app", "clinical-assistant").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := regexp.MustCompile(`(?m)^key: (cst_\S+)$`).FindStringSubmatch(string(out))
+	hash := regexp.MustCompile(`sha256: ([0-9a-f]{64})`).FindStringSubmatch(string(out))
+	if key == nil || hash == nil {
+		t.Fatalf("output lacks key or hash:\n%s", out)
+	}
+	sum := sha256.Sum256([]byte(key[1]))
+	if hex.EncodeToString(sum[:]) != hash[1] {
+		t.Errorf("printed hash is not the SHA-256 of the printed key")
+	}
+	if strings.Count(string(out), key[1]) != 1 {
+		t.Errorf("key printed more than once")
+	}
+
+	// With --config, tenant and app must exist.
+	cfg := filepath.Join(t.TempDir(), "custos.yaml")
+	os.WriteFile(cfg, []byte("tenants: [{id: t1, apps: [{id: a1, purpose: treatment}]}]\nendpoints: [{name: e, kind: openai, base_url: 'http://127.0.0.1:9/v1', region: eu-west, models: [m], keyless: true}]\n"), 0o600)
+	if out, err := exec.Command(bin, "keys", "create", "--tenant", "t1", "--app", "nope", "--config", cfg).CombinedOutput(); err == nil ||
+		!strings.Contains(string(out), `app "nope" is not in tenant "t1"`) {
+		t.Errorf("unknown app accepted: %v %s", err, out)
+	}
+}
+
+func TestServeRejectsBadConfig(t *testing.T) {
+	bin := buildCustos(t)
+	cfg := filepath.Join(t.TempDir(), "custos.yaml")
+	os.WriteFile(cfg, []byte("tenants: [{id: t1, apps: [{id: a1}]}]\nendpoints: []\n"), 0o600)
+	out, err := exec.Command(bin, "serve", "--config", cfg).CombinedOutput()
+	if err == nil {
+		t.Fatal("serve started with an invalid config")
+	}
+	for _, want := range []string{"tenants[0].apps[0].purpose", "endpoints: at least one endpoint"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("error output lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -1,0 +1,267 @@
+package providertest
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// Behaviour scripts how the simulator answers one request.
+type Behaviour struct {
+	Status     int           // non-2xx status to answer with; 0 answers normally
+	RetryAfter string        // Retry-After header value sent with Status
+	Latency    time.Duration // wait before the response header
+	ChunkDelay time.Duration // wait between stream chunks
+	// DropAfterChunks > 0 aborts the connection after that many content
+	// chunks of a stream, without the final chunk or [DONE].
+	DropAfterChunks int
+	Reply           string // answer text; empty uses the simulator's default
+}
+
+// Received is what the simulator saw of one request.
+type Received struct {
+	Path          string
+	Authorization string
+	Header        http.Header
+	Body          []byte
+}
+
+// OpenAI simulates an OpenAI-compatible chat completions API.
+type OpenAI struct {
+	URL string // base URL including /v1
+
+	srv          *httptest.Server
+	mu           sync.Mutex
+	script       []Behaviour
+	def          Behaviour
+	received     []Received
+	requests     atomic.Int64
+	cancelled    atomic.Int64
+	defaultReply string
+}
+
+// NewOpenAI starts a simulator on 127.0.0.1, stopped when t ends.
+func NewOpenAI(t testing.TB) *OpenAI {
+	s := &OpenAI{defaultReply: "Simulated answer from the provider."}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.URL = s.srv.URL + "/v1"
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+// SetDefault sets the behaviour for requests past the script.
+func (s *OpenAI) SetDefault(b Behaviour) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.def = b
+}
+
+// Script queues behaviours for the next requests, in order.
+func (s *OpenAI) Script(bs ...Behaviour) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.script = append(s.script, bs...)
+}
+
+// Requests counts the chat completion requests received.
+func (s *OpenAI) Requests() int { return int(s.requests.Load()) }
+
+// Cancelled counts requests whose caller went away before the answer ended.
+func (s *OpenAI) Cancelled() int { return int(s.cancelled.Load()) }
+
+// Received returns copies of what the simulator saw, in arrival order.
+func (s *OpenAI) Received() []Received {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Received(nil), s.received...)
+}
+
+// Usage the simulator reports for an answer of n content chunks.
+func Usage(n int) (prompt, completion int) { return 17, n }
+
+// ReplyChunks returns the content deltas a streamed reply is cut into.
+func ReplyChunks(reply string) []string {
+	var out []string
+	for len(reply) > 0 {
+		i := strings.IndexByte(reply, ' ')
+		if i < 0 {
+			out = append(out, reply)
+			break
+		}
+		out = append(out, reply[:i+1])
+		reply = reply[i+1:]
+	}
+	return out
+}
+
+func (s *OpenAI) next() Behaviour {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.script) > 0 {
+		b := s.script[0]
+		s.script = s.script[1:]
+		return b
+	}
+	return s.def
+}
+
+func (s *OpenAI) serve(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost || r.URL.Path != "/v1/chat/completions" {
+		writeOpenAIError(w, http.StatusNotFound, "invalid_request_error", "unknown_url",
+			fmt.Sprintf("Invalid URL (%s %s)", r.Method, r.URL.Path))
+		return
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return
+	}
+	s.requests.Add(1)
+	s.mu.Lock()
+	s.received = append(s.received, Received{Path: r.URL.Path, Authorization: r.Header.Get("Authorization"), Header: r.Header.Clone(), Body: body})
+	s.mu.Unlock()
+	b := s.next()
+
+	if b.Latency > 0 && !sleep(r, b.Latency) {
+		s.cancelled.Add(1)
+		return
+	}
+	switch b.Status {
+	case 0, http.StatusOK:
+	case http.StatusTooManyRequests:
+		if b.RetryAfter != "" {
+			w.Header().Set("Retry-After", b.RetryAfter)
+		}
+		writeOpenAIError(w, b.Status, "requests", "rate_limit_exceeded",
+			"Rate limit reached for requests. Please try again later.")
+		return
+	case http.StatusInternalServerError:
+		writeOpenAIError(w, b.Status, "server_error", "",
+			"The server had an error while processing your request. Sorry about that!")
+		return
+	case http.StatusServiceUnavailable:
+		writeOpenAIError(w, b.Status, "server_error", "",
+			"The engine is currently overloaded, please try again later.")
+		return
+	default:
+		writeOpenAIError(w, b.Status, "invalid_request_error", "", "Simulated error.")
+		return
+	}
+
+	var req struct {
+		Model         string `json:"model"`
+		Stream        bool   `json:"stream"`
+		StreamOptions *struct {
+			IncludeUsage bool `json:"include_usage"`
+		} `json:"stream_options"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil || req.Model == "" {
+		writeOpenAIError(w, http.StatusBadRequest, "invalid_request_error", "", "We could not parse the JSON body of your request.")
+		return
+	}
+	reply := b.Reply
+	if reply == "" {
+		reply = s.defaultReply
+	}
+	chunks := ReplyChunks(reply)
+	prompt, completion := Usage(len(chunks))
+	usage := map[string]any{
+		"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion,
+		"prompt_tokens_details":     map[string]any{"cached_tokens": 0, "audio_tokens": 0},
+		"completion_tokens_details": map[string]any{"reasoning_tokens": 0, "audio_tokens": 0, "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0},
+	}
+	id := fmt.Sprintf("chatcmpl-sim%d", s.requests.Load())
+	created := time.Now().Unix()
+
+	if !req.Stream {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{
+			"id": id, "object": "chat.completion", "created": created, "model": req.Model,
+			"choices": []any{map[string]any{
+				"index":         0,
+				"message":       map[string]any{"role": "assistant", "content": reply, "refusal": nil, "annotations": []any{}},
+				"logprobs":      nil,
+				"finish_reason": "stop",
+			}},
+			"usage":              usage,
+			"service_tier":       "default",
+			"system_fingerprint": "fp_sim",
+		})
+		return
+	}
+
+	includeUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
+	w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	flusher := w.(http.Flusher)
+	send := func(v map[string]any) {
+		if includeUsage {
+			if _, ok := v["usage"]; !ok {
+				v["usage"] = nil
+			}
+		}
+		data, _ := json.Marshal(v)
+		fmt.Fprintf(w, "data: %s\n\n", data)
+		flusher.Flush()
+	}
+	chunk := func(delta map[string]any, finish any) map[string]any {
+		return map[string]any{
+			"id": id, "object": "chat.completion.chunk", "created": created, "model": req.Model,
+			"service_tier": "default", "system_fingerprint": "fp_sim",
+			"choices": []any{map[string]any{"index": 0, "delta": delta, "logprobs": nil, "finish_reason": finish}},
+		}
+	}
+	send(chunk(map[string]any{"role": "assistant", "content": "", "refusal": nil}, nil))
+	for i, c := range chunks {
+		if b.DropAfterChunks > 0 && i == b.DropAfterChunks {
+			// Abort the connection mid-stream, as a crashed provider would.
+			panic(http.ErrAbortHandler)
+		}
+		if b.ChunkDelay > 0 && !sleep(r, b.ChunkDelay) {
+			s.cancelled.Add(1)
+			return
+		}
+		send(chunk(map[string]any{"content": c}, nil))
+	}
+	send(chunk(map[string]any{}, "stop"))
+	if includeUsage {
+		send(map[string]any{
+			"id": id, "object": "chat.completion.chunk", "created": created, "model": req.Model,
+			"service_tier": "default", "system_fingerprint": "fp_sim",
+			"choices": []any{}, "usage": usage,
+		})
+	}
+	fmt.Fprint(w, "data: [DONE]\n\n")
+	flusher.Flush()
+}
+
+// sleep waits d or until the caller goes away; it reports whether d passed.
+func sleep(r *http.Request, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
+}
+
+func writeOpenAIError(w http.ResponseWriter, status int, typ, code, msg string) {
+	var c any
+	if code != "" {
+		c = code
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"error": map[string]any{"message": msg, "type": typ, "param": nil, "code": c},
+	})
+}
