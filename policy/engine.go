@@ -1,0 +1,167 @@
+package policy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/rego"
+)
+
+// DecisionQuery is the query every request evaluates.
+const DecisionQuery = "data.custos.decision"
+
+// DefaultTimeout bounds one evaluation.
+const DefaultTimeout = 50 * time.Millisecond
+
+// Options tune an Engine.
+type Options struct {
+	Timeout time.Duration // per evaluation; DefaultTimeout when zero
+	Logger  *slog.Logger  // nil discards
+}
+
+// Engine decides requests with the current policy set. Reloads build a new
+// snapshot off to the side and swap it in atomically; requests never wait
+// for a reload.
+type Engine struct {
+	src      Source
+	timeout  time.Duration
+	log      *slog.Logger
+	current  atomic.Pointer[snapshot]
+	reloadMu sync.Mutex // serializes reloads; never taken by Decide
+}
+
+type snapshot struct {
+	query    rego.PreparedEvalQuery
+	revision Revision
+}
+
+// New loads, compiles and checks src; it fails if the set is not servable.
+func New(ctx context.Context, src Source, opts Options) (*Engine, error) {
+	e := &Engine{src: src, timeout: opts.Timeout, log: opts.Logger}
+	if e.timeout <= 0 {
+		e.timeout = DefaultTimeout
+	}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	snap, err := e.build(ctx)
+	if err != nil {
+		return nil, err
+	}
+	e.current.Store(snap)
+	return e, nil
+}
+
+// probe is evaluated against every new set before it is served: a set whose
+// decision is undefined or malformed for an unknown tenant is refused.
+var probe = Input{RequestID: "probe", Tenant: "\x00probe", App: "probe", Purpose: "probe", Route: "probe", Model: "probe"}
+
+func (e *Engine) build(ctx context.Context) (*snapshot, error) {
+	c, err := e.src.read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if probs := denyMetadataProblems(c.bundle); len(probs) > 0 {
+		return nil, fmt.Errorf("policy set %s: %s (and %d more): %w", e.src, probs[0], len(probs)-1, ErrInvalidDecision)
+	}
+	pq, err := rego.New(
+		rego.Query(DecisionQuery),
+		rego.ParsedBundle("custos", c.bundle),
+		rego.Strict(true),
+	).PrepareForEval(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("policy set %s: %w", e.src, err)
+	}
+	snap := &snapshot{query: pq, revision: c.revision}
+	d, err := e.eval(ctx, snap, probe)
+	if err != nil {
+		return nil, fmt.Errorf("policy set %s fails its probe decision: %w", e.src, err)
+	}
+	if d.Allow {
+		return nil, fmt.Errorf("policy set %s allows an unknown tenant: %w", e.src, ErrInvalidDecision)
+	}
+	return snap, nil
+}
+
+// Reload re-reads the source and swaps the new set in. A set that does not
+// compile or check is refused and the current one keeps serving. It reports
+// whether the revision changed.
+func (e *Engine) Reload(ctx context.Context) (bool, error) {
+	e.reloadMu.Lock()
+	defer e.reloadMu.Unlock()
+	snap, err := e.build(ctx)
+	if err != nil {
+		e.log.Error("policy reload refused; the previous set keeps serving",
+			"source", e.src.String(), "revision", e.Revision().String(), "error", err.Error())
+		return false, err
+	}
+	old := e.current.Load()
+	if old != nil && old.revision == snap.revision {
+		return false, nil
+	}
+	e.current.Store(snap)
+	e.log.Info("policy set loaded", "source", e.src.String(), "revision", snap.revision.String())
+	return true, nil
+}
+
+// Revision returns the revision of the set now serving.
+func (e *Engine) Revision() Revision {
+	if s := e.current.Load(); s != nil {
+		return s.revision
+	}
+	return Revision{}
+}
+
+// Decide evaluates the decision for in. An allow returns a nil error. A deny
+// from the rules returns the decision and a *DeniedError; every other
+// failure returns an error wrapping one of the package's sentinels, and the
+// decision must then be treated as a deny.
+func (e *Engine) Decide(ctx context.Context, in Input) (Decision, error) {
+	snap := e.current.Load()
+	if snap == nil {
+		return Decision{}, ErrNoPolicy
+	}
+	d, err := e.eval(ctx, snap, in)
+	if err != nil {
+		return Decision{Revision: snap.revision}, err
+	}
+	if !d.Allow {
+		return d, &DeniedError{Decision: d}
+	}
+	return d, nil
+}
+
+func (e *Engine) eval(ctx context.Context, snap *snapshot, in Input) (Decision, error) {
+	ctx, cancel := context.WithTimeout(ctx, e.timeout)
+	defer cancel()
+	rs, err := snap.query.Eval(ctx, rego.EvalParsedInput(in.value()))
+	if err != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return Decision{}, fmt.Errorf("%w after %s", ErrTimeout, e.timeout)
+		}
+		if ctx.Err() != nil {
+			return Decision{}, fmt.Errorf("%w: %w", ErrEvaluation, ctx.Err())
+		}
+		return Decision{}, fmt.Errorf("%w: %w", ErrEvaluation, err)
+	}
+	switch {
+	case len(rs) == 0 || len(rs[0].Expressions) == 0:
+		return Decision{}, ErrUndefined
+	case len(rs) > 1 || len(rs[0].Expressions) > 1:
+		return Decision{}, fmt.Errorf("%w: %d results", ErrAmbiguous, len(rs))
+	}
+	d, err := decode(rs[0].Expressions[0].Value)
+	if err != nil {
+		return Decision{}, err
+	}
+	if err := checkActions(&d, in.Findings); err != nil {
+		return Decision{}, err
+	}
+	d.Revision = snap.revision
+	return d, nil
+}
