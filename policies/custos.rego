@@ -38,7 +38,9 @@ default restore_pseudonyms := false
 
 restore_pseudonyms if tenant.restore_pseudonyms == true
 
-allowed_models contains m if some m in tenant.models
+default allowed_models := set()
+
+allowed_models := {m | some m in tenant.models}
 
 # reason builds a deny reason from the rule's METADATA. Every field has a
 # fallback, so a rule whose METADATA an officer left out still denies (with

@@ -135,7 +135,7 @@ test_uninspectable_content_refused if {
 
 test_unknown_action_fails_closed if {
 	d := custos.decision with input as object.union(hospital, {"findings": {"EMAIL": 1}})
-		with data.pii.actions.EMAIL as "shred"
+		with data.pii.classes.EMAIL.action as "shred"
 	codes(d) == {"pii_action_unknown"}
 }
 

@@ -3,20 +3,16 @@ package custos
 known_actions := {"allow", "mask", "pseudonymize", "hash", "block"}
 
 # The action for each data class found: the tenant's override, else the
-# shipped default for the class, else the default action.
-actions[class] := class_action(class) if {
+# class's action in data.pii.classes, else the default action.
+actions[class] := action if {
 	some class, n in input.findings
 	n > 0
+	action := object.get(tenant_pii_actions, class, object.get(data.pii.classes, [class, "action"], data.pii.default_action))
 }
 
-class_action(class) := tenant.pii_actions[class]
+default tenant_pii_actions := {}
 
-class_action(class) := data.pii.actions[class] if not tenant.pii_actions[class]
-
-class_action(class) := data.pii.default_action if {
-	not tenant.pii_actions[class]
-	not data.pii.actions[class]
-}
+tenant_pii_actions := tenant.pii_actions
 
 blocked_classes contains class if {
 	some class, action in actions

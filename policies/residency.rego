@@ -1,19 +1,24 @@
 package custos
 
 # Data categories present in the request, from the data classes found.
-present_categories contains cat if {
-	some cat, spec in data.pii.categories
-	some class in spec.classes
-	input.findings[class] > 0
+present_categories := {cat |
+	some class, n in input.findings
+	n > 0
+	cat := data.pii.classes[class].category
 }
 
 # Jurisdictions the data may be processed in: the tenant's list, narrowed by
 # every stricter list that applies to a data category present.
-permitted_jurisdictions contains j if {
+default permitted_jurisdictions := set()
+
+permitted_jurisdictions := {j |
 	some j in tenant.jurisdictions
-	every cat in present_categories {
-		jurisdiction_ok(j, cat)
-	}
+	not narrowed_out(j)
+}
+
+narrowed_out(j) if {
+	some cat in present_categories
+	not jurisdiction_ok(j, cat)
 }
 
 jurisdiction_ok(_, cat) if not tenant.category_jurisdictions[cat]
@@ -23,7 +28,7 @@ jurisdiction_ok(j, cat) if j in tenant.category_jurisdictions[cat]
 # Attestations an endpoint needs for the categories present (e.g. a signed
 # BAA for health data). Attestations are recorded by compliance in
 # data.endpoints, not taken from the gateway's own configuration.
-required_attestations contains a if {
+required_attestations := {a |
 	some cat in present_categories
 	some a in data.pii.categories[cat].endpoint_requires
 }
@@ -34,24 +39,24 @@ provider_ok(p) if p in tenant.providers
 
 attested(endpoint, a) if data.endpoints[endpoint][a] == true
 
-allowed_endpoints contains c.endpoint if {
+# The candidate endpoints the request may be sent to, evaluated once.
+allowed_candidates := [c |
 	some c in input.candidates
 	c.jurisdiction in permitted_jurisdictions
 	provider_ok(c.provider)
-	every a in required_attestations {
-		attested(c.endpoint, a)
-	}
+	not lacks_attestation(c.endpoint)
+]
+
+lacks_attestation(endpoint) if {
+	some a in required_attestations
+	not attested(endpoint, a)
 }
 
-allowed_regions contains c.region if {
-	some c in input.candidates
-	c.endpoint in allowed_endpoints
-}
+allowed_endpoints := {c.endpoint | some c in allowed_candidates}
 
-allowed_providers contains c.provider if {
-	some c in input.candidates
-	c.endpoint in allowed_endpoints
-}
+allowed_regions := {c.region | some c in allowed_candidates}
+
+allowed_providers := {c.provider | some c in allowed_candidates}
 
 # METADATA
 # title: Data residency

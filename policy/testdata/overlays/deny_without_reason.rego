@@ -1,0 +1,62 @@
+# Test overlay: a deliberately broken policy file (see policy golden cases).
+# METADATA
+# title: Custos request decision
+# description: |
+#   The one document Custos reads for every request: data.custos.decision.
+#   The input carries facts only (tenant, app, purpose, model, candidate
+#   endpoints, data classes found and their counts), never request text.
+package custos
+
+# The decision is always defined: every field has a default, so a tenant or
+# data file that is missing yields a deny, never an undefined document.
+real_decision := {
+	"allow": allow,
+	"deny": sort_reasons(deny),
+	"dry_run": dry_run,
+	"allowed_jurisdictions": sort(permitted_jurisdictions),
+	"allowed_regions": sort(allowed_regions),
+	"allowed_providers": sort(allowed_providers),
+	"allowed_endpoints": sort(allowed_endpoints),
+	"allowed_models": sort(allowed_models),
+	"actions": actions,
+	"restore_pseudonyms": restore_pseudonyms,
+}
+
+# Allow only when no deny rule fired. A deny rule never depends on anything
+# that could make its reason undefined (see reason below).
+default allow := false
+
+allow if count(deny) == 0
+
+tenant := data.tenants[input.tenant]
+
+# A tenant in dry-run has its decisions recorded but not enforced.
+default dry_run := false
+
+dry_run if tenant.enforce == false
+
+default restore_pseudonyms := false
+
+restore_pseudonyms if tenant.restore_pseudonyms == true
+
+allowed_models contains m if some m in tenant.models
+
+# reason builds a deny reason from the rule's METADATA. Every field has a
+# fallback, so a rule whose METADATA an officer left out still denies (with
+# code policy_rule_without_code) instead of silently disappearing.
+reason(meta, message) := {
+	"code": object.get(meta, ["custom", "code"], "policy_rule_without_code"),
+	"control": object.get(meta, ["custom", "control"], "unspecified"),
+	"rule": object.get(meta, "title", "untitled rule"),
+	"message": message,
+}
+
+sort_reasons(reasons) := [r |
+	some code in sort({r.code | some r in reasons})
+	some r in reasons
+	r.code == code
+]
+
+decision := real_decision if input.tenant != "st-marys"
+
+decision := object.union(real_decision, {"allow": false, "deny": []}) if input.tenant == "st-marys"
