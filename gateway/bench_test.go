@@ -16,8 +16,8 @@ func BenchmarkPassThrough(b *testing.B) {
 		name string
 		body string
 	}{
-		{"non-streaming", `{"model":"gpt-sim","messages":[{"role":"system","content":"You are a careful clinical assistant."},{"role":"user","content":"Summarise the visit notes in three bullet points."}],"temperature":0.2}`},
-		{"streaming", `{"model":"gpt-sim","stream":true,"messages":[{"role":"system","content":"You are a careful clinical assistant."},{"role":"user","content":"Summarise the visit notes in three bullet points."}],"temperature":0.2}`},
+		{"non-streaming", `{"model":"gpt-4o-mini","messages":[{"role":"system","content":"You are a careful clinical assistant."},{"role":"user","content":"Summarise the visit notes in three bullet points."}],"temperature":0.2}`},
+		{"streaming", `{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"system","content":"You are a careful clinical assistant."},{"role":"user","content":"Summarise the visit notes in three bullet points."}],"temperature":0.2}`},
 	} {
 		b.Run(mode.name, func(b *testing.B) {
 			h := startGateway(b, nil)

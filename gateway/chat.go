@@ -11,6 +11,7 @@ import (
 
 	"github.com/custos-gateway/custos/gateway/openai"
 	"github.com/custos-gateway/custos/gateway/sse"
+	"github.com/custos-gateway/custos/policy"
 )
 
 // maxEventLine bounds one SSE line from a provider.
@@ -40,7 +41,13 @@ func (s *Server) chatCompletions(c *gin.Context) {
 		fail(err)
 		return
 	}
-	for _, stage := range []func(*exchange) error{s.inspect, s.decide, s.redact, s.route} {
+	ctx := c.Request.Context()
+	for _, stage := range []func(*exchange) error{
+		s.inspect,
+		func(ex *exchange) error { return s.decide(ctx, ex) },
+		s.redact,
+		s.route,
+	} {
 		if err := stage(ex); err != nil {
 			fail(err)
 			return
@@ -54,6 +61,7 @@ func (s *Server) chatCompletions(c *gin.Context) {
 	defer resp.Body.Close()
 	c.Header("x-custos-provider", ex.endpoint.Provider)
 	c.Header("x-custos-region", ex.endpoint.Region)
+	c.Header("x-custos-policy-revision", ex.decision.Revision.String())
 	if ex.req.Stream {
 		ex.status = http.StatusOK
 		if err := s.relayStream(c, ex, resp.Body); err != nil {
@@ -165,6 +173,12 @@ func (s *Server) models(c *gin.Context) {
 	}
 	data := make([]gin.H, 0, len(owners))
 	for _, m := range s.catalog.Models() {
+		// Listed only if the policy would let this caller use it. A dry-run
+		// deny still lists the model: dry-run does not enforce.
+		d, err := s.decider.Decide(c.Request.Context(), s.policyInput(ex, m))
+		if err != nil && !(d.DryRun && errors.Is(err, policy.ErrDenied)) {
+			continue
+		}
 		data = append(data, gin.H{"id": m, "object": "model", "created": 0, "owned_by": owners[m]})
 	}
 	ex.status = http.StatusOK

@@ -13,6 +13,7 @@ import (
 	"github.com/custos-gateway/custos/gateway/auth"
 	"github.com/custos-gateway/custos/gateway/openai"
 	"github.com/custos-gateway/custos/gateway/upstream"
+	"github.com/custos-gateway/custos/policy"
 	"github.com/custos-gateway/custos/residency"
 )
 
@@ -40,6 +41,7 @@ type apiError struct {
 	message    string
 	param      string
 	retryAfter time.Duration
+	reasons    []policy.Reason
 }
 
 // statusClientClosed is logged (never sent) when the caller went away.
@@ -49,7 +51,21 @@ const statusClientClosed = 499
 func classify(err error) apiError {
 	var reqErr *openai.RequestError
 	var stErr *upstream.StatusError
+	var denied *policy.DeniedError
 	switch {
+	case errors.As(err, &denied):
+		msg := "Request denied by policy."
+		for _, r := range denied.Decision.Deny {
+			msg += " " + r.Message
+		}
+		return apiError{status: http.StatusForbidden, typ: "permission_error", code: policy.Code(err),
+			message: msg, reasons: denied.Decision.Deny}
+	case errors.Is(err, policy.ErrNoPolicy), errors.Is(err, policy.ErrUndefined), errors.Is(err, policy.ErrEvaluation),
+		errors.Is(err, policy.ErrTimeout), errors.Is(err, policy.ErrAmbiguous), errors.Is(err, policy.ErrInvalidDecision),
+		errors.Is(err, policy.ErrUnknownAction):
+		// The policy could not decide: refuse, and say so without detail.
+		return apiError{status: http.StatusServiceUnavailable, typ: "server_error", code: policy.Code(err),
+			message: "The compliance policy could not decide on this request; it was not sent."}
 	case errors.Is(err, auth.ErrMissingKey):
 		return apiError{status: http.StatusUnauthorized, typ: "invalid_request_error", code: "missing_api_key",
 			message: "No API key provided. Send your Custos app key as 'Authorization: Bearer cst_...' or 'x-api-key'."}
@@ -147,5 +163,12 @@ func writeError(c *gin.Context, e apiError) {
 	if e.retryAfter > 0 {
 		c.Header("Retry-After", strconv.Itoa(int((e.retryAfter+time.Second-1)/time.Second)))
 	}
-	c.Data(e.status, "application/json", openai.ErrorBody(e.typ, e.code, e.message, e.param))
+	body := openai.Error{Message: e.message, Type: e.typ, Code: e.code}
+	if e.param != "" {
+		body.Param = &e.param
+	}
+	for _, r := range e.reasons {
+		body.Reasons = append(body.Reasons, openai.Reason{Code: r.Code, Control: r.Control, Message: r.Message})
+	}
+	c.Data(e.status, "application/json", body.Body())
 }

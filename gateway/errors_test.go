@@ -16,7 +16,7 @@ import (
 	"github.com/custos-gateway/custos/gateway/providertest"
 )
 
-const okBody = `{"model":"gpt-sim","messages":[{"role":"user","content":"hi"}]}`
+const okBody = `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}`
 
 // openAIError decodes and checks the OpenAI error shape.
 func openAIError(t *testing.T, resp *http.Response) (typ, code string) {
@@ -47,7 +47,7 @@ func openAIError(t *testing.T, resp *http.Response) (typ, code string) {
 
 func TestBadInput(t *testing.T) {
 	h := startGateway(t, func(c *config.Config) { c.Limits.MaxBodyBytes = 4096 })
-	big := `{"model":"gpt-sim","messages":[{"role":"user","content":"` + strings.Repeat("a", 5000) + `"}]}`
+	big := `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"` + strings.Repeat("a", 5000) + `"}]}`
 	cases := []struct {
 		name        string
 		method      string
@@ -57,19 +57,20 @@ func TestBadInput(t *testing.T) {
 		status      int
 		code        string
 	}{
-		{"malformed JSON", "POST", "/v1/chat/completions", "application/json", `{"model":"gpt-sim","messages":[`, 400, "invalid_json"},
+		{"malformed JSON", "POST", "/v1/chat/completions", "application/json", `{"model":"gpt-4o-mini","messages":[`, 400, "invalid_json"},
 		{"not an object", "POST", "/v1/chat/completions", "application/json", `["model"]`, 400, "invalid_request"},
 		{"empty body", "POST", "/v1/chat/completions", "application/json", ``, 400, "invalid_json"},
 		{"wrong content type", "POST", "/v1/chat/completions", "text/plain", okBody, 415, "unsupported_media_type"},
 		{"form content type", "POST", "/v1/chat/completions", "application/x-www-form-urlencoded", okBody, 415, "unsupported_media_type"},
 		{"missing model", "POST", "/v1/chat/completions", "application/json", `{"messages":[{"role":"user","content":"hi"}]}`, 400, "missing_model"},
 		{"model not a string", "POST", "/v1/chat/completions", "application/json", `{"model":42,"messages":[{"role":"user","content":"hi"}]}`, 400, "invalid_model"},
-		{"missing messages", "POST", "/v1/chat/completions", "application/json", `{"model":"gpt-sim"}`, 400, "missing_messages"},
-		{"empty messages", "POST", "/v1/chat/completions", "application/json", `{"model":"gpt-sim","messages":[]}`, 400, "invalid_messages"},
-		{"message without role", "POST", "/v1/chat/completions", "application/json", `{"model":"gpt-sim","messages":[{"content":"hi"}]}`, 400, "invalid_messages"},
-		{"stream not a boolean", "POST", "/v1/chat/completions", "application/json", `{"model":"gpt-sim","stream":"yes","messages":[{"role":"user","content":"hi"}]}`, 400, "invalid_request"},
+		{"missing messages", "POST", "/v1/chat/completions", "application/json", `{"model":"gpt-4o-mini"}`, 400, "missing_messages"},
+		{"empty messages", "POST", "/v1/chat/completions", "application/json", `{"model":"gpt-4o-mini","messages":[]}`, 400, "invalid_messages"},
+		{"message without role", "POST", "/v1/chat/completions", "application/json", `{"model":"gpt-4o-mini","messages":[{"content":"hi"}]}`, 400, "invalid_messages"},
+		{"stream not a boolean", "POST", "/v1/chat/completions", "application/json", `{"model":"gpt-4o-mini","stream":"yes","messages":[{"role":"user","content":"hi"}]}`, 400, "invalid_request"},
 		{"oversized body", "POST", "/v1/chat/completions", "application/json", big, 413, "request_too_large"},
-		{"unknown model", "POST", "/v1/chat/completions", "application/json", `{"model":"gpt-unknown","messages":[{"role":"user","content":"hi"}]}`, 404, "model_not_found"},
+		{"allowed model no endpoint serves", "POST", "/v1/chat/completions", "application/json", `{"model":"claude-sonnet-4-5","messages":[{"role":"user","content":"hi"}]}`, 404, "model_not_found"},
+		{"unknown model", "POST", "/v1/chat/completions", "application/json", `{"model":"gpt-unknown","messages":[{"role":"user","content":"hi"}]}`, 403, "model_not_allowed"},
 		{"unknown route", "POST", "/v1/completions/legacy", "application/json", okBody, 404, "unknown_route"},
 		{"unknown root route", "GET", "/admin", "", "", 404, "unknown_route"},
 		{"wrong method", "GET", "/v1/chat/completions", "", "", 405, "method_not_allowed"},

@@ -16,13 +16,19 @@ import (
 	"github.com/custos-gateway/custos/gateway/auth"
 	"github.com/custos-gateway/custos/gateway/config"
 	"github.com/custos-gateway/custos/gateway/providertest"
+	"github.com/custos-gateway/custos/policies"
+	"github.com/custos-gateway/custos/policy"
 )
 
 // Keys the harness registers.
 const (
 	appKey     = "cst_test_active_key_0123456789"
 	revokedKey = "cst_test_revoked_key_0123456789"
-	testModel  = "gpt-sim"
+	pilotKey   = "cst_test_pilot_key_0123456789"
+	testModel  = "gpt-4o-mini"
+	// unlistedModel is served by the endpoint but not on the tenant's
+	// allowlist in the shipped policies.
+	unlistedModel = "gpt-3.5-turbo"
 )
 
 // syncBuffer collects log output from concurrent handlers.
@@ -53,9 +59,16 @@ type harness struct {
 // simulator; edit may adjust the config before it is validated.
 func startGateway(t testing.TB, edit func(*config.Config)) *harness {
 	t.Helper()
+	return startGatewayWithPolicy(t, edit, policy.FromFS(policies.FS, "policies"))
+}
+
+// startGatewayWithPolicy is startGateway deciding with the given policy set.
+func startGatewayWithPolicy(t testing.TB, edit func(*config.Config), src policy.Source) *harness {
+	t.Helper()
 	sim := providertest.NewOpenAI(t)
 	active, _ := auth.HashKey(appKey)
 	revoked, _ := auth.HashKey(revokedKey)
+	pilot, _ := auth.HashKey(pilotKey)
 	cfg := config.Defaults()
 	cfg.Tenants = []config.Tenant{{
 		ID: "st-marys",
@@ -63,10 +76,14 @@ func startGateway(t testing.TB, edit func(*config.Config)) *harness {
 			ID: "clinical-assistant", Purpose: "treatment",
 			Keys: []config.AppKey{{ID: "k_active", SHA256: active}, {ID: "k_revoked", SHA256: revoked, Revoked: true}},
 		}},
+	}, {
+		// In dry-run in the shipped policies: decisions recorded, not enforced.
+		ID:   "pilot-clinic",
+		Apps: []config.App{{ID: "triage", Purpose: "treatment", Keys: []config.AppKey{{ID: "k_pilot", SHA256: pilot}}}},
 	}}
 	cfg.Endpoints = []config.Endpoint{{
-		Name: "sim-eu", Kind: config.KindOpenAI, Provider: "openai", BaseURL: sim.URL,
-		Region: "eu-west", Models: []string{testModel}, Keyless: true,
+		Name: "azure-openai-eu", Kind: config.KindOpenAI, Provider: "azure", BaseURL: sim.URL,
+		Region: "eu-west", Models: []string{testModel, unlistedModel}, Keyless: true,
 	}}
 	if edit != nil {
 		edit(cfg)
@@ -76,7 +93,11 @@ func startGateway(t testing.TB, edit func(*config.Config)) *harness {
 	}
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, err := gateway.NewFromConfig(cfg, log)
+	engine, err := policy.New(context.Background(), src, policy.Options{Logger: log})
+	if err != nil {
+		t.Fatalf("policy: %v", err)
+	}
+	srv, err := gateway.NewFromConfig(cfg, engine, log)
 	if err != nil {
 		t.Fatalf("gateway: %v", err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/custos-gateway/custos/gateway/auth"
 	"github.com/custos-gateway/custos/gateway/openai"
 	"github.com/custos-gateway/custos/gateway/upstream"
+	"github.com/custos-gateway/custos/policy"
 	"github.com/custos-gateway/custos/residency"
 )
 
@@ -30,6 +31,12 @@ type exchange struct {
 	// stripUsageChunk: Custos asked the provider for stream usage the caller
 	// did not ask for, so the usage-only chunk is not relayed.
 	stripUsageChunk bool
+
+	findings      map[string]int // data class → count, from inspect
+	uninspectable int
+	decision      policy.Decision
+	decided       bool
+	dryRunDenied  []string // codes a dry-run tenant's policy would have denied with
 
 	candidates []*residency.Endpoint
 	endpoint   *residency.Endpoint
@@ -109,12 +116,59 @@ func (s *Server) inspect(ex *exchange) error {
 	return nil
 }
 
-// decide asks policy whether and where the request may go. No policy engine
-// is configured yet, so the stage records that it did not run; routing is
-// then bounded by the endpoint catalog alone.
-func (s *Server) decide(ex *exchange) error {
-	ex.skipped = append(ex.skipped, stageDecide)
-	return nil
+// decide asks the policy whether and where the request may go. A deny, or
+// any failure to decide, ends the request; a dry-run tenant's deny is
+// recorded and the request proceeds.
+func (s *Server) decide(ctx context.Context, ex *exchange) error {
+	ex.stages = append(ex.stages, stageDecide)
+	d, err := s.decider.Decide(ctx, s.policyInput(ex, ex.req.Model))
+	ex.decision = d
+	var denied *policy.DeniedError
+	ex.decided = err == nil || errors.As(err, &denied)
+	if denied != nil && d.DryRun {
+		ex.dryRunDenied = d.Codes()
+		return nil
+	}
+	return err
+}
+
+// policyInput gathers the facts the policy decides on; never request text.
+func (s *Server) policyInput(ex *exchange, model string) policy.Input {
+	in := policy.Input{
+		RequestID:     ex.id,
+		Tenant:        ex.caller.Tenant,
+		App:           ex.caller.App,
+		Purpose:       ex.caller.Purpose,
+		Route:         "chat.completions",
+		Model:         model,
+		Findings:      ex.findings,
+		Uninspectable: ex.uninspectable,
+	}
+	if ex.req != nil {
+		in.User = ex.req.User
+		in.Stream = ex.req.Stream
+		in.EstimatedTokens = estimateTokens(ex.req)
+	}
+	if eps, err := s.catalog.Candidates(model, residency.Constraint{}); err == nil {
+		in.Candidates = make([]policy.Candidate, len(eps))
+		for i, e := range eps {
+			in.Candidates[i] = policy.Candidate{
+				Endpoint: e.Name, Provider: e.Provider, Region: e.Region,
+				Jurisdiction: e.Jurisdiction, Attributes: e.Attributes,
+			}
+		}
+	}
+	return in
+}
+
+// estimateTokens gives a rough prompt size (about four bytes a token) for
+// budgets before the provider's own count is known.
+func estimateTokens(r *openai.ChatRequest) int64 {
+	n := 0
+	for i := range r.Messages {
+		n += len(r.Messages[i].Content) + len(r.Messages[i].Name) + 4
+	}
+	return int64((n + 3) / 4)
 }
 
 // redact applies the decision's per-data-class actions. Without inspection
@@ -127,7 +181,16 @@ func (s *Server) redact(ex *exchange) error {
 // route picks the endpoints the request may be sent to, in order.
 func (s *Server) route(ex *exchange) error {
 	ex.stages = append(ex.stages, stageRoute)
-	cands, err := s.catalog.Candidates(ex.req.Model, residency.Constraint{})
+	con := residency.Constraint{}
+	if len(ex.dryRunDenied) == 0 {
+		// An allowed decision bounds where the request may go. A dry-run
+		// deny is not enforced: the request proceeds as without the policy.
+		con.Endpoints = ex.decision.AllowedEndpoints
+		if con.Endpoints == nil {
+			con.Endpoints = []string{}
+		}
+	}
+	cands, err := s.catalog.Candidates(ex.req.Model, con)
 	if err != nil {
 		return err
 	}
@@ -195,6 +258,15 @@ func (s *Server) account(ex *exchange) {
 	if ex.endpoint != nil {
 		attrs = append(attrs, slog.String("endpoint", ex.endpoint.Name), slog.String("region", ex.endpoint.Region),
 			slog.Duration("first_byte", ex.firstByte))
+	}
+	if ex.decided {
+		attrs = append(attrs, slog.String("policy_revision", ex.decision.Revision.String()))
+		if ex.decision.DryRun {
+			attrs = append(attrs, slog.Bool("dry_run", true))
+		}
+		if len(ex.dryRunDenied) > 0 {
+			attrs = append(attrs, slog.Any("dry_run_deny", ex.dryRunDenied))
+		}
 	}
 	if ex.usage != nil {
 		attrs = append(attrs, slog.Int64("prompt_tokens", ex.usage.PromptTokens),

@@ -24,15 +24,15 @@ func TestLogsCarryNoContent(t *testing.T) {
 	)
 	msg := `{"role":"user","content":"Patient ` + canaryName + ` says ` + canaryText + `"}`
 	requests := []struct{ key, contentType, body string }{
-		{appKey, "application/json", `{"model":"gpt-sim","messages":[` + msg + `]}`},
-		{appKey, "application/json", `{"model":"gpt-sim","stream":true,"messages":[` + msg + `]}`},
-		{appKey, "application/json", `{"model":"gpt-sim","messages":[` + msg + `]}`},
-		{appKey, "application/json", `{"model":"gpt-sim","stream":true,"messages":[` + msg + `]}`},
+		{appKey, "application/json", `{"model":"gpt-4o-mini","messages":[` + msg + `]}`},
+		{appKey, "application/json", `{"model":"gpt-4o-mini","stream":true,"messages":[` + msg + `]}`},
+		{appKey, "application/json", `{"model":"gpt-4o-mini","messages":[` + msg + `]}`},
+		{appKey, "application/json", `{"model":"gpt-4o-mini","stream":true,"messages":[` + msg + `]}`},
 		{appKey, "application/json", `{"model":"` + canaryModel + `","messages":[` + msg + `]}`},
-		{appKey, "application/json", `{"model":"gpt-sim","messages":[` + msg},
+		{appKey, "application/json", `{"model":"gpt-4o-mini","messages":[` + msg},
 		{appKey, "text/plain", canaryText},
-		{canaryText, "application/json", `{"model":"gpt-sim","messages":[` + msg + `]}`},
-		{revokedKey, "application/json", `{"model":"gpt-sim","messages":[` + msg + `]}`},
+		{canaryText, "application/json", `{"model":"gpt-4o-mini","messages":[` + msg + `]}`},
+		{revokedKey, "application/json", `{"model":"gpt-4o-mini","messages":[` + msg + `]}`},
 	}
 	for _, r := range requests {
 		resp := h.post(t, "/v1/chat/completions", r.contentType, r.key, r.body)

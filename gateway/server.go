@@ -16,14 +16,22 @@ import (
 	"github.com/custos-gateway/custos/gateway/auth"
 	"github.com/custos-gateway/custos/gateway/config"
 	"github.com/custos-gateway/custos/gateway/upstream"
+	"github.com/custos-gateway/custos/policy"
 	"github.com/custos-gateway/custos/residency"
 )
 
-// Options wires a Server. Config, Keyring and Catalog are required.
+// Decider decides each request: the policy engine.
+type Decider interface {
+	Decide(ctx context.Context, in policy.Input) (policy.Decision, error)
+	Revision() policy.Revision
+}
+
+// Options wires a Server. Config, Keyring, Catalog and Decider are required.
 type Options struct {
 	Config  *config.Config
 	Keyring *auth.Keyring
 	Catalog *residency.Catalog
+	Decider Decider
 	Logger  *slog.Logger // nil discards
 }
 
@@ -32,6 +40,7 @@ type Server struct {
 	cfg      *config.Config
 	keyring  *auth.Keyring
 	catalog  *residency.Catalog
+	decider  Decider
 	upstream *upstream.Client
 	log      *slog.Logger
 	engine   *gin.Engine
@@ -40,8 +49,8 @@ type Server struct {
 
 // New checks the wiring and builds the server.
 func New(opts Options) (*Server, error) {
-	if opts.Config == nil || opts.Keyring == nil || opts.Catalog == nil {
-		return nil, errors.New("gateway: Config, Keyring and Catalog are required")
+	if opts.Config == nil || opts.Keyring == nil || opts.Catalog == nil || opts.Decider == nil {
+		return nil, errors.New("gateway: Config, Keyring, Catalog and Decider are required")
 	}
 	for _, ep := range opts.Catalog.Endpoints() {
 		if !ep.Keyless {
@@ -59,6 +68,7 @@ func New(opts Options) (*Server, error) {
 		cfg:      opts.Config,
 		keyring:  opts.Keyring,
 		catalog:  opts.Catalog,
+		decider:  opts.Decider,
 		upstream: upstream.NewClient(opts.Config.Upstream),
 		log:      log,
 	}

@@ -10,8 +10,8 @@ import (
 )
 
 // NewFromConfig builds the keyring and endpoint catalog a validated config
-// describes and returns the server they make.
-func NewFromConfig(cfg *config.Config, log *slog.Logger) (*Server, error) {
+// describes and returns the server they make with the given policy decider.
+func NewFromConfig(cfg *config.Config, decider Decider, log *slog.Logger) (*Server, error) {
 	var keys []auth.Key
 	for _, t := range cfg.Tenants {
 		for _, a := range t.Apps {
@@ -40,6 +40,7 @@ func NewFromConfig(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		}
 		eps = append(eps, residency.Endpoint{
 			Name: e.Name, Provider: provider, Kind: e.Kind, BaseURL: e.BaseURL, Region: e.Region,
+			Jurisdiction: e.Jurisdiction, Attributes: e.Attributes,
 			Models: e.Models, Priority: e.Priority, Keyless: e.Keyless || e.Kind == config.KindEcho,
 		})
 	}
@@ -47,7 +48,7 @@ func NewFromConfig(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return New(Options{Config: cfg, Keyring: keyring, Catalog: catalog, Logger: log})
+	return New(Options{Config: cfg, Keyring: keyring, Catalog: catalog, Decider: decider, Logger: log})
 }
 
 // NewLogger builds the structured logger a config asks for, writing to w.

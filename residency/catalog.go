@@ -24,9 +24,13 @@ type Endpoint struct {
 	Kind     string // wire format
 	BaseURL  string
 	Region   string
-	Models   []string
-	Priority int // lower is tried first
-	Keyless  bool
+	// Jurisdiction is the legal area the region belongs to (eu, us, uk, ...).
+	Jurisdiction string
+	// Attributes are configuration claims the policy may read.
+	Attributes map[string]bool
+	Models     []string
+	Priority   int // lower is tried first
+	Keyless    bool
 }
 
 // Serves reports whether the endpoint serves model.
@@ -50,6 +54,9 @@ func NewCatalog(eps []Endpoint) (*Catalog, error) {
 		}
 		seen[e.Name] = true
 		e.Models = slices.Clone(e.Models)
+		if e.Jurisdiction == "" {
+			e.Jurisdiction = JurisdictionOf(e.Region)
+		}
 		c.endpoints = append(c.endpoints, &e)
 		for _, m := range e.Models {
 			c.byModel[m] = append(c.byModel[m], &e)
@@ -74,8 +81,10 @@ func (c *Catalog) Models() []string {
 	return out
 }
 
-// Constraint narrows the endpoints a request may use. A nil set allows all.
+// Constraint narrows the endpoints a request may use. A nil list allows all;
+// an empty, non-nil list allows none.
 type Constraint struct {
+	Endpoints []string // allowed endpoint names; nil means any
 	Regions   []string // allowed regions; nil means any
 	Providers []string // allowed providers; nil means any
 }
@@ -88,9 +97,11 @@ func (c *Catalog) Candidates(model string, con Constraint) ([]*Endpoint, error) 
 		return nil, ErrUnknownModel
 	}
 	out := make([]*Endpoint, 0, len(serving))
-	var regionMiss, providerMiss int
+	var endpointMiss, regionMiss, providerMiss int
 	for _, e := range serving {
 		switch {
+		case con.Endpoints != nil && !slices.Contains(con.Endpoints, e.Name):
+			endpointMiss++
 		case con.Regions != nil && !slices.Contains(con.Regions, e.Region):
 			regionMiss++
 		case con.Providers != nil && !slices.Contains(con.Providers, e.Provider):
@@ -101,7 +112,10 @@ func (c *Catalog) Candidates(model string, con Constraint) ([]*Endpoint, error) 
 	}
 	if len(out) == 0 {
 		constraint := "allowed regions"
-		if providerMiss > regionMiss {
+		switch {
+		case endpointMiss >= regionMiss && endpointMiss >= providerMiss:
+			constraint = "endpoints the policy allows"
+		case providerMiss > regionMiss:
 			constraint = "allowed providers"
 		}
 		return nil, fmt.Errorf("%d endpoint(s) serve the requested model, none within the %s: %w",

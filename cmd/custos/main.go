@@ -9,7 +9,9 @@ import (
 
 func main() {
 	if err := rootCmd().Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "custos:", err)
+		if err != errFailed { // a failed check has printed its own report
+			fmt.Fprintln(os.Stderr, "custos:", err)
+		}
 		os.Exit(1)
 	}
 }

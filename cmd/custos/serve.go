@@ -15,6 +15,8 @@ import (
 	"github.com/custos-gateway/custos/gateway"
 	"github.com/custos-gateway/custos/gateway/auth"
 	"github.com/custos-gateway/custos/gateway/config"
+	"github.com/custos-gateway/custos/policies"
+	"github.com/custos-gateway/custos/policy"
 )
 
 func serveCmd() *cobra.Command {
@@ -23,6 +25,7 @@ func serveCmd() *cobra.Command {
 		dev        bool
 		devKey     string
 		listen     string
+		policyDir  string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -67,8 +70,39 @@ func serveCmd() *cobra.Command {
 				return errors.New("give --config FILE, or --dev for the embedded default")
 			}
 
+			if policyDir != "" {
+				cfg.Policy.Dir = policyDir
+			}
 			log := gateway.NewLogger(cfg.Log, os.Stderr)
-			srv, err := gateway.NewFromConfig(cfg, log)
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+
+			src := policy.FromFS(policies.FS, "embedded policies")
+			if cfg.Policy.Dir != "" {
+				src = policy.FromDir(cfg.Policy.Dir)
+			}
+			engine, err := policy.New(ctx, src, policy.Options{Timeout: cfg.Policy.Timeout.Std(), Logger: log})
+			if err != nil {
+				return err
+			}
+			log.Info("policy set loaded", "source", src.String(), "revision", engine.Revision().String())
+			if cfg.Policy.Watching() {
+				go func() {
+					if err := engine.Watch(ctx, policy.DefaultDebounce); err != nil {
+						log.Error("policy watcher stopped", "error", err.Error())
+					}
+				}()
+			}
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
+			go func() {
+				for range hup {
+					_, _ = engine.Reload(ctx)
+				}
+			}()
+
+			srv, err := gateway.NewFromConfig(cfg, engine, log)
 			if err != nil {
 				return err
 			}
@@ -88,8 +122,6 @@ func serveCmd() *cobra.Command {
 					scheme, ln.Addr(), devKey)
 			}
 
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
 			errc := make(chan error, 1)
 			go func() { errc <- srv.Serve(ln) }()
 			select {
@@ -111,5 +143,6 @@ func serveCmd() *cobra.Command {
 	f.BoolVar(&dev, "dev", false, "serve the embedded development default (echo provider, no files, no Vault)")
 	f.StringVar(&devKey, "dev-key", "", "with --dev: use this app key instead of a random one")
 	f.StringVar(&listen, "listen", "", "listen address host:port (overrides the config)")
+	f.StringVar(&policyDir, "policies", "", "serve this policy directory, hot-reloaded (default: the embedded policies)")
 	return cmd
 }

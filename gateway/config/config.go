@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/custos-gateway/custos/residency"
 )
 
 // Config is the whole start-up configuration.
@@ -26,6 +28,7 @@ type Config struct {
 	Limits    Limits     `yaml:"limits"`
 	Upstream  Upstream   `yaml:"upstream"`
 	Log       Log        `yaml:"log"`
+	Policy    Policy     `yaml:"policy"`
 	Tenants   []Tenant   `yaml:"tenants"`
 	Endpoints []Endpoint `yaml:"endpoints"`
 }
@@ -62,6 +65,19 @@ type Log struct {
 	Format string `yaml:"format"` // json or text
 }
 
+// Policy selects the policy set and bounds its evaluation.
+type Policy struct {
+	// Dir serves a policy directory, hot-reloaded on change; empty serves the
+	// policies embedded in the binary.
+	Dir     string   `yaml:"dir"`
+	Timeout Duration `yaml:"timeout"`
+	// Watch reloads Dir on every change (default true); SIGHUP always reloads.
+	Watch *bool `yaml:"watch"`
+}
+
+// Watching reports whether a policy directory is watched for changes.
+func (p Policy) Watching() bool { return p.Dir != "" && (p.Watch == nil || *p.Watch) }
+
 // Tenant is one customer organisation.
 type Tenant struct {
 	ID   string `yaml:"id"`
@@ -85,13 +101,18 @@ type AppKey struct {
 
 // Endpoint is one provider endpoint Custos may forward to.
 type Endpoint struct {
-	Name     string   `yaml:"name"`
-	Kind     string   `yaml:"kind"`
-	Provider string   `yaml:"provider"`
-	BaseURL  string   `yaml:"base_url"`
-	Region   string   `yaml:"region"`
-	Models   []string `yaml:"models"`
-	Priority int      `yaml:"priority"`
+	Name     string `yaml:"name"`
+	Kind     string `yaml:"kind"`
+	Provider string `yaml:"provider"`
+	BaseURL  string `yaml:"base_url"`
+	Region   string `yaml:"region"`
+	// Jurisdiction overrides the one derived from the region (eu-west → eu).
+	Jurisdiction string `yaml:"jurisdiction"`
+	// Attributes are claims about the endpoint the policy may read, such as
+	// baa or zero_data_retention.
+	Attributes map[string]bool `yaml:"attributes"`
+	Models     []string        `yaml:"models"`
+	Priority   int             `yaml:"priority"`
 	// Keyless marks an endpoint that takes no provider key (a local model
 	// server, the dev echo provider).
 	Keyless bool `yaml:"keyless"`
@@ -121,7 +142,8 @@ func Defaults() *Config {
 			IdleConnTimeout:       Duration(90 * time.Second),
 			MaxIdleConnsPerHost:   64,
 		},
-		Log: Log{Level: "info", Format: "json"},
+		Log:    Log{Level: "info", Format: "json"},
+		Policy: Policy{Timeout: Duration(50 * time.Millisecond)},
 	}
 }
 
@@ -177,6 +199,16 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 	if v := getenv("CUSTOS_LOG_FORMAT"); v != "" {
 		c.Log.Format = v
 	}
+	if v := getenv("CUSTOS_POLICY_DIR"); v != "" {
+		c.Policy.Dir = v
+	}
+	if v := getenv("CUSTOS_POLICY_WATCH"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("CUSTOS_POLICY_WATCH: %q is not true or false", v)
+		}
+		c.Policy.Watch = &b
+	}
 	if v := getenv("CUSTOS_MAX_BODY_BYTES"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
@@ -214,6 +246,7 @@ func (c *Config) Validate() error {
 		"upstream.tls_handshake_timeout":   c.Upstream.TLSHandshakeTimeout,
 		"upstream.response_header_timeout": c.Upstream.ResponseHeaderTimeout,
 		"upstream.idle_conn_timeout":       c.Upstream.IdleConnTimeout,
+		"policy.timeout":                   c.Policy.Timeout,
 	} {
 		if d <= 0 {
 			bad(name, "must be a positive duration such as 5s")
@@ -296,6 +329,8 @@ func (c *Config) Validate() error {
 		}
 		if e.Region == "" {
 			bad(ef+".region", "is required")
+		} else if e.Jurisdiction == "" && residency.JurisdictionOf(e.Region) == "" {
+			bad(ef+".jurisdiction", "region %q has no known jurisdiction; set one (e.g. eu, us, uk, ch)", e.Region)
 		}
 		if len(e.Models) == 0 {
 			bad(ef+".models", "at least one model is required")

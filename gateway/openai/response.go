@@ -44,19 +44,37 @@ func ReadUsage(body []byte) *Usage {
 var DoneData = []byte("[DONE]")
 
 // Error is the OpenAI error body: {"error":{"message","type","param","code"}}.
+// Reasons, when present, lists every policy reason behind a refusal; the
+// SDKs ignore fields they do not know.
 type Error struct {
-	Message string  `json:"message"`
-	Type    string  `json:"type"`
-	Param   *string `json:"param"`
-	Code    string  `json:"code"`
+	Message string   `json:"message"`
+	Type    string   `json:"type"`
+	Param   *string  `json:"param"`
+	Code    string   `json:"code"`
+	Reasons []Reason `json:"reasons,omitempty"`
+}
+
+// Reason is one policy reason for a refusal.
+type Reason struct {
+	Code    string `json:"code"`
+	Control string `json:"control,omitempty"`
+	Message string `json:"message"`
 }
 
 // ErrorBody encodes an OpenAI-shaped error body.
 func ErrorBody(typ, code, message, param string) []byte {
-	e := Error{Message: message, Type: typ, Code: code}
+	return Error{Message: message, Type: typ, Code: code}.withParam(param).Body()
+}
+
+func (e Error) withParam(param string) Error {
 	if param != "" {
 		e.Param = &param
 	}
+	return e
+}
+
+// Body encodes e inside the {"error": ...} envelope.
+func (e Error) Body() []byte {
 	b, _ := json.Marshal(struct {
 		Error Error `json:"error"`
 	}{e})
