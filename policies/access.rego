@@ -34,14 +34,3 @@ deny contains r if {
 	not input.model in tenant.models
 	r := reason(rego.metadata.rule(), "The requested model is not on this tenant's allowlist.")
 }
-
-# METADATA
-# title: Token budget per request
-# description: A request estimated above the tenant's per-request token budget is refused.
-# custom:
-#   code: token_budget_exceeded
-#   control: "Tenant cost control (pay-as-you-go budget)"
-deny contains r if {
-	input.estimated_tokens > tenant.max_estimated_tokens
-	r := reason(rego.metadata.rule(), sprintf("The request is estimated at %d tokens, over this tenant's limit of %d per request.", [input.estimated_tokens, tenant.max_estimated_tokens]))
-}

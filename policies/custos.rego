@@ -19,6 +19,7 @@ decision := {
 	"allowed_models": sort(allowed_models),
 	"actions": actions,
 	"restore_pseudonyms": restore_pseudonyms,
+	"max_estimated_tokens": max_estimated_tokens,
 }
 
 # Allow only when no deny rule fired. A deny rule never depends on anything
@@ -33,6 +34,12 @@ tenant := data.tenants[input.tenant]
 default dry_run := false
 
 dry_run if tenant.enforce == false
+
+# The per-request token budget; Custos refuses a request estimated above it
+# (code token_budget_exceeded). null sets no limit.
+default max_estimated_tokens := null
+
+max_estimated_tokens := tenant.max_estimated_tokens
 
 default restore_pseudonyms := false
 

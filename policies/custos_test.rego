@@ -46,11 +46,11 @@ test_model_allowlist if {
 	codes(d) == {"model_not_allowed"}
 }
 
-test_token_budget if {
-	d := custos.decision with input as object.union(hospital, {"estimated_tokens": 64001})
-	codes(d) == {"token_budget_exceeded"}
-	d2 := custos.decision with input as object.union(hospital, {"estimated_tokens": 64000})
-	d2.allow
+test_token_budget_is_a_limit_custos_enforces if {
+	d := custos.decision with input as hospital
+	d.max_estimated_tokens == 64000
+	d2 := custos.decision with input as object.union(hospital, {"tenant": "nobody"})
+	d2.max_estimated_tokens == null
 }
 
 test_health_data_stays_in_eu_with_baa if {

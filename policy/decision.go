@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -81,7 +82,28 @@ type Decision struct {
 	AllowedModels        []string          `json:"allowed_models"`
 	Actions              map[string]Action `json:"actions"`
 	RestorePseudonyms    bool              `json:"restore_pseudonyms"`
-	Revision             Revision          `json:"revision"`
+	// MaxEstimatedTokens is the per-request budget the policy sets; nil sets
+	// none. Decide enforces it with the deny code token_budget_exceeded.
+	MaxEstimatedTokens *int64   `json:"max_estimated_tokens"`
+	Revision           Revision `json:"revision"`
+}
+
+// Budget enforcement is Custos's: the policy states the limit.
+const codeTokenBudget = "token_budget_exceeded"
+
+// enforceLimits turns a decision's limits into deny reasons for this input.
+func enforceLimits(d *Decision, in *Input) {
+	if d.MaxEstimatedTokens != nil && in.EstimatedTokens > *d.MaxEstimatedTokens {
+		d.Allow = false
+		d.Deny = append(d.Deny, Reason{
+			Code:    codeTokenBudget,
+			Control: "Tenant budget: max_estimated_tokens set by policy",
+			Rule:    "Token budget per request",
+			Message: fmt.Sprintf("The request is estimated at %d tokens, over this tenant's limit of %d per request.",
+				in.EstimatedTokens, *d.MaxEstimatedTokens),
+		})
+		slices.SortStableFunc(d.Deny, func(a, b Reason) int { return strings.Compare(a.Code, b.Code) })
+	}
 }
 
 // Codes returns the deny reasons' codes.
@@ -192,6 +214,19 @@ func decode(v any) (Decision, error) {
 	d.AllowedProviders = strs("allowed_providers")
 	d.AllowedEndpoints = strs("allowed_endpoints")
 	d.AllowedModels = strs("allowed_models")
+	switch v := field("max_estimated_tokens").(type) {
+	case nil:
+	case json.Number:
+		n, nerr := v.Int64()
+		if nerr != nil && err == nil {
+			err = fmt.Errorf("%w: max_estimated_tokens is not a whole number", ErrInvalidDecision)
+		}
+		d.MaxEstimatedTokens = &n
+	default:
+		if err == nil {
+			err = fmt.Errorf("%w: max_estimated_tokens is neither null nor a number", ErrInvalidDecision)
+		}
+	}
 
 	if deny, ok := field("deny").([]any); ok {
 		for i, e := range deny {

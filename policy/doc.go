@@ -30,8 +30,13 @@
 //	  "allowed_providers": ["azure"], "allowed_endpoints": ["azure-openai-eu"],
 //	  "allowed_models": ["gpt-4o"],
 //	  "actions": {"PERSON": "pseudonymize", "MEDICAL_RECORD_NUMBER": "pseudonymize"},
-//	  "restore_pseudonyms": true
+//	  "restore_pseudonyms": true,
+//	  "max_estimated_tokens": 64000
 //	}
+//
+// max_estimated_tokens is a limit the policy sets (null: none) and Decide
+// enforces per request with the deny code token_budget_exceeded, so that a
+// memoized decision never hides a budget overrun.
 //
 // Every Decision carries the Revision of the policy set that made it: the
 // bundle .manifest revision and a SHA-256 over the served files.
@@ -43,6 +48,12 @@
 // shape, an allow that carries deny reasons, a deny without one, or an action
 // Custos does not know: each is an error wrapping one of this package's
 // sentinels, with a stable Code. A deny from the rules is a *DeniedError.
+//
+// # Memoized decisions
+//
+// For a set that calls no nondeterministic builtin and reads the input only
+// through fixed field names, decisions are memoized per revision, keyed by
+// exactly the input fields the set references (see memo.go).
 //
 // The package must never see or log request text, and never speaks HTTP.
 package policy

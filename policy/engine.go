@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,6 +23,8 @@ const DefaultTimeout = 50 * time.Millisecond
 type Options struct {
 	Timeout time.Duration // per evaluation; DefaultTimeout when zero
 	Logger  *slog.Logger  // nil discards
+	// NoMemo evaluates every decision afresh, even for a pure policy set.
+	NoMemo bool
 }
 
 // Engine decides requests with the current policy set. Reloads build a new
@@ -31,6 +34,7 @@ type Engine struct {
 	src      Source
 	timeout  time.Duration
 	log      *slog.Logger
+	noMemo   bool
 	current  atomic.Pointer[snapshot]
 	reloadMu sync.Mutex // serializes reloads; never taken by Decide
 }
@@ -38,11 +42,12 @@ type Engine struct {
 type snapshot struct {
 	query    rego.PreparedEvalQuery
 	revision Revision
+	memo     *memo // nil when the set's decisions cannot be memoized
 }
 
 // New loads, compiles and checks src; it fails if the set is not servable.
 func New(ctx context.Context, src Source, opts Options) (*Engine, error) {
-	e := &Engine{src: src, timeout: opts.Timeout, log: opts.Logger}
+	e := &Engine{src: src, timeout: opts.Timeout, log: opts.Logger, noMemo: opts.NoMemo}
 	if e.timeout <= 0 {
 		e.timeout = DefaultTimeout
 	}
@@ -78,6 +83,9 @@ func (e *Engine) build(ctx context.Context) (*snapshot, error) {
 		return nil, fmt.Errorf("policy set %s: %w", e.src, err)
 	}
 	snap := &snapshot{query: pq, revision: c.revision}
+	if !e.noMemo {
+		snap.memo = newMemo(c.bundle)
+	}
 	d, err := e.eval(ctx, snap, probe)
 	if err != nil {
 		return nil, fmt.Errorf("policy set %s fails its probe decision: %w", e.src, err)
@@ -126,14 +134,40 @@ func (e *Engine) Decide(ctx context.Context, in Input) (Decision, error) {
 	if snap == nil {
 		return Decision{}, ErrNoPolicy
 	}
-	d, err := e.eval(ctx, snap, in)
-	if err != nil {
-		return Decision{Revision: snap.revision}, err
+	var d Decision
+	var key string
+	hit := false
+	if snap.memo != nil {
+		key = snap.memo.key(&in)
+		var entry memoEntry
+		if entry, hit = snap.memo.get(key); hit {
+			d = entry.d
+		}
 	}
+	if !hit {
+		var err error
+		if d, err = e.eval(ctx, snap, in); err != nil {
+			return Decision{Revision: snap.revision}, err
+		}
+		if snap.memo != nil {
+			snap.memo.put(key, memoEntry{d: d})
+		}
+	}
+	enforceLimits(&d, &in)
 	if !d.Allow {
 		return d, &DeniedError{Decision: d}
 	}
 	return d, nil
+}
+
+// Memoized reports whether the serving set's decisions are memoized, and
+// the input fields they are keyed by.
+func (e *Engine) Memoized() (bool, []string) {
+	s := e.current.Load()
+	if s == nil || s.memo == nil {
+		return false, nil
+	}
+	return true, slices.Clone(s.memo.fields)
 }
 
 func (e *Engine) eval(ctx context.Context, snap *snapshot, in Input) (Decision, error) {

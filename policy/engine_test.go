@@ -242,25 +242,3 @@ func TestWatchReloadsOnEdit(t *testing.T) {
 		t.Error("an engine without a directory source watched something")
 	}
 }
-
-func BenchmarkDecide(b *testing.B) {
-	ctx := context.Background()
-	e, err := policy.New(ctx, shipped, policy.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	in := hospitalInput
-	in.Model = "gpt-4o"
-	in.Findings = map[string]int{"PERSON": 2, "EMAIL": 1, "MEDICAL_RECORD_NUMBER": 1}
-	in.Candidates = []policy.Candidate{
-		{Endpoint: "azure-openai-eu", Provider: "azure", Region: "eu-west", Jurisdiction: "eu"},
-		{Endpoint: "azure-openai-uk", Provider: "azure", Region: "uk-south", Jurisdiction: "uk"},
-		{Endpoint: "openai-us", Provider: "openai", Region: "us-east", Jurisdiction: "us"},
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := e.Decide(ctx, in); err != nil {
-			b.Fatal(err)
-		}
-	}
-}

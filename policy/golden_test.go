@@ -122,10 +122,7 @@ func TestGoldenDecisions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var cases []goldenCase
-		if err := json.Unmarshal(b, &cases); err != nil {
-			t.Fatalf("%s: %v", file, err)
-		}
+		cases := decodeCases(t, b)
 		for _, tc := range cases {
 			total++
 			t.Run(filepath.Base(file)+"/"+tc.Name, func(t *testing.T) {
@@ -217,4 +214,13 @@ func TestGoldenDecisions(t *testing.T) {
 	if total < 30 {
 		t.Errorf("only %d golden cases; want at least 30", total)
 	}
+}
+
+func decodeCases(t testing.TB, b []byte) []goldenCase {
+	t.Helper()
+	var cases []goldenCase
+	if err := json.Unmarshal(b, &cases); err != nil {
+		t.Fatal(err)
+	}
+	return cases
 }

@@ -30,6 +30,7 @@ func TestDecodeRejectsWrongShapes(t *testing.T) {
 			"allow": true, "deny": []any{}, "dry_run": false, "restore_pseudonyms": false,
 			"allowed_jurisdictions": []any{}, "allowed_regions": []any{}, "allowed_providers": []any{},
 			"allowed_endpoints": []any{}, "allowed_models": []any{}, "actions": map[string]any{},
+			"max_estimated_tokens": nil,
 		}
 	}
 	if _, err := decode(good()); err != nil {
@@ -48,6 +49,8 @@ func TestDecodeRejectsWrongShapes(t *testing.T) {
 		"deny without reasons":   func(m map[string]any) { m["allow"] = false },
 		"dry_run missing":        func(m map[string]any) { delete(m, "dry_run") },
 		"allowed_models missing": func(m map[string]any) { delete(m, "allowed_models") },
+		"budget missing":         func(m map[string]any) { delete(m, "max_estimated_tokens") },
+		"budget a string":        func(m map[string]any) { m["max_estimated_tokens"] = "lots" },
 	}
 	for name, mutate := range cases {
 		doc := good()

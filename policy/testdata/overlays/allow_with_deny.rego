@@ -20,6 +20,7 @@ real_decision := {
 	"allowed_models": sort(allowed_models),
 	"actions": actions,
 	"restore_pseudonyms": restore_pseudonyms,
+	"max_estimated_tokens": max_estimated_tokens,
 }
 
 # Allow only when no deny rule fired. A deny rule never depends on anything
@@ -35,11 +36,19 @@ default dry_run := false
 
 dry_run if tenant.enforce == false
 
+# The per-request token budget; Custos refuses a request estimated above it
+# (code token_budget_exceeded). null sets no limit.
+default max_estimated_tokens := null
+
+max_estimated_tokens := tenant.max_estimated_tokens
+
 default restore_pseudonyms := false
 
 restore_pseudonyms if tenant.restore_pseudonyms == true
 
-allowed_models contains m if some m in tenant.models
+default allowed_models := set()
+
+allowed_models := {m | some m in tenant.models}
 
 # reason builds a deny reason from the rule's METADATA. Every field has a
 # fallback, so a rule whose METADATA an officer left out still denies (with

@@ -1,0 +1,55 @@
+package policy
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// Every field of Input must reach the memo key: a field the key ignored
+// would let two different requests share a decision.
+func TestMemoKeyCoversEveryInputField(t *testing.T) {
+	typ := reflect.TypeOf(Input{})
+	var fields []string
+	for i := range typ.NumField() {
+		fields = append(fields, strings.Split(typ.Field(i).Tag.Get("json"), ",")[0])
+	}
+	m := &memo{fields: fields}
+	base := Input{Findings: map[string]int{"A": 1}, Candidates: []Candidate{{Endpoint: "e"}}}
+	variants := map[string]func(*Input){
+		"request_id":       func(in *Input) { in.RequestID = "x" },
+		"tenant":           func(in *Input) { in.Tenant = "x" },
+		"app":              func(in *Input) { in.App = "x" },
+		"purpose":          func(in *Input) { in.Purpose = "x" },
+		"user":             func(in *Input) { in.User = "x" },
+		"route":            func(in *Input) { in.Route = "x" },
+		"model":            func(in *Input) { in.Model = "x" },
+		"stream":           func(in *Input) { in.Stream = true },
+		"estimated_tokens": func(in *Input) { in.EstimatedTokens = 9 },
+		"uninspectable":    func(in *Input) { in.Uninspectable = 1 },
+		"findings":         func(in *Input) { in.Findings = map[string]int{"A": 2} },
+		"candidates": func(in *Input) {
+			in.Candidates = []Candidate{{Endpoint: "e", Attributes: map[string]bool{"baa": true}}}
+		},
+	}
+	for _, f := range fields {
+		vary, ok := variants[f]
+		if !ok {
+			t.Errorf("input field %q has no memo key test (and maybe no key encoding)", f)
+			continue
+		}
+		changed := base
+		changed.Findings = map[string]int{"A": 1}
+		changed.Candidates = []Candidate{{Endpoint: "e"}}
+		vary(&changed)
+		if m.key(&base) == m.key(&changed) {
+			t.Errorf("changing %s does not change the memo key", f)
+		}
+	}
+	// Ambiguity: values that would run together must still differ.
+	a := Input{Tenant: `a","b`}
+	b := Input{Tenant: "a", App: "b"}
+	if m.key(&a) == m.key(&b) {
+		t.Error("memo key is ambiguous")
+	}
+}
