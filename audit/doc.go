@@ -1,0 +1,19 @@
+// Package audit owns Custos's tamper-evident, append-only audit log: one
+// bbolt file of records, each chained to its predecessor by SHA-256, with
+// periodic Ed25519-signed checkpoints of the chain head; group-committed,
+// fsynced appends; offline verification; and export for auditors.
+//
+// Layout of a log file (bbolt buckets):
+//
+//	records      key: sequence number (8 bytes, big endian)
+//	             value: prev hash (32) | own hash (32) | record JSON
+//	             own hash = SHA-256(seq | prev | JSON)
+//	checkpoints  key: sequence number of the head it signs; value: Checkpoint JSON
+//	meta         "head": seq | hash of the last record; "chain": where this file's chain starts
+//
+// The package must never record prompt text, completion text, PII values,
+// keys or secrets: Record has no field that could hold them, only counts,
+// codes and names from configuration. It has no update or delete path: a
+// record, once committed, is only ever read. Retention closes one file and
+// starts the next, the chain continuing across files.
+package audit
