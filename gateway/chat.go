@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/custos-gateway/custos/gateway/auth"
 	"github.com/custos-gateway/custos/gateway/openai"
 	"github.com/custos-gateway/custos/gateway/sse"
 	"github.com/custos-gateway/custos/policy"
@@ -26,9 +27,15 @@ func (s *Server) chatCompletions(c *gin.Context) {
 		ex.err = err
 		e := classify(err)
 		ex.status = e.status
+		if rerr := s.recordOutcome(c.Request.Context(), ex); rerr != nil {
+			// Without its record the refusal itself cannot be released.
+			ex.err = errors.Join(err, rerr)
+			e = classify(rerr)
+			ex.status = e.status
+		}
 		writeError(c, e)
 	}
-	if err := s.authenticate(c, ex); err != nil {
+	if err := s.authenticate(c, ex, auth.RoleApp); err != nil {
 		fail(err)
 		return
 	}
@@ -96,6 +103,9 @@ func (s *Server) relayAnswer(c *gin.Context, ex *exchange, resp *http.Response) 
 		ct = "application/json"
 	}
 	ex.status = resp.StatusCode
+	if err := s.recordOutcome(c.Request.Context(), ex); err != nil {
+		return err // the answer is withheld: it cannot be accounted for
+	}
 	c.Data(resp.StatusCode, ct, body)
 	return nil
 }
@@ -123,14 +133,14 @@ func (s *Server) relayStream(c *gin.Context, ex *exchange, body io.Reader) error
 			if ctxErr := c.Request.Context().Err(); ctxErr != nil {
 				return ctxErr
 			}
-			cause := errStreamInterrupted
-			e := classify(cause)
-			_ = sse.Write(w, sse.Event{Data: openai.ErrorBody(e.typ, e.code, e.message, "")})
-			w.Flush()
-			return cause
+			return s.endStream(c, ex, errStreamInterrupted)
 		}
 		if bytes.Equal(ev.Data, openai.DoneData) {
 			sawDone = true
+			// The outcome is durable before the caller sees the stream end.
+			if err := s.recordOutcome(c.Request.Context(), ex); err != nil {
+				return s.endStream(c, ex, err)
+			}
 		} else if u := openai.ReadUsage(ev.Data); u != nil {
 			ex.usage = u
 			if ex.stripUsageChunk && isUsageOnlyChunk(ev.Data) {
@@ -142,6 +152,17 @@ func (s *Server) relayStream(c *gin.Context, ex *exchange, body io.Reader) error
 		}
 		w.Flush()
 	}
+}
+
+// endStream ends a started stream with an OpenAI-style error event, after
+// recording the outcome.
+func (s *Server) endStream(c *gin.Context, ex *exchange, cause error) error {
+	ex.err = cause
+	_ = s.recordOutcome(c.Request.Context(), ex)
+	e := classify(cause)
+	_ = sse.Write(c.Writer, sse.Event{Data: openai.ErrorBody(e.typ, e.code, e.message, "")})
+	c.Writer.Flush()
+	return cause
 }
 
 // isUsageOnlyChunk reports a stream chunk that carries usage and no choices.
@@ -156,7 +177,7 @@ func isUsageOnlyChunk(data []byte) bool {
 func (s *Server) models(c *gin.Context) {
 	ex := s.newExchange(c)
 	defer s.account(ex)
-	if err := s.authenticate(c, ex); err != nil {
+	if err := s.authenticate(c, ex, auth.RoleApp); err != nil {
 		ex.err = err
 		e := classify(err)
 		ex.status = e.status

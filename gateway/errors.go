@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/custos-gateway/custos/audit"
 	"github.com/custos-gateway/custos/gateway/auth"
 	"github.com/custos-gateway/custos/gateway/openai"
 	"github.com/custos-gateway/custos/gateway/upstream"
@@ -29,6 +30,8 @@ var (
 	errAnswerTooLarge    = errors.New("gateway: provider answer over the size limit")
 	errAnswerUnreadable  = errors.New("gateway: provider answer could not be read")
 	errKeyUnavailable    = errors.New("gateway: provider key unavailable")
+	errWrongRole         = errors.New("gateway: key not valid for this route")
+	errBadQuery          = errors.New("gateway: invalid query parameter")
 	errInternal          = errors.New("gateway: internal error")
 )
 
@@ -99,6 +102,15 @@ func classify(err error) apiError {
 	case errors.Is(err, residency.ErrNoCompliantEndpoint):
 		return apiError{status: http.StatusForbidden, typ: "permission_error", code: "no_compliant_endpoint",
 			message: "No endpoint satisfies this request's compliance constraints; it was not sent anywhere."}
+	case errors.Is(err, audit.ErrUnavailable), errors.Is(err, audit.ErrClosed):
+		return apiError{status: http.StatusServiceUnavailable, typ: "server_error", code: "audit_unavailable",
+			message: "The audit log cannot record this request, so it was not processed. Retry later."}
+	case errors.Is(err, errWrongRole):
+		return apiError{status: http.StatusForbidden, typ: "permission_error", code: "wrong_key_role",
+			message: "This key is not valid here: app keys call models, auditor keys export the audit log."}
+	case errors.Is(err, errBadQuery):
+		return apiError{status: http.StatusBadRequest, typ: "invalid_request_error", code: "invalid_query",
+			message: "Invalid query: from and to must be RFC 3339 times or YYYY-MM-DD dates, format jsonl or csv."}
 	case errors.Is(err, errKeyUnavailable):
 		return apiError{status: http.StatusServiceUnavailable, typ: "server_error", code: "key_unavailable",
 			message: "The provider key for this request is unavailable; the request was not sent."}

@@ -3,15 +3,19 @@ package gateway_test
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/custos-gateway/custos/audit"
 	"github.com/custos-gateway/custos/gateway"
 	"github.com/custos-gateway/custos/gateway/auth"
 	"github.com/custos-gateway/custos/gateway/config"
@@ -25,11 +29,14 @@ const (
 	appKey     = "cst_test_active_key_0123456789"
 	revokedKey = "cst_test_revoked_key_0123456789"
 	pilotKey   = "cst_test_pilot_key_0123456789"
+	auditorKey = "cst_test_auditor_key_0123456789"
 	testModel  = "gpt-4o-mini"
 	// unlistedModel is served by the endpoint but not on the tenant's
 	// allowlist in the shipped policies.
 	unlistedModel = "gpt-3.5-turbo"
 )
+
+var auditorHash, _ = auth.HashKey(auditorKey)
 
 // syncBuffer collects log output from concurrent handlers.
 type syncBuffer struct {
@@ -50,9 +57,12 @@ func (b *syncBuffer) String() string {
 }
 
 type harness struct {
-	URL  string // gateway base URL, with /v1
-	Sim  *providertest.OpenAI
-	Logs *syncBuffer
+	URL       string // gateway base URL, with /v1
+	Sim       *providertest.OpenAI
+	Logs      *syncBuffer
+	AuditPath string
+	AuditPub  ed25519.PublicKey
+	stop      func() // shuts the server down and closes the audit log
 }
 
 // startGateway runs a real gateway on 127.0.0.1 in front of an OpenAI
@@ -64,6 +74,12 @@ func startGateway(t testing.TB, edit func(*config.Config)) *harness {
 
 // startGatewayWithPolicy is startGateway deciding with the given policy set.
 func startGatewayWithPolicy(t testing.TB, edit func(*config.Config), src policy.Source) *harness {
+	t.Helper()
+	return startGatewayWith(t, edit, src, t.TempDir())
+}
+
+// startGatewayWith also names the directory of the audit log.
+func startGatewayWith(t testing.TB, edit func(*config.Config), src policy.Source, auditDir string) *harness {
 	t.Helper()
 	sim := providertest.NewOpenAI(t)
 	active, _ := auth.HashKey(appKey)
@@ -85,6 +101,10 @@ func startGatewayWithPolicy(t testing.TB, edit func(*config.Config), src policy.
 		Name: "azure-openai-eu", Kind: config.KindOpenAI, Provider: "azure", BaseURL: sim.URL,
 		Region: "eu-west", Models: []string{testModel, unlistedModel}, Keyless: true,
 	}}
+	keyDir := t.TempDir()
+	cfg.Audit.Path = filepath.Join(auditDir, "audit.db")
+	cfg.Audit.SigningKeyFile = filepath.Join(keyDir, "audit.pem")
+	cfg.Auditors = []config.Auditor{{ID: "external-auditor", Keys: []config.AppKey{{ID: "k_auditor", SHA256: auditorHash}}}}
 	if edit != nil {
 		edit(cfg)
 	}
@@ -97,7 +117,15 @@ func startGatewayWithPolicy(t testing.TB, edit func(*config.Config), src policy.
 	if err != nil {
 		t.Fatalf("policy: %v", err)
 	}
-	srv, err := gateway.NewFromConfig(cfg, engine, log)
+	signer, err := audit.GenerateKeyFiles(cfg.Audit.SigningKeyFile, cfg.Audit.SigningKeyFile+".pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	auditLog, err := audit.Open(cfg.Audit.Path, audit.Options{Instance: "test", Signer: signer, CheckpointEvery: cfg.Audit.CheckpointEvery})
+	if err != nil {
+		t.Fatalf("audit: %v", err)
+	}
+	srv, err := gateway.NewFromConfig(cfg, engine, auditLog, log)
 	if err != nil {
 		t.Fatalf("gateway: %v", err)
 	}
@@ -107,17 +135,25 @@ func startGatewayWithPolicy(t testing.TB, edit func(*config.Config), src policy.
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-			t.Errorf("shutdown: %v", err)
-		}
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	return &harness{URL: "http://" + ln.Addr().String() + "/v1", Sim: sim, Logs: logs}
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("shutdown: %v", err)
+			}
+			if err := <-done; err != nil {
+				t.Errorf("serve: %v", err)
+			}
+			if err := auditLog.Close(); err != nil {
+				t.Errorf("closing the audit log: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return &harness{URL: "http://" + ln.Addr().String() + "/v1", Sim: sim, Logs: logs,
+		AuditPath: cfg.Audit.Path, AuditPub: signer.Public(), stop: stop}
 }
 
 // post sends a raw request to the gateway.
@@ -156,4 +192,30 @@ func (h *harness) waitForRequestLogs(t testing.TB, n int) string {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// records stops the gateway, verifies its audit log and returns its records.
+func (h *harness) records(t testing.TB) []audit.Record {
+	t.Helper()
+	h.stop()
+	rep, err := audit.Verify(h.AuditPath, audit.VerifyOptions{PublicKey: h.AuditPub})
+	if err != nil || !rep.OK() {
+		t.Fatalf("audit log does not verify: %+v %v", rep, err)
+	}
+	var buf bytes.Buffer
+	if _, err := audit.ExportFile(&buf, h.AuditPath, audit.Filter{}, audit.FormatJSONL); err != nil {
+		t.Fatal(err)
+	}
+	var out []audit.Record
+	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		if line == "" {
+			continue
+		}
+		var r audit.Record
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, r)
+	}
+	return out
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/custos-gateway/custos/audit"
 	"github.com/custos-gateway/custos/gateway/auth"
 	"github.com/custos-gateway/custos/gateway/openai"
 	"github.com/custos-gateway/custos/gateway/upstream"
@@ -22,11 +23,12 @@ import (
 // exchange is one request's journey through the pipeline. It holds metadata
 // and the parsed request; only the forward stage sends the body anywhere.
 type exchange struct {
-	id      string
-	route   string
-	started time.Time
-	caller  auth.Caller
-	req     *openai.ChatRequest
+	id       string
+	route    string
+	started  time.Time
+	caller   auth.Caller
+	clientIP string // only when configured
+	req      *openai.ChatRequest
 
 	// stripUsageChunk: Custos asked the provider for stream usage the caller
 	// did not ask for, so the usage-only chunk is not relayed.
@@ -38,12 +40,16 @@ type exchange struct {
 	decided       bool
 	dryRunDenied  []string // codes a dry-run tenant's policy would have denied with
 
-	candidates []*residency.Endpoint
-	endpoint   *residency.Endpoint
-	usage      *openai.Usage
-	firstByte  time.Duration
-	stages     []string // stages that ran, in order, for the log line
-	skipped    []string // stages with no capability configured
+	intentSeq       uint64
+	outcomeRecorded bool
+
+	candidates     []*residency.Endpoint
+	endpoint       *residency.Endpoint
+	usage          *openai.Usage
+	firstByte      time.Duration
+	upstreamStatus int
+	stages         []string // stages that ran, in order, for the log line
+	skipped        []string // stages with no capability configured
 
 	status int
 	err    error
@@ -64,14 +70,20 @@ func (s *Server) newExchange(c *gin.Context) *exchange {
 	return &exchange{id: c.GetString(requestIDKey), route: c.FullPath(), started: time.Now()}
 }
 
-// authenticate resolves the calling app from its Custos key.
-func (s *Server) authenticate(c *gin.Context, ex *exchange) error {
+// authenticate resolves the caller from its Custos key, which must carry role.
+func (s *Server) authenticate(c *gin.Context, ex *exchange, role string) error {
 	ex.stages = append(ex.stages, stageAuthenticate)
 	caller, err := s.keyring.Authenticate(presentedKey(c.Request))
 	if err != nil {
 		return err
 	}
 	ex.caller = caller
+	if caller.Role != role {
+		return errWrongRole
+	}
+	if s.cfg.Audit.RecordClientIP {
+		ex.clientIP = c.ClientIP()
+	}
 	return nil
 }
 
@@ -216,6 +228,12 @@ func (s *Server) forward(c *gin.Context, ex *exchange) (*http.Response, error) {
 	}
 	ep := ex.candidates[0]
 	ex.endpoint = ep
+	// Write-ahead: nothing leaves Custos unless its intent is on disk.
+	rc, err := s.audit.Append(c.Request.Context(), s.auditRecord(ex, audit.KindIntent))
+	if err != nil {
+		return nil, err
+	}
+	ex.intentSeq = rc.Seq
 	resp, err := s.upstream.Do(c.Request.Context(), upstream.Request{
 		Endpoint:  ep,
 		Path:      "/chat/completions",
@@ -224,15 +242,98 @@ func (s *Server) forward(c *gin.Context, ex *exchange) (*http.Response, error) {
 		Stream:    ex.req.Stream,
 	})
 	if err != nil {
+		var st *upstream.StatusError
+		if errors.As(err, &st) {
+			ex.upstreamStatus = st.StatusCode
+		}
 		return nil, err
 	}
 	ex.firstByte = time.Since(ex.started)
+	ex.upstreamStatus = resp.StatusCode
 	return resp, nil
 }
 
-// account closes the exchange: one metadata-only log line per request.
+// recordOutcome makes the request's outcome durable, once. It runs before
+// the last byte of an answer or error is sent, so that every response a
+// client saw complete has its record.
+func (s *Server) recordOutcome(ctx context.Context, ex *exchange) error {
+	if ex.outcomeRecorded {
+		return nil
+	}
+	ex.outcomeRecorded = true
+	_, err := s.audit.Append(ctx, s.auditRecord(ex, audit.KindOutcome))
+	return err
+}
+
+// auditRecord describes the exchange in metadata only.
+func (s *Server) auditRecord(ex *exchange, kind string) audit.Record {
+	r := audit.Record{
+		Kind:      kind,
+		RequestID: ex.id,
+		IntentSeq: ex.intentSeq,
+		Tenant:    ex.caller.Tenant,
+		App:       ex.caller.App,
+		Purpose:   ex.caller.Purpose,
+		KeyID:     ex.caller.KeyID,
+		Route:     ex.route,
+		ClientIP:  ex.clientIP,
+		LatencyMS: time.Since(ex.started).Milliseconds(),
+	}
+	if kind == audit.KindOutcome {
+		r.Status = ex.status
+		if ex.err != nil {
+			r.ErrorCode = classify(ex.err).code
+		}
+	}
+	if ex.req != nil {
+		r.Stream = ex.req.Stream
+		// The requested model is caller text; only a catalog name is kept.
+		r.ModelRequested = "(not in catalog)"
+		if s.catalog.Known(ex.req.Model) {
+			r.ModelRequested = ex.req.Model
+		}
+	}
+	if ex.decided {
+		r.PolicyRevision = ex.decision.Revision.String()
+		r.Decision = &audit.Decision{Allow: ex.decision.Allow, Codes: ex.decision.Codes(), DryRun: ex.decision.DryRun}
+	}
+	if len(ex.findings) > 0 {
+		r.PII = make(map[string]audit.PIIAction, len(ex.findings))
+		for class, n := range ex.findings {
+			r.PII[class] = audit.PIIAction{Count: n, Action: string(ex.decision.Actions[class])}
+		}
+	}
+	if ep := ex.endpoint; ep != nil {
+		r.Endpoint, r.Provider, r.Region = ep.Name, ep.Provider, ep.Region
+		r.ModelServed = ex.req.Model
+		if kind == audit.KindOutcome {
+			a := audit.Attempt{Endpoint: ep.Name, LatencyMS: ex.firstByte.Milliseconds()}
+			if ex.upstreamStatus != 0 {
+				a.Status = ex.upstreamStatus
+			} else if ex.err != nil {
+				a.ErrorCode = classify(ex.err).code
+			}
+			r.Attempts = []audit.Attempt{a}
+		}
+	}
+	switch {
+	case ex.usage != nil:
+		r.Tokens = &audit.Tokens{Prompt: ex.usage.PromptTokens, Completion: ex.usage.CompletionTokens, Cached: ex.usage.CachedTokens()}
+	case ex.req != nil && ex.endpoint != nil:
+		r.Tokens = &audit.Tokens{Prompt: estimateTokens(ex.req), Estimated: true}
+	}
+	return r
+}
+
+// account closes the exchange: the outcome record if no earlier point wrote
+// it (a client that went away), and one metadata-only log line.
 func (s *Server) account(ex *exchange) {
 	ex.stages = append(ex.stages, stageAccount)
+	if !ex.outcomeRecorded && ex.caller.Role != auth.RoleAuditor {
+		if err := s.recordOutcome(context.Background(), ex); err != nil {
+			s.log.Error("audit outcome not recorded", "request_id", ex.id, "error", err.Error())
+		}
+	}
 	attrs := []slog.Attr{
 		slog.String("request_id", ex.id),
 		slog.String("route", ex.route),

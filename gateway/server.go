@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/custos-gateway/custos/audit"
 	"github.com/custos-gateway/custos/gateway/auth"
 	"github.com/custos-gateway/custos/gateway/config"
 	"github.com/custos-gateway/custos/gateway/upstream"
@@ -26,12 +28,19 @@ type Decider interface {
 	Revision() policy.Revision
 }
 
-// Options wires a Server. Config, Keyring, Catalog and Decider are required.
+// AuditLog records every request durably and exports records to auditors.
+type AuditLog interface {
+	Append(ctx context.Context, r audit.Record) (audit.Receipt, error)
+	Export(w io.Writer, f audit.Filter, format string) (int, error)
+}
+
+// Options wires a Server. All but Logger are required.
 type Options struct {
 	Config  *config.Config
 	Keyring *auth.Keyring
 	Catalog *residency.Catalog
 	Decider Decider
+	Audit   AuditLog
 	Logger  *slog.Logger // nil discards
 }
 
@@ -41,6 +50,7 @@ type Server struct {
 	keyring  *auth.Keyring
 	catalog  *residency.Catalog
 	decider  Decider
+	audit    AuditLog
 	upstream *upstream.Client
 	log      *slog.Logger
 	engine   *gin.Engine
@@ -49,8 +59,8 @@ type Server struct {
 
 // New checks the wiring and builds the server.
 func New(opts Options) (*Server, error) {
-	if opts.Config == nil || opts.Keyring == nil || opts.Catalog == nil || opts.Decider == nil {
-		return nil, errors.New("gateway: Config, Keyring, Catalog and Decider are required")
+	if opts.Config == nil || opts.Keyring == nil || opts.Catalog == nil || opts.Decider == nil || opts.Audit == nil {
+		return nil, errors.New("gateway: Config, Keyring, Catalog, Decider and Audit are required")
 	}
 	for _, ep := range opts.Catalog.Endpoints() {
 		if !ep.Keyless {
@@ -69,6 +79,7 @@ func New(opts Options) (*Server, error) {
 		keyring:  opts.Keyring,
 		catalog:  opts.Catalog,
 		decider:  opts.Decider,
+		audit:    opts.Audit,
 		upstream: upstream.NewClient(opts.Config.Upstream),
 		log:      log,
 	}
@@ -96,6 +107,7 @@ func (s *Server) routes() *gin.Engine {
 	v1 := e.Group("/v1")
 	v1.POST("/chat/completions", s.chatCompletions)
 	v1.GET("/models", s.models)
+	e.GET("/admin/audit/export", s.auditExport)
 
 	e.NoRoute(func(c *gin.Context) { s.reject(c, errUnknownRoute) })
 	e.NoMethod(func(c *gin.Context) { s.reject(c, errMethodNotAllowed) })

@@ -10,8 +10,9 @@ import (
 )
 
 // NewFromConfig builds the keyring and endpoint catalog a validated config
-// describes and returns the server they make with the given policy decider.
-func NewFromConfig(cfg *config.Config, decider Decider, log *slog.Logger) (*Server, error) {
+// describes and returns the server they make with the given policy decider
+// and audit log.
+func NewFromConfig(cfg *config.Config, decider Decider, auditLog AuditLog, log *slog.Logger) (*Server, error) {
 	var keys []auth.Key
 	for _, t := range cfg.Tenants {
 		for _, a := range t.Apps {
@@ -21,11 +22,24 @@ func NewFromConfig(cfg *config.Config, decider Decider, log *slog.Logger) (*Serv
 					return nil, fmt.Errorf("gateway: tenant %s app %s key %s: %w", t.ID, a.ID, k.ID, err)
 				}
 				keys = append(keys, auth.Key{
-					Caller:  auth.Caller{Tenant: t.ID, App: a.ID, Purpose: a.Purpose, KeyID: k.ID},
+					Caller:  auth.Caller{Role: auth.RoleApp, Tenant: t.ID, App: a.ID, Purpose: a.Purpose, KeyID: k.ID},
 					Hash:    h,
 					Revoked: k.Revoked,
 				})
 			}
+		}
+	}
+	for _, a := range cfg.Auditors {
+		for _, k := range a.Keys {
+			h, err := auth.ParseHash(k.SHA256)
+			if err != nil {
+				return nil, fmt.Errorf("gateway: auditor %s key %s: %w", a.ID, k.ID, err)
+			}
+			keys = append(keys, auth.Key{
+				Caller:  auth.Caller{Role: auth.RoleAuditor, App: a.ID, KeyID: k.ID},
+				Hash:    h,
+				Revoked: k.Revoked,
+			})
 		}
 	}
 	keyring, err := auth.NewKeyring(keys)
@@ -48,7 +62,7 @@ func NewFromConfig(cfg *config.Config, decider Decider, log *slog.Logger) (*Serv
 	if err != nil {
 		return nil, err
 	}
-	return New(Options{Config: cfg, Keyring: keyring, Catalog: catalog, Decider: decider, Logger: log})
+	return New(Options{Config: cfg, Keyring: keyring, Catalog: catalog, Decider: decider, Audit: auditLog, Logger: log})
 }
 
 // NewLogger builds the structured logger a config asks for, writing to w.

@@ -61,7 +61,8 @@ func TestServeDev(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "serve", "--dev", "--dev-key", "cst_dev_fixed", "--listen", "127.0.0.1:0")
-	cmd.Dir = t.TempDir()
+	workDir := t.TempDir()
+	cmd.Dir = workDir
 	stdout, _ := cmd.StdoutPipe()
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
@@ -119,6 +120,22 @@ func TestServeDev(t *testing.T) {
 	if strings.Contains(stderr.String(), prompt) {
 		t.Errorf("the prompt reached the log:\n%s", stderr.String())
 	}
+
+	// The dev audit log sits in custos-dev/, holds the request, and a clean
+	// shutdown signed its head.
+	db := filepath.Join(workDir, "custos-dev", "audit.db")
+	vout, err := exec.Command(bin, "audit", "verify", "--json", "--db", db, "--pubkey", filepath.Join(workDir, "custos-dev", "audit-signing.pem.pub")).Output()
+	if err != nil {
+		t.Fatalf("verify: %v\n%s", err, vout)
+	}
+	var rep struct {
+		Verified       int `json:"verified"`
+		LastSeq        int `json:"last_seq"`
+		LastCheckpoint int `json:"last_checkpoint"`
+	}
+	if err := json.Unmarshal(vout, &rep); err != nil || rep.Verified != 2 || rep.LastCheckpoint != rep.LastSeq {
+		t.Errorf("dev audit log after SIGTERM: %+v (%v); want intent and outcome, head signed", rep, err)
+	}
 }
 
 func TestKeysCreate(t *testing.T) {
@@ -142,7 +159,7 @@ func TestKeysCreate(t *testing.T) {
 
 	// With --config, tenant and app must exist.
 	cfg := filepath.Join(t.TempDir(), "custos.yaml")
-	os.WriteFile(cfg, []byte("tenants: [{id: t1, apps: [{id: a1, purpose: treatment}]}]\nendpoints: [{name: e, kind: openai, base_url: 'http://127.0.0.1:9/v1', region: eu-west, models: [m], keyless: true}]\n"), 0o600)
+	os.WriteFile(cfg, []byte("audit: {path: a.db, signing_key_file: a.pem}\ntenants: [{id: t1, apps: [{id: a1, purpose: treatment}]}]\nendpoints: [{name: e, kind: openai, base_url: 'http://127.0.0.1:9/v1', region: eu-west, models: [m], keyless: true}]\n"), 0o600)
 	if out, err := exec.Command(bin, "keys", "create", "--tenant", "t1", "--app", "nope", "--config", cfg).CombinedOutput(); err == nil ||
 		!strings.Contains(string(out), `app "nope" is not in tenant "t1"`) {
 		t.Errorf("unknown app accepted: %v %s", err, out)

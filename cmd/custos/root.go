@@ -9,6 +9,6 @@ func rootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCmd(), keysCmd(), policyCmd())
+	root.AddCommand(serveCmd(), keysCmd(), policyCmd(), auditCmd())
 	return root
 }

@@ -7,11 +7,13 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/custos-gateway/custos/audit"
 	"github.com/custos-gateway/custos/gateway"
 	"github.com/custos-gateway/custos/gateway/auth"
 	"github.com/custos-gateway/custos/gateway/config"
@@ -26,6 +28,7 @@ func serveCmd() *cobra.Command {
 		devKey     string
 		listen     string
 		policyDir  string
+		auditPath  string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -48,7 +51,14 @@ func serveCmd() *cobra.Command {
 				if listen == "" {
 					listen = "127.0.0.1:8080"
 				}
-				cfg = config.Dev(listen, hash)
+				if auditPath == "" {
+					auditPath = filepath.Join("custos-dev", "audit.db")
+				}
+				keyFile, err := devSigningKey(filepath.Dir(auditPath))
+				if err != nil {
+					return err
+				}
+				cfg = config.Dev(listen, hash, auditPath, keyFile)
 				if err := cfg.ApplyEnv(nil); err != nil {
 					return err
 				}
@@ -102,7 +112,30 @@ func serveCmd() *cobra.Command {
 				}
 			}()
 
-			srv, err := gateway.NewFromConfig(cfg, engine, log)
+			signer, err := audit.LoadSigner(cfg.Audit.SigningKeyFile)
+			if err != nil {
+				return err
+			}
+			instance := cfg.Audit.Instance
+			if instance == "" {
+				instance, _ = os.Hostname()
+			}
+			auditLog, err := audit.Open(cfg.Audit.Path, audit.Options{
+				Instance: instance, Signer: signer,
+				CheckpointEvery: cfg.Audit.CheckpointEvery, CheckpointInterval: cfg.Audit.CheckpointInterval.Std(),
+				CheckpointFile: cfg.Audit.CheckpointFile,
+			})
+			if err != nil {
+				return err
+			}
+			defer func() {
+				if err := auditLog.Close(); err != nil {
+					log.Error("closing the audit log", "error", err.Error())
+				}
+			}()
+			log.Info("audit log open", "path", cfg.Audit.Path, "head", auditLog.Head().Seq, "signing_key", signer.KeyID())
+
+			srv, err := gateway.NewFromConfig(cfg, engine, auditLog, log)
 			if err != nil {
 				return err
 			}
@@ -117,6 +150,8 @@ func serveCmd() *cobra.Command {
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "custos listening on %s://%s\n", scheme, ln.Addr())
 			if dev {
+				fmt.Fprintf(out, "audit log: %s (verify with: custos audit verify --db %s --pubkey %s.pub)\n",
+					cfg.Audit.Path, cfg.Audit.Path, cfg.Audit.SigningKeyFile)
 				fmt.Fprintf(out, "dev app key: %s\n", devKey)
 				fmt.Fprintf(out, "try: curl -s %s://%s/v1/chat/completions -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' -d '{\"model\":\"echo\",\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}'\n",
 					scheme, ln.Addr(), devKey)
@@ -144,5 +179,22 @@ func serveCmd() *cobra.Command {
 	f.StringVar(&devKey, "dev-key", "", "with --dev: use this app key instead of a random one")
 	f.StringVar(&listen, "listen", "", "listen address host:port (overrides the config)")
 	f.StringVar(&policyDir, "policies", "", "serve this policy directory, hot-reloaded (default: the embedded policies)")
+	f.StringVar(&auditPath, "audit", "", "with --dev: the audit log file (default custos-dev/audit.db)")
 	return cmd
+}
+
+// devSigningKey returns the dev audit signing key in dir, creating the
+// folder and a key pair on first use.
+func devSigningKey(dir string) (string, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	key := filepath.Join(dir, "audit-signing.pem")
+	if _, err := os.Stat(key); err == nil {
+		return key, nil
+	}
+	if _, err := audit.GenerateKeyFiles(key, key+".pub"); err != nil {
+		return "", err
+	}
+	return key, nil
 }

@@ -20,11 +20,19 @@ var (
 	ErrRevokedKey = errors.New("auth: app key revoked")
 )
 
+// Roles a key can carry. An app key calls models; an auditor key exports the
+// audit log; neither can do the other's work.
+const (
+	RoleApp     = "app"
+	RoleAuditor = "auditor"
+)
+
 // Caller is who a request comes from.
 type Caller struct {
-	Tenant  string
-	App     string
-	Purpose string
+	Role    string
+	Tenant  string // apps only
+	App     string // the app id, or the auditor id
+	Purpose string // apps only
 	KeyID   string // public id of the key used; safe to log
 }
 

@@ -29,7 +29,9 @@ type Config struct {
 	Upstream  Upstream   `yaml:"upstream"`
 	Log       Log        `yaml:"log"`
 	Policy    Policy     `yaml:"policy"`
+	Audit     Audit      `yaml:"audit"`
 	Tenants   []Tenant   `yaml:"tenants"`
+	Auditors  []Auditor  `yaml:"auditors"`
 	Endpoints []Endpoint `yaml:"endpoints"`
 }
 
@@ -77,6 +79,29 @@ type Policy struct {
 
 // Watching reports whether a policy directory is watched for changes.
 func (p Policy) Watching() bool { return p.Dir != "" && (p.Watch == nil || *p.Watch) }
+
+// Audit configures the tamper-evident audit log.
+type Audit struct {
+	// Path is the bbolt log file. Required.
+	Path string `yaml:"path"`
+	// SigningKeyFile is the Ed25519 PEM key that signs checkpoints. Required.
+	SigningKeyFile     string   `yaml:"signing_key_file"`
+	CheckpointEvery    int      `yaml:"checkpoint_every"`
+	CheckpointInterval Duration `yaml:"checkpoint_interval"`
+	// CheckpointFile also receives every checkpoint, for shipping elsewhere.
+	CheckpointFile string `yaml:"checkpoint_file"`
+	// Instance names this gateway in records (default: the host name).
+	Instance string `yaml:"instance"`
+	// RecordClientIP stores the caller's IP address in records (off by default).
+	RecordClientIP bool `yaml:"record_client_ip"`
+}
+
+// Auditor is a person or system allowed to export the audit log, with keys
+// of their own: auditor keys cannot call models, app keys cannot export.
+type Auditor struct {
+	ID   string   `yaml:"id"`
+	Keys []AppKey `yaml:"keys"`
+}
 
 // Tenant is one customer organisation.
 type Tenant struct {
@@ -144,6 +169,7 @@ func Defaults() *Config {
 		},
 		Log:    Log{Level: "info", Format: "json"},
 		Policy: Policy{Timeout: Duration(50 * time.Millisecond)},
+		Audit:  Audit{CheckpointEvery: 1000, CheckpointInterval: Duration(time.Minute)},
 	}
 }
 
@@ -202,6 +228,9 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 	if v := getenv("CUSTOS_POLICY_DIR"); v != "" {
 		c.Policy.Dir = v
 	}
+	if v := getenv("CUSTOS_AUDIT_PATH"); v != "" {
+		c.Audit.Path = v
+	}
 	if v := getenv("CUSTOS_POLICY_WATCH"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -247,6 +276,7 @@ func (c *Config) Validate() error {
 		"upstream.response_header_timeout": c.Upstream.ResponseHeaderTimeout,
 		"upstream.idle_conn_timeout":       c.Upstream.IdleConnTimeout,
 		"policy.timeout":                   c.Policy.Timeout,
+		"audit.checkpoint_interval":        c.Audit.CheckpointInterval,
 	} {
 		if d <= 0 {
 			bad(name, "must be a positive duration such as 5s")
@@ -262,11 +292,33 @@ func (c *Config) Validate() error {
 		bad("log.format", "%q is not json or text", c.Log.Format)
 	}
 
+	if c.Audit.Path == "" {
+		bad("audit.path", "is required: every request is recorded")
+	}
+	if c.Audit.SigningKeyFile == "" {
+		bad("audit.signing_key_file", "is required: checkpoints are signed (create one with `custos audit keygen`)")
+	}
+	if c.Audit.CheckpointEvery <= 0 {
+		bad("audit.checkpoint_every", "must be positive")
+	}
 	if len(c.Tenants) == 0 {
 		bad("tenants", "at least one tenant is required")
 	}
 	tenantSeen := map[string]bool{}
 	hashSeen := map[string]string{}
+	checkKey := func(kf string, key AppKey) {
+		h := strings.ToLower(key.SHA256)
+		if b, err := hex.DecodeString(h); err != nil || len(b) != sha256.Size {
+			bad(kf+".sha256", "must be 64 hex digits (the SHA-256 of the key)")
+		} else if prev, dup := hashSeen[h]; dup {
+			bad(kf+".sha256", "same key hash already used at %s", prev)
+		} else {
+			hashSeen[h] = kf
+		}
+		if key.ID == "" {
+			bad(kf+".id", "is required")
+		}
+	}
 	for i, t := range c.Tenants {
 		tf := fmt.Sprintf("tenants[%d]", i)
 		if !idPattern.MatchString(t.ID) {
@@ -288,19 +340,22 @@ func (c *Config) Validate() error {
 				bad(af+".purpose", "is required (the purpose this app processes data for)")
 			}
 			for k, key := range a.Keys {
-				kf := fmt.Sprintf("%s.keys[%d]", af, k)
-				h := strings.ToLower(key.SHA256)
-				if b, err := hex.DecodeString(h); err != nil || len(b) != sha256.Size {
-					bad(kf+".sha256", "must be 64 hex digits (the SHA-256 of the key)")
-				} else if prev, dup := hashSeen[h]; dup {
-					bad(kf+".sha256", "same key hash already used at %s", prev)
-				} else {
-					hashSeen[h] = kf
-				}
-				if key.ID == "" {
-					bad(kf+".id", "is required")
-				}
+				checkKey(fmt.Sprintf("%s.keys[%d]", af, k), key)
 			}
+		}
+	}
+
+	auditorSeen := map[string]bool{}
+	for i, a := range c.Auditors {
+		af := fmt.Sprintf("auditors[%d]", i)
+		if !idPattern.MatchString(a.ID) {
+			bad(af+".id", "%q must be lower-case letters, digits, '.', '_' or '-'", a.ID)
+		} else if auditorSeen[a.ID] {
+			bad(af+".id", "duplicate auditor %q", a.ID)
+		}
+		auditorSeen[a.ID] = true
+		for k, key := range a.Keys {
+			checkKey(fmt.Sprintf("%s.keys[%d]", af, k), key)
 		}
 	}
 

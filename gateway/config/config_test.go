@@ -49,6 +49,7 @@ func TestEnvOverridesFile(t *testing.T) {
 }
 
 const validBase = `
+audit: {path: /var/lib/custos/audit.db, signing_key_file: /etc/custos/audit.pem}
 tenants:
   - id: t1
     apps:
@@ -72,7 +73,7 @@ func TestValidationNamesTheField(t *testing.T) {
 		{"bad duration", validBase + "upstream: {connect_timeout: soon}\n", `"soon" is not a duration`},
 		{"zero body limit", validBase + "limits: {max_body_bytes: 0}\n", "limits.max_body_bytes: must be positive"},
 		{"bad log level", validBase + "log: {level: loud}\n", "log.level"},
-		{"no tenants", "endpoints: [{name: e1, kind: openai, base_url: 'https://x.test', region: r, models: [m]}]\n", "tenants: at least one tenant"},
+		{"no tenants", "endpoints: [{name: e1, kind: openai, base_url: 'https://x.test', region: eu-r, models: [m]}]\n", "tenants: at least one tenant"},
 		{"bad kind", strings.Replace(validBase, "kind: openai", "kind: carrier-pigeon", 1), "endpoints[0].kind: \"carrier-pigeon\" is not one of"},
 		{"bad url", strings.Replace(validBase, "https://api.example.test/v1", "ftp://x", 1), "endpoints[0].base_url"},
 		{"credentials in url", strings.Replace(validBase, "https://api.example.test/v1", "https://user:sk-secret@api.example.test/v1", 1), "must not carry credentials"},
@@ -81,6 +82,11 @@ func TestValidationNamesTheField(t *testing.T) {
 		{"bad tenant id", strings.Replace(validBase, "id: t1", "id: 'St Marys'", 1), "tenants[0].id"},
 		{"bad key hash", strings.Replace(validBase, "purpose: treatment", "purpose: treatment\n        keys: [{id: k1, sha256: abc}]", 1), "tenants[0].apps[0].keys[0].sha256: must be 64 hex digits"},
 		{"no models", strings.Replace(validBase, "models: [m1]", "models: []", 1), "endpoints[0].models"},
+		{"no audit log", strings.Replace(validBase, "path: /var/lib/custos/audit.db, ", "", 1), "audit.path: is required"},
+		{"no signing key", strings.Replace(validBase, ", signing_key_file: /etc/custos/audit.pem", "", 1), "audit.signing_key_file: is required"},
+		{"unknown region", strings.Replace(validBase, "region: eu-west", "region: mars-1", 1), "endpoints[0].jurisdiction"},
+		{"auditor key reused from an app", strings.Replace(validBase, "purpose: treatment", "purpose: treatment\n        keys: [{id: k1, sha256: "+strings.Repeat("ab", 32)+"}]", 1) +
+			"auditors: [{id: ext-auditor, keys: [{id: k2, sha256: " + strings.Repeat("ab", 32) + "}]}]\n", "auditors[0].keys[0].sha256: same key hash already used at tenants[0].apps[0].keys[0]"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -107,7 +113,7 @@ func TestValidationReportsEveryProblem(t *testing.T) {
 }
 
 func TestDevConfigIsValid(t *testing.T) {
-	c := config.Dev("127.0.0.1:8080", strings.Repeat("ab", 32))
+	c := config.Dev("127.0.0.1:8080", strings.Repeat("ab", 32), "custos-dev/audit.db", "custos-dev/audit-signing.pem")
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -9,11 +9,14 @@ const (
 )
 
 // Dev returns the embedded default configuration of `custos serve --dev`:
-// one tenant and app whose single key has hash devKeyHash, and the built-in
-// echo provider in region "local". It needs no file, no Vault and no network.
-func Dev(listen, devKeyHash string) *Config {
+// one tenant and app whose single key has hash devKeyHash, the built-in echo
+// provider in region "local", and the audit log at auditPath. It needs no
+// config file, no Vault and no network.
+func Dev(listen, devKeyHash, auditPath, signingKeyFile string) *Config {
 	c := Defaults()
 	c.Listen = listen
+	c.Audit.Path = auditPath
+	c.Audit.SigningKeyFile = signingKeyFile
 	c.Log.Format = "text"
 	c.Tenants = []Tenant{{
 		ID: DevTenant,

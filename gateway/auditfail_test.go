@@ -1,0 +1,105 @@
+package gateway_test
+
+import (
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"github.com/custos-gateway/custos/audit"
+	"github.com/custos-gateway/custos/policies"
+	"github.com/custos-gateway/custos/policy"
+)
+
+// mountTmpfs mounts a small tmpfs for the audit log. It needs root; CI runs as
+// root and sets CUSTOS_REQUIRE_ROOT_TESTS so that these tests can never be
+// skipped there.
+func mountTmpfs(t *testing.T, size string) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		if os.Getenv("CUSTOS_REQUIRE_ROOT_TESTS") != "" {
+			t.Fatal("this test needs root (to mount a tmpfs) and CUSTOS_REQUIRE_ROOT_TESTS is set")
+		}
+		t.Skip("needs root to mount a tmpfs; run as root (CI does)")
+	}
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Fatalf("mount tmpfs: %v %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
+	return dir
+}
+
+func countIntents(t *testing.T, h *harness) int {
+	n := 0
+	for _, r := range h.records(t) {
+		if r.Kind == audit.KindIntent {
+			n++
+		}
+	}
+	return n
+}
+
+// A full disk: requests are refused with audit_unavailable, nothing reaches
+// the provider without a durable intent, and freeing space recovers.
+func TestFullDiskFailsClosedAndRecovers(t *testing.T) {
+	dir := mountTmpfs(t, "4m")
+	h := startGatewayWith(t, nil, policy.FromFS(policies.FS, "policies"), dir)
+	send := func() (int, string) {
+		resp := h.post(t, "/v1/chat/completions", "application/json", appKey, okBody)
+		defer resp.Body.Close()
+		if resp.StatusCode == 200 {
+			io.Copy(io.Discard, resp.Body)
+			return 200, ""
+		}
+		_, code := openAIError(t, resp)
+		return resp.StatusCode, code
+	}
+	if s, _ := send(); s != 200 {
+		t.Fatalf("before: %d", s)
+	}
+	// Fill the file system.
+	filler := filepath.Join(dir, "filler")
+	f, err := os.Create(filler)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := make([]byte, 64<<10)
+	for {
+		if _, err := f.Write(chunk); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	f.Close()
+	refused := 0
+	for range 300 {
+		s, code := send()
+		if s == 200 {
+			continue // the log may still reuse pages it already owns
+		}
+		if s != 503 || code != "audit_unavailable" {
+			t.Fatalf("full disk: %d %s, want 503 audit_unavailable", s, code)
+		}
+		refused++
+		if refused >= 5 {
+			break
+		}
+	}
+	if refused == 0 {
+		t.Fatal("no request was refused on a full disk")
+	}
+	os.Remove(filler)
+	if s, code := send(); s != 200 {
+		t.Fatalf("after freeing space: %d %s", s, code)
+	}
+	// Nothing was forwarded without its intent on disk.
+	if intents := countIntents(t, h); intents != h.Sim.Requests() {
+		t.Errorf("%d intents for %d forwarded requests", intents, h.Sim.Requests())
+	}
+}
