@@ -81,6 +81,12 @@ func startGatewayWithPolicy(t testing.TB, edit func(*config.Config), src policy.
 // startGatewayWith also names the directory of the audit log.
 func startGatewayWith(t testing.TB, edit func(*config.Config), src policy.Source, auditDir string) *harness {
 	t.Helper()
+	return startGatewayKeys(t, edit, src, auditDir, nil)
+}
+
+// startGatewayKeys also wires a provider key source.
+func startGatewayKeys(t testing.TB, edit func(*config.Config), src policy.Source, auditDir string, keys gateway.KeySource) *harness {
+	t.Helper()
 	sim := providertest.NewOpenAI(t)
 	active, _ := auth.HashKey(appKey)
 	revoked, _ := auth.HashKey(revokedKey)
@@ -125,7 +131,7 @@ func startGatewayWith(t testing.TB, edit func(*config.Config), src policy.Source
 	if err != nil {
 		t.Fatalf("audit: %v", err)
 	}
-	srv, err := gateway.NewFromConfig(cfg, engine, auditLog, log)
+	srv, err := gateway.NewFromConfig(cfg, engine, auditLog, keys, log)
 	if err != nil {
 		t.Fatalf("gateway: %v", err)
 	}

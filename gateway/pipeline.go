@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime"
@@ -48,6 +49,7 @@ type exchange struct {
 	usage          *openai.Usage
 	firstByte      time.Duration
 	upstreamStatus int
+	keyRefreshed   bool     // a provider 401 led to one forced key refresh
 	stages         []string // stages that ran, in order, for the log line
 	skipped        []string // stages with no capability configured
 
@@ -228,19 +230,31 @@ func (s *Server) forward(c *gin.Context, ex *exchange) (*http.Response, error) {
 	}
 	ep := ex.candidates[0]
 	ex.endpoint = ep
+	ctx := c.Request.Context()
+	var key string
+	if !ep.Keyless {
+		if key, err = s.keys.Key(ctx, ep.Name); err != nil {
+			return nil, fmt.Errorf("%w: endpoint %s: %w", errKeyUnavailable, ep.Name, err)
+		}
+	}
 	// Write-ahead: nothing leaves Custos unless its intent is on disk.
-	rc, err := s.audit.Append(c.Request.Context(), s.auditRecord(ex, audit.KindIntent))
+	rc, err := s.audit.Append(ctx, s.auditRecord(ex, audit.KindIntent))
 	if err != nil {
 		return nil, err
 	}
 	ex.intentSeq = rc.Seq
-	resp, err := s.upstream.Do(c.Request.Context(), upstream.Request{
-		Endpoint:  ep,
-		Path:      "/chat/completions",
-		Body:      body,
-		RequestID: ex.id,
-		Stream:    ex.req.Stream,
-	})
+	call := upstream.Request{Endpoint: ep, Path: "/chat/completions", Body: body, Key: key, RequestID: ex.id, Stream: ex.req.Stream}
+	resp, err := s.upstream.Do(ctx, call)
+	var st *upstream.StatusError
+	if errors.As(err, &st) && st.StatusCode == http.StatusUnauthorized && !ep.Keyless {
+		// The provider refused the cached key: it may have been rotated.
+		// Read it from Vault once and retry once.
+		if call.Key, err = s.keys.Refresh(ctx, ep.Name); err != nil {
+			return nil, fmt.Errorf("%w: endpoint %s: %w", errKeyUnavailable, ep.Name, err)
+		}
+		ex.keyRefreshed = true
+		resp, err = s.upstream.Do(ctx, call)
+	}
 	if err != nil {
 		var st *upstream.StatusError
 		if errors.As(err, &st) {

@@ -34,13 +34,23 @@ type AuditLog interface {
 	Export(w io.Writer, f audit.Filter, format string) (int, error)
 }
 
-// Options wires a Server. All but Logger are required.
+// KeySource holds provider keys (Vault in production).
+type KeySource interface {
+	// Key returns the endpoint's current key from cache.
+	Key(ctx context.Context, endpoint string) (string, error)
+	// Refresh re-reads the key after the provider refused it.
+	Refresh(ctx context.Context, endpoint string) (string, error)
+}
+
+// Options wires a Server. All but Keys and Logger are required; Keys is
+// required when any endpoint takes a key.
 type Options struct {
 	Config  *config.Config
 	Keyring *auth.Keyring
 	Catalog *residency.Catalog
 	Decider Decider
 	Audit   AuditLog
+	Keys    KeySource
 	Logger  *slog.Logger // nil discards
 }
 
@@ -51,6 +61,7 @@ type Server struct {
 	catalog  *residency.Catalog
 	decider  Decider
 	audit    AuditLog
+	keys     KeySource
 	upstream *upstream.Client
 	log      *slog.Logger
 	engine   *gin.Engine
@@ -63,10 +74,8 @@ func New(opts Options) (*Server, error) {
 		return nil, errors.New("gateway: Config, Keyring, Catalog, Decider and Audit are required")
 	}
 	for _, ep := range opts.Catalog.Endpoints() {
-		if !ep.Keyless {
-			// Provider keys come only from a key source; none is wired yet, so
-			// an endpoint that needs one cannot be served. Refuse to start
-			// rather than forward without a key.
+		if !ep.Keyless && opts.Keys == nil {
+			// Refuse to start rather than ever forward without a key.
 			return nil, fmt.Errorf("gateway: endpoint %s needs a provider key, but no key source is configured (mark it keyless if it takes none)", ep.Name)
 		}
 	}
@@ -80,6 +89,7 @@ func New(opts Options) (*Server, error) {
 		catalog:  opts.Catalog,
 		decider:  opts.Decider,
 		audit:    opts.Audit,
+		keys:     opts.Keys,
 		upstream: upstream.NewClient(opts.Config.Upstream),
 		log:      log,
 	}

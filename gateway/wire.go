@@ -1,18 +1,20 @@
 package gateway
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 
 	"github.com/custos-gateway/custos/gateway/auth"
 	"github.com/custos-gateway/custos/gateway/config"
+	"github.com/custos-gateway/custos/gateway/keysource"
 	"github.com/custos-gateway/custos/residency"
 )
 
 // NewFromConfig builds the keyring and endpoint catalog a validated config
 // describes and returns the server they make with the given policy decider
 // and audit log.
-func NewFromConfig(cfg *config.Config, decider Decider, auditLog AuditLog, log *slog.Logger) (*Server, error) {
+func NewFromConfig(cfg *config.Config, decider Decider, auditLog AuditLog, providerKeys KeySource, log *slog.Logger) (*Server, error) {
 	var keys []auth.Key
 	for _, t := range cfg.Tenants {
 		for _, a := range t.Apps {
@@ -62,7 +64,7 @@ func NewFromConfig(cfg *config.Config, decider Decider, auditLog AuditLog, log *
 	if err != nil {
 		return nil, err
 	}
-	return New(Options{Config: cfg, Keyring: keyring, Catalog: catalog, Decider: decider, Audit: auditLog, Logger: log})
+	return New(Options{Config: cfg, Keyring: keyring, Catalog: catalog, Decider: decider, Audit: auditLog, Keys: providerKeys, Logger: log})
 }
 
 // NewLogger builds the structured logger a config asks for, writing to w.
@@ -74,4 +76,31 @@ func NewLogger(cfg config.Log, w interface{ Write([]byte) (int, error) }) *slog.
 		return slog.New(slog.NewTextHandler(w, opts))
 	}
 	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// NewKeySource logs in to Vault and reads the key of every endpoint that
+// takes one; it returns nil when no endpoint does. It fails, naming the
+// endpoint and Vault path, if any key cannot be read.
+func NewKeySource(ctx context.Context, cfg *config.Config, log *slog.Logger) (*keysource.Source, error) {
+	refs := map[string]keysource.Ref{}
+	for _, e := range cfg.Endpoints {
+		if e.Key != nil && !e.Keyless {
+			refs[e.Name] = keysource.Ref{Mount: e.Key.Mount, Path: e.Key.Path, Field: e.Key.Field}
+		}
+	}
+	if len(refs) == 0 {
+		return nil, nil
+	}
+	v := cfg.Vault
+	opts := keysource.Options{
+		Address: v.Address, CACert: v.CAFile,
+		AuthMethod: v.Auth.Method, TokenFile: v.Auth.TokenFile, RoleIDFile: v.Auth.RoleIDFile,
+		SecretIDFile: v.Auth.SecretIDFile, AuthMount: v.Auth.Mount, K8sRole: v.Auth.KubernetesRole, JWTFile: v.Auth.JWTFile,
+		TTL: v.CacheTTL.Std(), Logger: log,
+	}
+	if v.StaleWindow != nil {
+		opts.StaleWindow = v.StaleWindow.Std()
+		opts.NoStale = *v.StaleWindow == 0
+	}
+	return keysource.New(ctx, opts, refs)
 }

@@ -135,7 +135,18 @@ func serveCmd() *cobra.Command {
 			}()
 			log.Info("audit log open", "path", cfg.Audit.Path, "head", auditLog.Head().Seq, "signing_key", signer.KeyID())
 
-			srv, err := gateway.NewFromConfig(cfg, engine, auditLog, log)
+			// Provider keys come from Vault only; a gateway that cannot read
+			// every key it needs does not start.
+			keys, err := gateway.NewKeySource(ctx, cfg, log)
+			if err != nil {
+				return err
+			}
+			var keySource gateway.KeySource
+			if keys != nil {
+				defer keys.Close()
+				keySource = keys
+			}
+			srv, err := gateway.NewFromConfig(cfg, engine, auditLog, keySource, log)
 			if err != nil {
 				return err
 			}

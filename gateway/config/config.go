@@ -30,6 +30,7 @@ type Config struct {
 	Log       Log        `yaml:"log"`
 	Policy    Policy     `yaml:"policy"`
 	Audit     Audit      `yaml:"audit"`
+	Vault     Vault      `yaml:"vault"`
 	Tenants   []Tenant   `yaml:"tenants"`
 	Auditors  []Auditor  `yaml:"auditors"`
 	Endpoints []Endpoint `yaml:"endpoints"`
@@ -96,6 +97,40 @@ type Audit struct {
 	RecordClientIP bool `yaml:"record_client_ip"`
 }
 
+// Vault configures the only production source of provider keys. Address,
+// CA file and token also honour the standard VAULT_* environment variables.
+type Vault struct {
+	Address string    `yaml:"address"`
+	CAFile  string    `yaml:"ca_file"`
+	Auth    VaultAuth `yaml:"auth"`
+	// CacheTTL is how long a key read from Vault is fresh (default 5m).
+	CacheTTL Duration `yaml:"cache_ttl"`
+	// StaleWindow is how long past its TTL a key may serve while Vault is
+	// unreachable (default 15m); "0s" fails closed at the TTL.
+	StaleWindow *Duration `yaml:"stale_window"`
+}
+
+// VaultAuth selects how Custos logs in to Vault.
+type VaultAuth struct {
+	Method         string `yaml:"method"` // token, approle, kubernetes
+	TokenFile      string `yaml:"token_file"`
+	RoleIDFile     string `yaml:"role_id_file"`
+	SecretIDFile   string `yaml:"secret_id_file"`
+	Mount          string `yaml:"mount"`
+	KubernetesRole string `yaml:"kubernetes_role"`
+	JWTFile        string `yaml:"jwt_file"`
+}
+
+// Configured reports whether a Vault key source is configured.
+func (v Vault) Configured() bool { return v.Address != "" || v.Auth.Method != "" }
+
+// KeyRef names a provider key in Vault's KV v2 engine.
+type KeyRef struct {
+	Mount string `yaml:"mount"`
+	Path  string `yaml:"path"`
+	Field string `yaml:"field"`
+}
+
 // Auditor is a person or system allowed to export the audit log, with keys
 // of their own: auditor keys cannot call models, app keys cannot export.
 type Auditor struct {
@@ -138,6 +173,8 @@ type Endpoint struct {
 	Attributes map[string]bool `yaml:"attributes"`
 	Models     []string        `yaml:"models"`
 	Priority   int             `yaml:"priority"`
+	// Key names the provider key in Vault; required unless Keyless.
+	Key *KeyRef `yaml:"key"`
 	// Keyless marks an endpoint that takes no provider key (a local model
 	// server, the dev echo provider).
 	Keyless bool `yaml:"keyless"`
@@ -298,6 +335,15 @@ func (c *Config) Validate() error {
 	if c.Audit.SigningKeyFile == "" {
 		bad("audit.signing_key_file", "is required: checkpoints are signed (create one with `custos audit keygen`)")
 	}
+	if m := c.Vault.Auth.Method; m != "" && m != "token" && m != "approle" && m != "kubernetes" {
+		bad("vault.auth.method", "%q is not token, approle or kubernetes", m)
+	}
+	if c.Vault.Auth.Method == "approle" && (c.Vault.Auth.RoleIDFile == "" || c.Vault.Auth.SecretIDFile == "") {
+		bad("vault.auth", "approle needs role_id_file and secret_id_file")
+	}
+	if c.Vault.Auth.Method == "kubernetes" && c.Vault.Auth.KubernetesRole == "" {
+		bad("vault.auth.kubernetes_role", "is required for kubernetes auth")
+	}
 	if c.Audit.CheckpointEvery <= 0 {
 		bad("audit.checkpoint_every", "must be positive")
 	}
@@ -389,6 +435,17 @@ func (c *Config) Validate() error {
 		}
 		if len(e.Models) == 0 {
 			bad(ef+".models", "at least one model is required")
+		}
+		switch {
+		case e.Kind == KindEcho:
+		case e.Key != nil && e.Keyless:
+			bad(ef+".key", "an endpoint is either keyless or has a key, not both")
+		case e.Key == nil && !e.Keyless:
+			bad(ef+".key", "is required (a Vault KV v2 mount, path and field), or mark the endpoint keyless: true")
+		case e.Key != nil && (e.Key.Mount == "" || e.Key.Path == "" || e.Key.Field == ""):
+			bad(ef+".key", "needs mount, path and field")
+		case e.Key != nil && !c.Vault.Configured():
+			bad(ef+".key", "names a Vault key but no vault: section is configured")
 		}
 		for j, m := range e.Models {
 			if strings.TrimSpace(m) == "" {

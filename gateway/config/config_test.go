@@ -61,6 +61,7 @@ endpoints:
     base_url: https://api.example.test/v1
     region: eu-west
     models: [m1]
+    keyless: true
 `
 
 func TestValidationNamesTheField(t *testing.T) {
@@ -73,7 +74,11 @@ func TestValidationNamesTheField(t *testing.T) {
 		{"bad duration", validBase + "upstream: {connect_timeout: soon}\n", `"soon" is not a duration`},
 		{"zero body limit", validBase + "limits: {max_body_bytes: 0}\n", "limits.max_body_bytes: must be positive"},
 		{"bad log level", validBase + "log: {level: loud}\n", "log.level"},
-		{"no tenants", "endpoints: [{name: e1, kind: openai, base_url: 'https://x.test', region: eu-r, models: [m]}]\n", "tenants: at least one tenant"},
+		{"no tenants", "endpoints: [{name: e1, kind: openai, base_url: 'https://x.test', region: eu-r, models: [m], keyless: true}]\n", "tenants: at least one tenant"},
+		{"no key, not keyless", strings.Replace(validBase, "keyless: true", "priority: 1", 1), "endpoints[0].key: is required"},
+		{"key without vault", strings.Replace(validBase, "keyless: true", "key: {mount: secret, path: custos/openai, field: api_key}", 1), "no vault: section is configured"},
+		{"key and keyless", strings.Replace(validBase, "keyless: true", "keyless: true\n    key: {mount: secret, path: p, field: f}", 1), "either keyless or has a key"},
+		{"approle without files", validBase + "vault: {address: 'https://vault.test:8200', auth: {method: approle}}\n", "vault.auth: approle needs role_id_file"},
 		{"bad kind", strings.Replace(validBase, "kind: openai", "kind: carrier-pigeon", 1), "endpoints[0].kind: \"carrier-pigeon\" is not one of"},
 		{"bad url", strings.Replace(validBase, "https://api.example.test/v1", "ftp://x", 1), "endpoints[0].base_url"},
 		{"credentials in url", strings.Replace(validBase, "https://api.example.test/v1", "https://user:sk-secret@api.example.test/v1", 1), "must not carry credentials"},

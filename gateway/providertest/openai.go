@@ -42,6 +42,7 @@ type OpenAI struct {
 	script       []Behaviour
 	def          Behaviour
 	received     []Received
+	requireKey   string
 	requests     atomic.Int64
 	cancelled    atomic.Int64
 	defaultReply string
@@ -68,6 +69,14 @@ func (s *OpenAI) Script(bs ...Behaviour) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.script = append(s.script, bs...)
+}
+
+// RequireKey makes the simulator answer 401, as OpenAI does, to any request
+// whose bearer key is not key ("" accepts any).
+func (s *OpenAI) RequireKey(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requireKey = key
 }
 
 // Requests counts the chat completion requests received.
@@ -125,7 +134,18 @@ func (s *OpenAI) serve(w http.ResponseWriter, r *http.Request) {
 	s.requests.Add(1)
 	s.mu.Lock()
 	s.received = append(s.received, Received{Path: r.URL.Path, Authorization: r.Header.Get("Authorization"), Header: r.Header.Clone(), Body: body})
+	want := s.requireKey
 	s.mu.Unlock()
+	if want != "" && r.Header.Get("Authorization") != "Bearer "+want {
+		got := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		masked := "****"
+		if len(got) > 4 {
+			masked = "****" + got[len(got)-4:]
+		}
+		writeOpenAIError(w, http.StatusUnauthorized, "invalid_request_error", "invalid_api_key",
+			"Incorrect API key provided: "+masked+". You can find your API key at https://platform.openai.com/account/api-keys.")
+		return
+	}
 	b := s.next()
 
 	if b.Latency > 0 && !sleep(r, b.Latency) {

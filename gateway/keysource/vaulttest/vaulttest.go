@@ -220,4 +220,3 @@ func (s *Server) AppRole(dir, role string, tokenTTL time.Duration, kvPaths ...st
 	}
 	return roleIDFile, secretIDFile
 }
-
