@@ -1,0 +1,94 @@
+package redact
+
+import (
+	_ "embed"
+	"strings"
+	"sync"
+)
+
+var (
+	//go:embed lexicon/first_names.txt
+	firstNamesTxt string
+	//go:embed lexicon/last_names.txt
+	lastNamesTxt string
+	//go:embed lexicon/ambiguous.txt
+	ambiguousTxt string
+)
+
+// Name classes in the lexicon, as bits.
+const (
+	nameFirst uint8 = 1 << iota
+	nameLast
+	nameAmbiguous
+)
+
+var (
+	lexOnce sync.Once
+	lexicon map[string]uint8
+)
+
+func names() map[string]uint8 {
+	lexOnce.Do(func() {
+		lexicon = make(map[string]uint8, 30000)
+		add := func(txt string, bit uint8) {
+			for _, w := range strings.Split(txt, "\n") {
+				if w != "" {
+					lexicon[w] |= bit
+					if f := foldAccents(w); f != w && bit != nameAmbiguous {
+						lexicon[f] |= bit // Hernández → Hernandez as people type it
+					}
+				}
+			}
+		}
+		add(firstNamesTxt, nameFirst)
+		add(lastNamesTxt, nameLast)
+		add(ambiguousTxt, nameAmbiguous)
+	})
+	return lexicon
+}
+
+// Words that introduce a person's name.
+var nameTitles = map[string]bool{
+	"mr": true, "mrs": true, "ms": true, "miss": true, "mx": true, "dr": true, "prof": true, "sir": true, "madam": true,
+	"herr": true, "frau": true, "fr": true, "hr": true, "m": true, "mme": true, "mlle": true, "monsieur": true, "madame": true,
+	"sr": true, "sra": true, "srta": true, "don": true, "doña": true, "señor": true, "señora": true, "dott": true, "sig": true,
+	"patient": true, "patientin": true, "paciente": true, "nurse": true, "pt": true,
+}
+
+// Labels after which a name follows ("Name: ...").
+var nameLabels = []string{
+	"name:", "name :", "patient:", "patient name:", "full name:", "customer:", "client:", "account holder:",
+	"cardholder:", "contact:", "signed:", "nombre:", "nom:", "prénom:", "vorname:", "nachname:", "patientenname:",
+	"my name is", "i am", "i'm", "this is", "je m'appelle", "je suis", "me llamo", "mi nombre es", "soy",
+	"ich heiße", "ich bin", "mein name ist", "dear", "hi", "hello", "hallo", "bonjour", "hola", "estimado",
+	"estimada", "sehr geehrte", "sehr geehrter", "liebe", "lieber", "cher", "chère", "regards,", "best,",
+	"thanks,", "sincerely,", "cordialement,", "saludos,", "grüße,", "gruß,", "referred by", "seen by", "attending:",
+	"physician:", "provider:", "emergency contact:", "wife", "husband", "daughter", "son", "mother", "father",
+}
+
+// Street words, by language, that make "<number> <words> <street word>" or
+// "<street word> <words> <number>" an address.
+var streetSuffixes = map[string]bool{
+	"street": true, "st": true, "avenue": true, "ave": true, "road": true, "rd": true, "boulevard": true, "blvd": true,
+	"lane": true, "ln": true, "drive": true, "court": true, "ct": true, "way": true, "place": true, "pl": true,
+	"terrace": true, "parkway": true, "pkwy": true, "highway": true, "hwy": true, "circle": true, "square": true,
+	"close": true, "crescent": true, "gardens": true, "grove": true, "row": true, "mews": true,
+}
+
+// Street words written as a prefix: rue de la Paix 12, Calle Mayor 5.
+var streetPrefixes = map[string]bool{
+	"rue": true, "avenue": true, "boulevard": true, "bd": true, "chemin": true, "allée": true, "impasse": true, "place": true, "quai": true,
+	"calle": true, "avenida": true, "avda": true, "paseo": true, "plaza": true, "camino": true, "carrer": true, "via": true, "piazza": true,
+}
+
+// German street names end in these.
+var streetEndings = []string{"straße", "strasse", "str.", "weg", "allee", "platz", "gasse", "ring", "damm", "ufer"}
+
+var accentFolds = strings.NewReplacer(
+	"á", "a", "à", "a", "â", "a", "ä", "a", "ã", "a", "å", "a", "é", "e", "è", "e", "ê", "e", "ë", "e",
+	"í", "i", "ì", "i", "î", "i", "ï", "i", "ó", "o", "ò", "o", "ô", "o", "ö", "o", "õ", "o", "ú", "u",
+	"ù", "u", "û", "u", "ü", "u", "ñ", "n", "ç", "c", "Á", "A", "É", "E", "Í", "I", "Ó", "O", "Ú", "U",
+	"Ü", "U", "Ö", "O", "Ä", "A", "Ñ", "N", "Ç", "C",
+)
+
+func foldAccents(s string) string { return accentFolds.Replace(s) }

@@ -1,0 +1,1145 @@
+package redact
+
+import (
+	"net/netip"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// Options choose what a Scanner looks for.
+type Options struct {
+	// NoNames turns off PERSON and ADDRESS detection (the lexicon work),
+	// for callers that need only identifiers and contact data.
+	NoNames bool
+}
+
+// Scanner finds PII/PHI. It is immutable and safe for concurrent use.
+type Scanner struct {
+	opts Options
+}
+
+// NewScanner returns a scanner.
+func NewScanner(opts Options) *Scanner {
+	if !opts.NoNames {
+		names() // load the lexicon now, not on the first request
+	}
+	return &Scanner{opts: opts}
+}
+
+// word is one whitespace-separated token, trimmed of surrounding punctuation.
+type word struct{ s, e int }
+
+var wordPool = sync.Pool{New: func() any { b := make([]word, 0, 256); return &b }}
+
+// Scan returns the findings in text, ordered by position, without overlaps.
+func (sc *Scanner) Scan(text string) []Finding {
+	wp := wordPool.Get().(*[]word)
+	words := tokenize(text, (*wp)[:0])
+	var fs []Finding
+	st := scanState{sc: sc, text: text, words: words}
+	st.scanPrivateKeys()
+	for i := 0; i < len(words); {
+		i = st.at(i)
+	}
+	fs = resolve(st.out)
+	*wp = words[:0]
+	wordPool.Put(wp)
+	return fs
+}
+
+type scanState struct {
+	sc    *Scanner
+	text  string
+	words []word
+	out   []Finding
+	// consumed marks a number that context identifies as a (failed)
+	// identifier: it is nothing else either.
+	consumed bool
+	// skipTo, when past the current word, is where a multi-word match ended.
+	skipTo int
+}
+
+func (st *scanState) add(t Type, s, e int, score float64) {
+	st.out = append(st.out, Finding{Type: t, Start: s, End: e, Score: score})
+}
+
+// tokenize splits on white space and trims surrounding punctuation.
+func tokenize(text string, out []word) []word {
+	n := len(text)
+	i := 0
+	for i < n {
+		for i < n && isSpace(text[i]) {
+			i++
+		}
+		start := i
+		for i < n && !isSpace(text[i]) {
+			i++
+		}
+		s, e := start, i
+		for s < e && strings.IndexByte("([{<\"'`*", text[s]) >= 0 {
+			s++
+		}
+		for e > s {
+			if strings.IndexByte(")]}>\"'`,;:!?.*", text[e-1]) >= 0 {
+				e--
+				continue
+			}
+			if text[e-1] >= 0x80 {
+				r, size := utf8.DecodeLastRuneInString(text[s:e])
+				if unicode.IsPunct(r) || unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r) {
+					e -= size
+					continue
+				}
+			}
+			break
+		}
+		for s < e && text[s] >= 0x80 {
+			r, size := utf8.DecodeRuneInString(text[s:e])
+			if !(unicode.IsPunct(r) || unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r)) {
+				break
+			}
+			s += size
+		}
+		if e > s {
+			out = append(out, word{s, e})
+		}
+	}
+	return out
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v' }
+
+// at examines the word at index i and returns the index to continue at.
+func (st *scanState) at(i int) int {
+	w := st.words[i]
+	s := st.text[w.s:w.e]
+	c := s[0]
+	switch {
+	case strings.IndexByte(s, '@') > 0 && st.email(w):
+		return i + 1
+	case (c == 'h' || c == 'w' || c == 'H' || c == 'W') && st.url(w):
+		return i + 1
+	case st.secret(i):
+		return i + 1
+	case isDigit(c) || c == '+' || c == '(':
+		if next := st.numeric(i); next > i {
+			return next
+		}
+		if st.ip(w) {
+			return i + 1
+		}
+		if st.address(i) {
+			return max(i+1, st.skipTo)
+		}
+		if next := st.textDate(i); next > i {
+			return next
+		}
+		if st.alnumID(i) {
+			return max(i+1, st.skipTo)
+		}
+		return i + 1
+	case strings.Count(s, ":") >= 2 && st.ip(w):
+		return i + 1
+	}
+	if st.alnumID(i) {
+		return max(i+1, st.skipTo)
+	}
+	if next := st.textDate(i); next > i {
+		return next
+	}
+	if !st.sc.opts.NoNames {
+		if next := st.address2(i); next > i {
+			return next
+		}
+		if next := st.person(i); next > i {
+			return next
+		}
+	}
+	return i + 1
+}
+
+// ---- context ----
+
+// before returns up to n bytes of lower-cased text before position p.
+func (st *scanState) before(p, n int) string {
+	s := max(0, p-n)
+	return strings.ToLower(st.text[s:p])
+}
+
+func (st *scanState) after(p, n int) string {
+	e := min(len(st.text), p+n)
+	return strings.ToLower(st.text[p:e])
+}
+
+// nearest returns the index of the keyword list with a match closest to the
+// end of ctx (the candidate), or -1. A keyword followed by another number
+// before the candidate labels that number, not the candidate.
+func nearest(ctx string, lists ...[]string) int {
+	best, at := -1, -1
+	for i, keys := range lists {
+		for _, k := range keys {
+			if j := strings.LastIndex(ctx, k); j >= 0 && j+len(k) > at && strings.IndexAny(ctx[j+len(k):], "0123456789") < 0 {
+				best, at = i, j+len(k)
+			}
+		}
+	}
+	return best
+}
+
+func hasAny(s string, keys []string) bool {
+	for _, k := range keys {
+		if strings.Contains(s, k) {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	ctxSSN      = []string{"ssn", "social security", "soc sec", "ss#", "ss #", "sozialversicherung"}
+	ctxITIN     = []string{"itin", "taxpayer identification"}
+	ctxRouting  = []string{"routing", "aba", "rtn", "transit number", "bank code"}
+	ctxAccount  = []string{"account", "acct", "a/c", "konto", "compte", "cuenta", "checking", "savings", "kontonummer", "n° de compte", "número de cuenta"}
+	ctxNPI      = []string{"npi"}
+	ctxNHS      = []string{"nhs"}
+	ctxDEA      = []string{"dea"}
+	ctxTaxDE    = []string{"steuer", "idnr", "id-nr", "identifikationsnummer", "tax id", "tin", "st-id", "steuerid"}
+	ctxNIR      = []string{"sécurité sociale", "securite sociale", "nir", "insee", "sécu", "secu", "social security"}
+	ctxMRN      = []string{"mrn", "medical record", "record number", "record no", "record #", "chart", "patient id", "patient number", "patientennummer", "fallnummer", "n° de dossier", "dossier", "historia clínica", "historia clinica", "n.º de historia", "hospital number", "case number"}
+	ctxPlan     = []string{"member id", "member number", "member #", "policy number", "policy no", "policy #", "health plan", "insurance id", "insurance number", "subscriber", "beneficiary", "medicare", "medicaid", "versichertennummer", "krankenversicherung", "mutuelle", "n° d'assuré", "póliza", "poliza", "afiliación", "group number", "plan id"}
+	ctxPassport = []string{"passport", "reisepass", "passeport", "pasaporte"}
+	ctxLicense  = []string{"driver's license", "drivers license", "driver license", "driving licence", "driving license", "dl#", "dl #", "dl no", "license number", "licence number", "führerschein", "permis de conduire", "licencia de conducir", "carnet de conducir"}
+	ctxPhone    = []string{"phone", "tel", "call", "mobile", "cell", "fax", "telefon", "handy", "téléphone", "telephone", "portable", "teléfono", "telefono", "móvil", "movil", "whatsapp", "sms", "text me", "reach me", "contact"}
+	ctxPostal   = []string{"zip", "postal code", "postcode", "post code", "plz", "code postal", "cp ", "c.p.", "código postal", "codigo postal"}
+	ctxSwift    = []string{"swift", "bic", "bank", "banque", "banco"}
+	ctxVersion  = []string{"version", "v.", "release", "build", "firmware", "ver "}
+	ctxDOB      = []string{"dob", "d.o.b", "date of birth", "birth date", "birthdate", "born", "birthday", "geb.", "geboren", "geburtsdatum", "né le", "née le", "né en", "date de naissance", "fecha de nacimiento", "nacido", "nacida", "f. nac", "fec. nac"}
+	ctxDateEvt  = []string{"admitted", "admission", "discharged", "discharge", "date of service", "dos", "visit on", "visited on", "seen on", "died", "deceased", "date of death", "surgery on", "operated on", "aufnahme", "entlassung", "entlassen", "aufgenommen", "hospitalisé", "hospitalisée", "admis", "sortie le", "ingreso", "ingresó", "alta", "fallecido", "fallecida", "appointment on"}
+)
+
+// ---- e-mail, URL, IP ----
+
+func (st *scanState) email(w word) bool {
+	s := st.text[w.s:w.e]
+	at := strings.IndexByte(s, '@')
+	local, domain := s[:at], s[at+1:]
+	if len(local) == 0 || len(local) > 64 || len(domain) < 4 {
+		return false
+	}
+	// The local part may have been cut at a leading quote or bracket only.
+	for i := 0; i < len(local); i++ {
+		c := local[i]
+		if !isAlnum(c) && strings.IndexByte("._%+-'", c) < 0 && c < 0x80 {
+			return false
+		}
+	}
+	dot := strings.LastIndexByte(domain, '.')
+	if dot <= 0 || len(domain)-dot-1 < 2 {
+		return false
+	}
+	for i := 0; i < len(domain); i++ {
+		c := domain[i]
+		if !isAlnum(c) && c != '.' && c != '-' && c < 0x80 {
+			return false
+		}
+	}
+	for i := dot + 1; i < len(domain); i++ {
+		if !isUpper(domain[i]) && !isLower(domain[i]) {
+			return false
+		}
+	}
+	st.add(Email, w.s, w.e, 0.99)
+	return true
+}
+
+func (st *scanState) url(w word) bool {
+	s := st.text[w.s:w.e]
+	ls := strings.ToLower(s)
+	if !strings.HasPrefix(ls, "http://") && !strings.HasPrefix(ls, "https://") && !strings.HasPrefix(ls, "www.") {
+		return false
+	}
+	rest := ls[strings.Index(ls, "/")+2:]
+	if strings.HasPrefix(ls, "www.") {
+		rest = ls
+	}
+	if len(rest) < 4 || !strings.Contains(rest, ".") {
+		return false
+	}
+	st.add(URL, w.s, w.e, 0.95)
+	return true
+}
+
+func (st *scanState) ip(w word) bool {
+	s := st.text[w.s:w.e]
+	if strings.Count(s, ".") == 3 && strings.IndexByte(s, ':') < 0 {
+		a, err := netip.ParseAddr(s)
+		if err != nil || !a.Is4() {
+			return false
+		}
+		if hasAny(st.before(w.s, 24), ctxVersion) {
+			return false
+		}
+		st.add(IPAddress, w.s, w.e, 0.95)
+		return true
+	}
+	if strings.Count(s, ":") >= 2 {
+		a, err := netip.ParseAddr(strings.Trim(s, "[]"))
+		if err != nil || !a.Is6() || a.Is4In6() && false {
+			return false
+		}
+		st.add(IPAddress, w.s, w.e, 0.95)
+		return true
+	}
+	return false
+}
+
+// ---- secrets ----
+
+var secretPrefixes = []struct {
+	prefix string
+	minLen int
+}{
+	{"sk-ant-", 40}, {"sk-proj-", 40}, {"sk-", 32}, {"sk_live_", 24}, {"rk_live_", 24}, {"sk_test_", 24},
+	{"ghp_", 40}, {"gho_", 40}, {"ghu_", 40}, {"ghs_", 40}, {"ghr_", 40}, {"github_pat_", 60},
+	{"glpat-", 26}, {"xoxb-", 30}, {"xoxp-", 30}, {"xoxa-", 30}, {"xoxs-", 30}, {"AIza", 39}, {"hf_", 30},
+}
+
+var secretLabels = []string{"password", "passwd", "pwd", "passphrase", "secret", "token", "api_key", "apikey", "api-key",
+	"access_key", "client_secret", "passwort", "kennwort", "mot de passe", "contraseña", "aws_secret_access_key"}
+
+func (st *scanState) secret(i int) bool {
+	w := st.words[i]
+	s := st.text[w.s:w.e]
+	for _, p := range secretPrefixes {
+		if strings.HasPrefix(s, p.prefix) && len(s) >= p.minLen && tokenChars(s[len(p.prefix):]) {
+			st.add(Secret, w.s, w.e, 0.99)
+			return true
+		}
+	}
+	if (strings.HasPrefix(s, "AKIA") || strings.HasPrefix(s, "ASIA")) && len(s) == 20 && upperDigits(s) {
+		st.add(Secret, w.s, w.e, 0.99)
+		return true
+	}
+	if strings.HasPrefix(s, "eyJ") && strings.Count(s, ".") == 2 && len(s) > 30 {
+		parts := strings.Split(s, ".")
+		if strings.HasPrefix(parts[1], "eyJ") && len(parts[2]) >= 16 && tokenChars(parts[0]+parts[1]+parts[2]) {
+			st.add(Secret, w.s, w.e, 0.98)
+			return true
+		}
+	}
+	// password=value, "password": "value", password: value
+	ls := strings.ToLower(s)
+	for _, label := range secretLabels {
+		idx := strings.Index(ls, label)
+		if idx < 0 {
+			continue
+		}
+		rest := s[idx+len(label):]
+		rest = strings.TrimLeft(rest, "\"'")
+		if len(rest) > 1 && (rest[0] == '=' || rest[0] == ':') {
+			v := strings.Trim(rest[1:], "\"'")
+			if len(v) >= 4 {
+				start := w.s + strings.Index(s, v)
+				st.add(Secret, start, start+len(v), 0.9)
+				return true
+			}
+		}
+		// value in the next word: "password: hunter2", "password = hunter2"
+		if i+1 < len(st.words) && (len(rest) == 0 || rest == ":" || rest == "=") {
+			j := i + 1
+			if nx := st.text[st.words[j].s:st.words[j].e]; (nx == "=" || nx == ":" || nx == "is") && j+1 < len(st.words) {
+				j++
+			}
+			nw := st.words[j]
+			if nw.s-w.e <= 4 && nw.e-nw.s >= 6 && looksLikeSecretValue(st.text[nw.s:nw.e]) {
+				st.add(Secret, nw.s, nw.e, 0.85)
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func tokenChars(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !isAlnum(c) && c != '-' && c != '_' && c != '=' && c != '+' && c != '/' {
+			return false
+		}
+	}
+	return true
+}
+
+func upperDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isUpper(s[i]) && !isDigit(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// looksLikeSecretValue wants a mix of character classes, as passwords have.
+func looksLikeSecretValue(v string) bool {
+	var lower, upper, digit, other bool
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case isLower(c):
+			lower = true
+		case isUpper(c):
+			upper = true
+		case isDigit(c):
+			digit = true
+		default:
+			other = true
+		}
+	}
+	n := 0
+	for _, b := range []bool{lower, upper, digit, other} {
+		if b {
+			n++
+		}
+	}
+	return n >= 2
+}
+
+// scanPrivateKeys finds PEM private key blocks anywhere in the text.
+func (st *scanState) scanPrivateKeys() {
+	text := st.text
+	off := 0
+	for {
+		i := strings.Index(text[off:], "-----BEGIN ")
+		if i < 0 {
+			return
+		}
+		start := off + i
+		hdrEnd := strings.Index(text[start+11:], "-----")
+		if hdrEnd < 0 {
+			return
+		}
+		label := text[start+11 : start+11+hdrEnd]
+		off = start + 11 + hdrEnd + 5
+		if !strings.Contains(label, "PRIVATE KEY") {
+			continue
+		}
+		endMarker := "-----END " + label + "-----"
+		j := strings.Index(text[off:], endMarker)
+		end := len(text)
+		if j >= 0 {
+			end = off + j + len(endMarker)
+		}
+		st.add(Secret, start, end, 0.99)
+		off = end
+	}
+}
+
+// ---- numbers ----
+
+func numericWord(s string) bool {
+	digits := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case isDigit(c):
+			digits++
+		case c == '-' || c == '.' || c == '/' || c == '(' || c == ')' || (c == '+' && i == 0):
+		default:
+			return false
+		}
+	}
+	return digits > 0
+}
+
+// numeric handles runs of number-like words ("4111 1111 1111 1111",
+// "+49 30 1234567", "123-45-6789"); it returns the index after the match, or
+// i when nothing matched.
+func (st *scanState) numeric(i int) int {
+	j := i
+	for j < len(st.words) && j-i < 8 && numericWord(st.text[st.words[j].s:st.words[j].e]) {
+		if j > i && st.words[j].s-st.words[j-1].e != 1 {
+			break
+		}
+		j++
+	}
+	if j == i {
+		return i
+	}
+	first := st.words[i].s
+	if first > 0 && st.text[first-1] == '(' {
+		first--
+	}
+	// A run shaped like a card number (groups of four, 13 to 19 digits)
+	// is a card or nothing: its parts are not phone numbers.
+	if t, score := st.classifyNumber(first, st.words[j-1].e, j-i); t != "" {
+		st.add(t, first, st.words[j-1].e, score)
+		return j
+	} else if cardShaped(st.text[first:st.words[j-1].e]) || st.consumed {
+		st.consumed = false
+		return j
+	}
+	// Longest span first, from the first word.
+	for end := j - 1; end > i; end-- {
+		s, e := first, st.words[end-1].e
+		if t, score := st.classifyNumber(s, e, end-i); t != "" {
+			st.add(t, s, e, score)
+			return end
+		}
+	}
+	return i
+}
+
+func (st *scanState) classifyNumber(s, e, nwords int) (Type, float64) {
+	span := st.text[s:e]
+	raw := strings.NewReplacer("(", "", ")", "", "+", "").Replace(span)
+	d, ok := digitsOf(raw)
+	if !ok {
+		return "", 0
+	}
+	n := len(d)
+	ctx := st.before(s, 48)
+	hasPlus := span[0] == '+'
+	hasParen := strings.IndexByte(span, '(') >= 0
+	dashed := strings.Count(span, "-")
+	spaced := nwords > 1
+
+	if t := st.numericDate(span, ctx); t != "" {
+		return t, 0.9
+	}
+	if strings.Count(span, ".") == 3 && !spaced {
+		return "", 0 // an IPv4 address or a version: handled by ip()
+	}
+	if cardShaped(span) && !hasPlus && !hasParen {
+		if luhn(d) && cardIssuer(d) {
+			return CreditCard, 0.99
+		}
+		st.consumed = true // shaped like a card, and not one: nothing else either
+		return "", 0
+	}
+	switch {
+	case n >= 12 && n <= 19 && !hasPlus && !hasParen && luhn(d) && cardIssuer(d):
+		return CreditCard, 0.99
+	case n == 9 && (dashed == 2 || nwords == 3) && !hasPlus && isSSNShape(span):
+		if validITIN(d) {
+			return USITIN, 0.97
+		}
+		if validSSN(d) {
+			return USSSN, 0.97
+		}
+		return "", 0
+	case n == 9 && hasAny(ctx, ctxITIN) && validITIN(d):
+		return USITIN, 0.9
+	case n == 9 && hasAny(ctx, ctxSSN) && validSSN(d):
+		return USSSN, 0.92
+	case n == 9 && hasAny(ctx, ctxRouting) && validABA(d):
+		return USBankRouting, 0.95
+	case n == 10 && hasAny(ctx, ctxNPI) && validNPI(d):
+		return USNPI, 0.97
+	case n == 10 && hasAny(ctx, ctxNHS) && validNHS(d):
+		return UKNHS, 0.97
+	case n == 11 && hasAny(ctx, ctxTaxDE) && validSteuerID(d):
+		return DETaxID, 0.95
+	case n == 15 && !hasPlus && validNIR(d) && (spaced || hasAny(ctx, ctxNIR)):
+		return FRNIR, 0.95
+	}
+	if n == 10 && hasAny(ctx, ctxNHS) || n == 9 && hasAny(st.before(s, 16), ctxSSN) || n == 11 && hasAny(st.before(s, 16), ctxTaxDE) {
+		st.consumed = true // a failed checksum: not a phone or account either
+		return "", 0
+	}
+	if (hasPlus || hasParen) && validPhone(span, hasPlus) {
+		return Phone, 0.92
+	}
+	switch nearest(ctx, ctxMRN, ctxPlan, ctxLicense, ctxPassport, ctxPhone, ctxAccount) {
+	case 0:
+		if n >= 5 && n <= 12 {
+			return MedicalRecord, 0.85
+		}
+	case 1:
+		if n >= 6 && n <= 15 {
+			return HealthPlanID, 0.85
+		}
+	case 2:
+		if n >= 5 && n <= 15 {
+			return USDriverLicense, 0.8
+		}
+	case 3:
+		if n == 9 {
+			return USPassport, 0.85
+		}
+	case 5:
+		if n == 9 && hasAny(ctx, ctxRouting) && validABA(d) {
+			return USBankRouting, 0.9
+		}
+		if n >= 6 && n <= 17 && !hasPlus && !spaced {
+			return BankAccount, 0.85
+		}
+	}
+	if (dashed+strings.Count(span, ".") > 0 || spaced) && n >= 7 && n <= 15 || hasAny(ctx, ctxPhone) && n >= 7 && n <= 15 {
+		if validPhone(span, hasPlus) {
+			return Phone, 0.9
+		}
+	}
+	if n == 10 && spaced && nwords == 3 && validNHS(d) && !hasAny(ctx, ctxPhone) {
+		return UKNHS, 0.8
+	}
+	if (n == 5 || n == 9 && dashed == 1) && !spaced && hasAny(st.before(s, 24), ctxPostal) {
+		return PostalCode, 0.85
+	}
+	return "", 0
+}
+
+func cardShaped(span string) bool {
+	d, ok := digitsOf(span)
+	if !ok || len(d) < 13 || len(d) > 19 {
+		return false
+	}
+	groups := strings.FieldsFunc(span, func(r rune) bool { return r == ' ' || r == '-' })
+	return len(groups) >= 3 && len(groups[0]) == 4
+}
+
+func isSSNShape(span string) bool {
+	// ddd-dd-dddd or ddd dd dddd
+	parts := strings.FieldsFunc(span, func(r rune) bool { return r == '-' || r == ' ' })
+	return len(parts) == 3 && len(parts[0]) == 3 && len(parts[1]) == 2 && len(parts[2]) == 4
+}
+
+var phoneRegions = []string{"US", "GB", "DE", "FR", "ES"}
+
+func validPhone(span string, plus bool) bool {
+	if plus {
+		num, err := phonenumbers.Parse(span, "ZZ")
+		return err == nil && phonenumbers.IsValidNumber(num)
+	}
+	for _, r := range phoneRegions {
+		num, err := phonenumbers.Parse(span, r)
+		if err == nil && phonenumbers.IsValidNumberForRegion(num, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// numericDate recognizes 12/03/1984, 1984-03-12, 12.03.1984 and returns a
+// date type when the context ties it to a person.
+func (st *scanState) numericDate(span, ctx string) Type {
+	sep := byte(0)
+	for _, c := range []byte{'/', '-', '.'} {
+		if strings.Count(span, string(c)) == 2 {
+			sep = c
+		}
+	}
+	if sep == 0 {
+		return ""
+	}
+	parts := strings.Split(span, string(sep))
+	if len(parts) != 3 {
+		return ""
+	}
+	for _, p := range parts {
+		if len(p) == 0 || len(p) > 4 {
+			return ""
+		}
+		if _, ok := digitsOf(p); !ok {
+			return ""
+		}
+	}
+	num := func(p string) int {
+		n := 0
+		for i := 0; i < len(p); i++ {
+			n = n*10 + int(p[i]-'0')
+		}
+		return n
+	}
+	a, b, c := num(parts[0]), num(parts[1]), num(parts[2])
+	switch {
+	case len(parts[0]) == 4 && len(parts[1]) <= 2 && len(parts[2]) <= 2:
+		if b < 1 || b > 12 || c < 1 || c > 31 {
+			return ""
+		}
+	case len(parts[0]) <= 2 && len(parts[1]) <= 2 && (len(parts[2]) == 4 || len(parts[2]) == 2):
+		if !(a >= 1 && b >= 1 && (a <= 12 && b <= 31 || a <= 31 && b <= 12)) {
+			return ""
+		}
+	default:
+		return ""
+	}
+	switch {
+	case hasAny(ctx, ctxDOB):
+		return DateOfBirth
+	case hasAny(ctx, ctxDateEvt):
+		return Date
+	}
+	return ""
+}
+
+var monthWords = map[string]bool{
+	"january": true, "february": true, "march": true, "april": true, "may": true, "june": true, "july": true, "august": true,
+	"september": true, "october": true, "november": true, "december": true, "jan": true, "feb": true, "mar": true, "apr": true,
+	"jun": true, "jul": true, "aug": true, "sep": true, "sept": true, "oct": true, "nov": true, "dec": true,
+	"januar": true, "februar": true, "märz": true, "mai": true, "juni": true, "juli": true, "oktober": true, "dezember": true,
+	"janvier": true, "février": true, "mars": true, "avril": true, "juin": true, "juillet": true, "août": true, "septembre": true,
+	"octobre": true, "novembre": true, "décembre": true,
+	"enero": true, "febrero": true, "marzo": true, "abril": true, "mayo": true, "junio": true, "julio": true, "agosto": true,
+	"septiembre": true, "octubre": true, "noviembre": true, "diciembre": true,
+}
+
+// textDate recognizes "12 March 1984", "March 12, 1984", "12. März 1984",
+// "12 de marzo de 1984" tied to a person by context.
+func (st *scanState) textDate(i int) int {
+	words := st.words
+	get := func(k int) string {
+		if k >= len(words) {
+			return ""
+		}
+		return strings.ToLower(strings.TrimRight(st.text[words[k].s:words[k].e], "."))
+	}
+	isDay := func(s string) bool {
+		s = strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(s, "st"), "nd"), "th"), "rd")
+		return len(s) >= 1 && len(s) <= 2 && isDigit(s[0]) && (len(s) == 1 || isDigit(s[1]))
+	}
+	isYear := func(s string) bool { return len(s) == 4 && isDigit(s[0]) && isDigit(s[3]) }
+	end := -1
+	switch {
+	case isDay(get(i)) && monthWords[get(i+1)] && isYear(get(i+2)):
+		end = i + 3
+	case isDay(get(i)) && get(i+1) == "de" && monthWords[get(i+2)] && get(i+3) == "de" && isYear(get(i+4)):
+		end = i + 5
+	case monthWords[get(i)] && isDay(get(i+1)) && isYear(get(i+2)):
+		end = i + 3
+	}
+	if end < 0 {
+		return i
+	}
+	ctx := st.before(words[i].s, 48)
+	t := Type("")
+	switch {
+	case hasAny(ctx, ctxDOB):
+		t = DateOfBirth
+	case hasAny(ctx, ctxDateEvt):
+		t = Date
+	default:
+		return i
+	}
+	st.add(t, words[i].s, words[end-1].e, 0.9)
+	return end
+}
+
+// ---- identifiers with letters ----
+
+func (st *scanState) alnumID(i int) bool {
+	w := st.words[i]
+	s := st.text[w.s:w.e]
+	ctx := st.before(w.s, 48)
+	u := strings.ToUpper(s)
+	n := len(s)
+
+	// IBAN, possibly written in groups of four.
+	if n >= 4 && isUpper(u[0]) && isUpper(u[1]) && isDigit(u[2]) && isDigit(u[3]) {
+		compact, end := u, i
+		for k := i + 1; k < len(st.words) && k-i < 9; k++ {
+			nw := st.words[k]
+			part := st.text[nw.s:nw.e]
+			if nw.s-st.words[k-1].e != 1 || len(part) > 4 || !upperDigits(strings.ToUpper(part)) {
+				break
+			}
+			compact += strings.ToUpper(part)
+			end = k
+		}
+		for e := end; e >= i; e-- {
+			c := u
+			for k := i + 1; k <= e; k++ {
+				c += strings.ToUpper(st.text[st.words[k].s:st.words[k].e])
+			}
+			if validIBAN(c) {
+				st.add(IBAN, w.s, st.words[e].e, 0.99)
+				st.skipTo = e + 1
+				return true
+			}
+		}
+		if _, known := ibanLengths[u[:2]]; known && len(compact) >= 15 {
+			// An IBAN with a wrong check: none of its parts is anything else.
+			st.skipTo = end + 1
+			return true
+		}
+	}
+	switch {
+	case n == 16 && validCodiceFiscale(u):
+		st.add(ITFiscalCode, w.s, w.e, 0.97)
+		return true
+	case n == 9 && validDNI(u):
+		st.add(ESDNI, w.s, w.e, 0.95)
+		return true
+	case n == 10 && s[8] == '-' && validDNI(u[:8]+u[9:]):
+		st.add(ESDNI, w.s, w.e, 0.95)
+		return true
+	case n == 9 && validNINO(u):
+		st.add(UKNINO, w.s, w.e, 0.95)
+		return true
+	case n == 9 && hasAny(ctx, ctxDEA) && validDEA(u):
+		st.add(USDEA, w.s, w.e, 0.95)
+		return true
+	case (n == 34 || n == 33 || n >= 26 && n <= 35) && (s[0] == '1' || s[0] == '3') && validBase58Check(s):
+		st.add(CryptoWallet, w.s, w.e, 0.99)
+		return true
+	case strings.HasPrefix(strings.ToLower(s), "bc1") && validBech32(s):
+		st.add(CryptoWallet, w.s, w.e, 0.99)
+		return true
+	case n == 42 && strings.HasPrefix(s, "0x") && isHex(s[2:]):
+		st.add(CryptoWallet, w.s, w.e, 0.95)
+		return true
+	case (n == 8 || n == 11) && isUpper(s[0]) && upperDigits(s) && validSwiftShape(s) && hasAny(ctx, ctxSwift):
+		st.add(SwiftBIC, w.s, w.e, 0.9)
+		return true
+	}
+	// UK NINO written spaced: AB 12 34 56 C
+	if n == 2 && isUpper(s[0]) && isUpper(s[1]) && i+4 < len(st.words) {
+		c := s
+		for k := i + 1; k <= i+4; k++ {
+			c += st.text[st.words[k].s:st.words[k].e]
+		}
+		if validNINO(c) && st.words[i+4].e-w.s == 13 {
+			st.add(UKNINO, w.s, st.words[i+4].e, 0.95)
+			return true
+		}
+	}
+	hasDigit := strings.IndexAny(s, "0123456789") >= 0
+	if !hasDigit || n < 5 || n > 20 || !idChars(s) {
+		return false
+	}
+	switch nearest(ctx, ctxMRN, ctxPlan, ctxPassport, ctxLicense) {
+	case 0:
+		st.add(MedicalRecord, w.s, w.e, 0.85)
+	case 1:
+		st.add(HealthPlanID, w.s, w.e, 0.85)
+	case 2:
+		if n != 9 && n != 8 {
+			return false
+		}
+		st.add(USPassport, w.s, w.e, 0.85)
+	case 3:
+		st.add(USDriverLicense, w.s, w.e, 0.8)
+	default:
+		return false
+	}
+	return true
+}
+
+func idChars(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isAlnum(s[i]) && s[i] != '-' && s[i] != '/' {
+			return false
+		}
+	}
+	return true
+}
+
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !isDigit(c) && !(c >= 'a' && c <= 'f') && !(c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+var countryCodes = "AD AE AF AG AI AL AM AO AR AT AU AZ BA BB BD BE BF BG BH BI BJ BM BN BO BR BS BT BW BY BZ CA CD CF CG CH CI CL CM CN CO CR CU CV CY CZ DE DJ DK DM DO DZ EC EE EG ES ET FI FJ FR GA GB GD GE GH GI GM GN GQ GR GT GW GY HK HN HR HT HU ID IE IL IN IQ IR IS IT JM JO JP KE KG KH KM KN KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MG MK ML MM MN MO MR MT MU MV MW MX MY MZ NA NE NG NI NL NO NP NZ OM PA PE PG PH PK PL PT PY QA RO RS RU RW SA SB SC SD SE SG SI SK SL SM SN SO SR SV SY SZ TD TG TH TJ TL TM TN TO TR TT TW TZ UA UG US UY UZ VA VC VE VN VU WS YE ZA ZM ZW"
+
+func validSwiftShape(s string) bool {
+	for i := 0; i < 6; i++ {
+		if !isUpper(s[i]) {
+			return false
+		}
+	}
+	return strings.Contains(countryCodes, s[4:6])
+}
+
+// ---- addresses ----
+
+// address: "<number> <Capitalized words> <street word>" (English) or
+// "<number> rue/avenue ... " (French).
+func (st *scanState) address(i int) bool {
+	if st.sc.opts.NoNames {
+		return false
+	}
+	w := st.words[i]
+	num := st.text[w.s:w.e]
+	if len(num) > 6 || !isDigit(num[0]) || !isDigit(num[len(num)-1]) && !isUpper(num[len(num)-1]) && !isLower(num[len(num)-1]) {
+		return false
+	}
+	words := st.words
+	// French: 12 rue de la Paix
+	if i+2 < len(words) && streetPrefixes[strings.ToLower(st.text[words[i+1].s:words[i+1].e])] {
+		end := i + 1
+		for k := i + 2; k < len(words) && k-i <= 6; k++ {
+			t := st.text[words[k].s:words[k].e]
+			if isCapWord(t) || particle(t) {
+				end = k
+				if strings.HasSuffix(st.text[words[k].e:min(len(st.text), words[k].e+1)], ",") {
+					break
+				}
+				continue
+			}
+			break
+		}
+		if end >= i+2 {
+			st.add(Address, w.s, words[end].e, 0.85)
+			st.postalAfter(end)
+			st.skipTo = end + 1
+			return true
+		}
+	}
+	// English: 221B Baker Street
+	for k := i + 1; k < len(words) && k-i <= 5; k++ {
+		t := st.text[words[k].s:words[k].e]
+		lt := strings.ToLower(strings.TrimSuffix(t, "."))
+		if k > i+1 && streetSuffixes[lt] {
+			end := k
+			if k+1 < len(words) {
+				if d := st.text[words[k+1].s:words[k+1].e]; d == "NW" || d == "NE" || d == "SW" || d == "SE" || d == "N" || d == "S" || d == "E" || d == "W" {
+					end = k + 1
+				}
+			}
+			st.add(Address, w.s, words[end].e, 0.85)
+			st.postalAfter(end)
+			st.skipTo = end + 1
+			return true
+		}
+		if !isCapWord(t) {
+			return false
+		}
+	}
+	return false
+}
+
+// address2: German "Hauptstraße 12" and Spanish "Calle Mayor 5".
+func (st *scanState) address2(i int) int {
+	words := st.words
+	t := st.text[words[i].s:words[i].e]
+	lt := strings.ToLower(t)
+	if streetPrefixes[lt] && isCapWord(t) {
+		for k := i + 1; k < len(words) && k-i <= 5; k++ {
+			if strings.ContainsAny(st.text[words[k-1].e:words[k].s], ",;\n") {
+				return i
+			}
+			x := st.text[words[k].s:words[k].e]
+			if isDigit(x[0]) && len(x) <= 5 {
+				if k == i+1 {
+					return i
+				}
+				st.add(Address, words[i].s, words[k].e, 0.85)
+				st.postalAfter(k)
+				return k + 1
+			}
+			if !isCapWord(x) && !particle(x) {
+				return i
+			}
+		}
+		return i
+	}
+	if !isCapWord(t) {
+		return i
+	}
+	for _, end := range streetEndings {
+		if strings.HasSuffix(lt, end) && len(lt) > len(end)+2 && i+1 < len(words) {
+			x := st.text[words[i+1].s:words[i+1].e]
+			if isDigit(x[0]) && len(x) <= 5 {
+				st.add(Address, words[i].s, words[i+1].e, 0.85)
+				st.postalAfter(i + 1)
+				return i + 2
+			}
+		}
+	}
+	return i
+}
+
+// postalAfter marks a postal code shortly after an address.
+func (st *scanState) postalAfter(k int) {
+	for j := k + 1; j < len(st.words) && j-k <= 5; j++ {
+		if st.words[j].s-st.words[k].e > 60 || strings.IndexByte(st.text[st.words[k].e:st.words[j].s], '\n') >= 0 && j-k > 2 {
+			return
+		}
+		t := st.text[st.words[j].s:st.words[j].e]
+		if d, ok := digitsOf(t); ok && (len(d) == 5 || len(d) == 9 && len(t) == 10) && len(t) <= 10 {
+			st.add(PostalCode, st.words[j].s, st.words[j].e, 0.85)
+			return
+		}
+		// UK: SW1A 1AA
+		if j+1 < len(st.words) && ukPostcode(t, st.text[st.words[j+1].s:st.words[j+1].e]) {
+			st.add(PostalCode, st.words[j].s, st.words[j+1].e, 0.85)
+			return
+		}
+	}
+}
+
+func ukPostcode(a, b string) bool {
+	if len(a) < 2 || len(a) > 4 || len(b) != 3 || !isUpper(a[0]) || !isDigit(b[0]) || !isUpper(b[1]) || !isUpper(b[2]) {
+		return false
+	}
+	return upperDigits(a) && strings.IndexAny(a, "0123456789") > 0
+}
+
+func particle(t string) bool {
+	switch strings.ToLower(t) {
+	case "de", "la", "le", "du", "des", "del", "di", "da", "van", "von", "der", "den", "y", "el", "los", "las", "l'", "d'", "of", "the":
+		return true
+	}
+	return false
+}
+
+func isCapWord(t string) bool {
+	r, size := utf8.DecodeRuneInString(t)
+	if size == 0 || !unicode.IsUpper(r) {
+		return false
+	}
+	for _, r := range t[size:] {
+		if !unicode.IsLetter(r) && r != '-' && r != '\'' && r != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+// ---- names ----
+
+// person finds personal names: a title or label followed by capitalized
+// words, or capitalized words the lexicon knows as first and last names.
+func (st *scanState) person(i int) int {
+	words := st.words
+	lex := names()
+	t := st.text[words[i].s:words[i].e]
+	if !isNameWord(t) {
+		return i
+	}
+	// Extend over up to three more capitalized words, initials and particles.
+	end := i
+	for k := i + 1; k < len(words) && k-i <= 3; k++ {
+		gap := st.text[words[k-1].e:words[k].s]
+		if words[k].s-words[k-1].e > 2 || strings.ContainsAny(gap, "\n,;:()[]/\"!?") ||
+			strings.HasPrefix(gap, ".") && words[k-1].e-words[k-1].s > 2 {
+			break
+		}
+		x := st.text[words[k].s:words[k].e]
+		if isNameWord(x) || (particle(x) && k+1 < len(words) && isNameWord(st.text[words[k+1].s:words[k+1].e])) {
+			end = k
+			continue
+		}
+		break
+	}
+	bare := func(k int) string {
+		w := st.text[words[k].s:words[k].e]
+		w = strings.TrimSuffix(strings.TrimSuffix(w, "'s"), "’s")
+		return strings.TrimRight(w, ".'")
+	}
+	// A title or label before the name.
+	prev := ""
+	if i > 0 {
+		prev = strings.ToLower(strings.TrimRight(st.text[words[i-1].s:words[i-1].e], "."))
+	}
+	titled := nameTitles[prev] && i > 0 && words[i].s-words[i-1].e <= 2
+	labelled := hasLabel(st.before(words[i].s, 24))
+	if nameTitles[strings.ToLower(strings.TrimRight(t, "."))] {
+		// The title itself: the name starts after it.
+		return i
+	}
+	firstBits := lex[bare(i)]
+	lastBits := lex[bare(end)]
+	unambiguous := 0
+	known := 0
+	for k := i; k <= end; k++ {
+		b := lex[bare(k)]
+		if b&(nameFirst|nameLast) != 0 {
+			known++
+			if b&nameAmbiguous == 0 {
+				unambiguous++
+			}
+		}
+	}
+	firstClear := firstBits&nameFirst != 0 && firstBits&nameAmbiguous == 0
+	lastClear := lastBits&nameLast != 0 && lastBits&nameAmbiguous == 0
+	switch {
+	case titled || labelled:
+		if end == i && lex[bare(i)] == 0 && !titled {
+			// A label alone needs some lexical support for a one-word name.
+			if !strings.HasSuffix(strings.TrimSpace(st.before(words[i].s, 24)), ":") {
+				return i
+			}
+		}
+		st.add(Person, words[i].s, words[end].e, 0.9)
+		return end + 1
+	case end > i && firstBits&nameFirst != 0 && lastBits&(nameLast|nameFirst) != 0 && unambiguous >= 1:
+		st.add(Person, words[i].s, words[end].e, 0.85)
+		return end + 1
+	case end > i && known == end-i+1 && unambiguous >= 1:
+		st.add(Person, words[i].s, words[end].e, 0.8)
+		return end + 1
+	case end == i+1 && firstClear && !commonCapWord(bare(end)):
+		// A known given name and a surname the lexicon lacks.
+		st.add(Person, words[i].s, words[end].e, 0.75)
+		return end + 1
+	case end == i+1 && lastClear && firstBits&nameAmbiguous == 0 && !commonCapWord(bare(i)) && !sentenceStart(st.text, words[i].s):
+		// A given name the lexicon lacks and a known surname.
+		st.add(Person, words[i].s, words[end].e, 0.7)
+		return end + 1
+	}
+	return i
+}
+
+// Words after which a capitalized word is more likely a place than a person.
+var placePreposition = map[string]bool{
+	"in": true, "at": true, "from": true, "to": true, "near": true, "via": true, "into": true, "of": true,
+	"nach": true, "aus": true, "bei": true, "à": true, "en": true, "de": true, "desde": true, "hacia": true, "a": true,
+}
+
+// isNameWord is a capitalized word with at least one lower-case letter
+// (acronyms such as DOB or MRN are not names).
+func isNameWord(t string) bool {
+	if !isCapWord(t) {
+		return false
+	}
+	for _, r := range t {
+		if unicode.IsLower(r) {
+			return true
+		}
+	}
+	return utf8.RuneCountInString(t) == 1
+}
+
+// commonCapWord: capitalized words that follow or precede names but are not
+// names themselves (sentence words, institutions, places).
+func commonCapWord(w string) bool {
+	switch strings.ToLower(w) {
+	case "hospital", "clinic", "bank", "street", "road", "avenue", "university", "school", "center", "centre",
+		"department", "team", "support", "service", "group", "inc", "ltd", "gmbh", "sa", "corp", "company",
+		"the", "and", "or", "of", "for", "with", "from", "admitted", "discharged", "patient", "doctor", "nurse",
+		"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "please", "thanks", "thank":
+		return true
+	}
+	return false
+}
+
+func hasLabel(before string) bool {
+	b := strings.TrimRight(before, " \t")
+	for _, l := range nameLabels {
+		if strings.HasSuffix(b, l) {
+			return true
+		}
+	}
+	return false
+}
+
+// sentenceStart reports whether position p begins a sentence.
+func sentenceStart(text string, p int) bool {
+	for k := p - 1; k >= 0; k-- {
+		c := text[k]
+		if c == ' ' || c == '\t' {
+			continue
+		}
+		return c == '.' || c == '!' || c == '?' || c == '\n'
+	}
+	return true
+}
