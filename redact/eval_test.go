@@ -27,7 +27,12 @@ type labeled struct {
 
 func loadCorpus(t testing.TB) []labeled {
 	t.Helper()
-	f, err := os.Open("testdata/corpus.jsonl")
+	return append(loadFile(t, "testdata/corpus.jsonl"), loadFile(t, "testdata/heldout.jsonl")...)
+}
+
+func loadFile(t testing.TB, path string) []labeled {
+	t.Helper()
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,9 +82,13 @@ func TestDetectionQuality(t *testing.T) {
 		return per[ty]
 	}
 	hardNeg, overRedacted := 0, 0
+	heldCases, heldSpans, heldFound := 0, 0, 0
 	var misses []string
 	for _, c := range corpus {
 		fs := sc.Scan(c.Text)
+		if c.Domain == "heldout" {
+			heldCases++
+		}
 		if c.HardNegative {
 			hardNeg++
 			if len(fs) > 0 {
@@ -94,6 +103,12 @@ func TestDetectionQuality(t *testing.T) {
 				if !used[i] && (f.Type == g.Type || f.Also == g.Type) && f.Start < g.End && g.Start < f.End {
 					used[i], found = true, true
 					break
+				}
+			}
+			if c.Domain == "heldout" {
+				heldSpans++
+				if found {
+					heldFound++
 				}
 			}
 			if found {
@@ -134,6 +149,8 @@ func TestDetectionQuality(t *testing.T) {
 	}
 	over := ratio(overRedacted, hardNeg)
 	fmt.Fprintf(&b, "hard negatives over-redacted: %d of %d (%.3f)\n", overRedacted, hardNeg, over)
+	fmt.Fprintf(&b, "cases: %d (%d hard negatives), of which %d hand-written held-out cases: %d of their %d spans found\n",
+		len(corpus), hardNeg, heldCases, heldFound, heldSpans)
 	for _, g := range []string{"checksum", "contact", "names"} {
 		fmt.Fprintf(&b, "recall %-9s %.3f (floor %.2f)\n", g, ratio(groupTP[g], groupTP[g]+groupFN[g]), recallFloor[g])
 	}

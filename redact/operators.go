@@ -185,4 +185,3 @@ func (s *Session) MaxPlaceholderLen() int {
 	}
 	return n
 }
-

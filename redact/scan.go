@@ -111,7 +111,9 @@ func tokenize(text string, out []word) []word {
 	return out
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v' }
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v'
+}
 
 // at examines the word at index i and returns the index to continue at.
 func (st *scanState) at(i int) int {
@@ -200,25 +202,27 @@ func hasAny(s string, keys []string) bool {
 }
 
 var (
-	ctxSSN      = []string{"ssn", "social security", "soc sec", "ss#", "ss #", "sozialversicherung"}
-	ctxITIN     = []string{"itin", "taxpayer identification"}
-	ctxRouting  = []string{"routing", "aba", "rtn", "transit number", "bank code"}
-	ctxAccount  = []string{"account", "acct", "a/c", "konto", "compte", "cuenta", "checking", "savings", "kontonummer", "n° de compte", "número de cuenta"}
-	ctxNPI      = []string{"npi"}
-	ctxNHS      = []string{"nhs"}
-	ctxDEA      = []string{"dea"}
-	ctxTaxDE    = []string{"steuer", "idnr", "id-nr", "identifikationsnummer", "tax id", "tin", "st-id", "steuerid"}
-	ctxNIR      = []string{"sécurité sociale", "securite sociale", "nir", "insee", "sécu", "secu", "social security"}
-	ctxMRN      = []string{"mrn", "medical record", "record number", "record no", "record #", "chart", "patient id", "patient number", "patientennummer", "fallnummer", "n° de dossier", "dossier", "historia clínica", "historia clinica", "n.º de historia", "hospital number", "case number"}
-	ctxPlan     = []string{"member id", "member number", "member #", "policy number", "policy no", "policy #", "health plan", "insurance id", "insurance number", "subscriber", "beneficiary", "medicare", "medicaid", "versichertennummer", "krankenversicherung", "mutuelle", "n° d'assuré", "póliza", "poliza", "afiliación", "group number", "plan id"}
-	ctxPassport = []string{"passport", "reisepass", "passeport", "pasaporte"}
-	ctxLicense  = []string{"driver's license", "drivers license", "driver license", "driving licence", "driving license", "dl#", "dl #", "dl no", "license number", "licence number", "führerschein", "permis de conduire", "licencia de conducir", "carnet de conducir"}
-	ctxPhone    = []string{"phone", "tel", "call", "mobile", "cell", "fax", "telefon", "handy", "téléphone", "telephone", "portable", "teléfono", "telefono", "móvil", "movil", "whatsapp", "sms", "text me", "reach me", "contact"}
-	ctxPostal   = []string{"zip", "postal code", "postcode", "post code", "plz", "code postal", "cp ", "c.p.", "código postal", "codigo postal"}
-	ctxSwift    = []string{"swift", "bic", "bank", "banque", "banco"}
-	ctxVersion  = []string{"version", "v.", "release", "build", "firmware", "ver "}
-	ctxDOB      = []string{"dob", "d.o.b", "date of birth", "birth date", "birthdate", "born", "birthday", "geb.", "geboren", "geburtsdatum", "né le", "née le", "né en", "date de naissance", "fecha de nacimiento", "nacido", "nacida", "f. nac", "fec. nac"}
-	ctxDateEvt  = []string{"admitted", "admission", "discharged", "discharge", "date of service", "dos", "visit on", "visited on", "seen on", "died", "deceased", "date of death", "surgery on", "operated on", "aufnahme", "entlassung", "entlassen", "aufgenommen", "hospitalisé", "hospitalisée", "admis", "sortie le", "ingreso", "ingresó", "alta", "fallecido", "fallecida", "appointment on"}
+	ctxSSN       = []string{"ssn", "social security", "soc sec", "ss#", "ss #", "sozialversicherung"}
+	ctxITIN      = []string{"itin", "taxpayer identification"}
+	ctxRouting   = []string{"routing", "aba", "rtn", "transit number", "bank code"}
+	ctxAccount   = []string{"account", "acct", "a/c", "konto", "compte", "cuenta", "checking", "savings", "kontonummer", "n° de compte", "número de cuenta"}
+	ctxNPI       = []string{"npi"}
+	ctxNHS       = []string{"nhs"}
+	ctxDEA       = []string{"dea"}
+	ctxTaxDE     = []string{"steuer", "idnr", "id-nr", "identifikationsnummer", "tax id", "tin", "st-id", "steuerid"}
+	ctxNIR       = []string{"sécurité sociale", "securite sociale", "nir", "insee", "sécu", "secu", "social security"}
+	ctxMRN       = []string{"mrn", "medical record", "record number", "record no", "record #", "chart", "patient id", "patient number", "patientennummer", "fallnummer", "n° de dossier", "dossier", "historia clínica", "historia clinica", "n.º de historia", "hospital number", "case number"}
+	ctxPlan      = []string{"member id", "member number", "member #", "policy number", "policy no", "policy #", "health plan", "insurance id", "insurance number", "subscriber", "beneficiary", "medicare", "medicaid", "versichertennummer", "krankenversicherung", "mutuelle", "n° d'assuré", "póliza", "poliza", "afiliación", "group number", "plan id"}
+	ctxPassport  = []string{"passport", "reisepass", "passeport", "pasaporte"}
+	ctxLicense   = []string{"driver's license", "drivers license", "driver license", "driving licence", "driving license", "dl#", "dl #", "dl no", "license number", "licence number", "führerschein", "permis de conduire", "licencia de conducir", "carnet de conducir"}
+	ctxPhone     = []string{"phone", "tel", "call", "mobile", "cell", "fax", "telefon", "handy", "téléphone", "telephone", "portable", "teléfono", "telefono", "móvil", "movil", "whatsapp", "sms", "text me", "reach me", "contact"}
+	ctxPostal    = []string{"zip", "postal code", "postcode", "post code", "plz", "code postal", "cp ", "c.p.", "código postal", "codigo postal"}
+	ctxSwift     = []string{"swift", "bic", "bank", "banque", "banco"}
+	ctxReference = []string{"order", "invoice", "ticket", "ref", "reference", "tracking", "shipment", "meeting id", "bestellung", "auftrag",
+		"rechnung", "sendung", "commande", "facture", "pedido", "factura", "número de pedido", "case #", "job", "batch", "lot"}
+	ctxVersion = []string{"version", "v.", "release", "build", "firmware", "ver "}
+	ctxDOB     = []string{"dob", "d.o.b", "date of birth", "birth date", "birthdate", "born", "birthday", "geb.", "geboren", "geburtsdatum", "né le", "née le", "né en", "date de naissance", "fecha de nacimiento", "nacido", "nacida", "f. nac", "fec. nac"}
+	ctxDateEvt = []string{"seen", "visit", "admitted", "admission", "discharged", "discharge", "date of service", "dos", "visit on", "visited on", "seen on", "died", "deceased", "date of death", "surgery on", "operated on", "aufnahme", "entlassung", "entlassen", "aufgenommen", "hospitalisé", "hospitalisée", "admis", "sortie le", "ingreso", "ingresó", "alta", "fallecido", "fallecida", "appointment on"}
 )
 
 // ---- e-mail, URL, IP ----
@@ -509,6 +513,12 @@ func (st *scanState) classifyNumber(s, e, nwords int) (Type, float64) {
 
 	if t := st.numericDate(span, ctx); t != "" {
 		return t, 0.9
+	} else if isDateShape(span) {
+		st.consumed = true // a date not tied to a person: not a phone number either
+		return "", 0
+	}
+	if hasDecimal(st.text[s:e]) {
+		return "", 0 // measurements, not identifiers
 	}
 	if strings.Count(span, ".") == 3 && !spaced {
 		return "", 0 // an IPv4 address or a version: handled by ip()
@@ -578,6 +588,9 @@ func (st *scanState) classifyNumber(s, e, nwords int) (Type, float64) {
 			return BankAccount, 0.85
 		}
 	}
+	if nearest(st.before(s, 32), ctxReference) >= 0 && !hasAny(st.before(s, 32), ctxPhone) {
+		return "", 0 // an order, invoice or ticket number
+	}
 	if (dashed+strings.Count(span, ".") > 0 || spaced) && n >= 7 && n <= 15 || hasAny(ctx, ctxPhone) && n >= 7 && n <= 15 {
 		if validPhone(span, hasPlus) {
 			return Phone, 0.9
@@ -599,6 +612,24 @@ func cardShaped(span string) bool {
 	}
 	groups := strings.FieldsFunc(span, func(r rune) bool { return r == ' ' || r == '-' })
 	return len(groups) >= 3 && len(groups[0]) == 4
+}
+
+// isDateShape: d/m/y, y-m-d and the like, with plausible day and month.
+func isDateShape(span string) bool {
+	return (&scanState{}).numericDate(span, "dob") != ""
+}
+
+// hasDecimal reports a word such as 0.42 or 36.8 among the run.
+func hasDecimal(span string) bool {
+	for _, w := range strings.Fields(span) {
+		if strings.Count(w, ".") == 1 {
+			i := strings.IndexByte(w, '.')
+			if i > 0 && i < len(w)-1 && i <= 3 && len(w)-i-1 <= 2 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func isSSNShape(span string) bool {

@@ -1,0 +1,24 @@
+#!/usr/bin/env python3
+"""Converts heldout.txt (inline [[TYPE:value]] labels) to heldout.jsonl with byte offsets.
+Run from the repository root: python3 redact/testdata/heldout.py"""
+import re, json
+out = []
+for n, line in enumerate(open('redact/testdata/heldout.txt', encoding='utf-8')):
+    line = line.rstrip('\n')
+    if not line or line.startswith('#'):
+        continue
+    text, spans, pos = '', [], 0
+    for m in re.finditer(r'\[\[([A-Z_]+):(.*?)\]\]', line):
+        text += line[pos:m.start()]
+        typ, val = m.group(1), m.group(2)
+        if typ == 'DATE' and val.startswith('admission on '):
+            text += 'admission on '
+            val = val[len('admission on '):]
+        spans.append({'type': typ, 'start': len(text.encode()), 'end': len((text + val).encode())})
+        text += val
+        pos = m.end()
+    text += line[pos:]
+    out.append({'id': 'h%03d' % n, 'lang': 'mixed', 'domain': 'heldout', 'text': text, 'spans': spans, 'hard_negative': not spans})
+with open('redact/testdata/heldout.jsonl', 'w') as f:
+    for c in out:
+        f.write(json.dumps(c, ensure_ascii=False) + '\n')
