@@ -169,36 +169,34 @@ func (st *scanState) at(i int) int {
 // before returns up to n bytes of lower-cased text before position p.
 func (st *scanState) before(p, n int) string {
 	s := max(0, p-n)
-	return strings.ToLower(st.text[s:p])
+	return lower(st.text[s:p])
+}
+
+// lower is strings.ToLower with an ASCII fast path.
+func lower(s string) string {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x80 {
+			return strings.ToLower(s)
+		}
+		if isUpper(c) {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if isUpper(b[j]) {
+					b[j] += 'a' - 'A'
+				} else if b[j] >= 0x80 {
+					return strings.ToLower(s)
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
 }
 
 func (st *scanState) after(p, n int) string {
 	e := min(len(st.text), p+n)
 	return strings.ToLower(st.text[p:e])
-}
-
-// nearest returns the index of the keyword list with a match closest to the
-// end of ctx (the candidate), or -1. A keyword followed by another number
-// before the candidate labels that number, not the candidate.
-func nearest(ctx string, lists ...[]string) int {
-	best, at := -1, -1
-	for i, keys := range lists {
-		for _, k := range keys {
-			if j := strings.LastIndex(ctx, k); j >= 0 && j+len(k) > at && strings.IndexAny(ctx[j+len(k):], "0123456789") < 0 {
-				best, at = i, j+len(k)
-			}
-		}
-	}
-	return best
-}
-
-func hasAny(s string, keys []string) bool {
-	for _, k := range keys {
-		if strings.Contains(s, k) {
-			return true
-		}
-	}
-	return false
 }
 
 var (
@@ -284,7 +282,7 @@ func (st *scanState) ip(w word) bool {
 		if err != nil || !a.Is4() {
 			return false
 		}
-		if hasAny(st.before(w.s, 24), ctxVersion) {
+		if st.hitsAt(w.s, 24).has(kVersion) {
 			return false
 		}
 		st.add(IPAddress, w.s, w.e, 0.95)
@@ -318,6 +316,15 @@ var secretLabels = []string{"password", "passwd", "pwd", "passphrase", "secret",
 func (st *scanState) secret(i int) bool {
 	w := st.words[i]
 	s := st.text[w.s:w.e]
+	if len(s) >= 20 {
+		if st.secretToken(w, s) {
+			return true
+		}
+	}
+	return st.secretAssignment(i, w, s)
+}
+
+func (st *scanState) secretToken(w word, s string) bool {
 	for _, p := range secretPrefixes {
 		if strings.HasPrefix(s, p.prefix) && len(s) >= p.minLen && tokenChars(s[len(p.prefix):]) {
 			st.add(Secret, w.s, w.e, 0.99)
@@ -335,8 +342,15 @@ func (st *scanState) secret(i int) bool {
 			return true
 		}
 	}
-	// password=value, "password": "value", password: value
-	ls := strings.ToLower(s)
+	return false
+}
+
+// secretAssignment: password=value, "password": "value", password: value.
+func (st *scanState) secretAssignment(i int, w word, s string) bool {
+	if len(s) < 3 || !mayBeSecretLabel(s) {
+		return false
+	}
+	ls := lower(s)
 	for _, label := range secretLabels {
 		idx := strings.Index(ls, label)
 		if idx < 0 {
@@ -364,6 +378,18 @@ func (st *scanState) secret(i int) bool {
 				return true
 			}
 		}
+	}
+	return false
+}
+
+// mayBeSecretLabel is a cheap gate: the word starts like a secret label.
+func mayBeSecretLabel(s string) bool {
+	if strings.ContainsAny(s, "=:") {
+		return true
+	}
+	switch s[0] | 0x20 {
+	case 'p', 's', 't', 'a', 'k', 'c', 'm':
+		return true
 	}
 	return false
 }
@@ -494,18 +520,23 @@ func (st *scanState) numeric(i int) int {
 			return end
 		}
 	}
+	if j-i > 1 {
+		return j // a run of numbers that is no identifier, whole or from its start
+	}
 	return i
 }
 
 func (st *scanState) classifyNumber(s, e, nwords int) (Type, float64) {
 	span := st.text[s:e]
-	raw := strings.NewReplacer("(", "", ")", "", "+", "").Replace(span)
-	d, ok := digitsOf(raw)
+	d, ok := digitsOf(stripPhoneMarks(span))
 	if !ok {
 		return "", 0
 	}
 	n := len(d)
-	ctx := st.before(s, 48)
+	if n < 5 {
+		return "", 0 // too short for any identifier, phone or date
+	}
+	ctx := st.hitsAt(s, 48)
 	hasPlus := span[0] == '+'
 	hasParen := strings.IndexByte(span, '(') >= 0
 	dashed := strings.Count(span, "-")
@@ -541,68 +572,82 @@ func (st *scanState) classifyNumber(s, e, nwords int) (Type, float64) {
 			return USSSN, 0.97
 		}
 		return "", 0
-	case n == 9 && hasAny(ctx, ctxITIN) && validITIN(d):
+	case n == 9 && ctx.has(kITIN) && validITIN(d):
 		return USITIN, 0.9
-	case n == 9 && hasAny(ctx, ctxSSN) && validSSN(d):
+	case n == 9 && ctx.has(kSSN) && validSSN(d):
 		return USSSN, 0.92
-	case n == 9 && hasAny(ctx, ctxRouting) && validABA(d):
+	case n == 9 && ctx.has(kRouting) && validABA(d):
 		return USBankRouting, 0.95
-	case n == 10 && hasAny(ctx, ctxNPI) && validNPI(d):
+	case n == 10 && ctx.has(kNPI) && validNPI(d):
 		return USNPI, 0.97
-	case n == 10 && hasAny(ctx, ctxNHS) && validNHS(d):
+	case n == 10 && ctx.has(kNHS) && validNHS(d):
 		return UKNHS, 0.97
-	case n == 11 && hasAny(ctx, ctxTaxDE) && validSteuerID(d):
+	case n == 11 && ctx.has(kTaxDE) && validSteuerID(d):
 		return DETaxID, 0.95
-	case n == 15 && !hasPlus && validNIR(d) && (spaced || hasAny(ctx, ctxNIR)):
+	case n == 15 && !hasPlus && validNIR(d) && (spaced || ctx.has(kNIR)):
 		return FRNIR, 0.95
 	}
-	if n == 10 && hasAny(ctx, ctxNHS) || n == 9 && hasAny(st.before(s, 16), ctxSSN) || n == 11 && hasAny(st.before(s, 16), ctxTaxDE) {
+	if n == 10 && ctx.has(kNHS) || n == 9 && st.hitsAt(s, 16).has(kSSN) || n == 11 && st.hitsAt(s, 16).has(kTaxDE) {
 		st.consumed = true // a failed checksum: not a phone or account either
 		return "", 0
 	}
 	if (hasPlus || hasParen) && validPhone(span, hasPlus) {
 		return Phone, 0.92
 	}
-	switch nearest(ctx, ctxMRN, ctxPlan, ctxLicense, ctxPassport, ctxPhone, ctxAccount) {
-	case 0:
+	switch ctx.nearest(kMRN, kPlan, kLicense, kPassport, kPhone, kAccount) {
+	case kMRN:
 		if n >= 5 && n <= 12 {
 			return MedicalRecord, 0.85
 		}
-	case 1:
+	case kPlan:
 		if n >= 6 && n <= 15 {
 			return HealthPlanID, 0.85
 		}
-	case 2:
+	case kLicense:
 		if n >= 5 && n <= 15 {
 			return USDriverLicense, 0.8
 		}
-	case 3:
+	case kPassport:
 		if n == 9 {
 			return USPassport, 0.85
 		}
-	case 5:
-		if n == 9 && hasAny(ctx, ctxRouting) && validABA(d) {
+	case kAccount:
+		if n == 9 && ctx.has(kRouting) && validABA(d) {
 			return USBankRouting, 0.9
 		}
 		if n >= 6 && n <= 17 && !hasPlus && !spaced {
 			return BankAccount, 0.85
 		}
 	}
-	if nearest(st.before(s, 32), ctxReference) >= 0 && !hasAny(st.before(s, 32), ctxPhone) {
+	if st.hitsAt(s, 32).nearest(kReference) >= 0 && !st.hitsAt(s, 32).has(kPhone) {
 		return "", 0 // an order, invoice or ticket number
 	}
-	if (dashed+strings.Count(span, ".") > 0 || spaced) && n >= 7 && n <= 15 || hasAny(ctx, ctxPhone) && n >= 7 && n <= 15 {
+	if (dashed+strings.Count(span, ".") > 0 || spaced) && n >= 7 && n <= 15 || ctx.has(kPhone) && n >= 7 && n <= 15 {
 		if validPhone(span, hasPlus) {
 			return Phone, 0.9
 		}
 	}
-	if n == 10 && spaced && nwords == 3 && validNHS(d) && !hasAny(ctx, ctxPhone) {
+	if n == 10 && spaced && nwords == 3 && validNHS(d) && !ctx.has(kPhone) {
 		return UKNHS, 0.8
 	}
-	if (n == 5 || n == 9 && dashed == 1) && !spaced && hasAny(st.before(s, 24), ctxPostal) {
+	if (n == 5 || n == 9 && dashed == 1) && !spaced && st.hitsAt(s, 24).has(kPostal) {
 		return PostalCode, 0.85
 	}
 	return "", 0
+}
+
+// stripPhoneMarks drops the ( ) + of phone formatting.
+func stripPhoneMarks(s string) string {
+	if strings.IndexAny(s, "()+") < 0 {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c != '(' && c != ')' && c != '+' {
+			b = append(b, c)
+		}
+	}
+	return string(b)
 }
 
 func cardShaped(span string) bool {
@@ -616,7 +661,9 @@ func cardShaped(span string) bool {
 
 // isDateShape: d/m/y, y-m-d and the like, with plausible day and month.
 func isDateShape(span string) bool {
-	return (&scanState{}).numericDate(span, "dob") != ""
+	var h hits
+	h.end[kDOB] = 1
+	return (&scanState{}).numericDate(span, h) != ""
 }
 
 // hasDecimal reports a word such as 0.42 or 36.8 among the run.
@@ -656,7 +703,7 @@ func validPhone(span string, plus bool) bool {
 
 // numericDate recognizes 12/03/1984, 1984-03-12, 12.03.1984 and returns a
 // date type when the context ties it to a person.
-func (st *scanState) numericDate(span, ctx string) Type {
+func (st *scanState) numericDate(span string, ctx hits) Type {
 	sep := byte(0)
 	for _, c := range []byte{'/', '-', '.'} {
 		if strings.Count(span, string(c)) == 2 {
@@ -699,9 +746,9 @@ func (st *scanState) numericDate(span, ctx string) Type {
 		return ""
 	}
 	switch {
-	case hasAny(ctx, ctxDOB):
+	case ctx.has(kDOB):
 		return DateOfBirth
-	case hasAny(ctx, ctxDateEvt):
+	case ctx.has(kDateEvt):
 		return Date
 	}
 	return ""
@@ -722,11 +769,14 @@ var monthWords = map[string]bool{
 // "12 de marzo de 1984" tied to a person by context.
 func (st *scanState) textDate(i int) int {
 	words := st.words
+	if w := st.text[words[i].s:words[i].e]; len(w) > 10 || !isDigit(w[0]) && !monthWords[lower(strings.TrimRight(w, "."))] {
+		return i
+	}
 	get := func(k int) string {
 		if k >= len(words) {
 			return ""
 		}
-		return strings.ToLower(strings.TrimRight(st.text[words[k].s:words[k].e], "."))
+		return lower(strings.TrimRight(st.text[words[k].s:words[k].e], "."))
 	}
 	isDay := func(s string) bool {
 		s = strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(s, "st"), "nd"), "th"), "rd")
@@ -745,12 +795,12 @@ func (st *scanState) textDate(i int) int {
 	if end < 0 {
 		return i
 	}
-	ctx := st.before(words[i].s, 48)
+	ctx := st.hitsAt(words[i].s, 48)
 	t := Type("")
 	switch {
-	case hasAny(ctx, ctxDOB):
+	case ctx.has(kDOB):
 		t = DateOfBirth
-	case hasAny(ctx, ctxDateEvt):
+	case ctx.has(kDateEvt):
 		t = Date
 	default:
 		return i
@@ -764,9 +814,21 @@ func (st *scanState) textDate(i int) int {
 func (st *scanState) alnumID(i int) bool {
 	w := st.words[i]
 	s := st.text[w.s:w.e]
-	ctx := st.before(w.s, 48)
-	u := strings.ToUpper(s)
 	n := len(s)
+	digit := strings.IndexAny(s, "0123456789") >= 0
+	// Every identifier below has a digit, except SWIFT codes (8 or 11
+	// letters) and the first group of a spaced NINO ("AB 12 34 56 C").
+	if !digit && n != 8 && n != 11 && n != 2 || n < 2 || n > 64 {
+		return false
+	}
+	if !digit && !isUpper(s[0]) {
+		return false
+	}
+	ctx := st.hitsAt(w.s, 48)
+	u := s
+	if strings.ContainsFunc(s, func(r rune) bool { return r >= 'a' && r <= 'z' }) {
+		u = strings.ToUpper(s)
+	}
 
 	// IBAN, possibly written in groups of four.
 	if n >= 4 && isUpper(u[0]) && isUpper(u[1]) && isDigit(u[2]) && isDigit(u[3]) {
@@ -810,7 +872,7 @@ func (st *scanState) alnumID(i int) bool {
 	case n == 9 && validNINO(u):
 		st.add(UKNINO, w.s, w.e, 0.95)
 		return true
-	case n == 9 && hasAny(ctx, ctxDEA) && validDEA(u):
+	case n == 9 && ctx.has(kDEA) && validDEA(u):
 		st.add(USDEA, w.s, w.e, 0.95)
 		return true
 	case (n == 34 || n == 33 || n >= 26 && n <= 35) && (s[0] == '1' || s[0] == '3') && validBase58Check(s):
@@ -822,7 +884,7 @@ func (st *scanState) alnumID(i int) bool {
 	case n == 42 && strings.HasPrefix(s, "0x") && isHex(s[2:]):
 		st.add(CryptoWallet, w.s, w.e, 0.95)
 		return true
-	case (n == 8 || n == 11) && isUpper(s[0]) && upperDigits(s) && validSwiftShape(s) && hasAny(ctx, ctxSwift):
+	case (n == 8 || n == 11) && isUpper(s[0]) && upperDigits(s) && validSwiftShape(s) && ctx.has(kSwift):
 		st.add(SwiftBIC, w.s, w.e, 0.9)
 		return true
 	}
@@ -841,17 +903,17 @@ func (st *scanState) alnumID(i int) bool {
 	if !hasDigit || n < 5 || n > 20 || !idChars(s) {
 		return false
 	}
-	switch nearest(ctx, ctxMRN, ctxPlan, ctxPassport, ctxLicense) {
-	case 0:
+	switch ctx.nearest(kMRN, kPlan, kPassport, kLicense) {
+	case kMRN:
 		st.add(MedicalRecord, w.s, w.e, 0.85)
-	case 1:
+	case kPlan:
 		st.add(HealthPlanID, w.s, w.e, 0.85)
-	case 2:
+	case kPassport:
 		if n != 9 && n != 8 {
 			return false
 		}
 		st.add(USPassport, w.s, w.e, 0.85)
-	case 3:
+	case kLicense:
 		st.add(USDriverLicense, w.s, w.e, 0.8)
 	default:
 		return false
