@@ -347,7 +347,12 @@ func (st *scanState) secretToken(w word, s string) bool {
 
 // secretAssignment: password=value, "password": "value", password: value.
 func (st *scanState) secretAssignment(i int, w word, s string) bool {
-	if len(s) < 3 || !mayBeSecretLabel(s) {
+	if len(s) < 3 {
+		return false
+	}
+	assigns := strings.ContainsAny(s, "=:") || w.e < len(st.text) && (st.text[w.e] == ':' || st.text[w.e] == '=') ||
+		i+1 < len(st.words) && st.words[i+1].e-st.words[i+1].s <= 2 && strings.ContainsAny(st.text[st.words[i+1].s:st.words[i+1].e], "=:is")
+	if !assigns || !mayBeSecretLabel(s) {
 		return false
 	}
 	ls := lower(s)
@@ -384,12 +389,27 @@ func (st *scanState) secretAssignment(i int, w word, s string) bool {
 
 // mayBeSecretLabel is a cheap gate: the word starts like a secret label.
 func mayBeSecretLabel(s string) bool {
-	if strings.ContainsAny(s, "=:") {
-		return true
+	for _, sub := range []string{"pass", "pwd", "secret", "token", "key", "wort", "contrase", "mot"} {
+		if containsFold(s, sub) {
+			return true
+		}
 	}
-	switch s[0] | 0x20 {
-	case 'p', 's', 't', 'a', 'k', 'c', 'm':
-		return true
+	return false
+}
+
+// containsFold is an allocation-free, ASCII case-insensitive Contains for a
+// lower-case needle.
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		j := 0
+		for ; j < len(sub); j++ {
+			if s[i+j]|0x20 != sub[j] {
+				break
+			}
+		}
+		if j == len(sub) {
+			return true
+		}
 	}
 	return false
 }
@@ -765,11 +785,28 @@ var monthWords = map[string]bool{
 	"septiembre": true, "octubre": true, "noviembre": true, "diciembre": true,
 }
 
+// isMonthWord looks a word up in monthWords without allocating.
+func isMonthWord(w string) bool {
+	w = strings.TrimRight(w, ".")
+	if len(w) < 3 || len(w) > 12 {
+		return false
+	}
+	var buf [12]byte
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if isUpper(c) {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return monthWords[string(buf[:len(w)])]
+}
+
 // textDate recognizes "12 March 1984", "March 12, 1984", "12. März 1984",
 // "12 de marzo de 1984" tied to a person by context.
 func (st *scanState) textDate(i int) int {
 	words := st.words
-	if w := st.text[words[i].s:words[i].e]; len(w) > 10 || !isDigit(w[0]) && !monthWords[lower(strings.TrimRight(w, "."))] {
+	if w := st.text[words[i].s:words[i].e]; len(w) > 10 || !isDigit(w[0]) && !isMonthWord(w) {
 		return i
 	}
 	get := func(k int) string {
@@ -824,7 +861,14 @@ func (st *scanState) alnumID(i int) bool {
 	if !digit && !isUpper(s[0]) {
 		return false
 	}
-	ctx := st.hitsAt(w.s, 48)
+	var ctx hits
+	ctxDone := false
+	context := func() hits {
+		if !ctxDone {
+			ctx, ctxDone = st.hitsAt(w.s, 48), true
+		}
+		return ctx
+	}
 	u := s
 	if strings.ContainsFunc(s, func(r rune) bool { return r >= 'a' && r <= 'z' }) {
 		u = strings.ToUpper(s)
@@ -872,7 +916,7 @@ func (st *scanState) alnumID(i int) bool {
 	case n == 9 && validNINO(u):
 		st.add(UKNINO, w.s, w.e, 0.95)
 		return true
-	case n == 9 && ctx.has(kDEA) && validDEA(u):
+	case n == 9 && validDEA(u) && context().has(kDEA):
 		st.add(USDEA, w.s, w.e, 0.95)
 		return true
 	case (n == 34 || n == 33 || n >= 26 && n <= 35) && (s[0] == '1' || s[0] == '3') && validBase58Check(s):
@@ -884,7 +928,7 @@ func (st *scanState) alnumID(i int) bool {
 	case n == 42 && strings.HasPrefix(s, "0x") && isHex(s[2:]):
 		st.add(CryptoWallet, w.s, w.e, 0.95)
 		return true
-	case (n == 8 || n == 11) && isUpper(s[0]) && upperDigits(s) && validSwiftShape(s) && ctx.has(kSwift):
+	case (n == 8 || n == 11) && isUpper(s[0]) && upperDigits(s) && validSwiftShape(s) && context().has(kSwift):
 		st.add(SwiftBIC, w.s, w.e, 0.9)
 		return true
 	}
@@ -903,7 +947,7 @@ func (st *scanState) alnumID(i int) bool {
 	if !hasDigit || n < 5 || n > 20 || !idChars(s) {
 		return false
 	}
-	switch ctx.nearest(kMRN, kPlan, kPassport, kLicense) {
+	switch context().nearest(kMRN, kPlan, kPassport, kLicense) {
 	case kMRN:
 		st.add(MedicalRecord, w.s, w.e, 0.85)
 	case kPlan:
@@ -1013,7 +1057,10 @@ func (st *scanState) address(i int) bool {
 func (st *scanState) address2(i int) int {
 	words := st.words
 	t := st.text[words[i].s:words[i].e]
-	lt := strings.ToLower(t)
+	if !isCapWord(t) {
+		return i
+	}
+	lt := lower(t)
 	if streetPrefixes[lt] && isCapWord(t) {
 		for k := i + 1; k < len(words) && k-i <= 5; k++ {
 			if strings.ContainsAny(st.text[words[k-1].e:words[k].s], ",;\n") {
