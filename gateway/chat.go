@@ -106,6 +106,9 @@ func (s *Server) relayAnswer(c *gin.Context, ex *exchange, resp *http.Response) 
 	if err := s.recordOutcome(c.Request.Context(), ex); err != nil {
 		return err // the answer is withheld: it cannot be accounted for
 	}
+	if ex.restoring() {
+		body = restoreAnswer(ex.session, body)
+	}
 	c.Data(resp.StatusCode, ct, body)
 	return nil
 }
@@ -124,6 +127,10 @@ func (s *Server) relayStream(c *gin.Context, ex *exchange, body io.Reader) error
 
 	r := sse.NewReader(body, maxEventLine)
 	sawDone := false
+	var restorer *chunkRestorer
+	if ex.restoring() {
+		restorer = newChunkRestorer(ex.session)
+	}
 	for {
 		ev, err := r.Next()
 		if err != nil {
@@ -146,6 +153,9 @@ func (s *Server) relayStream(c *gin.Context, ex *exchange, body io.Reader) error
 			if ex.stripUsageChunk && isUsageOnlyChunk(ev.Data) {
 				continue
 			}
+		}
+		if restorer != nil && !sawDone {
+			ev.Data = restorer.chunk(ev.Data)
 		}
 		if err := sse.Write(w, ev); err != nil {
 			return c.Request.Context().Err()

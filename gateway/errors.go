@@ -15,6 +15,7 @@ import (
 	"github.com/custos-gateway/custos/gateway/openai"
 	"github.com/custos-gateway/custos/gateway/upstream"
 	"github.com/custos-gateway/custos/policy"
+	"github.com/custos-gateway/custos/redact"
 	"github.com/custos-gateway/custos/residency"
 )
 
@@ -102,6 +103,9 @@ func classify(err error) apiError {
 	case errors.Is(err, residency.ErrNoCompliantEndpoint):
 		return apiError{status: http.StatusForbidden, typ: "permission_error", code: "no_compliant_endpoint",
 			message: "No endpoint satisfies this request's compliance constraints; it was not sent anywhere."}
+	case errors.Is(err, redact.ErrBlocked):
+		return apiError{status: http.StatusForbidden, typ: "permission_error", code: "pii_blocked",
+			message: "The request contains data that policy blocks; it was not sent."}
 	case errors.Is(err, audit.ErrUnavailable), errors.Is(err, audit.ErrClosed):
 		return apiError{status: http.StatusServiceUnavailable, typ: "server_error", code: "audit_unavailable",
 			message: "The audit log cannot record this request, so it was not processed. Retry later."}

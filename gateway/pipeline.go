@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +19,7 @@ import (
 	"github.com/custos-gateway/custos/gateway/openai"
 	"github.com/custos-gateway/custos/gateway/upstream"
 	"github.com/custos-gateway/custos/policy"
+	"github.com/custos-gateway/custos/redact"
 	"github.com/custos-gateway/custos/residency"
 )
 
@@ -36,6 +38,8 @@ type exchange struct {
 	stripUsageChunk bool
 
 	findings      map[string]int // data class → count, from inspect
+	plan          *redact.ChatPlan
+	session       *redact.Session // the request's pseudonyms, when any were issued
 	uninspectable int
 	decision      policy.Decision
 	decided       bool
@@ -123,10 +127,23 @@ func (s *Server) readJSONBody(c *gin.Context) ([]byte, error) {
 	return body, nil
 }
 
-// inspect finds personal data in every user-controlled field. No detector is
-// configured yet, so the stage records that it did not run.
+// inspect finds personal data in every user-controlled field of the
+// messages; the policy sees the data classes and counts, never the values.
 func (s *Server) inspect(ex *exchange) error {
-	ex.skipped = append(ex.skipped, stageInspect)
+	ex.stages = append(ex.stages, stageInspect)
+	plan, err := s.scanner.InspectChat(ex.req.Raw["messages"])
+	if err != nil {
+		return &openai.RequestError{Code: "invalid_messages", Param: "messages", Msg: "messages could not be inspected"}
+	}
+	ex.plan = plan
+	ex.uninspectable = plan.Uninspectable
+	counts := plan.Counts()
+	if len(counts) > 0 {
+		ex.findings = make(map[string]int, len(counts))
+		for t, n := range counts {
+			ex.findings[string(t)] = n
+		}
+	}
 	return nil
 }
 
@@ -185,10 +202,31 @@ func estimateTokens(r *openai.ChatRequest) int64 {
 	return int64((n + 3) / 4)
 }
 
-// redact applies the decision's per-data-class actions. Without inspection
-// there is nothing to act on, and the stage records that it did not run.
+// redact applies the decision's per-data-class actions to the messages, so
+// that the provider never sees what the policy hides. In dry-run a class the
+// policy would block is pseudonymized, never sent in clear.
 func (s *Server) redact(ex *exchange) error {
-	ex.skipped = append(ex.skipped, stageRedact)
+	ex.stages = append(ex.stages, stageRedact)
+	actions := make(map[redact.Type]redact.Action, len(ex.decision.Actions))
+	for class, a := range ex.decision.Actions {
+		act := redact.Action(a)
+		if act == redact.Block && ex.decision.DryRun {
+			act = redact.Pseudonymize
+		}
+		actions[redact.Type(class)] = act
+	}
+	if ex.plan == nil || !ex.plan.Changed(actions) {
+		return nil
+	}
+	sess := redact.NewSession(s.hashKey)
+	msgs, err := ex.plan.Apply(sess, actions)
+	if err != nil {
+		return err
+	}
+	if err := ex.req.Set("messages", json.RawMessage(msgs)); err != nil {
+		return err
+	}
+	ex.session = sess
 	return nil
 }
 
@@ -382,6 +420,9 @@ func (s *Server) account(ex *exchange) {
 		if len(ex.dryRunDenied) > 0 {
 			attrs = append(attrs, slog.Any("dry_run_deny", ex.dryRunDenied))
 		}
+	}
+	if len(ex.findings) > 0 {
+		attrs = append(attrs, slog.Any("pii", ex.findings))
 	}
 	if ex.usage != nil {
 		attrs = append(attrs, slog.Int64("prompt_tokens", ex.usage.PromptTokens),

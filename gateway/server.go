@@ -19,6 +19,7 @@ import (
 	"github.com/custos-gateway/custos/gateway/config"
 	"github.com/custos-gateway/custos/gateway/upstream"
 	"github.com/custos-gateway/custos/policy"
+	"github.com/custos-gateway/custos/redact"
 	"github.com/custos-gateway/custos/residency"
 )
 
@@ -62,6 +63,8 @@ type Server struct {
 	decider  Decider
 	audit    AuditLog
 	keys     KeySource
+	scanner  *redact.Scanner
+	hashKey  []byte // keys the hash operator; per process
 	upstream *upstream.Client
 	log      *slog.Logger
 	engine   *gin.Engine
@@ -90,6 +93,8 @@ func New(opts Options) (*Server, error) {
 		decider:  opts.Decider,
 		audit:    opts.Audit,
 		keys:     opts.Keys,
+		scanner:  redact.NewScanner(redact.Options{}),
+		hashKey:  newHashKey(),
 		upstream: upstream.NewClient(opts.Config.Upstream),
 		log:      log,
 	}
@@ -148,6 +153,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.http.Shutdown(ctx)
 	s.upstream.CloseIdle()
 	return err
+}
+
+// newHashKey returns a random key for the hash operator: tokens are stable
+// for the life of the process.
+func newHashKey() []byte {
+	k := make([]byte, 32)
+	_, _ = rand.Read(k)
+	return k
 }
 
 const requestIDKey = "custos.request_id"

@@ -155,7 +155,7 @@ test_dev_tenant_echo if {
 	d := custos.decision with input as dev
 	d.allow
 	d.allowed_endpoints == ["echo"]
-	d.actions == {"PERSON": "pseudonymize", "EMAIL": "mask", "MEDICAL_RECORD_NUMBER": "pseudonymize"}
+	d.actions == {"PERSON": "pseudonymize", "EMAIL": "pseudonymize", "MEDICAL_RECORD_NUMBER": "pseudonymize"}
 }
 
 test_reasons_carry_code_control_and_message if {

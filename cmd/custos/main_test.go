@@ -180,3 +180,59 @@ func TestServeRejectsBadConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestServeDevRedacts: with serve --dev, a prompt with a name, an e-mail and
+// a medical record number reaches the echo provider with placeholders only,
+// and a card number is refused as the starter policy says.
+func TestServeDevRedacts(t *testing.T) {
+	bin := buildCustos(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "serve", "--dev", "--dev-key", "cst_dev_pii", "--listen", "127.0.0.1:0")
+	cmd.Dir = t.TempDir()
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	sc := bufio.NewScanner(stdout)
+	var addr string
+	for addr == "" && sc.Scan() {
+		if m := regexp.MustCompile(`listening on (http://\S+)`).FindStringSubmatch(sc.Text()); m != nil {
+			addr = m[1]
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	ask := func(prompt string) (int, string) {
+		body, _ := json.Marshal(map[string]any{"model": "echo", "messages": []map[string]string{{"role": "user", "content": prompt}}})
+		req, _ := http.NewRequest(http.MethodPost, addr+"/v1/chat/completions", strings.NewReader(string(body)))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer cst_dev_pii")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	status, body := ask("Summarise the chart of John Miller, MRN 4471203, e-mail john.miller@example.org")
+	if status != 200 {
+		t.Fatalf("status %d: %s", status, body)
+	}
+	var out struct {
+		Choices []struct {
+			Message struct{ Content string } `json:"message"`
+		} `json:"choices"`
+	}
+	json.Unmarshal([]byte(body), &out)
+	echoed := out.Choices[0].Message.Content
+	want := "Summarise the chart of [PERSON_1], MRN [MEDICAL_RECORD_NUMBER_1], e-mail [EMAIL_1]"
+	if echoed != want {
+		t.Errorf("the echo provider saw %q, want %q", echoed, want)
+	}
+	status, body = ask("Charge 4111 1111 1111 1111 for the copay")
+	if status != 403 || !strings.Contains(body, "pii_blocked") || strings.Contains(body, "4111") {
+		t.Errorf("card: %d %s", status, body)
+	}
+}

@@ -23,6 +23,9 @@ type Behaviour struct {
 	// chunks of a stream, without the final chunk or [DONE].
 	DropAfterChunks int
 	Reply           string // answer text; empty uses the simulator's default
+	// ChunkBytes > 0 streams the reply in pieces of this many bytes instead
+	// of word by word, so pieces can split anything (a placeholder, a rune).
+	ChunkBytes int
 }
 
 // Received is what the simulator saw of one request.
@@ -190,6 +193,12 @@ func (s *OpenAI) serve(w http.ResponseWriter, r *http.Request) {
 		reply = s.defaultReply
 	}
 	chunks := ReplyChunks(reply)
+	if b.ChunkBytes > 0 {
+		chunks = nil
+		for i := 0; i < len(reply); i += b.ChunkBytes {
+			chunks = append(chunks, reply[i:min(len(reply), i+b.ChunkBytes)])
+		}
+	}
 	prompt, completion := Usage(len(chunks))
 	usage := map[string]any{
 		"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion,

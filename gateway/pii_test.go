@@ -1,0 +1,96 @@
+package gateway_test
+
+import (
+	"context"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/openai/openai-go/v3"
+
+	"github.com/custos-gateway/custos/gateway/providertest"
+)
+
+const piiPrompt = "Please draft a letter for patient Maria Garcia (MRN 00412345), email maria.garcia@example.com."
+
+// The provider sees placeholders and masks, never the values; the hospital
+// tenant's policy restores the pseudonyms in the answer, streamed or not.
+func TestPIIIsRedactedBeforeTheProviderAndRestoredAfter(t *testing.T) {
+	h := startGateway(t, nil)
+	const reply = "Dear [PERSON_1], your record [MEDICAL_RECORD_NUMBER_1] is ready."
+	const restored = "Dear Maria Garcia, your record 00412345 is ready."
+	h.Sim.Script(providertest.Behaviour{Reply: reply}, providertest.Behaviour{Reply: reply, ChunkBytes: 3})
+	client := sdkClient(h, appKey)
+	msgs := []openai.ChatCompletionMessageParamUnion{openai.UserMessage(piiPrompt)}
+
+	resp, err := client.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{Model: testModel, Messages: msgs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := resp.Choices[0].Message.Content; got != restored {
+		t.Errorf("answer = %q, want the pseudonyms restored: %q", got, restored)
+	}
+	stream := client.Chat.Completions.NewStreaming(context.Background(), openai.ChatCompletionNewParams{Model: testModel, Messages: msgs})
+	var b strings.Builder
+	for stream.Next() {
+		if c := stream.Current(); len(c.Choices) > 0 {
+			b.WriteString(c.Choices[0].Delta.Content)
+		}
+	}
+	if err := stream.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if b.String() != restored {
+		t.Errorf("streamed answer (3-byte chunks) = %q, want %q", b.String(), restored)
+	}
+
+	for i, r := range h.Sim.Received() {
+		body := string(r.Body)
+		for _, v := range []string{"Maria Garcia", "00412345", "maria.garcia@"} {
+			if strings.Contains(body, v) {
+				t.Errorf("request %d: the provider saw %q", i, v)
+			}
+		}
+		// The hospital's policy: PHI pseudonymized, e-mail masked.
+		if !strings.Contains(body, "[PERSON_1]") || !strings.Contains(body, "[MEDICAL_RECORD_NUMBER_1]") || !strings.Contains(body, "@example.com") {
+			t.Errorf("request %d body = %s", i, body)
+		}
+	}
+	for _, rec := range h.records(t) {
+		if rec.Kind == "outcome" && (rec.PII["PERSON"].Count != 1 || rec.PII["PERSON"].Action != "pseudonymize" || rec.PII["EMAIL"].Action != "mask") {
+			t.Errorf("audit PII = %+v", rec.PII)
+		}
+	}
+}
+
+func TestCardNumberIsRefusedNeverForwarded(t *testing.T) {
+	h := startGateway(t, nil)
+	resp := h.post(t, "/v1/chat/completions", "application/json", appKey,
+		`{"model":"gpt-4o-mini","messages":[{"role":"user","content":"charge my card 4111 1111 1111 1111"}]}`)
+	if resp.StatusCode != 403 {
+		t.Fatalf("status %d, want 403", resp.StatusCode)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if !strings.Contains(string(body), `"code":"pii_blocked"`) || strings.Contains(string(body), "4111") {
+		t.Errorf("body = %s", body)
+	}
+	if h.Sim.Requests() != 0 {
+		t.Errorf("the provider saw %d requests", h.Sim.Requests())
+	}
+}
+
+// An image the gateway cannot read is refused by the starter policy.
+func TestUninspectableContentIsRefused(t *testing.T) {
+	h := startGateway(t, nil)
+	resp := h.post(t, "/v1/chat/completions", "application/json", appKey,
+		`{"model":"gpt-4o-mini","messages":[{"role":"user","content":[{"type":"text","text":"what is this?"},{"type":"image_url","image_url":{"url":"data:image/png;base64,AAAA"}}]}]}`)
+	if resp.StatusCode != 403 {
+		t.Fatalf("status %d, want 403", resp.StatusCode)
+	}
+	if _, code := openAIError(t, resp); code != "uninspectable_content" {
+		t.Errorf("code %s", code)
+	}
+	if h.Sim.Requests() != 0 {
+		t.Errorf("the provider saw %d requests", h.Sim.Requests())
+	}
+}
