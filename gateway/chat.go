@@ -66,6 +66,7 @@ func (s *Server) chatCompletions(c *gin.Context) {
 		return
 	}
 	defer resp.Body.Close()
+	c.Header("x-custos-endpoint", ex.endpoint.Name)
 	c.Header("x-custos-provider", ex.endpoint.Provider)
 	c.Header("x-custos-region", ex.endpoint.Region)
 	c.Header("x-custos-policy-revision", ex.decision.Revision.String())

@@ -56,6 +56,7 @@ func classify(err error) apiError {
 	var reqErr *openai.RequestError
 	var stErr *upstream.StatusError
 	var denied *policy.DeniedError
+	var cooling *residency.CoolingError
 	switch {
 	case errors.As(err, &denied):
 		msg := "Request denied by policy."
@@ -100,6 +101,9 @@ func classify(err error) apiError {
 	case errors.Is(err, residency.ErrUnknownModel):
 		return apiError{status: http.StatusNotFound, typ: "invalid_request_error", code: "model_not_found",
 			message: "The requested model does not exist or you do not have access to it.", param: "model"}
+	case errors.As(err, &cooling):
+		return apiError{status: http.StatusServiceUnavailable, typ: "server_error", code: "no_endpoint_available",
+			message: "Every endpoint this request may use is rate-limited or failing; retry later.", retryAfter: cooling.RetryAfter}
 	case errors.Is(err, residency.ErrNoCompliantEndpoint):
 		return apiError{status: http.StatusForbidden, typ: "permission_error", code: "no_compliant_endpoint",
 			message: "No endpoint satisfies this request's compliance constraints; it was not sent anywhere."}

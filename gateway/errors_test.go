@@ -164,9 +164,10 @@ func TestUpstreamFailures(t *testing.T) {
 		{"provider refuses key", providertest.Behaviour{Status: 401}, 502, "upstream_auth_failed", ""},
 		{"provider rejects request", providertest.Behaviour{Status: 400}, 400, "upstream_rejected", ""},
 	}
-	h := startGateway(t, nil)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			// A fresh gateway each time: a 429 cools its endpoint down.
+			h := startGateway(t, nil)
 			h.Sim.Script(tc.behaviour)
 			resp := h.post(t, "/v1/chat/completions", "application/json", appKey, okBody)
 			if resp.StatusCode != tc.status {

@@ -51,6 +51,7 @@ type exchange struct {
 	candidates     []*residency.Endpoint
 	endpoint       *residency.Endpoint
 	usage          *openai.Usage
+	attempts       []audit.Attempt
 	firstByte      time.Duration
 	upstreamStatus int
 	keyRefreshed   bool     // a provider 401 led to one forced key refresh
@@ -242,7 +243,7 @@ func (s *Server) route(ex *exchange) error {
 			con.Endpoints = []string{}
 		}
 	}
-	cands, err := s.catalog.Candidates(ex.req.Model, con)
+	cands, err := s.router.Plan(ex.req.Model, con)
 	if err != nil {
 		return err
 	}
@@ -266,43 +267,91 @@ func (s *Server) forward(c *gin.Context, ex *exchange) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	ep := ex.candidates[0]
-	ex.endpoint = ep
 	ctx := c.Request.Context()
-	var key string
-	if !ep.Keyless {
-		if key, err = s.keys.Key(ctx, ep.Name); err != nil {
-			return nil, fmt.Errorf("%w: endpoint %s: %w", errKeyUnavailable, ep.Name, err)
-		}
-	}
 	// Write-ahead: nothing leaves Custos unless its intent is on disk.
+	ex.endpoint = ex.candidates[0]
 	rc, err := s.audit.Append(ctx, s.auditRecord(ex, audit.KindIntent))
 	if err != nil {
 		return nil, err
 	}
 	ex.intentSeq = rc.Seq
+
+	// Fail over within the compliant candidates only, before the first
+	// byte of an answer; a bounded number of attempts and total time.
+	deadline := ex.started.Add(s.cfg.Routing.FailoverBudget.Std())
+	var lastErr error
+	for i, ep := range ex.candidates {
+		if i >= s.cfg.Routing.MaxAttempts || (i > 0 && time.Now().After(deadline)) {
+			break
+		}
+		ex.endpoint = ep
+		t0 := time.Now()
+		resp, err := s.attempt(ctx, ex, ep, body)
+		att := audit.Attempt{Endpoint: ep.Name, LatencyMS: time.Since(t0).Milliseconds()}
+		if err == nil {
+			s.router.Report(ep.Name, residency.Outcome{OK: true, Latency: time.Since(t0)})
+			att.Status = resp.StatusCode
+			ex.attempts = append(ex.attempts, att)
+			ex.firstByte = time.Since(ex.started)
+			ex.upstreamStatus = resp.StatusCode
+			return resp, nil
+		}
+		if ctx.Err() != nil {
+			return nil, err // the caller went away: no failover
+		}
+		var st *upstream.StatusError
+		retryAfter := time.Duration(0)
+		if errors.As(err, &st) {
+			att.Status = st.StatusCode
+			ex.upstreamStatus = st.StatusCode
+			retryAfter = st.RetryAfter
+		} else {
+			att.ErrorCode = classify(err).code
+		}
+		ex.attempts = append(ex.attempts, att)
+		lastErr = err
+		if !retryable(err) {
+			return nil, err
+		}
+		s.router.Report(ep.Name, residency.Outcome{RetryAfter: retryAfter})
+	}
+	return nil, lastErr
+}
+
+// attempt sends the request to one endpoint, with its key; a 401 from the
+// provider leads to one forced key refresh and one retry.
+func (s *Server) attempt(ctx context.Context, ex *exchange, ep *residency.Endpoint, body []byte) (*http.Response, error) {
+	var key string
+	var err error
+	if !ep.Keyless {
+		if key, err = s.keys.Key(ctx, ep.Name); err != nil {
+			return nil, fmt.Errorf("%w: endpoint %s: %w", errKeyUnavailable, ep.Name, err)
+		}
+	}
 	call := upstream.Request{Endpoint: ep, Path: "/chat/completions", Body: body, Key: key, RequestID: ex.id, Stream: ex.req.Stream}
 	resp, err := s.upstream.Do(ctx, call)
 	var st *upstream.StatusError
 	if errors.As(err, &st) && st.StatusCode == http.StatusUnauthorized && !ep.Keyless {
 		// The provider refused the cached key: it may have been rotated.
-		// Read it from Vault once and retry once.
 		if call.Key, err = s.keys.Refresh(ctx, ep.Name); err != nil {
 			return nil, fmt.Errorf("%w: endpoint %s: %w", errKeyUnavailable, ep.Name, err)
 		}
 		ex.keyRefreshed = true
 		resp, err = s.upstream.Do(ctx, call)
 	}
-	if err != nil {
-		var st *upstream.StatusError
-		if errors.As(err, &st) {
-			ex.upstreamStatus = st.StatusCode
-		}
-		return nil, err
+	return resp, err
+}
+
+// retryable: failures another compliant endpoint may not have.
+func retryable(err error) bool {
+	var st *upstream.StatusError
+	switch {
+	case errors.As(err, &st):
+		return st.StatusCode == http.StatusTooManyRequests || st.StatusCode >= 500
+	case errors.Is(err, upstream.ErrUnreachable), errors.Is(err, upstream.ErrTimeout), errors.Is(err, errKeyUnavailable):
+		return true
 	}
-	ex.firstByte = time.Since(ex.started)
-	ex.upstreamStatus = resp.StatusCode
-	return resp, nil
+	return false
 }
 
 // recordOutcome makes the request's outcome durable, once. It runs before
@@ -359,13 +408,7 @@ func (s *Server) auditRecord(ex *exchange, kind string) audit.Record {
 		r.Endpoint, r.Provider, r.Region = ep.Name, ep.Provider, ep.Region
 		r.ModelServed = ex.req.Model
 		if kind == audit.KindOutcome {
-			a := audit.Attempt{Endpoint: ep.Name, LatencyMS: ex.firstByte.Milliseconds()}
-			if ex.upstreamStatus != 0 {
-				a.Status = ex.upstreamStatus
-			} else if ex.err != nil {
-				a.ErrorCode = classify(ex.err).code
-			}
-			r.Attempts = []audit.Attempt{a}
+			r.Attempts = ex.attempts
 		}
 	}
 	switch {

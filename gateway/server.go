@@ -63,6 +63,7 @@ type Server struct {
 	decider  Decider
 	audit    AuditLog
 	keys     KeySource
+	router   *residency.Router
 	scanner  *redact.Scanner
 	hashKey  []byte // keys the hash operator; per process
 	upstream *upstream.Client
@@ -87,12 +88,15 @@ func New(opts Options) (*Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{
-		cfg:      opts.Config,
-		keyring:  opts.Keyring,
-		catalog:  opts.Catalog,
-		decider:  opts.Decider,
-		audit:    opts.Audit,
-		keys:     opts.Keys,
+		cfg:     opts.Config,
+		keyring: opts.Keyring,
+		catalog: opts.Catalog,
+		decider: opts.Decider,
+		audit:   opts.Audit,
+		keys:    opts.Keys,
+		router: residency.NewRouter(opts.Catalog, residency.RouterOptions{
+			BreakerFailures: opts.Config.Routing.BreakerFailures, BreakerCooldown: opts.Config.Routing.BreakerCooldown.Std(),
+		}),
 		scanner:  redact.NewScanner(redact.Options{}),
 		hashKey:  newHashKey(),
 		upstream: upstream.NewClient(opts.Config.Upstream),

@@ -30,6 +30,7 @@ type Endpoint struct {
 	Attributes map[string]bool
 	Models     []string
 	Priority   int // lower is tried first
+	Weight     int // among equal priority, a larger weight tolerates more latency
 	Keyless    bool
 }
 

@@ -31,6 +31,7 @@ type Config struct {
 	Policy    Policy     `yaml:"policy"`
 	Audit     Audit      `yaml:"audit"`
 	Vault     Vault      `yaml:"vault"`
+	Routing   Routing    `yaml:"routing"`
 	Tenants   []Tenant   `yaml:"tenants"`
 	Auditors  []Auditor  `yaml:"auditors"`
 	Endpoints []Endpoint `yaml:"endpoints"`
@@ -95,6 +96,19 @@ type Audit struct {
 	Instance string `yaml:"instance"`
 	// RecordClientIP stores the caller's IP address in records (off by default).
 	RecordClientIP bool `yaml:"record_client_ip"`
+}
+
+// Routing bounds failover between compliant endpoints.
+type Routing struct {
+	// MaxAttempts bounds the endpoints tried for one request (default 3).
+	MaxAttempts int `yaml:"max_attempts"`
+	// FailoverBudget bounds the time spent on attempts before the first
+	// byte of an answer (default 2m).
+	FailoverBudget Duration `yaml:"failover_budget"`
+	// BreakerFailures opens an endpoint's circuit after this many failures
+	// in a row (default 5); BreakerCooldown keeps it open (default 30s).
+	BreakerFailures int      `yaml:"breaker_failures"`
+	BreakerCooldown Duration `yaml:"breaker_cooldown"`
 }
 
 // Vault configures the only production source of provider keys. Address,
@@ -173,6 +187,7 @@ type Endpoint struct {
 	Attributes map[string]bool `yaml:"attributes"`
 	Models     []string        `yaml:"models"`
 	Priority   int             `yaml:"priority"`
+	Weight     int             `yaml:"weight"`
 	// Key names the provider key in Vault; required unless Keyless.
 	Key *KeyRef `yaml:"key"`
 	// Keyless marks an endpoint that takes no provider key (a local model
@@ -207,6 +222,8 @@ func Defaults() *Config {
 		Log:    Log{Level: "info", Format: "json"},
 		Policy: Policy{Timeout: Duration(50 * time.Millisecond)},
 		Audit:  Audit{CheckpointEvery: 1000, CheckpointInterval: Duration(time.Minute)},
+		Routing: Routing{MaxAttempts: 3, FailoverBudget: Duration(2 * time.Minute), BreakerFailures: 5,
+			BreakerCooldown: Duration(30 * time.Second)},
 	}
 }
 
@@ -314,6 +331,8 @@ func (c *Config) Validate() error {
 		"upstream.idle_conn_timeout":       c.Upstream.IdleConnTimeout,
 		"policy.timeout":                   c.Policy.Timeout,
 		"audit.checkpoint_interval":        c.Audit.CheckpointInterval,
+		"routing.failover_budget":          c.Routing.FailoverBudget,
+		"routing.breaker_cooldown":         c.Routing.BreakerCooldown,
 	} {
 		if d <= 0 {
 			bad(name, "must be a positive duration such as 5s")
@@ -343,6 +362,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Vault.Auth.Method == "kubernetes" && c.Vault.Auth.KubernetesRole == "" {
 		bad("vault.auth.kubernetes_role", "is required for kubernetes auth")
+	}
+	if c.Routing.MaxAttempts <= 0 || c.Routing.MaxAttempts > 10 {
+		bad("routing.max_attempts", "must be between 1 and 10")
+	}
+	if c.Routing.BreakerFailures <= 0 {
+		bad("routing.breaker_failures", "must be positive")
 	}
 	if c.Audit.CheckpointEvery <= 0 {
 		bad("audit.checkpoint_every", "must be positive")

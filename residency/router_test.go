@@ -1,0 +1,113 @@
+package residency_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/custos-gateway/custos/residency"
+)
+
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+func names(eps []*residency.Endpoint) []string {
+	var out []string
+	for _, e := range eps {
+		out = append(out, e.Name)
+	}
+	return out
+}
+
+func newRouter(t testing.TB, c *clock) *residency.Router {
+	cat, err := residency.NewCatalog([]residency.Endpoint{
+		{Name: "eu-a", Region: "eu-west", Models: []string{"m"}, Priority: 1, Weight: 1},
+		{Name: "eu-b", Region: "eu-central", Models: []string{"m"}, Priority: 1, Weight: 2},
+		{Name: "eu-c", Region: "eu-west", Models: []string{"m"}, Priority: 2},
+		{Name: "us", Region: "us-east", Models: []string{"m"}, Priority: 0},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return residency.NewRouter(cat, residency.RouterOptions{BreakerFailures: 2, BreakerCooldown: 10 * time.Second, Now: c.now})
+}
+
+var euOnly = residency.Constraint{Endpoints: []string{"eu-a", "eu-b", "eu-c"}}
+
+func TestRouterOrdersAndLearns(t *testing.T) {
+	c := &clock{t: time.Unix(1_800_000_000, 0)}
+	r := newRouter(t, c)
+	plan := func() []string {
+		eps, err := r.Plan("m", euOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return names(eps)
+	}
+	eq := func(got []string, want ...string) {
+		t.Helper()
+		if len(got) != len(want) {
+			t.Fatalf("plan = %v, want %v", got, want)
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("plan = %v, want %v", got, want)
+			}
+		}
+	}
+	eq(plan(), "eu-a", "eu-b", "eu-c") // priority, then config order while nothing is known
+	// Latency relative to weight: eu-b may be twice as slow as eu-a and still lead.
+	r.Report("eu-a", residency.Outcome{OK: true, Latency: 100 * time.Millisecond})
+	r.Report("eu-b", residency.Outcome{OK: true, Latency: 150 * time.Millisecond})
+	eq(plan(), "eu-b", "eu-a", "eu-c")
+	// A failure moves an endpoint behind the healthy ones of its priority.
+	r.Report("eu-b", residency.Outcome{})
+	eq(plan(), "eu-a", "eu-b", "eu-c")
+	// Retry-After removes it until the time has passed.
+	r.Report("eu-a", residency.Outcome{RetryAfter: 5 * time.Second})
+	eq(plan(), "eu-b", "eu-c")
+	c.t = c.t.Add(6 * time.Second)
+	eq(plan(), "eu-b", "eu-a", "eu-c")
+	// Two failures in a row open the circuit for the cooldown, then one probe.
+	r.Report("eu-c", residency.Outcome{})
+	r.Report("eu-c", residency.Outcome{})
+	eq(plan(), "eu-b", "eu-a")
+	c.t = c.t.Add(11 * time.Second)
+	eq(plan(), "eu-b", "eu-a", "eu-c") // half-open: a probe
+	eq(plan(), "eu-b", "eu-a")         // only one probe at a time
+	r.Report("eu-c", residency.Outcome{OK: true, Latency: time.Millisecond})
+	if got := plan(); len(got) != 3 {
+		t.Errorf("closed circuit: %v", got)
+	}
+}
+
+func TestRouterNeverWidensTheSet(t *testing.T) {
+	c := &clock{t: time.Unix(1_800_000_000, 0)}
+	r := newRouter(t, c)
+	for _, name := range []string{"eu-a", "eu-b", "eu-c"} {
+		r.Report(name, residency.Outcome{RetryAfter: time.Minute})
+	}
+	_, err := r.Plan("m", euOnly)
+	var cooling *residency.CoolingError
+	if !errors.As(err, &cooling) || cooling.RetryAfter != time.Minute {
+		t.Fatalf("every EU endpoint cooling: %v; want a CoolingError, never the US endpoint", err)
+	}
+	if _, err := r.Plan("m", residency.Constraint{Endpoints: []string{}}); !errors.Is(err, residency.ErrNoCompliantEndpoint) {
+		t.Errorf("empty allowed set: %v", err)
+	}
+}
+
+// BenchmarkPlan: endpoint selection per request (goal under 2 µs).
+func BenchmarkPlan(b *testing.B) {
+	c := &clock{t: time.Unix(1_800_000_000, 0)}
+	r := newRouter(b, c)
+	r.Report("eu-a", residency.Outcome{OK: true, Latency: 80 * time.Millisecond})
+	r.Report("eu-b", residency.Outcome{OK: true, Latency: 120 * time.Millisecond})
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := r.Plan("m", euOnly); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
