@@ -6,10 +6,13 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/custos-gateway/custos/gateway/anthropic"
 	"github.com/custos-gateway/custos/gateway/auth"
+	"github.com/custos-gateway/custos/gateway/config"
 	"github.com/custos-gateway/custos/gateway/openai"
 	"github.com/custos-gateway/custos/gateway/sse"
 	"github.com/custos-gateway/custos/policy"
@@ -19,8 +22,15 @@ import (
 const maxEventLine = 4 << 20
 
 // chatCompletions serves POST /v1/chat/completions in the OpenAI dialect.
-func (s *Server) chatCompletions(c *gin.Context) {
+func (s *Server) chatCompletions(c *gin.Context) { s.serveChat(c, dialectOpenAI) }
+
+// messages serves POST /v1/messages in the Anthropic dialect: the same
+// pipeline, with the request and answer translated at the edges.
+func (s *Server) messages(c *gin.Context) { s.serveChat(c, dialectAnthropic) }
+
+func (s *Server) serveChat(c *gin.Context, d dialect) {
 	ex := s.newExchange(c)
+	ex.dialect = d
 	defer s.account(ex)
 
 	fail := func(err error) {
@@ -33,7 +43,7 @@ func (s *Server) chatCompletions(c *gin.Context) {
 			e = classify(rerr)
 			ex.status = e.status
 		}
-		writeError(c, e)
+		writeDialectError(c, d, e)
 	}
 	if err := s.authenticate(c, ex, auth.RoleApp); err != nil {
 		fail(err)
@@ -43,6 +53,12 @@ func (s *Server) chatCompletions(c *gin.Context) {
 	if err != nil {
 		fail(err)
 		return
+	}
+	if d == dialectAnthropic {
+		if body, err = anthropic.ToOpenAIRequest(body); err != nil {
+			fail(err)
+			return
+		}
 	}
 	if ex.req, err = openai.ParseChatRequest(body); err != nil {
 		fail(err)
@@ -72,7 +88,12 @@ func (s *Server) chatCompletions(c *gin.Context) {
 	c.Header("x-custos-policy-revision", ex.decision.Revision.String())
 	if ex.req.Stream {
 		ex.status = http.StatusOK
-		if err := s.relayStream(c, ex, resp.Body); err != nil {
+		var src eventSource = sse.NewReader(resp.Body, maxEventLine)
+		if ex.endpoint.Kind == config.KindAnthropic {
+			src = &anthropicEvents{r: sse.NewReader(resp.Body, maxEventLine),
+				conv: &anthropic.StreamToOpenAI{Model: ex.req.Model, Created: time.Now().Unix(), IncludeUsage: true}}
+		}
+		if err := s.relayStream(c, ex, src); err != nil {
 			ex.err = err
 			if c.Request.Context().Err() != nil {
 				ex.status = statusClientClosed
@@ -98,17 +119,24 @@ func (s *Server) relayAnswer(c *gin.Context, ex *exchange, resp *http.Response) 
 	if int64(len(body)) > limit {
 		return errAnswerTooLarge
 	}
-	ex.usage = openai.ReadUsage(body)
-	ct := resp.Header.Get("Content-Type")
-	if ct == "" {
-		ct = "application/json"
+	if ex.endpoint.Kind == config.KindAnthropic {
+		if body, err = anthropic.ToOpenAI(body, time.Now().Unix()); err != nil {
+			return errAnswerUnreadable
+		}
 	}
+	ex.usage = openai.ReadUsage(body)
+	ct := "application/json"
 	ex.status = resp.StatusCode
 	if err := s.recordOutcome(c.Request.Context(), ex); err != nil {
 		return err // the answer is withheld: it cannot be accounted for
 	}
 	if ex.restoring() {
 		body = restoreAnswer(ex.session, body)
+	}
+	if ex.dialect == dialectAnthropic {
+		if body, err = anthropic.FromOpenAIResponse(body, ex.req.Model); err != nil {
+			return errAnswerUnreadable
+		}
 	}
 	c.Data(resp.StatusCode, ct, body)
 	return nil
@@ -117,7 +145,7 @@ func (s *Server) relayAnswer(c *gin.Context, ex *exchange, resp *http.Response) 
 // relayStream relays a provider's SSE answer event by event, flushing each as
 // it arrives. Once the first byte is sent the status is fixed, so a provider
 // failure mid-stream becomes an OpenAI-style error event the SDKs surface.
-func (s *Server) relayStream(c *gin.Context, ex *exchange, body io.Reader) error {
+func (s *Server) relayStream(c *gin.Context, ex *exchange, r eventSource) error {
 	w := c.Writer
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream; charset=utf-8")
@@ -126,8 +154,8 @@ func (s *Server) relayStream(c *gin.Context, ex *exchange, body io.Reader) error
 	w.WriteHeader(http.StatusOK)
 	w.Flush()
 
-	r := sse.NewReader(body, maxEventLine)
 	sawDone := false
+	out := newStreamWriter(w, ex.dialect, ex.req.Model)
 	var restorer *chunkRestorer
 	if ex.restoring() {
 		restorer = newChunkRestorer(ex.session)
@@ -158,7 +186,7 @@ func (s *Server) relayStream(c *gin.Context, ex *exchange, body io.Reader) error
 		if restorer != nil && !sawDone {
 			ev.Data = restorer.chunk(ev.Data)
 		}
-		if err := sse.Write(w, ev); err != nil {
+		if err := out.write(ev); err != nil {
 			return c.Request.Context().Err()
 		}
 		w.Flush()
@@ -171,7 +199,11 @@ func (s *Server) endStream(c *gin.Context, ex *exchange, cause error) error {
 	ex.err = cause
 	_ = s.recordOutcome(c.Request.Context(), ex)
 	e := classify(cause)
-	_ = sse.Write(c.Writer, sse.Event{Data: openai.ErrorBody(e.typ, e.code, e.message, "")})
+	if ex.dialect == dialectAnthropic {
+		_ = sse.Write(c.Writer, sse.Event{Event: "error", Data: anthropic.ErrorBody(anthropicErrorType(e.status), e.message)})
+	} else {
+		_ = sse.Write(c.Writer, sse.Event{Data: openai.ErrorBody(e.typ, e.code, e.message, "")})
+	}
 	c.Writer.Flush()
 	return cause
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/custos-gateway/custos/audit"
+	"github.com/custos-gateway/custos/gateway/anthropic"
 	"github.com/custos-gateway/custos/gateway/auth"
 	"github.com/custos-gateway/custos/gateway/openai"
 	"github.com/custos-gateway/custos/gateway/upstream"
@@ -33,6 +34,7 @@ var (
 	errKeyUnavailable    = errors.New("gateway: provider key unavailable")
 	errWrongRole         = errors.New("gateway: key not valid for this route")
 	errBadQuery          = errors.New("gateway: invalid query parameter")
+	errUntranslatable    = errors.New("gateway: request cannot be translated for the endpoint")
 	errInternal          = errors.New("gateway: internal error")
 )
 
@@ -57,6 +59,7 @@ func classify(err error) apiError {
 	var stErr *upstream.StatusError
 	var denied *policy.DeniedError
 	var cooling *residency.CoolingError
+	var anthErr *anthropic.RequestError
 	switch {
 	case errors.As(err, &denied):
 		msg := "Request denied by policy."
@@ -80,6 +83,8 @@ func classify(err error) apiError {
 	case errors.Is(err, auth.ErrRevokedKey):
 		return apiError{status: http.StatusUnauthorized, typ: "invalid_request_error", code: "revoked_api_key",
 			message: "This API key has been revoked."}
+	case errors.As(err, &anthErr):
+		return apiError{status: http.StatusBadRequest, typ: "invalid_request_error", code: "invalid_request", message: anthErr.Msg}
 	case errors.As(err, &reqErr):
 		return apiError{status: http.StatusBadRequest, typ: "invalid_request_error", code: reqErr.Code,
 			message: reqErr.Msg, param: reqErr.Param}
@@ -116,6 +121,9 @@ func classify(err error) apiError {
 	case errors.Is(err, errWrongRole):
 		return apiError{status: http.StatusForbidden, typ: "permission_error", code: "wrong_key_role",
 			message: "This key is not valid here: app keys call models, auditor keys export the audit log."}
+	case errors.Is(err, errUntranslatable):
+		return apiError{status: http.StatusBadRequest, typ: "invalid_request_error", code: "untranslatable_request",
+			message: "The request uses content the selected provider's format cannot carry."}
 	case errors.Is(err, errBadQuery):
 		return apiError{status: http.StatusBadRequest, typ: "invalid_request_error", code: "invalid_query",
 			message: "Invalid query: from and to must be RFC 3339 times or YYYY-MM-DD dates, format jsonl or csv."}
@@ -181,7 +189,7 @@ func writeError(c *gin.Context, e apiError) {
 		return
 	}
 	if e.retryAfter > 0 {
-		c.Header("Retry-After", strconv.Itoa(int((e.retryAfter+time.Second-1)/time.Second)))
+		writeRetryAfter(c, e)
 	}
 	body := openai.Error{Message: e.message, Type: e.typ, Code: e.code}
 	if e.param != "" {
@@ -191,4 +199,8 @@ func writeError(c *gin.Context, e apiError) {
 		body.Reasons = append(body.Reasons, openai.Reason{Code: r.Code, Control: r.Control, Message: r.Message})
 	}
 	c.Data(e.status, "application/json", body.Body())
+}
+
+func writeRetryAfter(c *gin.Context, e apiError) {
+	c.Header("Retry-After", strconv.Itoa(int((e.retryAfter+time.Second-1)/time.Second)))
 }

@@ -225,3 +225,5 @@ func (h *harness) records(t testing.TB) []audit.Record {
 	}
 	return out
 }
+
+func errorsAs(err error, target any) bool { return errors.As(err, target) }

@@ -15,7 +15,9 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/custos-gateway/custos/audit"
+	"github.com/custos-gateway/custos/gateway/anthropic"
 	"github.com/custos-gateway/custos/gateway/auth"
+	"github.com/custos-gateway/custos/gateway/config"
 	"github.com/custos-gateway/custos/gateway/openai"
 	"github.com/custos-gateway/custos/gateway/upstream"
 	"github.com/custos-gateway/custos/policy"
@@ -26,6 +28,7 @@ import (
 // exchange is one request's journey through the pipeline. It holds metadata
 // and the parsed request; only the forward stage sends the body anywhere.
 type exchange struct {
+	dialect  dialect
 	id       string
 	route    string
 	started  time.Time
@@ -328,7 +331,14 @@ func (s *Server) attempt(ctx context.Context, ex *exchange, ep *residency.Endpoi
 			return nil, fmt.Errorf("%w: endpoint %s: %w", errKeyUnavailable, ep.Name, err)
 		}
 	}
-	call := upstream.Request{Endpoint: ep, Path: "/chat/completions", Body: body, Key: key, RequestID: ex.id, Stream: ex.req.Stream}
+	path := "/chat/completions"
+	if ep.Kind == config.KindAnthropic {
+		if body, err = anthropic.FromOpenAI(body); err != nil {
+			return nil, fmt.Errorf("%w: %w", errUntranslatable, err)
+		}
+		path = "/messages"
+	}
+	call := upstream.Request{Endpoint: ep, Path: path, Body: body, Key: key, RequestID: ex.id, Stream: ex.req.Stream}
 	resp, err := s.upstream.Do(ctx, call)
 	var st *upstream.StatusError
 	if errors.As(err, &st) && st.StatusCode == http.StatusUnauthorized && !ep.Keyless {

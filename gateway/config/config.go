@@ -197,11 +197,12 @@ type Endpoint struct {
 
 // Endpoint kinds Custos can speak to.
 const (
-	KindOpenAI = "openai" // any OpenAI-compatible chat completions API
-	KindEcho   = "echo"   // the built-in echo provider (dev and tests)
+	KindOpenAI    = "openai"    // any OpenAI-compatible chat completions API
+	KindAnthropic = "anthropic" // the Anthropic Messages API
+	KindEcho      = "echo"      // the built-in echo provider (dev and tests)
 )
 
-var knownKinds = []string{KindOpenAI, KindEcho}
+var knownKinds = []string{KindOpenAI, KindAnthropic, KindEcho}
 
 // Defaults returns the configuration every file and environment override
 // starts from.

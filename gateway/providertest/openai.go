@@ -23,9 +23,18 @@ type Behaviour struct {
 	// chunks of a stream, without the final chunk or [DONE].
 	DropAfterChunks int
 	Reply           string // answer text; empty uses the simulator's default
+	// ToolCall makes the answer a call of this tool instead of text.
+	ToolCall *ToolCall
 	// ChunkBytes > 0 streams the reply in pieces of this many bytes instead
 	// of word by word, so pieces can split anything (a placeholder, a rune).
 	ChunkBytes int
+}
+
+// ToolCall is a scripted tool call answer.
+type ToolCall struct {
+	ID        string
+	Name      string
+	Arguments string // JSON
 }
 
 // Received is what the simulator saw of one request.
@@ -38,6 +47,12 @@ type Received struct {
 
 // OpenAI simulates an OpenAI-compatible chat completions API.
 type OpenAI struct {
+	*core
+}
+
+// core is what every simulator shares: scripted behaviours, counters and
+// what was received.
+type core struct {
 	URL string // base URL including /v1
 
 	srv          *httptest.Server
@@ -53,22 +68,28 @@ type OpenAI struct {
 
 // NewOpenAI starts a simulator on 127.0.0.1, stopped when t ends.
 func NewOpenAI(t testing.TB) *OpenAI {
-	s := &OpenAI{defaultReply: "Simulated answer from the provider."}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
-	s.URL = s.srv.URL + "/v1"
-	t.Cleanup(s.srv.Close)
+	s := &OpenAI{core: newCore()}
+	s.start(t, s.serve)
 	return s
 }
 
+func newCore() *core { return &core{defaultReply: "Simulated answer from the provider."} }
+
+func (s *core) start(t testing.TB, h http.HandlerFunc) {
+	s.srv = httptest.NewServer(h)
+	s.URL = s.srv.URL + "/v1"
+	t.Cleanup(s.srv.Close)
+}
+
 // SetDefault sets the behaviour for requests past the script.
-func (s *OpenAI) SetDefault(b Behaviour) {
+func (s *core) SetDefault(b Behaviour) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.def = b
 }
 
 // Script queues behaviours for the next requests, in order.
-func (s *OpenAI) Script(bs ...Behaviour) {
+func (s *core) Script(bs ...Behaviour) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.script = append(s.script, bs...)
@@ -76,20 +97,20 @@ func (s *OpenAI) Script(bs ...Behaviour) {
 
 // RequireKey makes the simulator answer 401, as OpenAI does, to any request
 // whose bearer key is not key ("" accepts any).
-func (s *OpenAI) RequireKey(key string) {
+func (s *core) RequireKey(key string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requireKey = key
 }
 
 // Requests counts the chat completion requests received.
-func (s *OpenAI) Requests() int { return int(s.requests.Load()) }
+func (s *core) Requests() int { return int(s.requests.Load()) }
 
 // Cancelled counts requests whose caller went away before the answer ended.
-func (s *OpenAI) Cancelled() int { return int(s.cancelled.Load()) }
+func (s *core) Cancelled() int { return int(s.cancelled.Load()) }
 
 // Received returns copies of what the simulator saw, in arrival order.
-func (s *OpenAI) Received() []Received {
+func (s *core) Received() []Received {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Received(nil), s.received...)
@@ -113,7 +134,7 @@ func ReplyChunks(reply string) []string {
 	return out
 }
 
-func (s *OpenAI) next() Behaviour {
+func (s *core) next() Behaviour {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.script) > 0 {
@@ -209,14 +230,21 @@ func (s *OpenAI) serve(w http.ResponseWriter, r *http.Request) {
 	created := time.Now().Unix()
 
 	if !req.Stream {
+		msg := map[string]any{"role": "assistant", "content": reply, "refusal": nil, "annotations": []any{}}
+		finish := "stop"
+		if tc := b.ToolCall; tc != nil {
+			msg["content"] = nil
+			msg["tool_calls"] = []any{map[string]any{"id": tc.ID, "type": "function", "function": map[string]any{"name": tc.Name, "arguments": tc.Arguments}}}
+			finish = "tool_calls"
+		}
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{
 			"id": id, "object": "chat.completion", "created": created, "model": req.Model,
 			"choices": []any{map[string]any{
 				"index":         0,
-				"message":       map[string]any{"role": "assistant", "content": reply, "refusal": nil, "annotations": []any{}},
+				"message":       msg,
 				"logprobs":      nil,
-				"finish_reason": "stop",
+				"finish_reason": finish,
 			}},
 			"usage":              usage,
 			"service_tier":       "default",
@@ -248,6 +276,21 @@ func (s *OpenAI) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	send(chunk(map[string]any{"role": "assistant", "content": "", "refusal": nil}, nil))
+	if tc := b.ToolCall; tc != nil {
+		send(chunk(map[string]any{"tool_calls": []any{map[string]any{"index": 0, "id": tc.ID, "type": "function",
+			"function": map[string]any{"name": tc.Name, "arguments": ""}}}}, nil))
+		for i := 0; i < len(tc.Arguments); i += 8 {
+			send(chunk(map[string]any{"tool_calls": []any{map[string]any{"index": 0,
+				"function": map[string]any{"arguments": tc.Arguments[i:min(len(tc.Arguments), i+8)]}}}}, nil))
+		}
+		send(chunk(map[string]any{}, "tool_calls"))
+		if includeUsage {
+			send(map[string]any{"id": id, "object": "chat.completion.chunk", "created": created, "model": req.Model, "choices": []any{}, "usage": usage})
+		}
+		fmt.Fprint(w, "data: [DONE]\n\n")
+		flusher.Flush()
+		return
+	}
 	for i, c := range chunks {
 		if b.DropAfterChunks > 0 && i == b.DropAfterChunks {
 			// Abort the connection mid-stream, as a crashed provider would.

@@ -107,7 +107,12 @@ func (c *Client) Do(ctx context.Context, req Request) (*http.Response, error) {
 	if req.RequestID != "" {
 		hr.Header.Set("X-Request-Id", req.RequestID)
 	}
-	if req.Key != "" {
+	if ep.Kind == config.KindAnthropic {
+		hr.Header.Set("anthropic-version", "2023-06-01")
+		if req.Key != "" {
+			hr.Header.Set("x-api-key", req.Key)
+		}
+	} else if req.Key != "" {
 		hr.Header.Set("Authorization", "Bearer "+req.Key)
 	}
 
