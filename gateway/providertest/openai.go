@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -61,6 +62,7 @@ type core struct {
 	def          Behaviour
 	received     []Received
 	requireKey   string
+	chaos        *Chaos
 	requests     atomic.Int64
 	cancelled    atomic.Int64
 	defaultReply string
@@ -142,7 +144,45 @@ func (s *core) next() Behaviour {
 		s.script = s.script[1:]
 		return b
 	}
+	if s.chaos != nil {
+		return s.chaos.pick()
+	}
 	return s.def
+}
+
+// Chaos makes the simulator fail at random: with these probabilities it
+// answers 429, 500, 503, stalls before its header, or drops a stream; it
+// answers normally otherwise. Deterministic for a seed.
+type Chaos struct {
+	Seed                            int64
+	P429, P500, P503, PStall, PDrop float64
+	Stall                           time.Duration
+	rng                             *rand.Rand
+}
+
+func (c *Chaos) pick() Behaviour {
+	x := c.rng.Float64()
+	switch {
+	case x < c.P429:
+		return Behaviour{Status: 429, RetryAfter: "1"}
+	case x < c.P429+c.P500:
+		return Behaviour{Status: 500}
+	case x < c.P429+c.P500+c.P503:
+		return Behaviour{Status: 503}
+	case x < c.P429+c.P500+c.P503+c.PStall:
+		return Behaviour{Latency: c.Stall}
+	case x < c.P429+c.P500+c.P503+c.PStall+c.PDrop:
+		return Behaviour{DropAfterChunks: 2, Reply: "one two three four five six"}
+	}
+	return Behaviour{ChunkDelay: time.Millisecond}
+}
+
+// SetChaos turns random failures on.
+func (s *core) SetChaos(c Chaos) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c.rng = rand.New(rand.NewSource(c.Seed))
+	s.chaos = &c
 }
 
 func (s *OpenAI) serve(w http.ResponseWriter, r *http.Request) {
