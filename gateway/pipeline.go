@@ -338,7 +338,7 @@ func (s *Server) attempt(ctx context.Context, ex *exchange, ep *residency.Endpoi
 		}
 		path = "/messages"
 	}
-	call := upstream.Request{Endpoint: ep, Path: path, Body: body, Key: key, RequestID: ex.id, Stream: ex.req.Stream}
+	call := upstream.Request{Endpoint: ep, Path: path, Body: body, Key: key, RequestID: ex.id, Stream: ex.req.Stream, Model: ex.req.Model}
 	resp, err := s.upstream.Do(ctx, call)
 	var st *upstream.StatusError
 	if errors.As(err, &st) && st.StatusCode == http.StatusUnauthorized && !ep.Keyless {

@@ -32,6 +32,9 @@ type Endpoint struct {
 	Priority   int // lower is tried first
 	Weight     int // among equal priority, a larger weight tolerates more latency
 	Keyless    bool
+	// Wire details some kinds need (Azure OpenAI).
+	APIVersion  string
+	Deployments map[string]string
 }
 
 // Serves reports whether the endpoint serves model.

@@ -188,6 +188,10 @@ type Endpoint struct {
 	Models     []string        `yaml:"models"`
 	Priority   int             `yaml:"priority"`
 	Weight     int             `yaml:"weight"`
+	// Azure OpenAI: the api-version query parameter, and the deployment
+	// serving each model (default: a deployment named like the model).
+	APIVersion  string            `yaml:"api_version"`
+	Deployments map[string]string `yaml:"deployments"`
 	// Key names the provider key in Vault; required unless Keyless.
 	Key *KeyRef `yaml:"key"`
 	// Keyless marks an endpoint that takes no provider key (a local model
@@ -197,12 +201,27 @@ type Endpoint struct {
 
 // Endpoint kinds Custos can speak to.
 const (
-	KindOpenAI    = "openai"    // any OpenAI-compatible chat completions API
-	KindAnthropic = "anthropic" // the Anthropic Messages API
-	KindEcho      = "echo"      // the built-in echo provider (dev and tests)
+	KindOpenAI     = "openai"     // OpenAI, or any OpenAI-compatible chat completions API (a local model server)
+	KindAzure      = "azure"      // Azure OpenAI: deployment URLs, api-version, api-key header
+	KindAnthropic  = "anthropic"  // the Anthropic Messages API
+	KindMistral    = "mistral"    // Mistral (OpenAI-compatible wire)
+	KindDeepSeek   = "deepseek"   // DeepSeek (OpenAI-compatible wire)
+	KindQwen       = "qwen"       // Qwen on DashScope's compatible mode (OpenAI-compatible wire)
+	KindOpenRouter = "openrouter" // OpenRouter (OpenAI-compatible wire)
+	KindEcho       = "echo"       // the built-in echo provider (dev and tests)
 )
 
-var knownKinds = []string{KindOpenAI, KindAnthropic, KindEcho}
+var knownKinds = []string{KindOpenAI, KindAzure, KindAnthropic, KindMistral, KindDeepSeek, KindQwen, KindOpenRouter, KindEcho}
+
+// OpenAICompatible reports whether kind speaks the OpenAI chat wire format
+// at <base URL>/chat/completions with a bearer key.
+func OpenAICompatible(kind string) bool {
+	switch kind {
+	case KindOpenAI, KindMistral, KindDeepSeek, KindQwen, KindOpenRouter, KindEcho:
+		return true
+	}
+	return false
+}
 
 // Defaults returns the configuration every file and environment override
 // starts from.

@@ -63,6 +63,7 @@ type core struct {
 	received     []Received
 	requireKey   string
 	chaos        *Chaos
+	flavor       string // the provider whose variant of the OpenAI wire this is
 	requests     atomic.Int64
 	cancelled    atomic.Int64
 	defaultReply string
@@ -76,6 +77,66 @@ func NewOpenAI(t testing.TB) *OpenAI {
 }
 
 func newCore() *core { return &core{defaultReply: "Simulated answer from the provider."} }
+
+// Providers that speak a variant of the OpenAI wire format.
+const (
+	FlavorAzure      = "azure"      // /openai/deployments/{d}/chat/completions?api-version=…, api-key header, content filter results
+	FlavorMistral    = "mistral"    // /v1, Mistral's error body {"object":"error",…}
+	FlavorDeepSeek   = "deepseek"   // no /v1 prefix, reasoning_content in deltas, cache-hit usage
+	FlavorQwen       = "qwen"       // DashScope /compatible-mode/v1
+	FlavorOpenRouter = "openrouter" // /api/v1, ": OPENROUTER PROCESSING" keep-alive comments
+)
+
+// NewProvider starts a simulator of one provider's variant of the OpenAI
+// wire format; URL is the base URL an endpoint would be configured with.
+func NewProvider(t testing.TB, flavor string) *OpenAI {
+	s := &OpenAI{core: newCore()}
+	s.flavor = flavor
+	s.start(t, s.serve)
+	switch flavor {
+	case FlavorAzure, FlavorDeepSeek:
+		s.URL = s.srv.URL
+	case FlavorQwen:
+		s.URL = s.srv.URL + "/compatible-mode/v1"
+	case FlavorOpenRouter:
+		s.URL = s.srv.URL + "/api/v1"
+	}
+	return s
+}
+
+// chatPath is where the flavor serves chat completions.
+func (s *core) chatPath(r *http.Request) bool {
+	switch s.flavor {
+	case FlavorAzure:
+		return strings.HasPrefix(r.URL.Path, "/openai/deployments/") && strings.HasSuffix(r.URL.Path, "/chat/completions") &&
+			r.URL.Query().Get("api-version") != ""
+	case FlavorDeepSeek:
+		return r.URL.Path == "/chat/completions" || r.URL.Path == "/v1/chat/completions"
+	case FlavorQwen:
+		return r.URL.Path == "/compatible-mode/v1/chat/completions"
+	case FlavorOpenRouter:
+		return r.URL.Path == "/api/v1/chat/completions"
+	}
+	return r.URL.Path == "/v1/chat/completions"
+}
+
+// presentedKey reads the key where the flavor expects it.
+func (s *core) presentedKey(r *http.Request) string {
+	if s.flavor == FlavorAzure {
+		return r.Header.Get("api-key")
+	}
+	return strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+}
+
+func (s *core) writeError(w http.ResponseWriter, status int, typ, code, msg string) {
+	if s.flavor == FlavorMistral {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_ = json.NewEncoder(w).Encode(map[string]any{"object": "error", "message": msg, "type": typ, "param": nil, "code": code})
+		return
+	}
+	writeOpenAIError(w, status, typ, code, msg)
+}
 
 func (s *core) start(t testing.TB, h http.HandlerFunc) {
 	s.srv = httptest.NewServer(h)
@@ -186,8 +247,8 @@ func (s *core) SetChaos(c Chaos) {
 }
 
 func (s *OpenAI) serve(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost || r.URL.Path != "/v1/chat/completions" {
-		writeOpenAIError(w, http.StatusNotFound, "invalid_request_error", "unknown_url",
+	if r.Method != http.MethodPost || !s.chatPath(r) {
+		s.writeError(w, http.StatusNotFound, "invalid_request_error", "unknown_url",
 			fmt.Sprintf("Invalid URL (%s %s)", r.Method, r.URL.Path))
 		return
 	}
@@ -200,13 +261,13 @@ func (s *OpenAI) serve(w http.ResponseWriter, r *http.Request) {
 	s.received = append(s.received, Received{Path: r.URL.Path, Authorization: r.Header.Get("Authorization"), Header: r.Header.Clone(), Body: body})
 	want := s.requireKey
 	s.mu.Unlock()
-	if want != "" && r.Header.Get("Authorization") != "Bearer "+want {
-		got := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if want != "" && s.presentedKey(r) != want {
+		got := s.presentedKey(r)
 		masked := "****"
 		if len(got) > 4 {
 			masked = "****" + got[len(got)-4:]
 		}
-		writeOpenAIError(w, http.StatusUnauthorized, "invalid_request_error", "invalid_api_key",
+		s.writeError(w, http.StatusUnauthorized, "invalid_request_error", "invalid_api_key",
 			"Incorrect API key provided: "+masked+". You can find your API key at https://platform.openai.com/account/api-keys.")
 		return
 	}
@@ -222,19 +283,19 @@ func (s *OpenAI) serve(w http.ResponseWriter, r *http.Request) {
 		if b.RetryAfter != "" {
 			w.Header().Set("Retry-After", b.RetryAfter)
 		}
-		writeOpenAIError(w, b.Status, "requests", "rate_limit_exceeded",
+		s.writeError(w, b.Status, "requests", "rate_limit_exceeded",
 			"Rate limit reached for requests. Please try again later.")
 		return
 	case http.StatusInternalServerError:
-		writeOpenAIError(w, b.Status, "server_error", "",
+		s.writeError(w, b.Status, "server_error", "",
 			"The server had an error while processing your request. Sorry about that!")
 		return
 	case http.StatusServiceUnavailable:
-		writeOpenAIError(w, b.Status, "server_error", "",
+		s.writeError(w, b.Status, "server_error", "",
 			"The engine is currently overloaded, please try again later.")
 		return
 	default:
-		writeOpenAIError(w, b.Status, "invalid_request_error", "", "Simulated error.")
+		s.writeError(w, b.Status, "invalid_request_error", "", "Simulated error.")
 		return
 	}
 
@@ -246,7 +307,7 @@ func (s *OpenAI) serve(w http.ResponseWriter, r *http.Request) {
 		} `json:"stream_options"`
 	}
 	if err := json.Unmarshal(body, &req); err != nil || req.Model == "" {
-		writeOpenAIError(w, http.StatusBadRequest, "invalid_request_error", "", "We could not parse the JSON body of your request.")
+		s.writeError(w, http.StatusBadRequest, "invalid_request_error", "", "We could not parse the JSON body of your request.")
 		return
 	}
 	reply := b.Reply
@@ -289,6 +350,7 @@ func (s *OpenAI) serve(w http.ResponseWriter, r *http.Request) {
 			"usage":              usage,
 			"service_tier":       "default",
 			"system_fingerprint": "fp_sim",
+			"provider":           s.flavor,
 		})
 		return
 	}
@@ -298,7 +360,18 @@ func (s *OpenAI) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
 	flusher := w.(http.Flusher)
+	if s.flavor == FlavorOpenRouter {
+		fmt.Fprint(w, ": OPENROUTER PROCESSING\n\n")
+		flusher.Flush()
+	}
 	send := func(v map[string]any) {
+		if s.flavor == FlavorDeepSeek {
+			if ch, ok := v["choices"].([]any); ok && len(ch) > 0 {
+				if d, ok := ch[0].(map[string]any)["delta"].(map[string]any); ok {
+					d["reasoning_content"] = nil
+				}
+			}
+		}
 		if includeUsage {
 			if _, ok := v["usage"]; !ok {
 				v["usage"] = nil

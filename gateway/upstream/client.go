@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -81,7 +82,12 @@ type Request struct {
 	Key       string // provider key; empty for keyless endpoints
 	RequestID string
 	Stream    bool
+	Model     string // the model asked of the endpoint (Azure picks the deployment by it)
 }
+
+// AzureAPIVersion is the Azure OpenAI api-version used when an endpoint
+// names none.
+const AzureAPIVersion = "2024-10-21"
 
 // Do sends req and returns the provider's 2xx answer, whose body the caller
 // must close. A non-2xx answer is returned as *StatusError with its body read
@@ -90,10 +96,22 @@ type Request struct {
 func (c *Client) Do(ctx context.Context, req Request) (*http.Response, error) {
 	ep := req.Endpoint
 	base := strings.TrimSuffix(ep.BaseURL, "/")
-	if ep.Kind == config.KindEcho {
-		base = "http://echo.custos.invalid/v1"
+	target := base + req.Path
+	switch ep.Kind {
+	case config.KindEcho:
+		target = "http://echo.custos.invalid/v1" + req.Path
+	case config.KindAzure:
+		deployment := ep.Deployments[req.Model]
+		if deployment == "" {
+			deployment = req.Model
+		}
+		version := ep.APIVersion
+		if version == "" {
+			version = AzureAPIVersion
+		}
+		target = base + "/openai/deployments/" + url.PathEscape(deployment) + req.Path + "?api-version=" + url.QueryEscape(version)
 	}
-	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, base+req.Path, bytes.NewReader(req.Body))
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(req.Body))
 	if err != nil {
 		return nil, fmt.Errorf("upstream: building request for endpoint %s: %w", ep.Name, err)
 	}
@@ -107,12 +125,17 @@ func (c *Client) Do(ctx context.Context, req Request) (*http.Response, error) {
 	if req.RequestID != "" {
 		hr.Header.Set("X-Request-Id", req.RequestID)
 	}
-	if ep.Kind == config.KindAnthropic {
+	switch {
+	case ep.Kind == config.KindAnthropic:
 		hr.Header.Set("anthropic-version", "2023-06-01")
 		if req.Key != "" {
 			hr.Header.Set("x-api-key", req.Key)
 		}
-	} else if req.Key != "" {
+	case ep.Kind == config.KindAzure:
+		if req.Key != "" {
+			hr.Header.Set("api-key", req.Key)
+		}
+	case req.Key != "":
 		hr.Header.Set("Authorization", "Bearer "+req.Key)
 	}
 
