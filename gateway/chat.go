@@ -119,7 +119,7 @@ func (s *Server) relayAnswer(c *gin.Context, ex *exchange, resp *http.Response) 
 	if int64(len(body)) > limit {
 		return errAnswerTooLarge
 	}
-	if ex.endpoint.Kind == config.KindAnthropic {
+	if ex.endpoint.Kind == config.KindAnthropic && ex.embed == nil {
 		if body, err = anthropic.ToOpenAI(body, time.Now().Unix()); err != nil {
 			return errAnswerUnreadable
 		}

@@ -29,6 +29,7 @@ import (
 // and the parsed request; only the forward stage sends the body anywhere.
 type exchange struct {
 	dialect  dialect
+	embed    *embedRequest // set for /v1/embeddings
 	id       string
 	route    string
 	started  time.Time
@@ -174,7 +175,7 @@ func (s *Server) policyInput(ex *exchange, model string) policy.Input {
 		Tenant:        ex.caller.Tenant,
 		App:           ex.caller.App,
 		Purpose:       ex.caller.Purpose,
-		Route:         "chat.completions",
+		Route:         ex.policyRoute(),
 		Model:         model,
 		Findings:      ex.findings,
 		Uninspectable: ex.uninspectable,
@@ -270,6 +271,11 @@ func (s *Server) forward(c *gin.Context, ex *exchange) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	if ex.embed != nil {
+		if body, err = ex.embed.body(ex.req); err != nil {
+			return nil, err
+		}
+	}
 	ctx := c.Request.Context()
 	// Write-ahead: nothing leaves Custos unless its intent is on disk.
 	ex.endpoint = ex.candidates[0]
@@ -332,7 +338,12 @@ func (s *Server) attempt(ctx context.Context, ex *exchange, ep *residency.Endpoi
 		}
 	}
 	path := "/chat/completions"
-	if ep.Kind == config.KindAnthropic {
+	if ex.embed != nil {
+		path = "/embeddings"
+		if !config.OpenAICompatible(ep.Kind) && ep.Kind != config.KindAzure {
+			return nil, fmt.Errorf("%w: %s has no embeddings API", errUntranslatable, ep.Kind)
+		}
+	} else if ep.Kind == config.KindAnthropic {
 		if body, err = anthropic.FromOpenAI(body); err != nil {
 			return nil, fmt.Errorf("%w: %w", errUntranslatable, err)
 		}

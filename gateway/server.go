@@ -126,6 +126,7 @@ func (s *Server) routes() *gin.Engine {
 	v1 := e.Group("/v1")
 	v1.POST("/chat/completions", s.chatCompletions)
 	v1.POST("/messages", s.messages)
+	v1.POST("/embeddings", s.embeddings)
 	v1.GET("/models", s.models)
 	e.GET("/admin/audit/export", s.auditExport)
 

@@ -247,6 +247,10 @@ func (s *core) SetChaos(c Chaos) {
 }
 
 func (s *OpenAI) serve(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/embeddings") {
+		s.serveEmbeddings(w, r)
+		return
+	}
 	if r.Method != http.MethodPost || !s.chatPath(r) {
 		s.writeError(w, http.StatusNotFound, "invalid_request_error", "unknown_url",
 			fmt.Sprintf("Invalid URL (%s %s)", r.Method, r.URL.Path))
@@ -449,4 +453,42 @@ func writeOpenAIError(w http.ResponseWriter, status int, typ, code, msg string) 
 	_ = json.NewEncoder(w).Encode(map[string]any{
 		"error": map[string]any{"message": msg, "type": typ, "param": nil, "code": c},
 	})
+}
+
+// serveEmbeddings answers /embeddings with deterministic vectors.
+func (s *core) serveEmbeddings(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	s.requests.Add(1)
+	s.mu.Lock()
+	s.received = append(s.received, Received{Path: r.URL.Path, Authorization: r.Header.Get("Authorization"), Header: r.Header.Clone(), Body: body})
+	s.mu.Unlock()
+	if b := s.next(); b.Status != 0 && b.Status != http.StatusOK {
+		s.writeError(w, b.Status, "server_error", "", "Simulated error.")
+		return
+	}
+	var req struct {
+		Model string          `json:"model"`
+		Input json.RawMessage `json:"input"`
+	}
+	if json.Unmarshal(body, &req) != nil || req.Model == "" {
+		s.writeError(w, http.StatusBadRequest, "invalid_request_error", "", "We could not parse the JSON body of your request.")
+		return
+	}
+	var inputs []string
+	var one string
+	if json.Unmarshal(req.Input, &one) == nil {
+		inputs = []string{one}
+	} else if json.Unmarshal(req.Input, &inputs) != nil {
+		s.writeError(w, http.StatusBadRequest, "invalid_request_error", "", "'input' must be a string or an array of strings.")
+		return
+	}
+	data := make([]any, len(inputs))
+	tokens := 0
+	for i, in := range inputs {
+		tokens += len(strings.Fields(in))
+		data[i] = map[string]any{"object": "embedding", "index": i, "embedding": []float64{float64(len(in)), 0.5, -0.25}}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"object": "list", "data": data, "model": req.Model,
+		"usage": map[string]any{"prompt_tokens": tokens, "total_tokens": tokens}})
 }

@@ -1,0 +1,156 @@
+package gateway
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/custos-gateway/custos/gateway/auth"
+	"github.com/custos-gateway/custos/gateway/openai"
+)
+
+// embedRequest is a /v1/embeddings body. Its input strings go through the
+// same inspect, decide and redact stages as chat messages: they are carried
+// as user messages of a chat request for the pipeline, then put back.
+type embedRequest struct {
+	raw      map[string]json.RawMessage
+	single   bool // input was one string, not an array
+	tokenIDs bool // input was token ids: nothing Custos can read
+}
+
+// parseEmbeddings turns an embeddings body into the pipeline's form.
+func parseEmbeddings(body []byte) (*embedRequest, *openai.ChatRequest, error) {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(body, &raw); err != nil || raw == nil {
+		return nil, nil, &openai.RequestError{Code: "invalid_json", Msg: "request body must be a JSON object"}
+	}
+	e := &embedRequest{raw: raw}
+	var model string
+	if err := json.Unmarshal(raw["model"], &model); err != nil || model == "" {
+		return nil, nil, &openai.RequestError{Code: "missing_model", Param: "model", Msg: "you must provide a model parameter"}
+	}
+	var inputs []string
+	in := raw["input"]
+	var one string
+	switch {
+	case len(in) == 0:
+		return nil, nil, &openai.RequestError{Code: "invalid_request", Param: "input", Msg: "you must provide an input parameter"}
+	case json.Unmarshal(in, &one) == nil:
+		inputs, e.single = []string{one}, true
+	case json.Unmarshal(in, &inputs) == nil:
+	default:
+		// Token ids (arrays of integers) cannot be inspected.
+		e.tokenIDs = true
+	}
+	msgs := make([]map[string]any, 0, len(inputs)+1)
+	for _, s := range inputs {
+		msgs = append(msgs, map[string]any{"role": "user", "content": s})
+	}
+	if e.tokenIDs {
+		msgs = append(msgs, map[string]any{"role": "user", "content": []any{map[string]any{"type": "token_ids"}}})
+	}
+	chat, _ := json.Marshal(map[string]any{"model": model, "messages": msgs})
+	req, err := openai.ParseChatRequest(chat)
+	if err != nil {
+		return nil, nil, err
+	}
+	return e, req, nil
+}
+
+// body rebuilds the embeddings body with the (redacted) inputs.
+func (e *embedRequest) body(req *openai.ChatRequest) ([]byte, error) {
+	if e.tokenIDs {
+		return nil, errors.New("gateway: token-id input cannot be forwarded uninspected")
+	}
+	var msgs []struct {
+		Content string `json:"content"`
+	}
+	if err := json.Unmarshal(req.Raw["messages"], &msgs); err != nil {
+		return nil, fmt.Errorf("gateway: rebuilding embeddings input: %w", err)
+	}
+	var input any
+	if e.single && len(msgs) == 1 {
+		input = msgs[0].Content
+	} else {
+		list := make([]string, len(msgs))
+		for i, m := range msgs {
+			list[i] = m.Content
+		}
+		input = list
+	}
+	b, err := json.Marshal(input)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]json.RawMessage, len(e.raw))
+	for k, v := range e.raw {
+		out[k] = v
+	}
+	out["input"] = b
+	return json.Marshal(out)
+}
+
+// policyRoute names the API the request uses, for the policy input.
+func (ex *exchange) policyRoute() string {
+	if ex.embed != nil {
+		return "embeddings"
+	}
+	return "chat.completions"
+}
+
+// embeddings serves POST /v1/embeddings in the OpenAI dialect.
+func (s *Server) embeddings(c *gin.Context) {
+	ex := s.newExchange(c)
+	defer s.account(ex)
+	fail := func(err error) {
+		ex.err = err
+		e := classify(err)
+		ex.status = e.status
+		if rerr := s.recordOutcome(c.Request.Context(), ex); rerr != nil {
+			ex.err = errors.Join(err, rerr)
+			e = classify(rerr)
+			ex.status = e.status
+		}
+		writeError(c, e)
+	}
+	if err := s.authenticate(c, ex, auth.RoleApp); err != nil {
+		fail(err)
+		return
+	}
+	body, err := s.readJSONBody(c)
+	if err != nil {
+		fail(err)
+		return
+	}
+	if ex.embed, ex.req, err = parseEmbeddings(body); err != nil {
+		fail(err)
+		return
+	}
+	ctx := c.Request.Context()
+	for _, stage := range []func(*exchange) error{
+		s.inspect,
+		func(ex *exchange) error { return s.decide(ctx, ex) },
+		s.redact,
+		s.route,
+	} {
+		if err := stage(ex); err != nil {
+			fail(err)
+			return
+		}
+	}
+	resp, err := s.forward(c, ex)
+	if err != nil {
+		fail(err)
+		return
+	}
+	defer resp.Body.Close()
+	c.Header("x-custos-endpoint", ex.endpoint.Name)
+	c.Header("x-custos-provider", ex.endpoint.Provider)
+	c.Header("x-custos-region", ex.endpoint.Region)
+	c.Header("x-custos-policy-revision", ex.decision.Revision.String())
+	if err := s.relayAnswer(c, ex, resp); err != nil {
+		fail(err)
+	}
+}
