@@ -13,6 +13,7 @@ import (
 	"github.com/custos-gateway/custos/gateway/anthropic"
 	"github.com/custos-gateway/custos/gateway/auth"
 	"github.com/custos-gateway/custos/gateway/config"
+	"github.com/custos-gateway/custos/gateway/gemini"
 	"github.com/custos-gateway/custos/gateway/openai"
 	"github.com/custos-gateway/custos/gateway/sse"
 	"github.com/custos-gateway/custos/policy"
@@ -89,9 +90,13 @@ func (s *Server) serveChat(c *gin.Context, d dialect) {
 	if ex.req.Stream {
 		ex.status = http.StatusOK
 		var src eventSource = sse.NewReader(resp.Body, maxEventLine)
-		if ex.endpoint.Kind == config.KindAnthropic {
+		switch ex.endpoint.Kind {
+		case config.KindAnthropic:
 			src = &anthropicEvents{r: sse.NewReader(resp.Body, maxEventLine),
 				conv: &anthropic.StreamToOpenAI{Model: ex.req.Model, Created: time.Now().Unix(), IncludeUsage: true}}
+		case config.KindGemini:
+			src = &geminiEvents{r: sse.NewReader(resp.Body, maxEventLine),
+				conv: &gemini.StreamToOpenAI{Model: ex.req.Model, Created: time.Now().Unix(), IncludeUsage: true}}
 		}
 		if err := s.relayStream(c, ex, src); err != nil {
 			ex.err = err
@@ -119,8 +124,14 @@ func (s *Server) relayAnswer(c *gin.Context, ex *exchange, resp *http.Response) 
 	if int64(len(body)) > limit {
 		return errAnswerTooLarge
 	}
-	if ex.endpoint.Kind == config.KindAnthropic && ex.embed == nil {
+	switch {
+	case ex.embed != nil:
+	case ex.endpoint.Kind == config.KindAnthropic:
 		if body, err = anthropic.ToOpenAI(body, time.Now().Unix()); err != nil {
+			return errAnswerUnreadable
+		}
+	case ex.endpoint.Kind == config.KindGemini:
+		if body, err = gemini.ToOpenAI(body, ex.req.Model, time.Now().Unix()); err != nil {
 			return errAnswerUnreadable
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/custos-gateway/custos/gateway/anthropic"
+	"github.com/custos-gateway/custos/gateway/gemini"
 	"github.com/custos-gateway/custos/gateway/sse"
 )
 
@@ -49,6 +50,46 @@ func (a *anthropicEvents) Next() (sse.Event, error) {
 	}
 	data := a.queue[0]
 	a.queue = a.queue[1:]
+	return sse.Event{Data: data}, nil
+}
+
+// geminiEvents translates a Gemini provider stream, which ends without a
+// marker, into OpenAI chunk events ending in [DONE].
+type geminiEvents struct {
+	r     *sse.Reader
+	conv  *gemini.StreamToOpenAI
+	queue [][]byte
+	ended bool
+}
+
+func (g *geminiEvents) Next() (sse.Event, error) {
+	for len(g.queue) == 0 {
+		if g.ended {
+			return sse.Event{}, io.EOF
+		}
+		ev, err := g.r.Next()
+		if errors.Is(err, io.EOF) {
+			out, finished := g.conv.End()
+			if !finished {
+				return sse.Event{}, io.ErrUnexpectedEOF
+			}
+			g.queue, g.ended = out, true
+			continue
+		}
+		if err != nil {
+			return sse.Event{}, err
+		}
+		if ev.Comment {
+			continue
+		}
+		out, err := g.conv.Event(ev.Data)
+		if err != nil {
+			return sse.Event{}, errors.Join(errStreamInterrupted, err)
+		}
+		g.queue = out
+	}
+	data := g.queue[0]
+	g.queue = g.queue[1:]
 	return sse.Event{Data: data}, nil
 }
 

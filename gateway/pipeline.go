@@ -18,6 +18,7 @@ import (
 	"github.com/custos-gateway/custos/gateway/anthropic"
 	"github.com/custos-gateway/custos/gateway/auth"
 	"github.com/custos-gateway/custos/gateway/config"
+	"github.com/custos-gateway/custos/gateway/gemini"
 	"github.com/custos-gateway/custos/gateway/openai"
 	"github.com/custos-gateway/custos/gateway/upstream"
 	"github.com/custos-gateway/custos/policy"
@@ -342,6 +343,10 @@ func (s *Server) attempt(ctx context.Context, ex *exchange, ep *residency.Endpoi
 		path = "/embeddings"
 		if !config.OpenAICompatible(ep.Kind) && ep.Kind != config.KindAzure {
 			return nil, fmt.Errorf("%w: %s has no embeddings API", errUntranslatable, ep.Kind)
+		}
+	} else if ep.Kind == config.KindGemini {
+		if body, err = gemini.FromOpenAI(body); err != nil {
+			return nil, fmt.Errorf("%w: %w", errUntranslatable, err)
 		}
 	} else if ep.Kind == config.KindAnthropic {
 		if body, err = anthropic.FromOpenAI(body); err != nil {

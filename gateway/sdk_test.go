@@ -197,3 +197,54 @@ func jsonEqual(x, y any) bool {
 	by, _ := json.Marshal(y)
 	return string(bx) == string(by)
 }
+
+// OpenAI SDK → Custos → Gemini: plain, streamed, a tool call, a cut stream.
+func TestOpenAISDKAgainstGemini(t *testing.T) {
+	gem := providertest.NewGemini(t)
+	h := startGateway(t, func(c *config.Config) {
+		c.Endpoints = append(c.Endpoints, config.Endpoint{Name: "gemini-eu", Kind: config.KindGemini, Provider: "google",
+			BaseURL: gem.URL, Region: "eu-west", Models: []string{"gpt-4o"}, Keyless: true})
+	})
+	const reply = "Ward census is stable today."
+	gem.Script(providertest.Behaviour{Reply: reply}, providertest.Behaviour{Reply: reply},
+		providertest.Behaviour{ToolCall: &providertest.ToolCall{Name: "get_ward_status", Arguments: toolArgs}},
+		providertest.Behaviour{Reply: "one two three four five", DropAfterChunks: 2})
+	client := sdkClient(h, appKey)
+	ctx := context.Background()
+	msgs := []openai.ChatCompletionMessageParamUnion{openai.SystemMessage("Be brief."), openai.UserMessage("How is the ward?")}
+	resp, err := client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "gpt-4o", Messages: msgs})
+	if err != nil || resp.Choices[0].Message.Content != reply || resp.Usage.CompletionTokens == 0 {
+		t.Fatalf("plain: %+v %v", resp, err)
+	}
+	stream := client.Chat.Completions.NewStreaming(ctx, openai.ChatCompletionNewParams{Model: "gpt-4o", Messages: msgs})
+	var acc openai.ChatCompletionAccumulator
+	for stream.Next() {
+		acc.AddChunk(stream.Current())
+	}
+	if err := stream.Err(); err != nil || acc.Choices[0].Message.Content != reply || acc.Choices[0].FinishReason != "stop" {
+		t.Errorf("stream: %q %v", acc.Choices[0].Message.Content, err)
+	}
+	resp, err = client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "gpt-4o", Messages: msgs, Tools: []openai.ChatCompletionToolUnionParam{weatherTool}})
+	if err != nil || len(resp.Choices[0].Message.ToolCalls) != 1 || !sameJSON(resp.Choices[0].Message.ToolCalls[0].Function.Arguments, toolArgs) {
+		t.Errorf("tool call: %+v %v", resp, err)
+	}
+	stream = client.Chat.Completions.NewStreaming(ctx, openai.ChatCompletionNewParams{Model: "gpt-4o", Messages: msgs})
+	for stream.Next() {
+	}
+	if stream.Err() == nil {
+		t.Error("a Gemini stream cut before its finish reason ended cleanly")
+	}
+	got := gem.Received()
+	var req struct {
+		SystemInstruction struct {
+			Parts []struct{ Text string } `json:"parts"`
+		} `json:"systemInstruction"`
+		Contents []struct {
+			Role string `json:"role"`
+		} `json:"contents"`
+	}
+	if err := json.Unmarshal(got[0].Body, &req); err != nil || req.SystemInstruction.Parts[0].Text != "Be brief." || req.Contents[0].Role != "user" ||
+		!strings.HasSuffix(got[1].Path, ":streamGenerateContent") {
+		t.Errorf("translated request %s at %s / %s", got[0].Body, got[0].Path, got[1].Path)
+	}
+}

@@ -204,6 +204,7 @@ const (
 	KindOpenAI     = "openai"     // OpenAI, or any OpenAI-compatible chat completions API (a local model server)
 	KindAzure      = "azure"      // Azure OpenAI: deployment URLs, api-version, api-key header
 	KindAnthropic  = "anthropic"  // the Anthropic Messages API
+	KindGemini     = "gemini"     // Google Gemini generateContent
 	KindMistral    = "mistral"    // Mistral (OpenAI-compatible wire)
 	KindDeepSeek   = "deepseek"   // DeepSeek (OpenAI-compatible wire)
 	KindQwen       = "qwen"       // Qwen on DashScope's compatible mode (OpenAI-compatible wire)
@@ -211,7 +212,7 @@ const (
 	KindEcho       = "echo"       // the built-in echo provider (dev and tests)
 )
 
-var knownKinds = []string{KindOpenAI, KindAzure, KindAnthropic, KindMistral, KindDeepSeek, KindQwen, KindOpenRouter, KindEcho}
+var knownKinds = []string{KindOpenAI, KindAzure, KindAnthropic, KindGemini, KindMistral, KindDeepSeek, KindQwen, KindOpenRouter, KindEcho}
 
 // OpenAICompatible reports whether kind speaks the OpenAI chat wire format
 // at <base URL>/chat/completions with a bearer key.

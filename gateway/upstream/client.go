@@ -100,6 +100,12 @@ func (c *Client) Do(ctx context.Context, req Request) (*http.Response, error) {
 	switch ep.Kind {
 	case config.KindEcho:
 		target = "http://echo.custos.invalid/v1" + req.Path
+	case config.KindGemini:
+		method := ":generateContent"
+		if req.Stream {
+			method = ":streamGenerateContent?alt=sse"
+		}
+		target = base + "/models/" + url.PathEscape(req.Model) + method
 	case config.KindAzure:
 		deployment := ep.Deployments[req.Model]
 		if deployment == "" {
@@ -134,6 +140,10 @@ func (c *Client) Do(ctx context.Context, req Request) (*http.Response, error) {
 	case ep.Kind == config.KindAzure:
 		if req.Key != "" {
 			hr.Header.Set("api-key", req.Key)
+		}
+	case ep.Kind == config.KindGemini:
+		if req.Key != "" {
+			hr.Header.Set("x-goog-api-key", req.Key)
 		}
 	case req.Key != "":
 		hr.Header.Set("Authorization", "Bearer "+req.Key)
