@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -252,7 +253,17 @@ func (s *Server) route(ex *exchange) error {
 	if err != nil {
 		return err
 	}
-	ex.candidates = cands
+	// An alias may serve another model only if the policy allows that one too.
+	kept := cands[:0]
+	for _, ep := range cands {
+		if served := ep.Served(ex.req.Model); served == ex.req.Model || len(ex.dryRunDenied) > 0 || slices.Contains(ex.decision.AllowedModels, served) {
+			kept = append(kept, ep)
+		}
+	}
+	if len(kept) == 0 {
+		return fmt.Errorf("endpoints serve the model only under aliases the policy does not allow: %w", residency.ErrNoCompliantEndpoint)
+	}
+	ex.candidates = kept
 	return nil
 }
 
@@ -354,7 +365,13 @@ func (s *Server) attempt(ctx context.Context, ex *exchange, ep *residency.Endpoi
 		}
 		path = "/messages"
 	}
-	call := upstream.Request{Endpoint: ep, Path: path, Body: body, Key: key, RequestID: ex.id, Stream: ex.req.Stream, Model: ex.req.Model}
+	model := ep.Served(ex.req.Model)
+	if model != ex.req.Model && ep.Kind != config.KindGemini && ep.Kind != config.KindAzure {
+		if body, err = withModel(body, model); err != nil {
+			return nil, err
+		}
+	}
+	call := upstream.Request{Endpoint: ep, Path: path, Body: body, Key: key, RequestID: ex.id, Stream: ex.req.Stream, Model: model}
 	resp, err := s.upstream.Do(ctx, call)
 	var st *upstream.StatusError
 	if errors.As(err, &st) && st.StatusCode == http.StatusUnauthorized && !ep.Keyless {
@@ -366,6 +383,16 @@ func (s *Server) attempt(ctx context.Context, ex *exchange, ep *residency.Endpoi
 		resp, err = s.upstream.Do(ctx, call)
 	}
 	return resp, err
+}
+
+// withModel replaces the model field of a JSON body, keeping the rest.
+func withModel(body []byte, model string) ([]byte, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(body, &m); err != nil {
+		return nil, err
+	}
+	m["model"], _ = json.Marshal(model)
+	return json.Marshal(m)
 }
 
 // retryable: failures another compliant endpoint may not have.
@@ -432,7 +459,7 @@ func (s *Server) auditRecord(ex *exchange, kind string) audit.Record {
 	}
 	if ep := ex.endpoint; ep != nil {
 		r.Endpoint, r.Provider, r.Region = ep.Name, ep.Provider, ep.Region
-		r.ModelServed = ex.req.Model
+		r.ModelServed = ep.Served(ex.req.Model)
 		if kind == audit.KindOutcome {
 			r.Attempts = ex.attempts
 		}

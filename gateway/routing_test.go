@@ -184,3 +184,34 @@ func TestNoFailoverAfterTheFirstStreamedByte(t *testing.T) {
 		t.Errorf("the stream was retried elsewhere after bytes reached the client (%d requests)", f.euB.Requests())
 	}
 }
+
+// A model alias serves another model only where the policy allows that one.
+func TestModelAliasesNeedThePolicy(t *testing.T) {
+	f := startFleet(t, func(c *config.Config, _ *fleet) {
+		for i := range c.Endpoints {
+			c.Endpoints[i].Models = []string{"llama-3.1-70b"}
+		}
+		// The EU endpoint serves gpt-4o as gpt-4o-mini (allowed for the
+		// hospital); the UK one serves it as gpt-3.5-turbo (not allowed).
+		c.Endpoints[1].Aliases = map[string]string{"gpt-4o": "gpt-4o-mini"}
+		c.Endpoints[3].Aliases = map[string]string{"gpt-4o": "gpt-3.5-turbo"}
+	})
+	resp, body := f.post(t, `{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}`)
+	if resp.StatusCode != 200 || resp.Header.Get("x-custos-endpoint") != "azure-openai-eu" {
+		t.Fatalf("%d %s via %s", resp.StatusCode, body, resp.Header.Get("x-custos-endpoint"))
+	}
+	if got := f.euA.Received(); len(got) != 1 || !strings.Contains(string(got[0].Body), `"model":"gpt-4o-mini"`) {
+		t.Errorf("the endpoint was not asked for its served model: %s", got[0].Body)
+	}
+	// With the EU endpoint down, the UK alias is not a way out.
+	f.euA.SetDefault(providertest.Behaviour{Status: 503})
+	resp, _ = f.post(t, `{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}`)
+	if resp.StatusCode == 200 || f.uk.Requests() != 0 {
+		t.Errorf("status %d, UK requests %d: an alias to a model the policy does not allow was used", resp.StatusCode, f.uk.Requests())
+	}
+	for _, r := range f.h.records(t) {
+		if r.Kind == "outcome" && r.Status == 200 && (r.ModelRequested != "gpt-4o" || r.ModelServed != "gpt-4o-mini") {
+			t.Errorf("audit: requested %s served %s", r.ModelRequested, r.ModelServed)
+		}
+	}
+}

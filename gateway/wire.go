@@ -57,7 +57,7 @@ func NewFromConfig(cfg *config.Config, decider Decider, auditLog AuditLog, provi
 		eps = append(eps, residency.Endpoint{
 			Name: e.Name, Provider: provider, Kind: e.Kind, BaseURL: e.BaseURL, Region: e.Region,
 			Jurisdiction: e.Jurisdiction, Attributes: e.Attributes,
-			APIVersion: e.APIVersion, Deployments: e.Deployments,
+			APIVersion: e.APIVersion, Deployments: e.Deployments, Aliases: e.Aliases,
 			Models: e.Models, Priority: e.Priority, Weight: e.Weight, Keyless: e.Keyless || e.Kind == config.KindEcho,
 		})
 	}

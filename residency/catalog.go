@@ -32,14 +32,26 @@ type Endpoint struct {
 	Priority   int // lower is tried first
 	Weight     int // among equal priority, a larger weight tolerates more latency
 	Keyless    bool
+	// Aliases map a requested model name to the name this endpoint serves.
+	Aliases map[string]string
 	// Wire details some kinds need (Azure OpenAI).
 	APIVersion  string
 	Deployments map[string]string
 }
 
-// Serves reports whether the endpoint serves model.
+// Serves reports whether the endpoint serves model, directly or by alias.
+func (e *Endpoint) Serves(model string) bool {
+	_, alias := e.Aliases[model]
+	return alias || slices.Contains(e.Models, model)
+}
 
-func (e *Endpoint) Serves(model string) bool { return slices.Contains(e.Models, model) }
+// Served returns the name the endpoint serves model under.
+func (e *Endpoint) Served(model string) string {
+	if s, ok := e.Aliases[model]; ok {
+		return s
+	}
+	return model
+}
 
 // Catalog is an immutable set of endpoints, safe for concurrent use.
 type Catalog struct {
@@ -64,6 +76,11 @@ func NewCatalog(eps []Endpoint) (*Catalog, error) {
 		c.endpoints = append(c.endpoints, &e)
 		for _, m := range e.Models {
 			c.byModel[m] = append(c.byModel[m], &e)
+		}
+		for alias := range e.Aliases {
+			if !slices.Contains(e.Models, alias) {
+				c.byModel[alias] = append(c.byModel[alias], &e)
+			}
 		}
 	}
 	for _, list := range c.byModel {

@@ -188,6 +188,9 @@ type Endpoint struct {
 	Models     []string        `yaml:"models"`
 	Priority   int             `yaml:"priority"`
 	Weight     int             `yaml:"weight"`
+	// Aliases map a model name callers use to the name this endpoint serves
+	// it under; the policy must allow the served model too.
+	Aliases map[string]string `yaml:"aliases"`
 	// Azure OpenAI: the api-version query parameter, and the deployment
 	// serving each model (default: a deployment named like the model).
 	APIVersion  string            `yaml:"api_version"`
