@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/custos-gateway/custos/audit"
 	"github.com/custos-gateway/custos/gateway/auth"
 	"github.com/custos-gateway/custos/gateway/config"
 	"github.com/custos-gateway/custos/gateway/keysource"
@@ -79,6 +80,41 @@ func NewLogger(cfg config.Log, w interface{ Write([]byte) (int, error) }) *slog.
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
+// VaultOptions turns the vault: section into key source options.
+func VaultOptions(cfg *config.Config, log *slog.Logger) keysource.Options {
+	v := cfg.Vault
+	opts := keysource.Options{
+		Address: v.Address, CACert: v.CAFile,
+		AuthMethod: v.Auth.Method, TokenFile: v.Auth.TokenFile, RoleIDFile: v.Auth.RoleIDFile,
+		SecretIDFile: v.Auth.SecretIDFile, AuthMount: v.Auth.Mount, K8sRole: v.Auth.KubernetesRole, JWTFile: v.Auth.JWTFile,
+		TTL: v.CacheTTL.Std(), Logger: log,
+	}
+	if v.StaleWindow != nil {
+		opts.StaleWindow = v.StaleWindow.Std()
+		opts.NoStale = *v.StaleWindow == 0
+	}
+	return opts
+}
+
+// NewAuditSigner returns the checkpoint signer the config names: a key file,
+// or a Vault Transit key. The close function releases what it opened.
+func NewAuditSigner(ctx context.Context, cfg *config.Config, log *slog.Logger) (audit.Signer, func(), error) {
+	if cfg.Audit.VaultTransitKey == "" {
+		s, err := audit.LoadSigner(cfg.Audit.SigningKeyFile)
+		return s, func() {}, err
+	}
+	src, err := keysource.New(ctx, VaultOptions(cfg, log), nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	signer, err := src.TransitSigner(ctx, cfg.Audit.VaultTransitMount, cfg.Audit.VaultTransitKey)
+	if err != nil {
+		src.Close()
+		return nil, nil, err
+	}
+	return signer, src.Close, nil
+}
+
 // NewKeySource logs in to Vault and reads the key of every endpoint that
 // takes one; it returns nil when no endpoint does. It fails, naming the
 // endpoint and Vault path, if any key cannot be read.
@@ -92,16 +128,5 @@ func NewKeySource(ctx context.Context, cfg *config.Config, log *slog.Logger) (*k
 	if len(refs) == 0 {
 		return nil, nil
 	}
-	v := cfg.Vault
-	opts := keysource.Options{
-		Address: v.Address, CACert: v.CAFile,
-		AuthMethod: v.Auth.Method, TokenFile: v.Auth.TokenFile, RoleIDFile: v.Auth.RoleIDFile,
-		SecretIDFile: v.Auth.SecretIDFile, AuthMount: v.Auth.Mount, K8sRole: v.Auth.KubernetesRole, JWTFile: v.Auth.JWTFile,
-		TTL: v.CacheTTL.Std(), Logger: log,
-	}
-	if v.StaleWindow != nil {
-		opts.StaleWindow = v.StaleWindow.Std()
-		opts.NoStale = *v.StaleWindow == 0
-	}
-	return keysource.New(ctx, opts, refs)
+	return keysource.New(ctx, VaultOptions(cfg, log), refs)
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/custos-gateway/custos/audit"
+	"github.com/custos-gateway/custos/gateway"
+	"github.com/custos-gateway/custos/gateway/config"
 )
 
 func auditCmd() *cobra.Command {
@@ -124,7 +126,40 @@ func auditCmd() *cobra.Command {
 	}
 	keygen.Flags().StringVar(&out, "out", "", "private key file to create")
 
-	cmd.AddCommand(verify, export, keygen)
+	var cfgPath string
+	pubkeyCmd := &cobra.Command{
+		Use:   "pubkey --config FILE",
+		Short: "Print the PEM public key that verifies this gateway's checkpoints (key file or Vault Transit)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := config.Load(cfgPath, nil)
+			if err != nil {
+				return err
+			}
+			if cfg.Audit.VaultTransitKey == "" {
+				b, err := os.ReadFile(cfg.Audit.SigningKeyFile + ".pub")
+				if err != nil {
+					return fmt.Errorf("the public key sits beside the signing key as %s.pub: %w", cfg.Audit.SigningKeyFile, err)
+				}
+				_, err = cmd.OutOrStdout().Write(b)
+				return err
+			}
+			signer, done, err := gateway.NewAuditSigner(cmd.Context(), cfg, nil)
+			if err != nil {
+				return err
+			}
+			defer done()
+			t, ok := signer.(interface{ PublicKeyPEM() []byte })
+			if !ok {
+				return errors.New("this signer cannot export its public key")
+			}
+			_, err = cmd.OutOrStdout().Write(t.PublicKeyPEM())
+			return err
+		},
+	}
+	pubkeyCmd.Flags().StringVar(&cfgPath, "config", "", "the gateway's configuration")
+
+	cmd.AddCommand(verify, export, keygen, pubkeyCmd)
 	return cmd
 }
 

@@ -112,10 +112,11 @@ func serveCmd() *cobra.Command {
 				}
 			}()
 
-			signer, err := audit.LoadSigner(cfg.Audit.SigningKeyFile)
+			signer, closeSigner, err := gateway.NewAuditSigner(ctx, cfg, log)
 			if err != nil {
 				return err
 			}
+			defer closeSigner()
 			instance := cfg.Audit.Instance
 			if instance == "" {
 				instance, _ = os.Hostname()

@@ -86,8 +86,12 @@ func (p Policy) Watching() bool { return p.Dir != "" && (p.Watch == nil || *p.Wa
 type Audit struct {
 	// Path is the bbolt log file. Required.
 	Path string `yaml:"path"`
-	// SigningKeyFile is the Ed25519 PEM key that signs checkpoints. Required.
+	// SigningKeyFile is the Ed25519 PEM key that signs checkpoints; or
+	// VaultTransitKey names an ed25519 key in Vault's Transit engine
+	// (mount VaultTransitMount, default "transit"), which never leaves Vault.
 	SigningKeyFile     string   `yaml:"signing_key_file"`
+	VaultTransitKey    string   `yaml:"vault_transit_key"`
+	VaultTransitMount  string   `yaml:"vault_transit_mount"`
 	CheckpointEvery    int      `yaml:"checkpoint_every"`
 	CheckpointInterval Duration `yaml:"checkpoint_interval"`
 	// CheckpointFile also receives every checkpoint, for shipping elsewhere.
@@ -375,8 +379,13 @@ func (c *Config) Validate() error {
 	if c.Audit.Path == "" {
 		bad("audit.path", "is required: every request is recorded")
 	}
-	if c.Audit.SigningKeyFile == "" {
-		bad("audit.signing_key_file", "is required: checkpoints are signed (create one with `custos audit keygen`)")
+	switch {
+	case c.Audit.SigningKeyFile == "" && c.Audit.VaultTransitKey == "":
+		bad("audit.signing_key_file", "is required (or audit.vault_transit_key): checkpoints are signed (create a key with `custos audit keygen`)")
+	case c.Audit.SigningKeyFile != "" && c.Audit.VaultTransitKey != "":
+		bad("audit.vault_transit_key", "set either signing_key_file or vault_transit_key, not both")
+	case c.Audit.VaultTransitKey != "" && !c.Vault.Configured():
+		bad("audit.vault_transit_key", "needs a vault: section")
 	}
 	if m := c.Vault.Auth.Method; m != "" && m != "token" && m != "approle" && m != "kubernetes" {
 		bad("vault.auth.method", "%q is not token, approle or kubernetes", m)

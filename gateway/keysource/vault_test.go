@@ -2,7 +2,9 @@ package keysource_test
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -11,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/vault/api"
+
+	"github.com/custos-gateway/custos/audit"
 	"github.com/custos-gateway/custos/gateway/keysource"
 	"github.com/custos-gateway/custos/gateway/keysource/vaulttest"
 )
@@ -222,4 +227,54 @@ func BenchmarkKey(b *testing.B) {
 			}
 		}
 	})
+}
+
+// Audit checkpoints signed by a Vault Transit Ed25519 key verify offline
+// with the exported public key, and not with another.
+func TestTransitSignerForAuditCheckpoints(t *testing.T) {
+	v := vaulttest.Start(t)
+	c := v.Client()
+	if err := c.Sys().Mount("transit", &api.MountInput{Type: "transit"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Logical().Write("transit/keys/custos-audit", map[string]any{"type": "ed25519"}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := keysource.New(context.Background(), keysource.Options{Address: v.Addr, TokenFile: tokenFile(t)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	signer, err := s.TransitSigner(context.Background(), "", "custos-audit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	pubFile := filepath.Join(dir, "transit.pub")
+	os.WriteFile(pubFile, signer.PublicKeyPEM(), 0o644)
+	path := filepath.Join(dir, "audit.db")
+	l, err := audit.Open(path, audit.Options{Signer: signer, CheckpointEvery: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 12 {
+		if _, err := l.Append(context.Background(), audit.Record{Kind: audit.KindOutcome, RequestID: fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	pub, err := audit.LoadPublicKey(pubFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := audit.Verify(path, audit.VerifyOptions{PublicKey: pub})
+	if err != nil || !rep.OK() || rep.Checkpoints != 3 || rep.LastCheckpoint != 12 {
+		t.Fatalf("verify with the Transit public key: %+v %v", rep, err)
+	}
+	other, _, _ := ed25519.GenerateKey(nil)
+	if rep, _ := audit.Verify(path, audit.VerifyOptions{PublicKey: other}); rep.OK() {
+		t.Error("checkpoints verified with an unrelated key")
+	}
 }
