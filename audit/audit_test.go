@@ -401,3 +401,29 @@ func TestRecordsCarryNoContentFields(t *testing.T) {
 		}
 	}
 }
+
+func TestMonthlyRotation(t *testing.T) {
+	signer, pub := newSigner(t)
+	dir := t.TempDir()
+	now := time.Date(2026, 11, 30, 23, 59, 0, 0, time.UTC)
+	l, err := audit.Open(filepath.Join(dir, "audit.db"), audit.Options{Signer: signer, RotateMonthly: true, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		l.Append(context.Background(), record(i))
+	}
+	now = now.Add(2 * time.Minute) // December
+	for i := range 2 {
+		l.Append(context.Background(), record(i))
+	}
+	if got := l.Path(); got != filepath.Join(dir, "audit-2026-12.db") {
+		t.Errorf("writing to %s after the month ended", got)
+	}
+	l.Close()
+	r1, _ := audit.Verify(filepath.Join(dir, "audit.db"), audit.VerifyOptions{PublicKey: pub})
+	r2, _ := audit.Verify(filepath.Join(dir, "audit-2026-12.db"), audit.VerifyOptions{PublicKey: pub})
+	if !r1.OK() || !r2.OK() || r1.LastSeq != 3 || r2.FirstSeq != 4 || r2.LastSeq != 5 {
+		t.Errorf("rotated files: %+v / %+v", r1, r2)
+	}
+}

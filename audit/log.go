@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -48,6 +50,11 @@ type Options struct {
 	CheckpointFile string
 	// MaxBatch bounds how many appends share one commit (default 1024).
 	MaxBatch int
+	// RotateMonthly closes the file when a UTC month ends and continues the
+	// chain in <name>-YYYY-MM<ext> beside it.
+	RotateMonthly bool
+	// Now is the clock (tests); time.Now when nil.
+	Now func() time.Time
 }
 
 // Receipt identifies a committed record.
@@ -83,6 +90,8 @@ type Log struct {
 	sinceCheckpoint int
 	lastCheckpoint  time.Time
 	head            Receipt
+	month           string // UTC year-month the current file began in
+	basePath        string // the path Open was given, for monthly names
 }
 
 type pending struct {
@@ -110,6 +119,9 @@ func open(path string, opts Options, cont *Chain) (*Log, error) {
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 1024
 	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
 	l := &Log{
 		opts:  opts,
 		queue: make(chan *pending, opts.MaxBatch),
@@ -120,6 +132,8 @@ func open(path string, opts Options, cont *Chain) (*Log, error) {
 	if err := l.openDB(path, cont); err != nil {
 		return nil, err
 	}
+	l.basePath = path
+	l.month = opts.Now().UTC().Format("2006-01")
 	go l.writer()
 	return l, nil
 }
@@ -244,6 +258,20 @@ func (l *Log) writer() {
 }
 
 func (l *Log) commit(batch []*pending) {
+	if l.opts.RotateMonthly {
+		if m := l.opts.Now().UTC().Format("2006-01"); m != l.month {
+			ext := filepath.Ext(l.basePath)
+			next := strings.TrimSuffix(l.basePath, ext) + "-" + m + ext
+			if err := l.rotate(next); err != nil {
+				err = fmt.Errorf("%w: monthly rotation: %w", ErrUnavailable, err)
+				for _, p := range batch {
+					p.done <- result{err: err}
+				}
+				return
+			}
+			l.month = m
+		}
+	}
 	receipts := make([]Receipt, len(batch))
 	var head Receipt
 	err := l.db.Update(func(tx *bolt.Tx) error {
@@ -353,7 +381,11 @@ func (l *Log) Path() string {
 // Rotate closes the current file with a final checkpoint and continues the
 // chain in a new file at path. Sequence numbers continue.
 func (l *Log) Rotate(path string) error {
-	return l.do(func() error {
+	return l.do(func() error { return l.rotate(path) })
+}
+
+func (l *Log) rotate(path string) error {
+	{
 		if _, err := os.Stat(path); err == nil {
 			return fmt.Errorf("audit: rotating: %s already exists", path)
 		}
@@ -366,7 +398,7 @@ func (l *Log) Rotate(path string) error {
 		}
 		cont := &Chain{FirstSeq: head.Seq + 1, Prev: hex.EncodeToString(head.Hash[:]), PreviousFile: old}
 		return l.openDB(path, cont)
-	})
+	}
 }
 
 // Close commits every queued append, writes a final checkpoint and closes

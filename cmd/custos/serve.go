@@ -124,7 +124,7 @@ func serveCmd() *cobra.Command {
 			auditLog, err := audit.Open(cfg.Audit.Path, audit.Options{
 				Instance: instance, Signer: signer,
 				CheckpointEvery: cfg.Audit.CheckpointEvery, CheckpointInterval: cfg.Audit.CheckpointInterval.Std(),
-				CheckpointFile: cfg.Audit.CheckpointFile,
+				CheckpointFile: cfg.Audit.CheckpointFile, RotateMonthly: cfg.Audit.RotateMonthly,
 			})
 			if err != nil {
 				return err

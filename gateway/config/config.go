@@ -100,6 +100,9 @@ type Audit struct {
 	Instance string `yaml:"instance"`
 	// RecordClientIP stores the caller's IP address in records (off by default).
 	RecordClientIP bool `yaml:"record_client_ip"`
+	// RotateMonthly starts a new file (<path>-YYYY-MM) each UTC month; the
+	// chain continues across files.
+	RotateMonthly bool `yaml:"rotate_monthly"`
 }
 
 // Routing bounds failover between compliant endpoints.
