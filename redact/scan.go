@@ -30,8 +30,32 @@ func NewScanner(opts Options) *Scanner {
 	return &Scanner{opts: opts}
 }
 
-// word is one whitespace-separated token, trimmed of surrounding punctuation.
-type word struct{ s, e int }
+// word is one whitespace-separated token, trimmed of surrounding punctuation,
+// with what the detectors ask of it computed once.
+type word struct {
+	s, e  int
+	flags uint8
+}
+
+const (
+	wDigit  uint8 = 1 << iota // holds a digit
+	wUpper                    // holds an upper-case ASCII letter
+	wAssign                   // holds '=' or ':'
+	wAt                       // holds '@'
+)
+
+var (
+	leadTrim, tailTrim [256]bool
+)
+
+func init() {
+	for _, c := range []byte("([{<\"'`*") {
+		leadTrim[c] = true
+	}
+	for _, c := range []byte(")]}>\"'`,;:!?.*") {
+		tailTrim[c] = true
+	}
+}
 
 var wordPool = sync.Pool{New: func() any { b := make([]word, 0, 256); return &b }}
 
@@ -76,15 +100,26 @@ func tokenize(text string, out []word) []word {
 			i++
 		}
 		start := i
+		var flags uint8
 		for i < n && !isSpace(text[i]) {
+			switch c := text[i]; {
+			case c >= '0' && c <= '9':
+				flags |= wDigit
+			case c >= 'A' && c <= 'Z':
+				flags |= wUpper
+			case c == '=' || c == ':':
+				flags |= wAssign
+			case c == '@':
+				flags |= wAt
+			}
 			i++
 		}
 		s, e := start, i
-		for s < e && strings.IndexByte("([{<\"'`*", text[s]) >= 0 {
+		for s < e && leadTrim[text[s]] {
 			s++
 		}
 		for e > s {
-			if strings.IndexByte(")]}>\"'`,;:!?.*", text[e-1]) >= 0 {
+			if tailTrim[text[e-1]] {
 				e--
 				continue
 			}
@@ -105,7 +140,7 @@ func tokenize(text string, out []word) []word {
 			s += size
 		}
 		if e > s {
-			out = append(out, word{s, e})
+			out = append(out, word{s, e, flags})
 		}
 	}
 	return out
@@ -121,7 +156,7 @@ func (st *scanState) at(i int) int {
 	s := st.text[w.s:w.e]
 	c := s[0]
 	switch {
-	case strings.IndexByte(s, '@') > 0 && st.email(w):
+	case w.flags&wAt != 0 && strings.IndexByte(s, '@') > 0 && st.email(w):
 		return i + 1
 	case (c == 'h' || c == 'w' || c == 'H' || c == 'W') && st.url(w):
 		return i + 1
@@ -147,7 +182,7 @@ func (st *scanState) at(i int) int {
 	case strings.Count(s, ":") >= 2 && st.ip(w):
 		return i + 1
 	}
-	if st.alnumID(i) {
+	if w.flags&(wDigit|wUpper) != 0 && st.alnumID(i) {
 		return max(i+1, st.skipTo)
 	}
 	if next := st.textDate(i); next > i {
@@ -350,7 +385,7 @@ func (st *scanState) secretAssignment(i int, w word, s string) bool {
 	if len(s) < 3 {
 		return false
 	}
-	assigns := strings.ContainsAny(s, "=:") || w.e < len(st.text) && (st.text[w.e] == ':' || st.text[w.e] == '=') ||
+	assigns := w.flags&wAssign != 0 || w.e < len(st.text) && (st.text[w.e] == ':' || st.text[w.e] == '=') ||
 		i+1 < len(st.words) && st.words[i+1].e-st.words[i+1].s <= 2 && strings.ContainsAny(st.text[st.words[i+1].s:st.words[i+1].e], "=:is")
 	if !assigns || !mayBeSecretLabel(s) {
 		return false
@@ -785,10 +820,18 @@ var monthWords = map[string]bool{
 	"septiembre": true, "octubre": true, "noviembre": true, "diciembre": true,
 }
 
+// monthInitial: the first letters of the month names Custos knows.
+var monthInitial = func() (t [256]bool) {
+	for m := range monthWords {
+		t[m[0]] = true
+	}
+	return t
+}()
+
 // isMonthWord looks a word up in monthWords without allocating.
 func isMonthWord(w string) bool {
 	w = strings.TrimRight(w, ".")
-	if len(w) < 3 || len(w) > 12 {
+	if len(w) < 3 || len(w) > 12 || !monthInitial[w[0]|0x20] {
 		return false
 	}
 	var buf [12]byte
@@ -852,7 +895,7 @@ func (st *scanState) alnumID(i int) bool {
 	w := st.words[i]
 	s := st.text[w.s:w.e]
 	n := len(s)
-	digit := strings.IndexAny(s, "0123456789") >= 0
+	digit := w.flags&wDigit != 0
 	// Every identifier below has a digit, except SWIFT codes (8 or 11
 	// letters) and the first group of a spaced NINO ("AB 12 34 56 C").
 	if !digit && n != 8 && n != 11 && n != 2 || n < 2 || n > 64 {
