@@ -34,18 +34,7 @@ func (s *Server) serveChat(c *gin.Context, d dialect) {
 	ex.dialect = d
 	defer s.account(ex)
 
-	fail := func(err error) {
-		ex.err = err
-		e := classify(err)
-		ex.status = e.status
-		if rerr := s.recordOutcome(c.Request.Context(), ex); rerr != nil {
-			// Without its record the refusal itself cannot be released.
-			ex.err = errors.Join(err, rerr)
-			e = classify(rerr)
-			ex.status = e.status
-		}
-		writeDialectError(c, d, e)
-	}
+	fail := s.failer(c, ex)
 	if err := s.authenticate(c, ex, auth.RoleApp); err != nil {
 		fail(err)
 		return
@@ -65,28 +54,12 @@ func (s *Server) serveChat(c *gin.Context, d dialect) {
 		fail(err)
 		return
 	}
-	ctx := c.Request.Context()
-	for _, stage := range []func(*exchange) error{
-		s.inspect,
-		func(ex *exchange) error { return s.decide(ctx, ex) },
-		s.redact,
-		s.route,
-	} {
-		if err := stage(ex); err != nil {
-			fail(err)
-			return
-		}
-	}
-	resp, err := s.forward(c, ex)
+	resp, err := s.pipeline(c, ex)
 	if err != nil {
 		fail(err)
 		return
 	}
 	defer resp.Body.Close()
-	c.Header("x-custos-endpoint", ex.endpoint.Name)
-	c.Header("x-custos-provider", ex.endpoint.Provider)
-	c.Header("x-custos-region", ex.endpoint.Region)
-	c.Header("x-custos-policy-revision", ex.decision.Revision.String())
 	if ex.req.Stream {
 		ex.status = http.StatusOK
 		var src eventSource = sse.NewReader(resp.Body, maxEventLine)
@@ -109,6 +82,48 @@ func (s *Server) serveChat(c *gin.Context, d dialect) {
 	if err := s.relayAnswer(c, ex, resp); err != nil {
 		fail(err)
 	}
+}
+
+// failer returns the function that ends a request with err: its outcome
+// recorded first (a refusal that cannot be recorded becomes
+// audit_unavailable), then the error in the caller's dialect.
+func (s *Server) failer(c *gin.Context, ex *exchange) func(error) {
+	return func(err error) {
+		ex.err = err
+		e := classify(err)
+		ex.status = e.status
+		if rerr := s.recordOutcome(c.Request.Context(), ex); rerr != nil {
+			ex.err = errors.Join(err, rerr)
+			e = classify(rerr)
+			ex.status = e.status
+		}
+		writeDialectError(c, ex.dialect, e)
+	}
+}
+
+// pipeline runs the stages after parsing, up to the provider's answer, and
+// sets the response headers that name where the request went.
+func (s *Server) pipeline(c *gin.Context, ex *exchange) (*http.Response, error) {
+	ctx := c.Request.Context()
+	for _, stage := range []func(*exchange) error{
+		s.inspect,
+		func(ex *exchange) error { return s.decide(ctx, ex) },
+		s.redact,
+		s.route,
+	} {
+		if err := stage(ex); err != nil {
+			return nil, err
+		}
+	}
+	resp, err := s.forward(c, ex)
+	if err != nil {
+		return nil, err
+	}
+	c.Header("x-custos-endpoint", ex.endpoint.Name)
+	c.Header("x-custos-provider", ex.endpoint.Provider)
+	c.Header("x-custos-region", ex.endpoint.Region)
+	c.Header("x-custos-policy-revision", ex.decision.Revision.String())
+	return resp, nil
 }
 
 // relayAnswer sends a complete (non-streamed) answer on to the caller.

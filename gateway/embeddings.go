@@ -104,17 +104,7 @@ func (ex *exchange) policyRoute() string {
 func (s *Server) embeddings(c *gin.Context) {
 	ex := s.newExchange(c)
 	defer s.account(ex)
-	fail := func(err error) {
-		ex.err = err
-		e := classify(err)
-		ex.status = e.status
-		if rerr := s.recordOutcome(c.Request.Context(), ex); rerr != nil {
-			ex.err = errors.Join(err, rerr)
-			e = classify(rerr)
-			ex.status = e.status
-		}
-		writeError(c, e)
-	}
+	fail := s.failer(c, ex)
 	if err := s.authenticate(c, ex, auth.RoleApp); err != nil {
 		fail(err)
 		return
@@ -128,28 +118,12 @@ func (s *Server) embeddings(c *gin.Context) {
 		fail(err)
 		return
 	}
-	ctx := c.Request.Context()
-	for _, stage := range []func(*exchange) error{
-		s.inspect,
-		func(ex *exchange) error { return s.decide(ctx, ex) },
-		s.redact,
-		s.route,
-	} {
-		if err := stage(ex); err != nil {
-			fail(err)
-			return
-		}
-	}
-	resp, err := s.forward(c, ex)
+	resp, err := s.pipeline(c, ex)
 	if err != nil {
 		fail(err)
 		return
 	}
 	defer resp.Body.Close()
-	c.Header("x-custos-endpoint", ex.endpoint.Name)
-	c.Header("x-custos-provider", ex.endpoint.Provider)
-	c.Header("x-custos-region", ex.endpoint.Region)
-	c.Header("x-custos-policy-revision", ex.decision.Revision.String())
 	if err := s.relayAnswer(c, ex, resp); err != nil {
 		fail(err)
 	}

@@ -1,15 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -26,26 +23,8 @@ func TestAuditSurvivesSIGKILL(t *testing.T) {
 	auditPath := filepath.Join(dir, "audit.db")
 	acked := map[string]bool{}
 	for round := range 3 {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		cmd := exec.CommandContext(ctx, bin, "serve", "--dev", "--dev-key", "cst_crash", "--listen", "127.0.0.1:0", "--audit", auditPath)
-		cmd.Dir = dir
-		stdout, _ := cmd.StdoutPipe()
-		stderr := &lockedBuffer{}
-		cmd.Stderr = stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(stdout)
-		var addr string
-		for addr == "" && sc.Scan() {
-			if m := regexp.MustCompile(`listening on (http://\S+)`).FindStringSubmatch(sc.Text()); m != nil {
-				addr = m[1]
-			}
-		}
-		go func() { _, _ = io.Copy(io.Discard, stdout) }()
-		if addr == "" {
-			t.Fatalf("round %d: no address; stderr:\n%s", round, stderr.String())
-		}
+		srv := startServe(t, dir, nil, "serve", "--dev", "--dev-key", "cst_crash", "--listen", "127.0.0.1:0", "--audit", auditPath)
+		addr, cmd := srv.addr, srv.cmd
 
 		var mu sync.Mutex
 		var wg sync.WaitGroup
@@ -87,10 +66,9 @@ func TestAuditSurvivesSIGKILL(t *testing.T) {
 		}
 		time.Sleep(time.Duration(600+200*round) * time.Millisecond)
 		_ = cmd.Process.Signal(syscall.SIGKILL)
-		_ = cmd.Wait()
+		<-srv.exited
 		close(stop)
 		wg.Wait()
-		cancel()
 
 		out, err := exec.Command(bin, "audit", "verify", "--db", auditPath, "--pubkey", filepath.Join(dir, "audit-signing.pem.pub")).CombinedOutput()
 		if err != nil || !strings.Contains(string(out), "intact") {

@@ -185,24 +185,7 @@ func TestServeRejectsBadConfig(t *testing.T) {
 // a medical record number reaches the echo provider with placeholders only,
 // and a card number is refused as the starter policy says.
 func TestServeDevRedacts(t *testing.T) {
-	bin := buildCustos(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "serve", "--dev", "--dev-key", "cst_dev_pii", "--listen", "127.0.0.1:0")
-	cmd.Dir = t.TempDir()
-	stdout, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	sc := bufio.NewScanner(stdout)
-	var addr string
-	for addr == "" && sc.Scan() {
-		if m := regexp.MustCompile(`listening on (http://\S+)`).FindStringSubmatch(sc.Text()); m != nil {
-			addr = m[1]
-		}
-	}
-	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	addr := startServe(t, t.TempDir(), nil, "serve", "--dev", "--dev-key", "cst_dev_pii", "--listen", "127.0.0.1:0").addr
 	ask := func(prompt string) (int, string) {
 		body, _ := json.Marshal(map[string]any{"model": "echo", "messages": []map[string]string{{"role": "user", "content": prompt}}})
 		req, _ := http.NewRequest(http.MethodPost, addr+"/v1/chat/completions", strings.NewReader(string(body)))

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"io"
 	"net/http"
 	"os"
@@ -91,30 +90,10 @@ func TestPolicyCommands(t *testing.T) {
 // TestServeReloadsPoliciesOnSIGHUP: with watching off, an officer's edit takes
 // effect on SIGHUP, and a broken edit leaves the last good set serving.
 func TestServeReloadsPoliciesOnSIGHUP(t *testing.T) {
-	bin := buildCustos(t)
 	dir := copyPolicies(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "serve", "--dev", "--dev-key", "cst_hup", "--listen", "127.0.0.1:0", "--policies", dir)
-	cmd.Env = append(os.Environ(), "CUSTOS_POLICY_WATCH=false")
-	stdout, _ := cmd.StdoutPipe()
-	stderr := &lockedBuffer{}
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	sc := bufio.NewScanner(stdout)
-	var addr string
-	for addr == "" && sc.Scan() {
-		if m := regexp.MustCompile(`listening on (http://\S+)`).FindStringSubmatch(sc.Text()); m != nil {
-			addr = m[1]
-		}
-	}
-	go func() { _, _ = io.Copy(io.Discard, stdout) }()
-	if addr == "" {
-		t.Fatalf("no address; stderr:\n%s", stderr.String())
-	}
+	srv := startServe(t, t.TempDir(), []string{"CUSTOS_POLICY_WATCH=false"},
+		"serve", "--dev", "--dev-key", "cst_hup", "--listen", "127.0.0.1:0", "--policies", dir)
+	addr, cmd, stderr := srv.addr, srv.cmd, srv.stderr
 	status := func() int {
 		req, _ := http.NewRequest(http.MethodPost, addr+"/v1/chat/completions",
 			strings.NewReader(`{"model":"echo","messages":[{"role":"user","content":"hi"}]}`))
@@ -164,6 +143,48 @@ func TestServeReloadsPoliciesOnSIGHUP(t *testing.T) {
 	if s := status(); s != 403 {
 		t.Errorf("after a refused edit: %d, want the last good set's 403", s)
 	}
+}
+
+// served is a running `custos serve` child process.
+type served struct {
+	addr   string
+	cmd    *exec.Cmd
+	stderr *lockedBuffer
+	exited chan struct{}
+}
+
+// startServe runs the built binary with args in dir (extra environment in
+// env), waits for the address it prints, and kills it when the test ends
+// unless the test has stopped it.
+func startServe(t *testing.T, dir string, env []string, args ...string) *served {
+	t.Helper()
+	cmd := exec.Command(buildCustos(t), args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	stdout, _ := cmd.StdoutPipe()
+	s := &served{cmd: cmd, stderr: &lockedBuffer{}}
+	cmd.Stderr = s.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-exited
+	})
+	sc := bufio.NewScanner(stdout)
+	for s.addr == "" && sc.Scan() {
+		if m := regexp.MustCompile(`listening on (http://\S+)`).FindStringSubmatch(sc.Text()); m != nil {
+			s.addr = m[1]
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	if s.addr == "" {
+		t.Fatalf("custos %v did not start; stderr:\n%s", args, s.stderr.String())
+	}
+	s.exited = exited
+	return s
 }
 
 // lockedBuffer collects a child's output while the test reads it.

@@ -1,19 +1,15 @@
 package main
 
 import (
-	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/custos-gateway/custos/gateway/auth"
 	"github.com/custos-gateway/custos/gateway/keysource/vaulttest"
@@ -59,7 +55,6 @@ endpoints:
 // An end-to-end request through `custos serve --config`: the provider
 // simulator receives exactly the key stored in Vault.
 func TestServeUsesTheKeyStoredInVault(t *testing.T) {
-	bin := buildCustos(t)
 	v := vaulttest.Start(t)
 	v.PutKV("secret", "custos/azure-eu", map[string]any{"api_key": vaultProviderKey})
 	sim := providertest.NewOpenAI(t)
@@ -67,26 +62,8 @@ func TestServeUsesTheKeyStoredInVault(t *testing.T) {
 	dir := t.TempDir()
 	cfg, appKey := writeVaultConfig(t, dir, v.Addr, sim.URL, "custos/azure-eu")
 
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "serve", "--config", cfg)
-	stdout, _ := cmd.StdoutPipe()
-	stderr := &lockedBuffer{}
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(stdout)
-	var addr string
-	for addr == "" && sc.Scan() {
-		if m := regexp.MustCompile(`listening on (http://\S+)`).FindStringSubmatch(sc.Text()); m != nil {
-			addr = m[1]
-		}
-	}
-	go func() { _, _ = io.Copy(io.Discard, stdout) }()
-	if addr == "" {
-		t.Fatalf("serve did not start; stderr:\n%s", stderr.String())
-	}
+	srv := startServe(t, dir, nil, "serve", "--config", cfg)
+	addr, cmd, stderr := srv.addr, srv.cmd, srv.stderr
 	req, _ := http.NewRequest(http.MethodPost, addr+"/v1/chat/completions",
 		strings.NewReader(`{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}`))
 	req.Header.Set("Content-Type", "application/json")
@@ -105,8 +82,9 @@ func TestServeUsesTheKeyStoredInVault(t *testing.T) {
 		t.Fatalf("the provider did not receive the Vault key")
 	}
 	cmd.Process.Signal(syscall.SIGTERM)
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("shutdown: %v", err)
+	<-srv.exited
+	if !cmd.ProcessState.Success() {
+		t.Fatalf("shutdown: %v", cmd.ProcessState)
 	}
 	raw, _ := os.ReadFile(filepath.Join(dir, "audit.db"))
 	for where, data := range map[string]string{"logs": stderr.String(), "answer": string(body), "audit file": string(raw)} {

@@ -38,11 +38,7 @@ func (s *Anthropic) serve(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	s.requests.Add(1)
-	s.mu.Lock()
-	s.received = append(s.received, Received{Path: r.URL.Path, Authorization: r.Header.Get("x-api-key"), Header: r.Header.Clone(), Body: body})
-	want := s.requireKey
-	s.mu.Unlock()
+	want := s.record(r, body, r.Header.Get("x-api-key"))
 	if r.Header.Get("anthropic-version") == "" {
 		writeAnthropicError(w, http.StatusBadRequest, "invalid_request_error", "anthropic-version: header is required")
 		return

@@ -48,11 +48,7 @@ func (s *Gemini) serve(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	s.requests.Add(1)
-	s.mu.Lock()
-	s.received = append(s.received, Received{Path: r.URL.Path, Authorization: r.Header.Get("x-goog-api-key"), Header: r.Header.Clone(), Body: body})
-	want := s.requireKey
-	s.mu.Unlock()
+	want := s.record(r, body, r.Header.Get("x-goog-api-key"))
 	if want != "" && r.Header.Get("x-goog-api-key") != want {
 		writeGoogleError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.")
 		return

@@ -104,6 +104,16 @@ func NewProvider(t testing.TB, flavor string) *OpenAI {
 	return s
 }
 
+// record counts and keeps a request, and returns the key the simulator
+// requires ("" for any).
+func (s *core) record(r *http.Request, body []byte, key string) string {
+	s.requests.Add(1)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.received = append(s.received, Received{Path: r.URL.Path, Authorization: key, Header: r.Header.Clone(), Body: body})
+	return s.requireKey
+}
+
 // chatPath is where the flavor serves chat completions.
 func (s *core) chatPath(r *http.Request) bool {
 	switch s.flavor {
@@ -260,11 +270,7 @@ func (s *OpenAI) serve(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	s.requests.Add(1)
-	s.mu.Lock()
-	s.received = append(s.received, Received{Path: r.URL.Path, Authorization: r.Header.Get("Authorization"), Header: r.Header.Clone(), Body: body})
-	want := s.requireKey
-	s.mu.Unlock()
+	want := s.record(r, body, r.Header.Get("Authorization"))
 	if want != "" && s.presentedKey(r) != want {
 		got := s.presentedKey(r)
 		masked := "****"
@@ -458,10 +464,7 @@ func writeOpenAIError(w http.ResponseWriter, status int, typ, code, msg string) 
 // serveEmbeddings answers /embeddings with deterministic vectors.
 func (s *core) serveEmbeddings(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
-	s.requests.Add(1)
-	s.mu.Lock()
-	s.received = append(s.received, Received{Path: r.URL.Path, Authorization: r.Header.Get("Authorization"), Header: r.Header.Clone(), Body: body})
-	s.mu.Unlock()
+	s.record(r, body, r.Header.Get("Authorization"))
 	if b := s.next(); b.Status != 0 && b.Status != http.StatusOK {
 		s.writeError(w, b.Status, "server_error", "", "Simulated error.")
 		return
