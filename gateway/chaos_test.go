@@ -93,7 +93,9 @@ func TestChaos(t *testing.T) {
 	// Steady state: after a warm-up storm, a second one leaves goroutines and
 	// the heap where the first left them (pooled idle connections included).
 	settle := func() (int, uint64) {
-		time.Sleep(200 * time.Millisecond)
+		// Past every Retry-After (1s) and circuit cooldown (200ms) of the
+		// storm, so that the next storm starts from healthy endpoints.
+		time.Sleep(1500 * time.Millisecond)
 		runtime.GC()
 		var m runtime.MemStats
 		runtime.ReadMemStats(&m)
