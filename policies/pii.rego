@@ -4,15 +4,16 @@ known_actions := {"allow", "mask", "pseudonymize", "hash", "block"}
 
 # The action for each data class found: the tenant's override, else the
 # class's action in data.pii.classes, else the default action.
-actions[class] := action if {
+actions[class] := class_action(class) if {
 	some class, n in input.findings
 	n > 0
-	action := object.get(tenant_pii_actions, class, object.get(data.pii.classes, [class, "action"], data.pii.default_action))
 }
 
-default tenant_pii_actions := {}
-
-tenant_pii_actions := tenant.pii_actions
+class_action(class) := a if {
+	a := tenant.pii_actions[class]
+} else := a if {
+	a := data.pii.classes[class].action
+} else := data.pii.default_action
 
 blocked_classes contains class if {
 	some class, action in actions
