@@ -278,3 +278,20 @@ func TestTransitSignerForAuditCheckpoints(t *testing.T) {
 		t.Error("checkpoints verified with an unrelated key")
 	}
 }
+
+// The client to Vault verifies TLS: with the CA file it reads keys, without
+// it the connection is refused.
+func TestVaultTLSIsVerified(t *testing.T) {
+	v := vaulttest.StartTLS(t)
+	v.PutKV("secret", "custos/openai", map[string]any{"api_key": keyV1})
+	t.Setenv("VAULT_CACERT", "")
+	t.Setenv("VAULT_SKIP_VERIFY", "")
+	s, _ := newSource(t, v, keysource.Options{TokenFile: tokenFile(t), CACert: v.CACert})
+	if k, err := s.Key(context.Background(), "openai-eu"); err != nil || k != keyV1 {
+		t.Fatalf("with the CA file: %q %v", k, err)
+	}
+	_, err := keysource.New(context.Background(), keysource.Options{Address: v.Addr, TokenFile: tokenFile(t)}, openaiRef)
+	if err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("without the CA file: %v; want a certificate error", err)
+	}
+}

@@ -8,6 +8,8 @@ package vaulttest
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net"
 	"net/http"
@@ -71,16 +73,24 @@ func Binary(t testing.TB) string {
 
 // Server is a running Vault dev server.
 type Server struct {
-	Addr   string // http://127.0.0.1:PORT
+	Addr   string // http://127.0.0.1:PORT, or https:// with TLS
+	CACert string // with TLS: the CA file that signed the server's certificate
 	bin    string
 	port   int
+	tlsDir string
 	cmd    *exec.Cmd
 	exited chan struct{}
 	t      testing.TB
 }
 
 // Start runs a dev server on a free loopback port, stopped when t ends.
-func Start(t testing.TB) *Server {
+func Start(t testing.TB) *Server { return start(t, false) }
+
+// StartTLS runs a dev server that serves TLS with a certificate from its own
+// CA (CACert).
+func StartTLS(t testing.TB) *Server { return start(t, true) }
+
+func start(t testing.TB, withTLS bool) *Server {
 	t.Helper()
 	bin := Binary(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -90,6 +100,11 @@ func Start(t testing.TB) *Server {
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
 	s := &Server{Addr: "http://127.0.0.1:" + strconv.Itoa(port), bin: bin, port: port, t: t}
+	if withTLS {
+		s.tlsDir = t.TempDir()
+		s.Addr = "https://127.0.0.1:" + strconv.Itoa(port)
+		s.CACert = filepath.Join(s.tlsDir, "vault-ca.pem")
+	}
 	s.start()
 	t.Cleanup(s.Stop)
 	return s
@@ -97,10 +112,12 @@ func Start(t testing.TB) *Server {
 
 func (s *Server) start() {
 	s.t.Helper()
-	s.cmd = exec.Command(s.bin, "server", "-dev",
-		"-dev-root-token-id="+RootToken,
-		"-dev-listen-address=127.0.0.1:"+strconv.Itoa(s.port),
-		"-dev-no-store-token")
+	args := []string{"server", "-dev", "-dev-root-token-id=" + RootToken,
+		"-dev-listen-address=127.0.0.1:" + strconv.Itoa(s.port), "-dev-no-store-token"}
+	if s.tlsDir != "" {
+		args = append(args, "-dev-tls", "-dev-tls-cert-dir="+s.tlsDir)
+	}
+	s.cmd = exec.Command(s.bin, args...)
 	s.cmd.Env = append(os.Environ(), "GODEBUG=x509negativeserial=1", "VAULT_ADDR="+s.Addr)
 	s.cmd.Stdout, s.cmd.Stderr = nil, nil
 	if err := s.cmd.Start(); err != nil {
@@ -109,8 +126,16 @@ func (s *Server) start() {
 	s.exited = make(chan struct{})
 	go func(c *exec.Cmd, done chan struct{}) { _ = c.Wait(); close(done) }(s.cmd, s.exited)
 	deadline := time.Now().Add(60 * time.Second)
+	client := http.DefaultClient
 	for {
-		resp, err := http.Get(s.Addr + "/v1/sys/health")
+		if s.tlsDir != "" && client == http.DefaultClient {
+			if pem, err := os.ReadFile(s.CACert); err == nil {
+				pool := x509.NewCertPool()
+				pool.AppendCertsFromPEM(pem)
+				client = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+			}
+		}
+		resp, err := client.Get(s.Addr + "/v1/sys/health")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
@@ -156,6 +181,11 @@ func (s *Server) Client() *api.Client {
 	s.t.Helper()
 	cfg := api.DefaultConfig()
 	cfg.Address = s.Addr
+	if s.CACert != "" {
+		if err := cfg.ConfigureTLS(&api.TLSConfig{CACert: s.CACert}); err != nil {
+			s.t.Fatal(err)
+		}
+	}
 	c, err := api.NewClient(cfg)
 	if err != nil {
 		s.t.Fatal(err)
