@@ -94,3 +94,28 @@ func TestUninspectableContentIsRefused(t *testing.T) {
 		t.Errorf("the provider saw %d requests", h.Sim.Requests())
 	}
 }
+
+// Streamed tool call arguments get their pseudonyms back even when a
+// placeholder is split across argument fragments.
+func TestToolCallArgumentsRestoredInStreams(t *testing.T) {
+	h := startGateway(t, nil)
+	args := `{"patient":"[PERSON_1]","mrn":"[MEDICAL_RECORD_NUMBER_1]"}`
+	h.Sim.Script(providertest.Behaviour{ToolCall: &providertest.ToolCall{ID: "c1", Name: "open_chart", Arguments: args}})
+	client := sdkClient(h, appKey)
+	stream := client.Chat.Completions.NewStreaming(context.Background(), openai.ChatCompletionNewParams{
+		Model:    testModel,
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage(piiPrompt)},
+		Tools:    []openai.ChatCompletionToolUnionParam{weatherTool},
+	})
+	var acc openai.ChatCompletionAccumulator
+	for stream.Next() {
+		acc.AddChunk(stream.Current())
+	}
+	if err := stream.Err(); err != nil {
+		t.Fatal(err)
+	}
+	got := acc.Choices[0].Message.ToolCalls
+	if len(got) != 1 || !sameJSON(got[0].Function.Arguments, `{"patient":"Maria Garcia","mrn":"00412345"}`) {
+		t.Errorf("tool call arguments = %+v", got)
+	}
+}

@@ -52,10 +52,13 @@ func restoreAnswer(sess *redact.Session, body []byte) []byte {
 type chunkRestorer struct {
 	sess    *redact.Session
 	content map[string]*redact.Restorer
+	// tools holds one restorer per (choice, tool call index), in the order
+	// the calls appeared.
+	tools map[string]map[int]*redact.Restorer
 }
 
 func newChunkRestorer(sess *redact.Session) *chunkRestorer {
-	return &chunkRestorer{sess: sess, content: map[string]*redact.Restorer{}}
+	return &chunkRestorer{sess: sess, content: map[string]*redact.Restorer{}, tools: map[string]map[int]*redact.Restorer{}}
 }
 
 // chunk rewrites one chat.completion.chunk; data that is not a chunk passes.
@@ -90,22 +93,49 @@ func (cr *chunkRestorer) chunk(data []byte) []byte {
 		if hasText {
 			out = r.Write(text)
 		}
-		if fr := choice["finish_reason"]; fr != nil {
+		finished := choice["finish_reason"] != nil
+		if finished {
 			out += r.Flush()
 		}
 		if hasText || out != "" {
 			delta["content"] = out
 		}
-		// Tool call argument fragments: restored fragment by fragment.
-		if calls, ok := delta["tool_calls"].([]any); ok {
-			for _, call := range calls {
-				if co, ok := call.(map[string]any); ok {
-					if fn, ok := co["function"].(map[string]any); ok {
-						if a, ok := fn["arguments"].(string); ok {
-							fn["arguments"] = r.Restore(a)
-						}
-					}
+		// Tool call arguments stream in fragments too: each call has its own
+		// restorer, so a placeholder split across fragments is restored.
+		tools := cr.tools[idx]
+		if tools == nil {
+			tools = map[int]*redact.Restorer{}
+			cr.tools[idx] = tools
+		}
+		calls, _ := delta["tool_calls"].([]any)
+		for _, call := range calls {
+			co, _ := call.(map[string]any)
+			fn, _ := co["function"].(map[string]any)
+			a, ok := fn["arguments"].(string)
+			if !ok {
+				continue
+			}
+			ti := 0
+			if n, ok := co["index"].(json.Number); ok {
+				if v, err := n.Int64(); err == nil {
+					ti = int(v)
 				}
+			}
+			tr := tools[ti]
+			if tr == nil {
+				tr = cr.sess.NewRestorer()
+				tools[ti] = tr
+			}
+			fn["arguments"] = tr.Write(a)
+		}
+		if finished {
+			for ti, tr := range tools {
+				if rest := tr.Flush(); rest != "" {
+					calls = append(calls, map[string]any{"index": ti, "function": map[string]any{"arguments": rest}})
+				}
+			}
+			if len(calls) > 0 {
+				delta["tool_calls"] = calls
 			}
 		}
 	}
