@@ -99,18 +99,35 @@ func TestChaos(t *testing.T) {
 		runtime.GC()
 		var m runtime.MemStats
 		runtime.ReadMemStats(&m)
-		return runtime.NumGoroutine(), m.HeapAlloc
+		return goroutinesOutsidePools(), m.HeapAlloc
 	}
 	storm(1)
 	g1, h1 := settle()
 	storm(2)
 	g2, h2 := settle()
 	t.Logf("after storm 1: %d goroutines, %d KiB heap; after storm 2: %d goroutines, %d KiB heap", g1, h1>>10, g2, h2>>10)
-	if g2 > g1+40 {
+	if g2 > g1+10 {
 		buf := make([]byte, 1<<20)
 		t.Errorf("goroutines grew from %d to %d between storms:\n%s", g1, g2, bytes.TrimSpace(buf[:runtime.Stack(buf, true)]))
 	}
 	if h2 > h1+32<<20 {
 		t.Errorf("heap grew from %d to %d KiB between storms", h1>>10, h2>>10)
 	}
+}
+
+// goroutinesOutsidePools counts goroutines other than those of idle pooled
+// HTTP connections (client read/write loops, server connections waiting for
+// their next request): the pools are bounded by design and their size varies
+// with scheduling, so they would only add noise to a leak check.
+func goroutinesOutsidePools() int {
+	buf := make([]byte, 8<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	n := 0
+	for _, g := range bytes.Split(buf, []byte("\n\n")) {
+		if bytes.Contains(g, []byte("net/http.(*persistConn)")) || bytes.Contains(g, []byte("net/http.(*conn).serve")) {
+			continue
+		}
+		n++
+	}
+	return n
 }
