@@ -6,8 +6,8 @@
 //
 //	authenticate → inspect → decide → redact → route → forward → account
 //
-// A stage whose capability is not configured says so in the request's log line
-// and never pretends to have checked anything.
+// Each request's log line names the stages that ran; a stage that cannot do
+// its work ends the request rather than pretend to have checked anything.
 //
 // The gateway must never write prompt or completion text, a PII value, an app
 // key or a provider key to a log line, an error body it invents, or a panic

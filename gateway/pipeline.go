@@ -54,15 +54,12 @@ type exchange struct {
 	intentSeq       uint64
 	outcomeRecorded bool
 
-	candidates     []*residency.Endpoint
-	endpoint       *residency.Endpoint
-	usage          *openai.Usage
-	attempts       []audit.Attempt
-	firstByte      time.Duration
-	upstreamStatus int
-	keyRefreshed   bool     // a provider 401 led to one forced key refresh
-	stages         []string // stages that ran, in order, for the log line
-	skipped        []string // stages with no capability configured
+	candidates []*residency.Endpoint
+	endpoint   *residency.Endpoint
+	usage      *openai.Usage
+	attempts   []audit.Attempt
+	firstByte  time.Duration
+	stages     []string // stages that ran, in order, for the log line
 
 	status int
 	err    error
@@ -314,7 +311,6 @@ func (s *Server) forward(c *gin.Context, ex *exchange) (*http.Response, error) {
 			att.Status = resp.StatusCode
 			ex.attempts = append(ex.attempts, att)
 			ex.firstByte = time.Since(ex.started)
-			ex.upstreamStatus = resp.StatusCode
 			return resp, nil
 		}
 		if ctx.Err() != nil {
@@ -324,7 +320,6 @@ func (s *Server) forward(c *gin.Context, ex *exchange) (*http.Response, error) {
 		retryAfter := time.Duration(0)
 		if errors.As(err, &st) {
 			att.Status = st.StatusCode
-			ex.upstreamStatus = st.StatusCode
 			retryAfter = st.RetryAfter
 		} else {
 			att.ErrorCode = classify(err).code
@@ -379,7 +374,6 @@ func (s *Server) attempt(ctx context.Context, ex *exchange, ep *residency.Endpoi
 		if call.Key, err = s.keys.Refresh(ctx, ep.Name); err != nil {
 			return nil, fmt.Errorf("%w: endpoint %s: %w", errKeyUnavailable, ep.Name, err)
 		}
-		ex.keyRefreshed = true
 		resp, err = s.upstream.Do(ctx, call)
 	}
 	return resp, err
@@ -488,9 +482,6 @@ func (s *Server) account(ex *exchange) {
 		slog.Int("status", ex.status),
 		slog.Duration("latency", time.Since(ex.started)),
 		slog.Any("stages", ex.stages),
-	}
-	if len(ex.skipped) > 0 {
-		attrs = append(attrs, slog.Any("not_configured", ex.skipped))
 	}
 	if ex.caller.Tenant != "" {
 		attrs = append(attrs, slog.String("tenant", ex.caller.Tenant), slog.String("app", ex.caller.App),

@@ -127,7 +127,7 @@ type compiled struct {
 	revision Revision
 }
 
-// compile reads and checks a set: parse, digest. Preparing the query (the
+// read parses a set and computes its revision. Preparing the query (the
 // strict compile) is done by the engine.
 func (s Source) read(ctx context.Context) (*compiled, error) {
 	if err := ctx.Err(); err != nil {

@@ -27,8 +27,7 @@ type textField struct {
 	set      func(string)
 	// args: a JSON document inside the string (tool call arguments),
 	// rewritten through its own fields.
-	args     *ChatPlan
-	argsRoot any
+	args *ChatPlan
 }
 
 // Counts tallies the findings of every field by type.
@@ -46,9 +45,6 @@ func (p *ChatPlan) Counts() map[Type]int {
 	}
 	return m
 }
-
-// Fields reports how many text fields were inspected.
-func (p *ChatPlan) Fields() int { return len(p.fields) }
 
 // InspectChat scans every user-controlled text field of a messages array:
 // string content, text content parts, names, refusals, tool and function
@@ -150,7 +146,7 @@ func (sc *Scanner) addArgs(p *ChatPlan, fn map[string]any) {
 		p.fields = append(p.fields, &textField{text: s, findings: sc.Scan(s), set: func(x string) { fn["arguments"] = x }})
 		return
 	}
-	p.fields = append(p.fields, &textField{text: s, args: inner, argsRoot: inner.root, set: func(x string) { fn["arguments"] = x }})
+	p.fields = append(p.fields, &textField{text: s, args: inner, set: func(x string) { fn["arguments"] = x }})
 }
 
 // inspectJSON collects every string value of a JSON document.

@@ -119,7 +119,7 @@ func (st *scanState) hitsAt(p, n int) hits {
 					end := lo + j + len(ref.kw)
 					if end > h.end[ref.list] {
 						h.end[ref.list] = end
-						h.digitAfter[ref.list] = strings.IndexAny(ctx[end:], "0123456789") >= 0
+						h.digitAfter[ref.list] = strings.ContainsAny(ctx[end:], "0123456789")
 					}
 				}
 			}

@@ -229,11 +229,6 @@ func lower(s string) string {
 	return s
 }
 
-func (st *scanState) after(p, n int) string {
-	e := min(len(st.text), p+n)
-	return strings.ToLower(st.text[p:e])
-}
-
 var (
 	ctxSSN       = []string{"ssn", "social security", "soc sec", "ss#", "ss #", "sozialversicherung"}
 	ctxITIN      = []string{"itin", "taxpayer identification"}
@@ -325,7 +320,7 @@ func (st *scanState) ip(w word) bool {
 	}
 	if strings.Count(s, ":") >= 2 {
 		a, err := netip.ParseAddr(strings.Trim(s, "[]"))
-		if err != nil || !a.Is6() || a.Is4In6() && false {
+		if err != nil || !a.Is6() {
 			return false
 		}
 		st.add(IPAddress, w.s, w.e, 0.95)
@@ -693,7 +688,7 @@ func (st *scanState) classifyNumber(s, e, nwords int) (Type, float64) {
 
 // stripPhoneMarks drops the ( ) + of phone formatting.
 func stripPhoneMarks(s string) string {
-	if strings.IndexAny(s, "()+") < 0 {
+	if !strings.ContainsAny(s, "()+") {
 		return s
 	}
 	b := make([]byte, 0, len(s))
@@ -986,7 +981,7 @@ func (st *scanState) alnumID(i int) bool {
 			return true
 		}
 	}
-	hasDigit := strings.IndexAny(s, "0123456789") >= 0
+	hasDigit := strings.ContainsAny(s, "0123456789")
 	if !hasDigit || n < 5 || n > 20 || !idChars(s) {
 		return false
 	}
@@ -1270,12 +1265,6 @@ func (st *scanState) person(i int) int {
 		return end + 1
 	}
 	return i
-}
-
-// Words after which a capitalized word is more likely a place than a person.
-var placePreposition = map[string]bool{
-	"in": true, "at": true, "from": true, "to": true, "near": true, "via": true, "into": true, "of": true,
-	"nach": true, "aus": true, "bei": true, "à": true, "en": true, "de": true, "desde": true, "hacia": true, "a": true,
 }
 
 // isNameWord is a capitalized word with at least one lower-case letter

@@ -97,12 +97,3 @@ func resolve(fs []Finding) []Finding {
 	sort.Slice(kept, func(i, j int) bool { return kept[i].Start < kept[j].Start })
 	return kept
 }
-
-// Counts tallies findings per type.
-func Counts(fs []Finding) map[Type]int {
-	m := make(map[Type]int, len(fs))
-	for _, f := range fs {
-		m[f.Type]++
-	}
-	return m
-}

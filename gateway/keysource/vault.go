@@ -68,7 +68,6 @@ type Source struct {
 	opts    Options
 	log     *slog.Logger
 	entries map[string]*entry // endpoint → entry; fixed after New
-	now     func() time.Time
 
 	mu       sync.Mutex // serializes logins
 	cancel   context.CancelFunc
@@ -129,7 +128,7 @@ func New(ctx context.Context, opts Options, refs map[string]Ref) (*Source, error
 	}
 	client.ClearToken()
 	rctx, cancel := context.WithCancel(context.Background())
-	s := &Source{client: client, opts: opts, log: log, entries: map[string]*entry{}, now: time.Now,
+	s := &Source{client: client, opts: opts, log: log, entries: map[string]*entry{},
 		cancel: cancel, done: make(chan struct{})}
 	fail := func(err error) (*Source, error) {
 		cancel()
@@ -163,7 +162,7 @@ func (s *Source) Key(_ context.Context, endpoint string) (string, error) {
 		return "", ErrUnknownEndpoint
 	}
 	c := e.cur.Load()
-	if c == nil || s.now().Sub(c.fetched) > s.opts.TTL+s.opts.StaleWindow {
+	if c == nil || time.Since(c.fetched) > s.opts.TTL+s.opts.StaleWindow {
 		return "", ErrUnavailable
 	}
 	return c.key, nil
@@ -214,7 +213,7 @@ func (s *Source) read(ctx context.Context, endpoint string, e *entry) error {
 		version = sec.VersionMetadata.Version
 	}
 	prev := e.cur.Load()
-	e.cur.Store(&cached{key: v, version: version, fetched: s.now()})
+	e.cur.Store(&cached{key: v, version: version, fetched: time.Now()})
 	if prev != nil && prev.version != version {
 		s.log.Info("provider key rotated", "endpoint", endpoint, "vault_path", e.ref.String(), "version", version)
 	}

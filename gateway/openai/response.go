@@ -63,14 +63,11 @@ type Reason struct {
 
 // ErrorBody encodes an OpenAI-shaped error body.
 func ErrorBody(typ, code, message, param string) []byte {
-	return Error{Message: message, Type: typ, Code: code}.withParam(param).Body()
-}
-
-func (e Error) withParam(param string) Error {
+	e := Error{Message: message, Type: typ, Code: code}
 	if param != "" {
 		e.Param = &param
 	}
-	return e
+	return e.Body()
 }
 
 // Body encodes e inside the {"error": ...} envelope.
