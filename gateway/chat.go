@@ -30,6 +30,22 @@ func (s *Server) chatCompletions(c *gin.Context) { s.serveChat(c, dialectOpenAI)
 func (s *Server) messages(c *gin.Context) { s.serveChat(c, dialectAnthropic) }
 
 func (s *Server) serveChat(c *gin.Context, d dialect) {
+	s.serveModelRequest(c, d, func(ex *exchange, body []byte) error {
+		var err error
+		if d == dialectAnthropic {
+			if body, err = anthropic.ToOpenAIRequest(body); err != nil {
+				return err
+			}
+		}
+		ex.req, err = openai.ParseChatRequest(body)
+		return err
+	})
+}
+
+// serveModelRequest is every model route: authenticate an app key, read the
+// body, parse it into the pipeline's form, run the pipeline, and relay the
+// answer, streamed or whole.
+func (s *Server) serveModelRequest(c *gin.Context, d dialect, parse func(ex *exchange, body []byte) error) {
 	ex := s.newExchange(c)
 	ex.dialect = d
 	defer s.account(ex)
@@ -44,13 +60,7 @@ func (s *Server) serveChat(c *gin.Context, d dialect) {
 		fail(err)
 		return
 	}
-	if d == dialectAnthropic {
-		if body, err = anthropic.ToOpenAIRequest(body); err != nil {
-			fail(err)
-			return
-		}
-	}
-	if ex.req, err = openai.ParseChatRequest(body); err != nil {
+	if err := parse(ex, body); err != nil {
 		fail(err)
 		return
 	}
@@ -62,15 +72,7 @@ func (s *Server) serveChat(c *gin.Context, d dialect) {
 	defer resp.Body.Close()
 	if ex.req.Stream {
 		ex.status = http.StatusOK
-		var src eventSource = sse.NewReader(resp.Body, maxEventLine)
-		switch ex.endpoint.Kind {
-		case config.KindAnthropic:
-			src = &anthropicEvents{r: sse.NewReader(resp.Body, maxEventLine),
-				conv: &anthropic.StreamToOpenAI{Model: ex.req.Model, Created: time.Now().Unix(), IncludeUsage: true}}
-		case config.KindGemini:
-			src = &geminiEvents{r: sse.NewReader(resp.Body, maxEventLine),
-				conv: &gemini.StreamToOpenAI{Model: ex.req.Model, Created: time.Now().Unix(), IncludeUsage: true}}
-		}
+		src := providerEvents(ex.endpoint.Kind, resp.Body, ex.req.Model)
 		if err := s.relayStream(c, ex, src); err != nil {
 			ex.err = err
 			if c.Request.Context().Err() != nil {

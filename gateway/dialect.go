@@ -4,10 +4,12 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/custos-gateway/custos/gateway/anthropic"
+	"github.com/custos-gateway/custos/gateway/config"
 	"github.com/custos-gateway/custos/gateway/gemini"
 	"github.com/custos-gateway/custos/gateway/sse"
 )
@@ -25,55 +27,30 @@ type eventSource interface {
 	Next() (sse.Event, error)
 }
 
-// anthropicEvents translates an Anthropic provider stream into OpenAI chunk
-// events, queueing when one event becomes several.
-type anthropicEvents struct {
-	r     *sse.Reader
-	conv  *anthropic.StreamToOpenAI
-	queue [][]byte
+// translatedEvents turns a provider's own stream format into OpenAI chunk
+// events: translate maps one provider event to zero or more chunk payloads;
+// end, when the provider's stream carries no end marker, is asked at EOF for
+// the closing payloads and whether the stream had finished (else it was cut).
+type translatedEvents struct {
+	r         *sse.Reader
+	translate func(sse.Event) ([][]byte, error)
+	end       func() ([][]byte, bool)
+	queue     [][]byte
+	ended     bool
 }
 
-func (a *anthropicEvents) Next() (sse.Event, error) {
-	for len(a.queue) == 0 {
-		ev, err := a.r.Next()
-		if err != nil {
-			return sse.Event{}, err
-		}
-		if ev.Comment {
-			continue
-		}
-		out, err := a.conv.Event(ev.Event, ev.Data)
-		if err != nil {
-			return sse.Event{}, errors.Join(errStreamInterrupted, err)
-		}
-		a.queue = out
-	}
-	data := a.queue[0]
-	a.queue = a.queue[1:]
-	return sse.Event{Data: data}, nil
-}
-
-// geminiEvents translates a Gemini provider stream, which ends without a
-// marker, into OpenAI chunk events ending in [DONE].
-type geminiEvents struct {
-	r     *sse.Reader
-	conv  *gemini.StreamToOpenAI
-	queue [][]byte
-	ended bool
-}
-
-func (g *geminiEvents) Next() (sse.Event, error) {
-	for len(g.queue) == 0 {
-		if g.ended {
+func (t *translatedEvents) Next() (sse.Event, error) {
+	for len(t.queue) == 0 {
+		if t.ended {
 			return sse.Event{}, io.EOF
 		}
-		ev, err := g.r.Next()
-		if errors.Is(err, io.EOF) {
-			out, finished := g.conv.End()
+		ev, err := t.r.Next()
+		if errors.Is(err, io.EOF) && t.end != nil {
+			out, finished := t.end()
 			if !finished {
 				return sse.Event{}, io.ErrUnexpectedEOF
 			}
-			g.queue, g.ended = out, true
+			t.queue, t.ended = out, true
 			continue
 		}
 		if err != nil {
@@ -82,15 +59,29 @@ func (g *geminiEvents) Next() (sse.Event, error) {
 		if ev.Comment {
 			continue
 		}
-		out, err := g.conv.Event(ev.Data)
+		out, err := t.translate(ev)
 		if err != nil {
 			return sse.Event{}, errors.Join(errStreamInterrupted, err)
 		}
-		g.queue = out
+		t.queue = out
 	}
-	data := g.queue[0]
-	g.queue = g.queue[1:]
+	data := t.queue[0]
+	t.queue = t.queue[1:]
 	return sse.Event{Data: data}, nil
+}
+
+// providerEvents reads a provider's stream as OpenAI chunk events.
+func providerEvents(kind string, body io.Reader, model string) eventSource {
+	r := sse.NewReader(body, maxEventLine)
+	switch kind {
+	case config.KindAnthropic:
+		conv := &anthropic.StreamToOpenAI{Model: model, Created: time.Now().Unix(), IncludeUsage: true}
+		return &translatedEvents{r: r, translate: func(ev sse.Event) ([][]byte, error) { return conv.Event(ev.Event, ev.Data) }}
+	case config.KindGemini:
+		conv := &gemini.StreamToOpenAI{Model: model, Created: time.Now().Unix(), IncludeUsage: true}
+		return &translatedEvents{r: r, translate: func(ev sse.Event) ([][]byte, error) { return conv.Event(ev.Data) }, end: conv.End}
+	}
+	return r
 }
 
 // streamWriter writes OpenAI chunk events to the caller in its dialect.

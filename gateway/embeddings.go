@@ -7,7 +7,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/custos-gateway/custos/gateway/auth"
 	"github.com/custos-gateway/custos/gateway/openai"
 )
 
@@ -102,29 +101,9 @@ func (ex *exchange) policyRoute() string {
 
 // embeddings serves POST /v1/embeddings in the OpenAI dialect.
 func (s *Server) embeddings(c *gin.Context) {
-	ex := s.newExchange(c)
-	defer s.account(ex)
-	fail := s.failer(c, ex)
-	if err := s.authenticate(c, ex, auth.RoleApp); err != nil {
-		fail(err)
-		return
-	}
-	body, err := s.readJSONBody(c)
-	if err != nil {
-		fail(err)
-		return
-	}
-	if ex.embed, ex.req, err = parseEmbeddings(body); err != nil {
-		fail(err)
-		return
-	}
-	resp, err := s.pipeline(c, ex)
-	if err != nil {
-		fail(err)
-		return
-	}
-	defer resp.Body.Close()
-	if err := s.relayAnswer(c, ex, resp); err != nil {
-		fail(err)
-	}
+	s.serveModelRequest(c, dialectOpenAI, func(ex *exchange, body []byte) error {
+		var err error
+		ex.embed, ex.req, err = parseEmbeddings(body)
+		return err
+	})
 }
