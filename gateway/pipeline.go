@@ -184,7 +184,7 @@ func (s *Server) policyInput(ex *exchange, model string) policy.Input {
 		in.Stream = ex.req.Stream
 		in.EstimatedTokens = estimateTokens(ex.req)
 	}
-	if eps, err := s.catalog.Candidates(model, residency.Constraint{}); err == nil {
+	if eps := s.catalog.Serving(model); len(eps) > 0 {
 		in.Candidates = make([]policy.Candidate, len(eps))
 		for i, e := range eps {
 			in.Candidates[i] = policy.Candidate{

@@ -145,5 +145,9 @@ func (c *Catalog) Candidates(model string, con Constraint) ([]*Endpoint, error) 
 	return out, nil
 }
 
+// Serving returns the endpoints serving model (directly or by alias), in
+// priority order, unconstrained. The slice is shared: read it, never change it.
+func (c *Catalog) Serving(model string) []*Endpoint { return c.byModel[model] }
+
 // Known reports whether any endpoint serves model.
 func (c *Catalog) Known(model string) bool { return len(c.byModel[model]) > 0 }
