@@ -12,6 +12,7 @@ import (
 
 	"github.com/custos-gateway/custos/gateway/config"
 	"github.com/custos-gateway/custos/gateway/providertest"
+	"github.com/custos-gateway/custos/gateway/upstream"
 )
 
 // TestChaos: simulators that randomly fail, stall or drop connections while
@@ -22,7 +23,7 @@ func TestChaos(t *testing.T) {
 	f := startFleet(t, func(c *config.Config, _ *fleet) {
 		c.Upstream.ResponseHeaderTimeout = config.Duration(300 * time.Millisecond)
 		c.Routing.BreakerCooldown = config.Duration(200 * time.Millisecond)
-		c.Endpoints = append(c.Endpoints, config.Endpoint{Name: "anthropic-eu", Kind: config.KindAnthropic, Provider: "anthropic",
+		c.Endpoints = append(c.Endpoints, config.Endpoint{Name: "anthropic-eu", Kind: upstream.KindAnthropic, Provider: "anthropic",
 			BaseURL: anth.URL, Region: "eu-central", Models: []string{testModel}, Priority: 2, Keyless: true})
 	})
 	chaos := providertest.Chaos{P429: 0.15, P500: 0.1, P503: 0.1, PStall: 0.05, PDrop: 0.1, Stall: time.Second}

@@ -1,114 +1,98 @@
 package gateway
 
 import (
-	"errors"
 	"io"
 	"net/http"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/custos-gateway/custos/gateway/anthropic"
-	"github.com/custos-gateway/custos/gateway/config"
-	"github.com/custos-gateway/custos/gateway/gemini"
+	"github.com/custos-gateway/custos/gateway/openai"
 	"github.com/custos-gateway/custos/gateway/sse"
 )
 
-// dialect is the wire format a caller speaks.
-type dialect int
-
-const (
-	dialectOpenAI dialect = iota
-	dialectAnthropic
-)
-
-// eventSource yields a provider's stream as OpenAI chunk events.
-type eventSource interface {
-	Next() (sse.Event, error)
-}
-
-// translatedEvents turns a provider's own stream format into OpenAI chunk
-// events: translate maps one provider event to zero or more chunk payloads;
-// end, when the provider's stream carries no end marker, is asked at EOF for
-// the closing payloads and whether the stream had finished (else it was cut).
-type translatedEvents struct {
-	r         *sse.Reader
-	translate func(sse.Event) ([][]byte, error)
-	end       func() ([][]byte, bool)
-	queue     [][]byte
-	ended     bool
-}
-
-func (t *translatedEvents) Next() (sse.Event, error) {
-	for len(t.queue) == 0 {
-		if t.ended {
-			return sse.Event{}, io.EOF
-		}
-		ev, err := t.r.Next()
-		if errors.Is(err, io.EOF) && t.end != nil {
-			out, finished := t.end()
-			if !finished {
-				return sse.Event{}, io.ErrUnexpectedEOF
-			}
-			t.queue, t.ended = out, true
-			continue
-		}
-		if err != nil {
-			return sse.Event{}, err
-		}
-		if ev.Comment {
-			continue
-		}
-		out, err := t.translate(ev)
-		if err != nil {
-			return sse.Event{}, errors.Join(errStreamInterrupted, err)
-		}
-		t.queue = out
-	}
-	data := t.queue[0]
-	t.queue = t.queue[1:]
-	return sse.Event{Data: data}, nil
-}
-
-// providerEvents reads a provider's stream as OpenAI chunk events.
-func providerEvents(kind string, body io.Reader, model string) eventSource {
-	r := sse.NewReader(body, maxEventLine)
-	switch kind {
-	case config.KindAnthropic:
-		conv := &anthropic.StreamToOpenAI{Model: model, Created: time.Now().Unix(), IncludeUsage: true}
-		return &translatedEvents{r: r, translate: func(ev sse.Event) ([][]byte, error) { return conv.Event(ev.Event, ev.Data) }}
-	case config.KindGemini:
-		conv := &gemini.StreamToOpenAI{Model: model, Created: time.Now().Unix(), IncludeUsage: true}
-		return &translatedEvents{r: r, translate: func(ev sse.Event) ([][]byte, error) { return conv.Event(ev.Data) }, end: conv.End}
-	}
-	return r
+// dialect is an API shape a caller speaks: how its answers, stream events
+// and errors are written. The pipeline works on the OpenAI form; a dialect
+// converts at the edge.
+type dialect struct {
+	name string
+	// answer converts a complete OpenAI answer into the dialect's.
+	answer func(body []byte, model string) ([]byte, error)
+	// stream returns the writer of OpenAI chunk events in the dialect.
+	stream func(w io.Writer, model string) streamWriter
+	// errorBody encodes an error; streamError is the error event of a
+	// stream that already started.
+	errorBody   func(e apiError) []byte
+	streamError func(e apiError) sse.Event
 }
 
 // streamWriter writes OpenAI chunk events to the caller in its dialect.
-type streamWriter struct {
+type streamWriter interface {
+	write(ev sse.Event) error
+}
+
+var dialectOpenAI = &dialect{
+	name:   "openai",
+	answer: func(body []byte, _ string) ([]byte, error) { return body, nil },
+	stream: func(w io.Writer, _ string) streamWriter { return openAIStream{w} },
+	errorBody: func(e apiError) []byte {
+		body := openai.Error{Message: e.message, Type: e.typ, Code: e.code}
+		if e.param != "" {
+			body.Param = &e.param
+		}
+		for _, r := range e.reasons {
+			body.Reasons = append(body.Reasons, openai.Reason{Code: r.Code, Control: r.Control, Message: r.Message})
+		}
+		return body.Body()
+	},
+	streamError: func(e apiError) sse.Event { return sse.Event{Data: openai.ErrorBody(e.typ, e.code, e.message, "")} },
+}
+
+var dialectAnthropic = &dialect{
+	name:   "anthropic",
+	answer: anthropic.FromOpenAIResponse,
+	stream: func(w io.Writer, model string) streamWriter {
+		return &anthropicStream{w: w, conv: &anthropic.StreamFromOpenAI{Model: model}}
+	},
+	errorBody: func(e apiError) []byte {
+		return anthropic.ErrorBody(anthropicErrorType(e.status), e.code+": "+e.message)
+	},
+	streamError: func(e apiError) sse.Event {
+		return sse.Event{Event: "error", Data: anthropic.ErrorBody(anthropicErrorType(e.status), e.message)}
+	},
+}
+
+type openAIStream struct{ w io.Writer }
+
+func (s openAIStream) write(ev sse.Event) error { return sse.Write(s.w, ev) }
+
+type anthropicStream struct {
 	w    io.Writer
-	d    dialect
 	conv *anthropic.StreamFromOpenAI
 }
 
-func newStreamWriter(w io.Writer, d dialect, model string) *streamWriter {
-	sw := &streamWriter{w: w, d: d}
-	if d == dialectAnthropic {
-		sw.conv = &anthropic.StreamFromOpenAI{Model: model}
+func (s *anthropicStream) write(ev sse.Event) error {
+	if ev.Comment {
+		return sse.Write(s.w, ev)
 	}
-	return sw
-}
-
-func (sw *streamWriter) write(ev sse.Event) error {
-	if sw.d == dialectOpenAI || ev.Comment {
-		return sse.Write(sw.w, ev)
-	}
-	for _, out := range sw.conv.Chunk(ev.Data) {
-		if err := sse.Write(sw.w, sse.Event{Event: out.Name, Data: out.Data}); err != nil {
+	for _, out := range s.conv.Chunk(ev.Data) {
+		if err := sse.Write(s.w, sse.Event{Event: out.Name, Data: out.Data}); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// writeError sends e in the dialect's error shape. It does nothing once a
+// response has started or for a client that went away.
+func (d *dialect) writeError(c *gin.Context, e apiError) {
+	if c.Writer.Written() || e.status == statusClientClosed {
+		return
+	}
+	if e.retryAfter > 0 {
+		writeRetryAfter(c, e)
+	}
+	c.Data(e.status, "application/json", d.errorBody(e))
 }
 
 // anthropicErrorType maps a status to Anthropic's error types.
@@ -130,19 +114,4 @@ func anthropicErrorType(status int) string {
 		return "overloaded_error"
 	}
 	return "api_error"
-}
-
-// writeDialectError sends e in the caller's dialect.
-func writeDialectError(c *gin.Context, d dialect, e apiError) {
-	if d == dialectOpenAI {
-		writeError(c, e)
-		return
-	}
-	if c.Writer.Written() || e.status == statusClientClosed {
-		return
-	}
-	if e.retryAfter > 0 {
-		writeRetryAfter(c, e)
-	}
-	c.Data(e.status, "application/json", anthropic.ErrorBody(anthropicErrorType(e.status), e.code+": "+e.message))
 }

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -28,13 +27,13 @@ var (
 	errBodyUnreadable    = errors.New("gateway: request body could not be read")
 	errUnknownRoute      = errors.New("gateway: unknown route")
 	errMethodNotAllowed  = errors.New("gateway: method not allowed")
-	errStreamInterrupted = errors.New("gateway: provider stream ended before completion")
+	errStreamInterrupted = upstream.ErrStreamInterrupted
 	errAnswerTooLarge    = errors.New("gateway: provider answer over the size limit")
 	errAnswerUnreadable  = errors.New("gateway: provider answer could not be read")
 	errKeyUnavailable    = errors.New("gateway: provider key unavailable")
 	errWrongRole         = errors.New("gateway: key not valid for this route")
 	errBadQuery          = errors.New("gateway: invalid query parameter")
-	errUntranslatable    = errors.New("gateway: request cannot be translated for the endpoint")
+	errUntranslatable    = upstream.ErrUntranslatable
 	errInternal          = errors.New("gateway: internal error")
 )
 
@@ -84,9 +83,13 @@ func classify(err error) apiError {
 		return apiError{status: http.StatusUnauthorized, typ: "invalid_request_error", code: "revoked_api_key",
 			message: "This API key has been revoked."}
 	case errors.As(err, &anthErr):
-		return apiError{status: http.StatusBadRequest, typ: "invalid_request_error", code: "invalid_request", message: anthErr.Msg}
+		code := "invalid_request"
+		if anthErr.Code != "" {
+			code = anthErr.Code
+		}
+		return apiError{status: requestErrorStatus(code), typ: "invalid_request_error", code: code, message: anthErr.Msg}
 	case errors.As(err, &reqErr):
-		return apiError{status: http.StatusBadRequest, typ: "invalid_request_error", code: reqErr.Code,
+		return apiError{status: requestErrorStatus(reqErr.Code), typ: "invalid_request_error", code: reqErr.Code,
 			message: reqErr.Msg, param: reqErr.Param}
 	case errors.Is(err, errBodyTooLarge):
 		return apiError{status: http.StatusRequestEntityTooLarge, typ: "invalid_request_error", code: "request_too_large",
@@ -99,7 +102,7 @@ func classify(err error) apiError {
 			message: "The request body could not be read."}
 	case errors.Is(err, errUnknownRoute):
 		return apiError{status: http.StatusNotFound, typ: "invalid_request_error", code: "unknown_route",
-			message: "Unknown request URL. Custos serves /v1/chat/completions and /v1/models."}
+			message: "Unknown request URL. Custos serves " + servedRoutes + "."}
 	case errors.Is(err, errMethodNotAllowed):
 		return apiError{status: http.StatusMethodNotAllowed, typ: "invalid_request_error", code: "method_not_allowed",
 			message: "This method is not allowed on this URL."}
@@ -155,6 +158,17 @@ func classify(err error) apiError {
 		message: "Internal error. The request id identifies it in the gateway's logs."}
 }
 
+// servedRoutes names the API routes, for the unknown-route message.
+const servedRoutes = "POST /v1/chat/completions, POST /v1/messages, POST /v1/embeddings and GET /v1/models"
+
+// requestErrorStatus is 413 for a body too large to take apart, else 400.
+func requestErrorStatus(code string) int {
+	if code == "request_too_many_values" || code == "request_too_complex" {
+		return http.StatusRequestEntityTooLarge
+	}
+	return http.StatusBadRequest
+}
+
 func classifyUpstreamStatus(e *upstream.StatusError) apiError {
 	switch {
 	case e.StatusCode == http.StatusTooManyRequests:
@@ -171,34 +185,10 @@ func classifyUpstreamStatus(e *upstream.StatusError) apiError {
 	// Other 4xx: the provider judged the (redacted) request invalid; its own
 	// message is the most useful thing to show the caller.
 	msg := "The provider rejected the request (status " + strconv.Itoa(e.StatusCode) + ")."
-	var body struct {
-		Error struct {
-			Message string `json:"message"`
-		} `json:"error"`
-	}
-	if json.Unmarshal(e.Body, &body) == nil && body.Error.Message != "" {
-		msg = "The provider rejected the request: " + body.Error.Message
+	if e.Message != "" {
+		msg = "The provider rejected the request: " + e.Message
 	}
 	return apiError{status: e.StatusCode, typ: "invalid_request_error", code: "upstream_rejected", message: msg}
-}
-
-// writeError sends e in the OpenAI error shape. It does nothing once a
-// response has started or for a client that went away.
-func writeError(c *gin.Context, e apiError) {
-	if c.Writer.Written() || e.status == statusClientClosed {
-		return
-	}
-	if e.retryAfter > 0 {
-		writeRetryAfter(c, e)
-	}
-	body := openai.Error{Message: e.message, Type: e.typ, Code: e.code}
-	if e.param != "" {
-		body.Param = &e.param
-	}
-	for _, r := range e.reasons {
-		body.Reasons = append(body.Reasons, openai.Reason{Code: r.Code, Control: r.Control, Message: r.Message})
-	}
-	c.Data(e.status, "application/json", body.Body())
 }
 
 func writeRetryAfter(c *gin.Context, e apiError) {

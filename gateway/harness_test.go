@@ -20,6 +20,7 @@ import (
 	"github.com/custos-gateway/custos/gateway/auth"
 	"github.com/custos-gateway/custos/gateway/config"
 	"github.com/custos-gateway/custos/gateway/providertest"
+	"github.com/custos-gateway/custos/gateway/upstream"
 	"github.com/custos-gateway/custos/policies"
 	"github.com/custos-gateway/custos/policy"
 )
@@ -104,7 +105,7 @@ func startGatewayKeys(t testing.TB, edit func(*config.Config), src policy.Source
 		Apps: []config.App{{ID: "triage", Purpose: "treatment", Keys: []config.AppKey{{ID: "k_pilot", SHA256: pilot}}}},
 	}}
 	cfg.Endpoints = []config.Endpoint{{
-		Name: "azure-openai-eu", Kind: config.KindOpenAI, Provider: "azure", BaseURL: sim.URL,
+		Name: "azure-openai-eu", Kind: upstream.KindOpenAI, Provider: "azure", BaseURL: sim.URL,
 		Region: "eu-west", Models: []string{testModel, unlistedModel}, Keyless: true,
 	}}
 	keyDir := t.TempDir()

@@ -9,19 +9,20 @@ import (
 
 	"github.com/custos-gateway/custos/gateway/config"
 	"github.com/custos-gateway/custos/gateway/providertest"
+	"github.com/custos-gateway/custos/gateway/upstream"
 )
 
 // Each OpenAI-wire provider variant, through Custos with the OpenAI SDK:
 // plain and streamed answers, usage, and its error body on a 503.
 func TestOpenAIWireProviders(t *testing.T) {
-	for _, kind := range []string{config.KindAzure, config.KindMistral, config.KindDeepSeek, config.KindQwen, config.KindOpenRouter} {
+	for _, kind := range []string{upstream.KindAzure, upstream.KindMistral, upstream.KindDeepSeek, upstream.KindQwen, upstream.KindOpenRouter} {
 		t.Run(kind, func(t *testing.T) {
 			sim := providertest.NewProvider(t, kind)
 			h := startGateway(t, func(c *config.Config) {
 				c.Endpoints[0].Kind = kind
 				c.Endpoints[0].Provider = kind
 				c.Endpoints[0].BaseURL = sim.URL
-				if kind == config.KindAzure {
+				if kind == upstream.KindAzure {
 					c.Endpoints[0].Deployments = map[string]string{testModel: "prod-4o-mini"}
 				}
 			})
@@ -54,7 +55,7 @@ func TestOpenAIWireProviders(t *testing.T) {
 			if len(got) != 3 {
 				t.Fatalf("simulator saw %d requests", len(got))
 			}
-			if kind == config.KindAzure && !strings.Contains(got[0].Path, "/openai/deployments/prod-4o-mini/chat/completions") {
+			if kind == upstream.KindAzure && !strings.Contains(got[0].Path, "/openai/deployments/prod-4o-mini/chat/completions") {
 				t.Errorf("azure path %s", got[0].Path)
 			}
 		})

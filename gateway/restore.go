@@ -4,47 +4,42 @@ import (
 	"bytes"
 	"encoding/json"
 
+	"github.com/custos-gateway/custos/gateway/jsondoc"
 	"github.com/custos-gateway/custos/redact"
 )
 
 // restoring reports whether this answer gets the pseudonymized values back:
 // the policy allows it and the request had pseudonyms.
 func (ex *exchange) restoring() bool {
-	return ex.decision.RestorePseudonyms && ex.session != nil && ex.session.Placeholders() > 0
+	return ex.dec.RestorePseudonyms && ex.sess != nil && ex.sess.Placeholders() > 0
 }
 
 // restoreAnswer puts the values back into every string of a complete JSON
-// answer. An answer that is not JSON is returned unchanged.
+// answer, walked like a request (tool call arguments included). An answer
+// that is not JSON is returned unchanged.
 func restoreAnswer(sess *redact.Session, body []byte) []byte {
-	var v any
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if dec.Decode(&v) != nil {
-		return body
-	}
-	r := sess.NewRestorer()
-	var walk func(any) any
-	walk = func(x any) any {
-		switch t := x.(type) {
-		case string:
-			return r.Restore(t)
-		case []any:
-			for i := range t {
-				t[i] = walk(t[i])
-			}
-		case map[string]any:
-			for k := range t {
-				t[k] = walk(t[k])
-			}
-		}
-		return x
-	}
-	out, err := encodeNoEscape(walk(v))
+	doc, err := jsondoc.Parse(body, jsondoc.Limits{})
 	if err != nil {
 		return body
 	}
-	return out
+	walk, err := jsondoc.Inspect(doc, &answerRules, jsondoc.Limits{})
+	if err != nil {
+		return body
+	}
+	r := sess.NewRestorer()
+	for _, t := range walk.Texts {
+		if !t.IsKey {
+			if out := r.Restore(t.Text); out != t.Text {
+				t.Set(out)
+			}
+		}
+	}
+	walk.Finish()
+	return jsondoc.Encode(doc)
 }
+
+// answerRules: a chat completion's tool call arguments are JSON documents.
+var answerRules = jsondoc.Rules{Embedded: []jsondoc.Pattern{jsondoc.P("choices[].message.tool_calls[].function.arguments")}}
 
 // chunkRestorer restores placeholders in streamed deltas, where one may be
 // split across chunks: each choice's content goes through its own Restorer,

@@ -12,6 +12,7 @@ import (
 
 	"github.com/custos-gateway/custos/gateway/config"
 	"github.com/custos-gateway/custos/gateway/providertest"
+	"github.com/custos-gateway/custos/gateway/upstream"
 )
 
 const claudeModel = "claude-sonnet-4-5"
@@ -23,7 +24,7 @@ func startTwoProviders(t *testing.T) (*harness, *providertest.Anthropic) {
 	anth := providertest.NewAnthropic(t)
 	h := startGateway(t, func(c *config.Config) {
 		c.Endpoints = append(c.Endpoints, config.Endpoint{
-			Name: "anthropic-eu", Kind: config.KindAnthropic, Provider: "anthropic", BaseURL: anth.URL,
+			Name: "anthropic-eu", Kind: upstream.KindAnthropic, Provider: "anthropic", BaseURL: anth.URL,
 			Region: "eu-central", Models: []string{claudeModel}, Keyless: true,
 		})
 	})
@@ -202,7 +203,7 @@ func jsonEqual(x, y any) bool {
 func TestOpenAISDKAgainstGemini(t *testing.T) {
 	gem := providertest.NewGemini(t)
 	h := startGateway(t, func(c *config.Config) {
-		c.Endpoints = append(c.Endpoints, config.Endpoint{Name: "gemini-eu", Kind: config.KindGemini, Provider: "google",
+		c.Endpoints = append(c.Endpoints, config.Endpoint{Name: "gemini-eu", Kind: upstream.KindGemini, Provider: "google",
 			BaseURL: gem.URL, Region: "eu-west", Models: []string{"gpt-4o"}, Keyless: true})
 	})
 	const reply = "Ward census is stable today."

@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -17,6 +19,7 @@ import (
 	"github.com/custos-gateway/custos/audit"
 	"github.com/custos-gateway/custos/gateway/auth"
 	"github.com/custos-gateway/custos/gateway/config"
+	"github.com/custos-gateway/custos/gateway/jsondoc"
 	"github.com/custos-gateway/custos/gateway/upstream"
 	"github.com/custos-gateway/custos/policy"
 	"github.com/custos-gateway/custos/redact"
@@ -49,6 +52,8 @@ type Options struct {
 	Config  *config.Config
 	Keyring *auth.Keyring
 	Catalog *residency.Catalog
+	// Targets say how each catalog endpoint is reached.
+	Targets []upstream.Target
 	Decider Decider
 	Audit   AuditLog
 	Keys    KeySource
@@ -57,19 +62,30 @@ type Options struct {
 
 // Server is a configured gateway. It is safe for concurrent use.
 type Server struct {
-	cfg      *config.Config
-	keyring  *auth.Keyring
-	catalog  *residency.Catalog
-	decider  Decider
-	audit    AuditLog
-	keys     KeySource
-	router   *residency.Router
-	scanner  *redact.Scanner
-	hashKey  []byte // keys the hash operator; per process
-	upstream *upstream.Client
-	log      *slog.Logger
-	engine   *gin.Engine
-	http     *http.Server
+	cfg        *config.Config
+	keyring    *auth.Keyring
+	catalog    *residency.Catalog
+	targets    map[string]*target // endpoint name → how it is reached
+	decider    Decider
+	audit      AuditLog
+	keys       KeySource
+	router     *residency.Router
+	scanner    *redact.Scanner
+	hashKey    []byte // keys the hash operator; per process
+	upstream   *upstream.Client
+	jsonLimits jsondoc.Limits
+	log        *slog.Logger
+	engine     *gin.Engine
+	http       *http.Server
+
+	outcomeFailures atomic.Int64 // outcome records that could not be appended
+}
+
+// target is how an endpoint is reached: its wire facts and kind's adapter.
+type target struct {
+	upstream.Target
+	adapter  upstream.Adapter
+	needsKey bool
 }
 
 // New checks the wiring and builds the server.
@@ -77,30 +93,32 @@ func New(opts Options) (*Server, error) {
 	if opts.Config == nil || opts.Keyring == nil || opts.Catalog == nil || opts.Decider == nil || opts.Audit == nil {
 		return nil, errors.New("gateway: Config, Keyring, Catalog, Decider and Audit are required")
 	}
-	for _, ep := range opts.Catalog.Endpoints() {
-		if !ep.Keyless && opts.Keys == nil {
+	targets, err := newTargets(opts.Targets, opts.Catalog)
+	if err != nil {
+		return nil, err
+	}
+	for name, t := range targets {
+		if t.needsKey && opts.Keys == nil {
 			// Refuse to start rather than ever forward without a key.
-			return nil, fmt.Errorf("gateway: endpoint %s needs a provider key, but no key source is configured (mark it keyless if it takes none)", ep.Name)
+			return nil, fmt.Errorf("gateway: endpoint %s needs a provider key, but no key source is configured (mark it keyless if it takes none)", name)
 		}
 	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	cfg := opts.Config
 	s := &Server{
-		cfg:     opts.Config,
-		keyring: opts.Keyring,
-		catalog: opts.Catalog,
-		decider: opts.Decider,
-		audit:   opts.Audit,
-		keys:    opts.Keys,
+		cfg: cfg, keyring: opts.Keyring, catalog: opts.Catalog, targets: targets,
+		decider: opts.Decider, audit: opts.Audit, keys: opts.Keys,
 		router: residency.NewRouter(opts.Catalog, residency.RouterOptions{
-			BreakerFailures: opts.Config.Routing.BreakerFailures, BreakerCooldown: opts.Config.Routing.BreakerCooldown.Std(),
+			BreakerFailures: cfg.Routing.BreakerFailures, BreakerCooldown: cfg.Routing.BreakerCooldown.Std(),
 		}),
-		scanner:  redact.NewScanner(redact.Options{}),
-		hashKey:  newHashKey(),
-		upstream: upstream.NewClient(opts.Config.Upstream),
-		log:      log,
+		scanner:    redact.NewScanner(redact.Options{}),
+		hashKey:    newHashKey(),
+		upstream:   upstream.NewClient(cfg.Upstream.Options()),
+		jsonLimits: jsondoc.Limits{MaxDepth: cfg.Limits.MaxJSONDepth, MaxValues: cfg.Limits.MaxJSONValues},
+		log:        log,
 	}
 	s.engine = s.routes()
 	s.http = &http.Server{
@@ -113,6 +131,36 @@ func New(opts Options) (*Server, error) {
 	return s, nil
 }
 
+// newTargets pairs every catalog endpoint with its wire facts and adapter.
+func newTargets(ts []upstream.Target, c *residency.Catalog) (map[string]*target, error) {
+	out := make(map[string]*target, len(ts))
+	for _, t := range ts {
+		a, ok := upstream.Lookup(t.Kind)
+		if !ok {
+			return nil, fmt.Errorf("gateway: endpoint %s: unknown kind %q", t.Name, t.Kind)
+		}
+		out[t.Name] = &target{Target: t, adapter: a, needsKey: !t.Keyless && upstream.NeedsKey(t.Kind)}
+	}
+	for _, ep := range c.Endpoints() {
+		if out[ep.Name] == nil {
+			return nil, fmt.Errorf("gateway: endpoint %s has no target (kind, base URL)", ep.Name)
+		}
+	}
+	return out, nil
+}
+
+// routeTable lists every route: method, path, dialect, required role and
+// handler. Every route runs through the same spine.
+func (s *Server) routeTable() []*route {
+	return []*route{
+		{method: http.MethodPost, path: "/v1/chat/completions", name: "chat.completions", dialect: dialectOpenAI, role: auth.RoleApp, serve: s.serveModel(parseChat)},
+		{method: http.MethodPost, path: "/v1/messages", name: "chat.completions", dialect: dialectAnthropic, role: auth.RoleApp, serve: s.serveModel(parseMessages)},
+		{method: http.MethodPost, path: "/v1/embeddings", name: "embeddings", dialect: dialectOpenAI, role: auth.RoleApp, serve: s.serveModel(parseEmbeddings)},
+		{method: http.MethodGet, path: "/v1/models", name: "models", dialect: dialectOpenAI, role: auth.RoleApp, serve: s.models},
+		{method: http.MethodGet, path: "/admin/audit/export", name: "audit.export", dialect: dialectOpenAI, role: auth.RoleAuditor, serve: s.auditExport, noOutcome: true},
+	}
+}
+
 func (s *Server) routes() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
@@ -123,13 +171,9 @@ func (s *Server) routes() *gin.Engine {
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
-	v1 := e.Group("/v1")
-	v1.POST("/chat/completions", s.chatCompletions)
-	v1.POST("/messages", s.messages)
-	v1.POST("/embeddings", s.embeddings)
-	v1.GET("/models", s.models)
-	e.GET("/admin/audit/export", s.auditExport)
-
+	for _, r := range s.routeTable() {
+		e.Handle(r.method, r.path, s.handle(r))
+	}
 	e.NoRoute(func(c *gin.Context) { s.reject(c, errUnknownRoute) })
 	e.NoMethod(func(c *gin.Context) { s.reject(c, errMethodNotAllowed) })
 	return e
@@ -191,19 +235,40 @@ func (s *Server) recoverPanics(c *gin.Context) {
 			}
 			s.log.Error("request panicked", "request_id", c.GetString(requestIDKey),
 				"route", c.FullPath(), "panic_type", fmt.Sprintf("%T", p))
-			writeError(c, classify(errInternal))
+			dialectOfPath(c.Request.URL.Path).writeError(c, classify(errInternal))
 			c.Abort()
 		}
 	}()
 	c.Next()
 }
 
-// reject answers a request that never entered the pipeline.
+// reject answers a request that never entered the pipeline, in the
+// dialect its path belongs to.
 func (s *Server) reject(c *gin.Context, err error) {
 	e := classify(err)
 	s.log.Info("request rejected", "request_id", c.GetString(requestIDKey),
-		"method", c.Request.Method, "status", e.status, "code", e.code)
-	writeError(c, e)
+		"method", logMethod(c.Request.Method), "status", e.status, "code", e.code)
+	dialectOfPath(c.Request.URL.Path).writeError(c, e)
+}
+
+// logMethod names an HTTP method for the log: a standard one, or "other"
+// (a method is caller text).
+func logMethod(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "other"
+}
+
+// dialectOfPath is the dialect a path's errors are written in: Anthropic's
+// for every /v1/messages path, OpenAI's otherwise.
+func dialectOfPath(path string) *dialect {
+	if path == "/v1/messages" || strings.HasPrefix(path, "/v1/messages/") {
+		return dialectAnthropic
+	}
+	return dialectOpenAI
 }
 
 func (s *Server) healthz(c *gin.Context) {

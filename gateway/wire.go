@@ -9,6 +9,7 @@ import (
 	"github.com/custos-gateway/custos/gateway/auth"
 	"github.com/custos-gateway/custos/gateway/config"
 	"github.com/custos-gateway/custos/gateway/keysource"
+	"github.com/custos-gateway/custos/gateway/upstream"
 	"github.com/custos-gateway/custos/residency"
 )
 
@@ -49,24 +50,33 @@ func NewFromConfig(cfg *config.Config, decider Decider, auditLog AuditLog, provi
 	if err != nil {
 		return nil, err
 	}
+	catalog, targets, err := endpoints(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return New(Options{Config: cfg, Keyring: keyring, Catalog: catalog, Targets: targets, Decider: decider,
+		Audit: auditLog, Keys: providerKeys, Logger: log})
+}
+
+// endpoints splits the configured endpoints into the routing catalog and
+// the wire facts of each.
+func endpoints(cfg *config.Config) (*residency.Catalog, []upstream.Target, error) {
 	eps := make([]residency.Endpoint, 0, len(cfg.Endpoints))
+	targets := make([]upstream.Target, 0, len(cfg.Endpoints))
 	for _, e := range cfg.Endpoints {
 		provider := e.Provider
 		if provider == "" {
 			provider = e.Kind
 		}
 		eps = append(eps, residency.Endpoint{
-			Name: e.Name, Provider: provider, Kind: e.Kind, BaseURL: e.BaseURL, Region: e.Region,
-			Jurisdiction: e.Jurisdiction, Attributes: e.Attributes,
-			APIVersion: e.APIVersion, Deployments: e.Deployments, Aliases: e.Aliases,
-			Models: e.Models, Priority: e.Priority, Weight: e.Weight, Keyless: e.Keyless || e.Kind == config.KindEcho,
+			Name: e.Name, Provider: provider, Region: e.Region, Jurisdiction: e.Jurisdiction, Attributes: e.Attributes,
+			Aliases: e.Aliases, Models: e.Models, Priority: e.Priority, Weight: e.Weight,
 		})
+		targets = append(targets, upstream.Target{Name: e.Name, Kind: e.Kind, BaseURL: e.BaseURL,
+			APIVersion: e.APIVersion, Deployments: e.Deployments, Keyless: e.Keyless})
 	}
 	catalog, err := residency.NewCatalog(eps)
-	if err != nil {
-		return nil, err
-	}
-	return New(Options{Config: cfg, Keyring: keyring, Catalog: catalog, Decider: decider, Audit: auditLog, Keys: providerKeys, Logger: log})
+	return catalog, targets, err
 }
 
 // NewLogger builds the structured logger a config asks for, writing to w.

@@ -66,6 +66,11 @@ func New(ctx context.Context, src Source, opts Options) (*Engine, error) {
 // decision is undefined or malformed for an unknown tenant is refused.
 var probe = Input{RequestID: "probe", Tenant: "\x00probe", App: "probe", Purpose: "probe", Route: "probe", Model: "probe"}
 
+// probeTimeout bounds the probe decision: it checks that a set decides, not
+// how fast (a first evaluation on a loaded machine may exceed the request
+// timeout).
+const probeTimeout = 10 * time.Second
+
 func (e *Engine) build(ctx context.Context) (*snapshot, error) {
 	c, err := e.src.read(ctx)
 	if err != nil {
@@ -86,7 +91,7 @@ func (e *Engine) build(ctx context.Context) (*snapshot, error) {
 	if !e.noMemo {
 		snap.memo = newMemo(c.bundle)
 	}
-	d, err := e.eval(ctx, snap, probe)
+	d, err := e.evalWithin(ctx, snap, probe, max(e.timeout, probeTimeout))
 	if err != nil {
 		return nil, fmt.Errorf("policy set %s fails its probe decision: %w", e.src, err)
 	}
@@ -171,12 +176,16 @@ func (e *Engine) Memoized() (bool, []string) {
 }
 
 func (e *Engine) eval(ctx context.Context, snap *snapshot, in Input) (Decision, error) {
-	ctx, cancel := context.WithTimeout(ctx, e.timeout)
+	return e.evalWithin(ctx, snap, in, e.timeout)
+}
+
+func (e *Engine) evalWithin(ctx context.Context, snap *snapshot, in Input, timeout time.Duration) (Decision, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	rs, err := snap.query.Eval(ctx, rego.EvalParsedInput(in.value()))
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return Decision{}, fmt.Errorf("%w after %s", ErrTimeout, e.timeout)
+			return Decision{}, fmt.Errorf("%w after %s", ErrTimeout, timeout)
 		}
 		if ctx.Err() != nil {
 			return Decision{}, fmt.Errorf("%w: %w", ErrEvaluation, ctx.Err())

@@ -17,12 +17,12 @@ var (
 	ErrNoCompliantEndpoint = errors.New("residency: no compliant endpoint")
 )
 
-// Endpoint is one place a request can be processed.
+// Endpoint is one place a request can be processed, described by the facts
+// routing decides on. How it is reached (its wire format, URL, key) is the
+// gateway's business, looked up by Name.
 type Endpoint struct {
 	Name     string
 	Provider string
-	Kind     string // wire format
-	BaseURL  string
 	Region   string
 	// Jurisdiction is the legal area the region belongs to (eu, us, uk, ...).
 	Jurisdiction string
@@ -31,12 +31,8 @@ type Endpoint struct {
 	Models     []string
 	Priority   int // lower is tried first
 	Weight     int // among equal priority, a larger weight tolerates more latency
-	Keyless    bool
 	// Aliases map a requested model name to the name this endpoint serves.
 	Aliases map[string]string
-	// Wire details some kinds need (Azure OpenAI).
-	APIVersion  string
-	Deployments map[string]string
 }
 
 // Serves reports whether the endpoint serves model, directly or by alias.

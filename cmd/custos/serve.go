@@ -1,15 +1,14 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -17,182 +16,138 @@ import (
 	"github.com/custos-gateway/custos/gateway"
 	"github.com/custos-gateway/custos/gateway/auth"
 	"github.com/custos-gateway/custos/gateway/config"
-	"github.com/custos-gateway/custos/policies"
-	"github.com/custos-gateway/custos/policy"
 )
 
+// serveFlags are serve's command line: overrides applied to the config
+// before it is validated.
+type serveFlags struct {
+	configPath, devKey, listen, policyDir, auditPath string
+	dev                                              bool
+}
+
 func serveCmd() *cobra.Command {
-	var (
-		configPath string
-		dev        bool
-		devKey     string
-		listen     string
-		policyDir  string
-		auditPath  string
-	)
+	var f serveFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the gateway (--config FILE, or --dev for the embedded default)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var cfg *config.Config
-			switch {
-			case dev && configPath != "":
-				return errors.New("--dev and --config exclude each other")
-			case dev:
-				if devKey == "" {
-					k, _, _, err := auth.NewKey()
-					if err != nil {
-						return err
-					}
-					devKey = k
-				}
-				hash, _ := auth.HashKey(devKey)
-				if listen == "" {
-					listen = "127.0.0.1:8080"
-				}
-				if auditPath == "" {
-					auditPath = filepath.Join("custos-dev", "audit.db")
-				}
-				keyFile, err := devSigningKey(filepath.Dir(auditPath))
-				if err != nil {
-					return err
-				}
-				cfg = config.Dev(listen, hash, auditPath, keyFile)
-				if err := cfg.ApplyEnv(nil); err != nil {
-					return err
-				}
-				if cmd.Flags().Changed("listen") {
-					cfg.Listen = listen
-				}
-				if err := cfg.Validate(); err != nil {
-					return fmt.Errorf("dev config: %w", err)
-				}
-			case configPath != "":
-				var err error
-				if cfg, err = config.Load(configPath, nil); err != nil {
-					return err
-				}
-				if listen != "" {
-					cfg.Listen = listen
-				}
-			default:
-				return errors.New("give --config FILE, or --dev for the embedded default")
+			cfg, err := f.config(cmd.Flags().Changed("listen"))
+			if err != nil {
+				return err
 			}
-
-			if policyDir != "" {
-				cfg.Policy.Dir = policyDir
-			}
-			log := gateway.NewLogger(cfg.Log, os.Stderr)
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-
-			src := policy.FromFS(policies.FS, "embedded policies")
-			if cfg.Policy.Dir != "" {
-				src = policy.FromDir(cfg.Policy.Dir)
-			}
-			engine, err := policy.New(ctx, src, policy.Options{Timeout: cfg.Policy.Timeout.Std(), Logger: log})
-			if err != nil {
-				return err
-			}
-			log.Info("policy set loaded", "source", src.String(), "revision", engine.Revision().String())
-			if cfg.Policy.Watching() {
-				go func() {
-					if err := engine.Watch(ctx, policy.DefaultDebounce); err != nil {
-						log.Error("policy watcher stopped", "error", err.Error())
-					}
-				}()
-			}
-			hup := make(chan os.Signal, 1)
-			signal.Notify(hup, syscall.SIGHUP)
-			defer signal.Stop(hup)
-			go func() {
-				for range hup {
-					_, _ = engine.Reload(ctx)
-				}
-			}()
-
-			signer, closeSigner, err := gateway.NewAuditSigner(ctx, cfg, log)
-			if err != nil {
-				return err
-			}
-			defer closeSigner()
-			instance := cfg.Audit.Instance
-			if instance == "" {
-				instance, _ = os.Hostname()
-			}
-			auditLog, err := audit.Open(cfg.Audit.Path, audit.Options{
-				Instance: instance, Signer: signer,
-				CheckpointEvery: cfg.Audit.CheckpointEvery, CheckpointInterval: cfg.Audit.CheckpointInterval.Std(),
-				CheckpointFile: cfg.Audit.CheckpointFile, RotateMonthly: cfg.Audit.RotateMonthly,
+			return gateway.Run(ctx, cfg, gateway.Deps{
+				Logger:   gateway.NewLogger(cfg.Log, os.Stderr),
+				Reload:   hangups(),
+				OnListen: func(addr net.Addr) { f.banner(cmd.OutOrStdout(), cfg, addr) },
 			})
-			if err != nil {
-				return err
-			}
-			defer func() {
-				if err := auditLog.Close(); err != nil {
-					log.Error("closing the audit log", "error", err.Error())
-				}
-			}()
-			log.Info("audit log open", "path", cfg.Audit.Path, "head", auditLog.Head().Seq, "signing_key", signer.KeyID())
-
-			// Provider keys come from Vault only; a gateway that cannot read
-			// every key it needs does not start.
-			keys, err := gateway.NewKeySource(ctx, cfg, log)
-			if err != nil {
-				return err
-			}
-			var keySource gateway.KeySource
-			if keys != nil {
-				defer keys.Close()
-				keySource = keys
-			}
-			srv, err := gateway.NewFromConfig(cfg, engine, auditLog, keySource, log)
-			if err != nil {
-				return err
-			}
-			ln, err := net.Listen("tcp", cfg.Listen)
-			if err != nil {
-				return err
-			}
-			scheme := "http"
-			if cfg.TLS.Enabled() {
-				scheme = "https"
-			}
-			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "custos listening on %s://%s\n", scheme, ln.Addr())
-			if dev {
-				fmt.Fprintf(out, "audit log: %s (verify with: custos audit verify --db %s --pubkey %s.pub)\n",
-					cfg.Audit.Path, cfg.Audit.Path, cfg.Audit.SigningKeyFile)
-				fmt.Fprintf(out, "dev app key: %s\n", devKey)
-				fmt.Fprintf(out, "try: curl -s %s://%s/v1/chat/completions -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' -d '{\"model\":\"echo\",\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}'\n",
-					scheme, ln.Addr(), devKey)
-			}
-
-			errc := make(chan error, 1)
-			go func() { errc <- srv.Serve(ln) }()
-			select {
-			case err := <-errc:
-				return err
-			case <-ctx.Done():
-			}
-			log.Info("shutting down; finishing requests in flight")
-			shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			if err := srv.Shutdown(shutdownCtx); err != nil {
-				return fmt.Errorf("shutdown: %w", err)
-			}
-			return <-errc
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&configPath, "config", "", "YAML configuration file")
-	f.BoolVar(&dev, "dev", false, "serve the embedded development default (echo provider, no files, no Vault)")
-	f.StringVar(&devKey, "dev-key", "", "with --dev: use this app key instead of a random one")
-	f.StringVar(&listen, "listen", "", "listen address host:port (overrides the config)")
-	f.StringVar(&policyDir, "policies", "", "serve this policy directory, hot-reloaded (default: the embedded policies)")
-	f.StringVar(&auditPath, "audit", "", "with --dev: the audit log file (default custos-dev/audit.db)")
+	fl := cmd.Flags()
+	fl.StringVar(&f.configPath, "config", "", "YAML configuration file")
+	fl.BoolVar(&f.dev, "dev", false, "serve the embedded development default (echo provider, no files, no Vault)")
+	fl.StringVar(&f.devKey, "dev-key", "", "with --dev: use this app key instead of a random one")
+	fl.StringVar(&f.listen, "listen", "", "listen address host:port (overrides the config)")
+	fl.StringVar(&f.policyDir, "policies", "", "serve this policy directory, hot-reloaded (default: the embedded policies)")
+	fl.StringVar(&f.auditPath, "audit", "", "with --dev: the audit log file (default custos-dev/audit.db)")
 	return cmd
+}
+
+// config builds the configuration: defaults (or the dev default), the file,
+// the environment, then the flags; validated once.
+func (f *serveFlags) config(listenSet bool) (*config.Config, error) {
+	var cfg *config.Config
+	var err error
+	switch {
+	case f.dev && f.configPath != "":
+		return nil, errors.New("--dev and --config exclude each other")
+	case f.dev:
+		cfg, err = f.devConfig()
+	case f.configPath != "":
+		cfg, err = config.Read(f.configPath, nil)
+	default:
+		return nil, errors.New("give --config FILE, or --dev for the embedded default")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if listenSet {
+		cfg.Listen = f.listen
+	}
+	if f.policyDir != "" {
+		cfg.Policy.Dir = f.policyDir
+	}
+	if err := cfg.Validate(); err != nil {
+		if f.dev {
+			return nil, fmt.Errorf("dev config: %w", err)
+		}
+		return nil, fmt.Errorf("config %s: %w", f.configPath, err)
+	}
+	return cfg, nil
+}
+
+// devConfig is the embedded default with the environment applied: a dev
+// key (random unless given), the audit log and its signing key in
+// custos-dev/.
+func (f *serveFlags) devConfig() (*config.Config, error) {
+	if f.devKey == "" {
+		k, _, _, err := auth.NewKey()
+		if err != nil {
+			return nil, err
+		}
+		f.devKey = k
+	}
+	hash, _ := auth.HashKey(f.devKey)
+	listen := f.listen
+	if listen == "" {
+		listen = "127.0.0.1:8080"
+	}
+	auditPath := f.auditPath
+	if auditPath == "" {
+		auditPath = filepath.Join("custos-dev", "audit.db")
+	}
+	keyFile, err := devSigningKey(filepath.Dir(auditPath))
+	if err != nil {
+		return nil, err
+	}
+	cfg := config.Dev(listen, hash, auditPath, keyFile)
+	return cfg, cfg.ApplyEnv(nil)
+}
+
+// banner tells the operator where the gateway listens; in dev mode also the
+// key and a first request to try.
+func (f *serveFlags) banner(out io.Writer, cfg *config.Config, addr net.Addr) {
+	scheme := "http"
+	if cfg.TLS.Enabled() {
+		scheme = "https"
+	}
+	fmt.Fprintf(out, "custos listening on %s://%s\n", scheme, addr)
+	if !f.dev {
+		return
+	}
+	fmt.Fprintf(out, "audit log: %s (verify with: custos audit verify --db %s --pubkey %s.pub)\n",
+		cfg.Audit.Path, cfg.Audit.Path, cfg.Audit.SigningKeyFile)
+	fmt.Fprintf(out, "dev app key: %s\n", f.devKey)
+	fmt.Fprintf(out, "try: curl -s %s://%s/v1/chat/completions -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' -d '{\"model\":\"echo\",\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}'\n",
+		scheme, addr, f.devKey)
+}
+
+// hangups turns SIGHUP into policy reload requests.
+func hangups() <-chan struct{} {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGHUP)
+	out := make(chan struct{}, 1)
+	go func() {
+		for range sig {
+			select {
+			case out <- struct{}{}:
+			default: // a reload is already pending
+			}
+		}
+	}()
+	return out
 }
 
 // devSigningKey returns the dev audit signing key in dir, creating the

@@ -8,10 +8,20 @@ import (
 )
 
 // RequestError is a client mistake in a /v1/messages body; its message names
-// fields, never content.
-type RequestError struct{ Msg string }
+// fields, never content. Cause, when set, is what is logged instead (Msg may
+// name the caller's own keys).
+type RequestError struct {
+	Msg   string
+	Cause string
+	Code  string // a stable code when more specific than invalid_request
+}
 
-func (e *RequestError) Error() string { return e.Msg }
+func (e *RequestError) Error() string {
+	if e.Cause != "" {
+		return e.Cause
+	}
+	return e.Msg
+}
 
 // ToOpenAIRequest translates an Anthropic Messages request (from an app using
 // the Anthropic SDK) into the OpenAI chat form Custos's pipeline works on.

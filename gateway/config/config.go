@@ -18,6 +18,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/custos-gateway/custos/gateway/upstream"
 	"github.com/custos-gateway/custos/residency"
 )
 
@@ -52,6 +53,11 @@ type Limits struct {
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
 	// MaxResponseBytes caps a non-streamed upstream answer held in memory.
 	MaxResponseBytes int64 `yaml:"max_response_bytes"`
+	// MaxJSONDepth and MaxJSONValues bound a request body's nesting and
+	// number of JSON values, so that parsing memory stays a small multiple
+	// of the body.
+	MaxJSONDepth  int `yaml:"max_json_depth"`
+	MaxJSONValues int `yaml:"max_json_values"`
 }
 
 // Upstream tunes the pooled HTTP transport used to reach providers.
@@ -61,6 +67,15 @@ type Upstream struct {
 	ResponseHeaderTimeout Duration `yaml:"response_header_timeout"`
 	IdleConnTimeout       Duration `yaml:"idle_conn_timeout"`
 	MaxIdleConnsPerHost   int      `yaml:"max_idle_conns_per_host"`
+}
+
+// Options returns the transport settings for the upstream client.
+func (u Upstream) Options() upstream.Options {
+	return upstream.Options{
+		ConnectTimeout: u.ConnectTimeout.Std(), TLSHandshakeTimeout: u.TLSHandshakeTimeout.Std(),
+		ResponseHeaderTimeout: u.ResponseHeaderTimeout.Std(), IdleConnTimeout: u.IdleConnTimeout.Std(),
+		MaxIdleConnsPerHost: u.MaxIdleConnsPerHost,
+	}
 }
 
 // Log selects the structured log level and format.
@@ -209,31 +224,6 @@ type Endpoint struct {
 	Keyless bool `yaml:"keyless"`
 }
 
-// Endpoint kinds Custos can speak to.
-const (
-	KindOpenAI     = "openai"     // OpenAI, or any OpenAI-compatible chat completions API (a local model server)
-	KindAzure      = "azure"      // Azure OpenAI: deployment URLs, api-version, api-key header
-	KindAnthropic  = "anthropic"  // the Anthropic Messages API
-	KindGemini     = "gemini"     // Google Gemini generateContent
-	KindMistral    = "mistral"    // Mistral (OpenAI-compatible wire)
-	KindDeepSeek   = "deepseek"   // DeepSeek (OpenAI-compatible wire)
-	KindQwen       = "qwen"       // Qwen on DashScope's compatible mode (OpenAI-compatible wire)
-	KindOpenRouter = "openrouter" // OpenRouter (OpenAI-compatible wire)
-	KindEcho       = "echo"       // the built-in echo provider (dev and tests)
-)
-
-var knownKinds = []string{KindOpenAI, KindAzure, KindAnthropic, KindGemini, KindMistral, KindDeepSeek, KindQwen, KindOpenRouter, KindEcho}
-
-// OpenAICompatible reports whether kind speaks the OpenAI chat wire format
-// at <base URL>/chat/completions with a bearer key.
-func OpenAICompatible(kind string) bool {
-	switch kind {
-	case KindOpenAI, KindMistral, KindDeepSeek, KindQwen, KindOpenRouter, KindEcho:
-		return true
-	}
-	return false
-}
-
 // Defaults returns the configuration every file and environment override
 // starts from.
 func Defaults() *Config {
@@ -242,6 +232,8 @@ func Defaults() *Config {
 		Limits: Limits{
 			MaxBodyBytes:     10 << 20,
 			MaxResponseBytes: 64 << 20,
+			MaxJSONDepth:     64,
+			MaxJSONValues:    100_000,
 		},
 		Upstream: Upstream{
 			ConnectTimeout:        Duration(5 * time.Second),
@@ -261,16 +253,41 @@ func Defaults() *Config {
 // Load reads the YAML file at path over the defaults, applies environment
 // overrides from getenv (os.Getenv when nil) and validates the result.
 func Load(path string, getenv func(string) string) (*Config, error) {
+	cfg, err := Read(path, getenv)
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// Read is Load without the validation, for a caller that applies further
+// overrides (command-line flags) and then validates once.
+func Read(path string, getenv func(string) string) (*Config, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	defer f.Close()
-	return Parse(f, path, getenv)
+	return decode(f, path, getenv)
 }
 
 // Parse is Load for an already open reader; name is used in messages.
 func Parse(r io.Reader, name string, getenv func(string) string) (*Config, error) {
+	cfg, err := decode(r, name, getenv)
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("config %s: %w", name, err)
+	}
+	return cfg, nil
+}
+
+// decode reads YAML over the defaults and applies environment overrides.
+func decode(r io.Reader, name string, getenv func(string) string) (*Config, error) {
 	cfg := Defaults()
 	data, err := io.ReadAll(r)
 	if err != nil {
@@ -282,9 +299,6 @@ func Parse(r io.Reader, name string, getenv func(string) string) (*Config, error
 		return nil, fmt.Errorf("config %s: %w", name, err)
 	}
 	if err := cfg.ApplyEnv(getenv); err != nil {
-		return nil, fmt.Errorf("config %s: %w", name, err)
-	}
-	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("config %s: %w", name, err)
 	}
 	return cfg, nil
@@ -354,6 +368,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Limits.MaxResponseBytes <= 0 {
 		bad("limits.max_response_bytes", "must be positive, got %d", c.Limits.MaxResponseBytes)
+	}
+	if c.Limits.MaxJSONDepth <= 0 || c.Limits.MaxJSONDepth > 1000 {
+		bad("limits.max_json_depth", "must be between 1 and 1000, got %d", c.Limits.MaxJSONDepth)
+	}
+	if c.Limits.MaxJSONValues <= 0 {
+		bad("limits.max_json_values", "must be positive, got %d", c.Limits.MaxJSONValues)
 	}
 	for name, d := range map[string]Duration{
 		"upstream.connect_timeout":         c.Upstream.ConnectTimeout,
@@ -478,10 +498,10 @@ func (c *Config) Validate() error {
 			bad(ef+".name", "duplicate endpoint %q", e.Name)
 		}
 		epSeen[e.Name] = true
-		if !slices.Contains(knownKinds, e.Kind) {
-			bad(ef+".kind", "%q is not one of %s", e.Kind, strings.Join(knownKinds, ", "))
+		if !upstream.Known(e.Kind) {
+			bad(ef+".kind", "%q is not one of %s", e.Kind, strings.Join(upstream.Kinds(), ", "))
 		}
-		if e.Kind != KindEcho {
+		if e.Kind != upstream.KindEcho {
 			u, err := url.Parse(e.BaseURL)
 			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 				bad(ef+".base_url", "%q is not an http(s) URL", e.BaseURL)
@@ -498,7 +518,7 @@ func (c *Config) Validate() error {
 			bad(ef+".models", "at least one model is required")
 		}
 		switch {
-		case e.Kind == KindEcho:
+		case !upstream.NeedsKey(e.Kind):
 		case e.Key != nil && e.Keyless:
 			bad(ef+".key", "an endpoint is either keyless or has a key, not both")
 		case e.Key == nil && !e.Keyless:

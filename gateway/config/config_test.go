@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/custos-gateway/custos/gateway/config"
+	"github.com/custos-gateway/custos/gateway/upstream"
 )
 
 func env(m map[string]string) func(string) string {
@@ -122,7 +123,7 @@ func TestDevConfigIsValid(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if c.Endpoints[0].Kind != config.KindEcho || c.Endpoints[0].Region != "local" || c.Endpoints[0].Models[0] != "echo" {
+	if c.Endpoints[0].Kind != upstream.KindEcho || c.Endpoints[0].Region != "local" || c.Endpoints[0].Models[0] != "echo" {
 		t.Errorf("dev endpoint = %+v", c.Endpoints[0])
 	}
 }

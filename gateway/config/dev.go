@@ -1,5 +1,7 @@
 package config
 
+import "github.com/custos-gateway/custos/gateway/upstream"
+
 // Dev names the built-in development set-up.
 const (
 	DevTenant  = "dev"
@@ -28,7 +30,7 @@ func Dev(listen, devKeyHash, auditPath, signingKeyFile string) *Config {
 	}}
 	c.Endpoints = []Endpoint{{
 		Name:     "echo",
-		Kind:     KindEcho,
+		Kind:     upstream.KindEcho,
 		Provider: "custos-echo",
 		Region:   "local",
 		Models:   []string{"echo"},

@@ -95,7 +95,7 @@ func FuzzParseChatRequest(f *testing.F) {
 		if err != nil {
 			t.Fatalf("re-encoded request rejected: %v\n%s", err, out)
 		}
-		if again.Model != r.Model || len(again.Messages) != len(r.Messages) || !again.IncludeUsage {
+		if again.Model != r.Model || len(again.Messages()) != len(r.Messages()) || !again.IncludeUsage {
 			t.Fatalf("re-encoding changed the request")
 		}
 	})

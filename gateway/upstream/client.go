@@ -8,13 +8,8 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"strconv"
-	"strings"
 	"time"
-
-	"github.com/custos-gateway/custos/gateway/config"
-	"github.com/custos-gateway/custos/residency"
 )
 
 // ErrTimeout means the provider did not answer within the configured time
@@ -33,137 +28,86 @@ type StatusError struct {
 	RetryAfter time.Duration
 	Body       []byte
 	Header     http.Header
+	// Message is the provider's own error message, if its body has one.
+	Message string
 }
 
 func (e *StatusError) Error() string {
 	return fmt.Sprintf("upstream: endpoint %s answered %d", e.Endpoint, e.StatusCode)
 }
 
+// Options tune the pooled transport.
+type Options struct {
+	ConnectTimeout        time.Duration
+	TLSHandshakeTimeout   time.Duration
+	ResponseHeaderTimeout time.Duration
+	IdleConnTimeout       time.Duration
+	MaxIdleConnsPerHost   int
+}
+
 // Client sends requests to provider endpoints over one pooled transport.
 type Client struct {
 	http     *http.Client
-	echo     http.RoundTripper
 	maxError int64
 }
 
-// NewClient builds a client tuned by cfg.
-func NewClient(cfg config.Upstream) *Client {
-	dialer := &net.Dialer{Timeout: cfg.ConnectTimeout.Std(), KeepAlive: 30 * time.Second}
+// NewClient builds a client tuned by opts.
+func NewClient(opts Options) *Client {
+	dialer := &net.Dialer{Timeout: opts.ConnectTimeout, KeepAlive: 30 * time.Second}
 	tr := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           dialer.DialContext,
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          1024,
-		MaxIdleConnsPerHost:   cfg.MaxIdleConnsPerHost,
-		IdleConnTimeout:       cfg.IdleConnTimeout.Std(),
-		TLSHandshakeTimeout:   cfg.TLSHandshakeTimeout.Std(),
-		ResponseHeaderTimeout: cfg.ResponseHeaderTimeout.Std(),
+		MaxIdleConnsPerHost:   opts.MaxIdleConnsPerHost,
+		IdleConnTimeout:       opts.IdleConnTimeout,
+		TLSHandshakeTimeout:   opts.TLSHandshakeTimeout,
+		ResponseHeaderTimeout: opts.ResponseHeaderTimeout,
 		ExpectContinueTimeout: time.Second,
 		// Answers are relayed as the provider sent them; never let the
 		// transport decompress (and so re-frame) a stream behind our back.
 		DisableCompression: true,
 	}
-	return &Client{
-		http:     &http.Client{Transport: tr, CheckRedirect: noRedirects},
-		echo:     HandlerTransport{Handler: EchoHandler()},
-		maxError: 64 << 10,
-	}
+	return &Client{http: &http.Client{Transport: tr, CheckRedirect: noRedirects}, maxError: 64 << 10}
 }
 
 // A provider that redirects is misconfigured; following it could leave the
 // endpoint's region.
 func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
-// Request is one call to a provider.
-type Request struct {
-	Endpoint  *residency.Endpoint
-	Path      string // appended to the endpoint's base URL, e.g. "/chat/completions"
-	Body      []byte
-	Key       string // provider key; empty for keyless endpoints
-	RequestID string
-	Stream    bool
-	Model     string // the model asked of the endpoint (Azure picks the deployment by it)
-}
+// inProcess is implemented by kinds served inside Custos (echo).
+type inProcess interface{ transport() http.RoundTripper }
 
-// AzureAPIVersion is the Azure OpenAI api-version used when an endpoint
-// names none.
-const AzureAPIVersion = "2024-10-21"
-
-// Do sends req and returns the provider's 2xx answer, whose body the caller
-// must close. A non-2xx answer is returned as *StatusError with its body read
-// (bounded); a transport failure wraps ErrUnreachable. Cancelling ctx aborts
-// the provider call.
-func (c *Client) Do(ctx context.Context, req Request) (*http.Response, error) {
-	ep := req.Endpoint
-	base := strings.TrimSuffix(ep.BaseURL, "/")
-	target := base + req.Path
-	switch ep.Kind {
-	case config.KindEcho:
-		target = "http://echo.custos.invalid/v1" + req.Path
-	case config.KindGemini:
-		method := ":generateContent"
-		if req.Stream {
-			method = ":streamGenerateContent?alt=sse"
-		}
-		target = base + "/models/" + url.PathEscape(req.Model) + method
-	case config.KindAzure:
-		deployment := ep.Deployments[req.Model]
-		if deployment == "" {
-			deployment = req.Model
-		}
-		version := ep.APIVersion
-		if version == "" {
-			version = AzureAPIVersion
-		}
-		target = base + "/openai/deployments/" + url.PathEscape(deployment) + req.Path + "?api-version=" + url.QueryEscape(version)
+// Do sends call to the endpoint t through its kind's adapter and returns the
+// provider's 2xx answer, whose body the caller must close. A non-2xx answer
+// is returned as *StatusError with its body read (bounded); a transport
+// failure wraps ErrUnreachable or ErrTimeout. Cancelling ctx aborts the call.
+func (c *Client) Do(ctx context.Context, t *Target, call *Call) (*http.Response, error) {
+	a, ok := Lookup(t.Kind)
+	if !ok {
+		return nil, fmt.Errorf("upstream: endpoint %s: unknown kind %q", t.Name, t.Kind)
 	}
-	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(req.Body))
+	hr, err := a.Request(ctx, t, call)
 	if err != nil {
-		return nil, fmt.Errorf("upstream: building request for endpoint %s: %w", ep.Name, err)
+		return nil, fmt.Errorf("upstream: building request for endpoint %s: %w", t.Name, err)
 	}
 	hr.Header.Set("Content-Type", "application/json")
-	if req.Stream {
+	hr.Header.Set("Accept", "application/json")
+	if call.Stream {
 		hr.Header.Set("Accept", "text/event-stream")
-	} else {
-		hr.Header.Set("Accept", "application/json")
 	}
 	hr.Header.Set("User-Agent", "custos")
-	if req.RequestID != "" {
-		hr.Header.Set("X-Request-Id", req.RequestID)
+	if call.RequestID != "" {
+		hr.Header.Set("X-Request-Id", call.RequestID)
 	}
-	switch {
-	case ep.Kind == config.KindAnthropic:
-		hr.Header.Set("anthropic-version", "2023-06-01")
-		if req.Key != "" {
-			hr.Header.Set("x-api-key", req.Key)
-		}
-	case ep.Kind == config.KindAzure:
-		if req.Key != "" {
-			hr.Header.Set("api-key", req.Key)
-		}
-	case ep.Kind == config.KindGemini:
-		if req.Key != "" {
-			hr.Header.Set("x-goog-api-key", req.Key)
-		}
-	case req.Key != "":
-		hr.Header.Set("Authorization", "Bearer "+req.Key)
-	}
-
 	var resp *http.Response
-	if ep.Kind == config.KindEcho {
-		resp, err = c.echo.RoundTrip(hr)
+	if ip, ok := a.(inProcess); ok {
+		resp, err = ip.transport().RoundTrip(hr)
 	} else {
 		resp, err = c.http.Do(hr)
 	}
 	if err != nil {
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, fmt.Errorf("upstream: endpoint %s: %w", ep.Name, ctxErr)
-		}
-		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() {
-			return nil, fmt.Errorf("upstream: endpoint %s: %w", ep.Name, ErrTimeout)
-		}
-		return nil, fmt.Errorf("upstream: endpoint %s: %w: %s", ep.Name, ErrUnreachable, transportCause(err))
+		return nil, transportError(ctx, t.Name, err)
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return resp, nil
@@ -171,12 +115,30 @@ func (c *Client) Do(ctx context.Context, req Request) (*http.Response, error) {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, c.maxError))
 	return nil, &StatusError{
-		Endpoint:   ep.Name,
+		Endpoint:   t.Name,
 		StatusCode: resp.StatusCode,
 		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
 		Body:       body,
 		Header:     resp.Header.Clone(),
+		Message:    a.ErrorMessage(body),
 	}
+}
+
+// transportError classifies a failed round trip.
+func transportError(ctx context.Context, endpoint string, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("upstream: endpoint %s: %w", endpoint, ctxErr)
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return fmt.Errorf("upstream: endpoint %s: %w", endpoint, ErrTimeout)
+	}
+	return fmt.Errorf("upstream: endpoint %s: %w: %s", endpoint, ErrUnreachable, transportCause(err))
+}
+
+// newPost builds a POST of body to target.
+func newPost(ctx context.Context, target string, body []byte) (*http.Request, error) {
+	return http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 }
 
 // transportCause names the kind of transport failure without echoing URLs

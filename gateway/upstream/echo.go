@@ -1,6 +1,7 @@
 package upstream
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,6 +16,24 @@ import (
 
 // EchoModel is the model name the echo provider serves.
 const EchoModel = "echo"
+
+// echo is the built-in provider: an OpenAI-compatible handler served in
+// process, taking no key.
+type echo struct{ openAICompatible }
+
+func (echo) keyless() {}
+
+func (echo) transport() http.RoundTripper { return echoTransport }
+
+var echoTransport = HandlerTransport{Handler: EchoHandler()}
+
+func (echo) Request(ctx context.Context, _ *Target, call *Call) (*http.Request, error) {
+	body, err := withModel(call.Body, call.Model)
+	if err != nil {
+		return nil, err
+	}
+	return newPost(ctx, "http://echo.custos.invalid/v1"+openAIPath(call.Op), body)
+}
 
 // EchoHandler returns an OpenAI-compatible chat completions handler whose
 // answer is exactly the text of the last user message it received, so that a
@@ -34,10 +53,10 @@ func EchoHandler() http.Handler {
 		}
 		var reply string
 		promptBytes := 0
-		for i := range req.Messages {
-			t := req.Messages[i].Text()
+		for _, m := range req.Messages() {
+			t := m.Text()
 			promptBytes += len(t)
-			if req.Messages[i].Role == "user" {
+			if m.Role == "user" {
 				reply = t
 			}
 		}

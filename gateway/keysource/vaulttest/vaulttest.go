@@ -128,11 +128,14 @@ func (s *Server) start() {
 	deadline := time.Now().Add(60 * time.Second)
 	client := http.DefaultClient
 	for {
-		if s.tlsDir != "" && client == http.DefaultClient {
+		if s.tlsDir != "" {
+			// The CA file appears before it is complete: read it afresh
+			// until the server answers with a certificate it signed.
 			if pem, err := os.ReadFile(s.CACert); err == nil {
 				pool := x509.NewCertPool()
-				pool.AppendCertsFromPEM(pem)
-				client = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+				if pool.AppendCertsFromPEM(pem) {
+					client = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+				}
 			}
 		}
 		resp, err := client.Get(s.Addr + "/v1/sys/health")

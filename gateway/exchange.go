@@ -1,0 +1,92 @@
+package gateway
+
+import (
+	"time"
+
+	"github.com/custos-gateway/custos/audit"
+	"github.com/custos-gateway/custos/gateway/auth"
+	"github.com/custos-gateway/custos/gateway/openai"
+	"github.com/custos-gateway/custos/policy"
+	"github.com/custos-gateway/custos/redact"
+	"github.com/custos-gateway/custos/residency"
+)
+
+// exchange is one request's record as it goes through the spine: metadata
+// and stage results, never request text. Each part is written by one stage,
+// in pipeline order, and read by the later ones and by the outcome record:
+//
+//	meta      the spine, when the request arrives (never changed)
+//	caller    authenticate
+//	req       parse
+//	insp      inspect
+//	dec       decide
+//	sess      redact
+//	cands     route
+//	fwd       forward (endpoint, attempts, intent record)
+//	ans       relay (status, usage, first byte)
+//	end       the spine, when the handler returns (error, outcome record)
+type exchange struct {
+	meta   exchangeMeta
+	caller auth.Caller
+	req    *modelRequest
+	insp   *inspection
+	dec    decision
+	sess   *redact.Session
+	cands  []*residency.Endpoint
+	fwd    forwarding
+	ans    answer
+	end    ending
+}
+
+type exchangeMeta struct {
+	id       string
+	route    *route
+	started  time.Time
+	clientIP string // only when configured
+}
+
+// decision is the decide stage's result.
+type decision struct {
+	policy.Decision
+	decided      bool     // the policy produced a decision (allow or deny)
+	dryRunDenied []string // codes a dry-run tenant's policy would have denied with
+}
+
+// forwarding is the forward stage's result.
+type forwarding struct {
+	intentSeq uint64
+	endpoint  *residency.Endpoint
+	attempts  []audit.Attempt
+}
+
+// answer is the relay's result.
+type answer struct {
+	status    int
+	usage     *openai.Usage
+	firstByte time.Duration
+	// stripUsageChunk: Custos asked the provider for stream usage the
+	// caller did not ask for, so the usage-only chunk is not relayed.
+	stripUsageChunk bool
+}
+
+// ending is written by the spine and by the relay's outcome recording.
+type ending struct {
+	err       error
+	status    int
+	stages    []string
+	recorded  bool  // the outcome record was attempted (once)
+	recordErr error // its failure, if any
+}
+
+func (ex *exchange) stage(name string) { ex.end.stages = append(ex.end.stages, name) }
+
+// Stage names, in pipeline order.
+const (
+	stageAuthenticate = "authenticate"
+	stageInspect      = "inspect"
+	stageDecide       = "decide"
+	stageRedact       = "redact"
+	stageRoute        = "route"
+	stageForward      = "forward"
+	stageAccount      = "account"
+)

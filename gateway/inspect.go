@@ -1,0 +1,103 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/custos-gateway/custos/gateway/jsondoc"
+	"github.com/custos-gateway/custos/gateway/openai"
+	"github.com/custos-gateway/custos/redact"
+)
+
+// inspection is what the inspect stage found in the request's texts: the
+// findings per text (offsets, types), and the counts the policy sees.
+type inspection struct {
+	walk          *jsondoc.Walk
+	found         [][]redact.Finding // per walk.Texts
+	findings      map[string]int     // data class → count
+	uninspectable int
+	textBytes     int // every text's size, for the token estimate
+}
+
+// inspect finds personal data in every string, number and key of the
+// request; the policy sees the data classes and counts, never the values.
+func (s *Server) inspect(req *modelRequest) (*inspection, error) {
+	walk, err := jsondoc.Inspect(req.doc, req.rules, s.jsonLimits)
+	if err != nil {
+		var fe *jsondoc.FieldError
+		if errors.As(err, &fe) {
+			return nil, &openai.RequestError{Code: "invalid_request", Param: fe.Path.String(), Cause: err.Error(),
+				Msg: fmt.Sprintf("%s differs from a known field only in letter case; spell it exactly", fe.Path)}
+		}
+		return nil, err
+	}
+	in := &inspection{walk: walk, uninspectable: walk.Uninspectable + req.uninspectable}
+	in.found = s.scanTexts(walk.Texts)
+	for i, t := range walk.Texts {
+		in.textBytes += len(t.Text)
+		for _, f := range in.found[i] {
+			if in.findings == nil {
+				in.findings = map[string]int{}
+			}
+			in.findings[string(f.Type)]++
+		}
+	}
+	return in, nil
+}
+
+// scanTexts runs the scanner over every text that is data (structural names
+// and enum values are part of the API).
+func (s *Server) scanTexts(texts []*jsondoc.Text) [][]redact.Finding {
+	out := make([][]redact.Finding, len(texts))
+	for i, t := range texts {
+		if !t.Structural && t.Text != "" {
+			out[i] = s.scanner.Scan(t.Text)
+		}
+	}
+	return out
+}
+
+// estimatedTokens is a rough prompt size (about four bytes a token) for
+// budgets before the provider's own count is known.
+func (in *inspection) estimatedTokens() int64 { return int64((in.textBytes + 3) / 4) }
+
+// redact applies the decision's per-data-class actions to the request's
+// tree in place, so that the provider never sees what the policy hides. In
+// dry-run a class the policy would block is pseudonymized, never sent in
+// clear. It returns the request's pseudonyms (nil when none were issued).
+func (s *Server) redact(in *inspection, dec *decision) (*redact.Session, error) {
+	actions := make(map[redact.Type]redact.Action, len(dec.Actions))
+	for class, a := range dec.Actions {
+		act := redact.Action(a)
+		if act == redact.Block && dec.DryRun {
+			act = redact.Pseudonymize
+		}
+		actions[redact.Type(class)] = act
+	}
+	var sess *redact.Session
+	for i, t := range in.walk.Texts {
+		if !changes(in.found[i], actions) {
+			continue
+		}
+		if sess == nil {
+			sess = redact.NewSession(s.hashKey)
+		}
+		out, err := sess.Apply(t.Text, in.found[i], actions)
+		if err != nil {
+			return nil, err
+		}
+		t.Set(out)
+	}
+	in.walk.Finish()
+	return sess, nil
+}
+
+// changes reports whether applying actions to fs rewrites anything.
+func changes(fs []redact.Finding, actions map[redact.Type]redact.Action) bool {
+	for _, f := range fs {
+		if actions[f.Type] != redact.Allow {
+			return true
+		}
+	}
+	return false
+}

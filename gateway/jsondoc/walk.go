@@ -1,0 +1,283 @@
+package jsondoc
+
+import (
+	"errors"
+	"strings"
+)
+
+// Text is one piece of text a tree would send: a string value, a number
+// (as its literal), or an object key. Set writes a replacement back into the
+// tree.
+type Text struct {
+	Text string
+	// Key is the (lower-cased) key of the nearest object member above the
+	// value, "" at the top; for an object key, the key itself.
+	Key   string
+	IsKey bool
+	// Group > 0 marks consecutive texts that are adjacent parts of one text
+	// (a message's text content parts): they are scanned joined as well.
+	Group int
+	// Structural marks a known field name or a known enum value at its
+	// place (role "user", type "text"): part of the API, not of the data.
+	Structural bool
+
+	node   *Value    // a string or number value
+	member *Member   // an object key
+	in     *embedded // the embedded document this text is in, if any
+}
+
+// embedded is a string value holding a JSON document.
+type embedded struct {
+	node  *Value // the string
+	root  *Value // the document it holds
+	in    *embedded
+	dirty bool
+}
+
+// Set replaces the text in the tree. A number replaced by other text
+// becomes a string.
+func (t *Text) Set(s string) {
+	if t.member != nil {
+		t.member.Key = s
+	} else {
+		if t.node.Kind == Number && s != t.node.Str {
+			t.node.Kind = String
+		}
+		t.node.Str = s
+	}
+	for e := t.in; e != nil; e = e.in {
+		e.dirty = true
+	}
+}
+
+// Rules tell the walker what a dialect's fields are. Every field not named
+// here is plain text: unknown fields are inspected, never skipped.
+type Rules struct {
+	// Embedded: string values that hold a JSON document (tool call
+	// arguments), walked as a tree of their own and re-encoded after
+	// redaction; a value that is not JSON is plain text.
+	Embedded []Pattern
+	// Opaque: values that cannot be read as text (base64 media): counted
+	// as uninspectable, not scanned.
+	Opaque []Pattern
+	// Media: objects that stand for content Custos cannot read (an image,
+	// audio, a file) when their "type" member is one of MediaTypes; each is
+	// counted as uninspectable, and its other strings are still scanned.
+	Media      []Pattern
+	MediaTypes []string
+	// Joined: arrays whose consecutive members with a "text" string form
+	// one text (content parts).
+	Joined []Pattern
+	// Fields: the known members of objects at a pattern. A key there that
+	// differs from a known one only in letter case is refused: a provider's
+	// case-insensitive decoder would read it as the known field.
+	Fields []FieldSet
+	// Enums: the known values of the strings at a pattern (a message's
+	// role); a known value is structural, any other is text.
+	Enums []FieldSet
+}
+
+// FieldSet names the known members of the objects at Pattern.
+type FieldSet struct {
+	At    Pattern
+	Names []string
+}
+
+// ErrCaseVariantField: a key differs from a known field only in case.
+var ErrCaseVariantField = errors.New("jsondoc: key differs from a known field only in letter case")
+
+// FieldError is a refused key; Path is for the caller's own answer only.
+type FieldError struct {
+	Path Path
+}
+
+func (e *FieldError) Error() string { return ErrCaseVariantField.Error() }
+
+func (e *FieldError) Unwrap() error { return ErrCaseVariantField }
+
+// Walk is the result of walking a tree.
+type Walk struct {
+	Texts []*Text
+	// Uninspectable counts values and parts that could not be inspected.
+	Uninspectable int
+	embedded      []*embedded // innermost first
+	groups        int
+}
+
+// Inspect visits every string, number and key of root under rules. It
+// fails only on a key refused by rules.Fields.
+func Inspect(root *Value, rules *Rules, lim Limits) (*Walk, error) {
+	w := &Walk{}
+	wk := walker{rules: rules, w: w, lim: lim}
+	wk.value(root, "", nil)
+	if wk.err != nil {
+		return nil, wk.err
+	}
+	return w, nil
+}
+
+// Finish re-encodes every embedded document one of whose texts was Set,
+// into the string that holds it. Call it after the last Set.
+func (w *Walk) Finish() {
+	for _, e := range w.embedded {
+		if e.dirty {
+			e.node.Str = string(Encode(e.root))
+		}
+	}
+}
+
+type walker struct {
+	rules *Rules
+	w     *Walk
+	lim   Limits
+	path  Path
+	in    *embedded
+	err   error
+}
+
+func (wk *walker) add(t *Text) {
+	t.in = wk.in
+	wk.w.Texts = append(wk.w.Texts, t)
+}
+
+func (wk *walker) value(v *Value, key string, group *int) {
+	switch v.Kind {
+	case String:
+		if match(wk.rules.Opaque, wk.path) || isDataURI(v.Str) {
+			wk.w.Uninspectable++
+			return
+		}
+		if match(wk.rules.Embedded, wk.path) && wk.embedded(v, key) {
+			return
+		}
+		t := &Text{Text: v.Str, Key: key, node: v, Structural: wk.known(wk.rules.Enums, v.Str)}
+		if group != nil {
+			t.Group = *group
+		}
+		wk.add(t)
+	case Number:
+		wk.add(&Text{Text: v.Str, Key: key, node: v})
+	case Array:
+		wk.array(v, key)
+	case Object:
+		wk.object(v)
+	}
+}
+
+func (wk *walker) array(v *Value, key string) {
+	joined := match(wk.rules.Joined, wk.path)
+	group := 0
+	for i := range v.Kids {
+		wk.path = append(wk.path, PathElem{Index: i, IsIndex: true})
+		item := v.Kids[i].Value
+		if joined && item.Kind == Object && item.Get("text") != nil {
+			if group == 0 {
+				wk.w.groups++
+				group = wk.w.groups
+			}
+			wk.joinedPart(item, group)
+		} else {
+			group = 0
+			wk.value(item, key, nil)
+		}
+		wk.path = wk.path[:len(wk.path)-1]
+	}
+}
+
+// joinedPart walks a text part whose "text" joins its neighbours'.
+func (wk *walker) joinedPart(part *Value, group int) {
+	for i := range part.Kids {
+		m := &part.Kids[i]
+		wk.keyText(m)
+		wk.path = append(wk.path, PathElem{Key: m.Key})
+		g := (*int)(nil)
+		if m.Key == "text" {
+			g = &group
+		}
+		wk.value(m.Value, strings.ToLower(m.Key), g)
+		wk.path = wk.path[:len(wk.path)-1]
+	}
+}
+
+func (wk *walker) object(v *Value) {
+	wk.checkFields(v)
+	if match(wk.rules.Media, wk.path) {
+		if t, ok := v.Get("type").Text(); ok && contains(wk.rules.MediaTypes, t) {
+			wk.w.Uninspectable++
+		}
+	}
+	for i := range v.Kids {
+		m := &v.Kids[i]
+		wk.keyText(m)
+		wk.path = append(wk.path, PathElem{Key: m.Key})
+		wk.value(m.Value, strings.ToLower(m.Key), nil)
+		wk.path = wk.path[:len(wk.path)-1]
+	}
+}
+
+func (wk *walker) keyText(m *Member) {
+	wk.add(&Text{Text: m.Key, Key: strings.ToLower(m.Key), IsKey: true, member: m, Structural: wk.known(wk.rules.Fields, m.Key)})
+}
+
+// known reports s as one of the names a set at the current path lists.
+func (wk *walker) known(sets []FieldSet, s string) bool {
+	for _, fs := range sets {
+		if fs.At.matches(wk.path) && contains(fs.Names, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// embedded walks a string holding a JSON document; false if it holds none.
+func (wk *walker) embedded(v *Value, key string) bool {
+	doc, err := Parse([]byte(v.Str), wk.lim)
+	if err != nil || (doc.Kind != Object && doc.Kind != Array) {
+		return false
+	}
+	e := &embedded{node: v, root: doc, in: wk.in}
+	saved := wk.path
+	wk.in, wk.path = e, nil
+	wk.value(doc, key, nil)
+	wk.in, wk.path = e.in, saved
+	wk.w.embedded = append(wk.w.embedded, e)
+	return true
+}
+
+// checkFields refuses a key that is a known field in another letter case.
+func (wk *walker) checkFields(v *Value) {
+	for _, fs := range wk.rules.Fields {
+		if wk.err != nil || !fs.At.matches(wk.path) {
+			continue
+		}
+		for _, m := range v.Kids {
+			if contains(fs.Names, m.Key) {
+				continue
+			}
+			for _, n := range fs.Names {
+				if strings.EqualFold(n, m.Key) {
+					wk.err = &FieldError{Path: append(append(Path(nil), wk.path...), PathElem{Key: m.Key})}
+				}
+			}
+		}
+	}
+}
+
+// isDataURI reports a base64 data: URI (an inline image, audio or file),
+// which cannot be read as text.
+func isDataURI(s string) bool {
+	if !strings.HasPrefix(s, "data:") {
+		return false
+	}
+	head := s[:min(len(s), 256)]
+	return strings.Contains(head, ";base64,")
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,155 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"time"
+
+	"github.com/custos-gateway/custos/audit"
+	"github.com/custos-gateway/custos/gateway/config"
+	"github.com/custos-gateway/custos/policies"
+	"github.com/custos-gateway/custos/policy"
+)
+
+// Deps are what Run takes from its caller besides the configuration.
+type Deps struct {
+	Logger *slog.Logger
+	// Reload delivers policy reload requests (SIGHUP); nil for none.
+	Reload <-chan struct{}
+	// OnListen is called once the listener is open (the CLI prints its
+	// banner); nil for nothing.
+	OnListen func(addr net.Addr)
+}
+
+// ShutdownGrace bounds how long a stopping server waits for requests in
+// flight, streams included.
+const ShutdownGrace = 30 * time.Second
+
+// Run serves the gateway a validated configuration describes until ctx
+// ends, then drains: it stops accepting, finishes the requests in flight
+// within ShutdownGrace, and closes the audit log with a signed head. The
+// configuration is only read.
+func Run(ctx context.Context, cfg *config.Config, deps Deps) error {
+	log := deps.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	engine, err := startPolicy(ctx, cfg, deps.Reload, log)
+	if err != nil {
+		return err
+	}
+	auditLog, closeAudit, err := openAudit(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeAudit()
+	// Provider keys come from Vault only; a gateway that cannot read every
+	// key it needs does not start.
+	keys, err := NewKeySource(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	var keySource KeySource
+	if keys != nil {
+		defer keys.Close()
+		keySource = keys
+	}
+	srv, err := NewFromConfig(cfg, engine, auditLog, keySource, log)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	if deps.OnListen != nil {
+		deps.OnListen(ln.Addr())
+	}
+	return srv.serveUntil(ctx, ln, log)
+}
+
+// serveUntil serves on ln until ctx ends, then shuts down gracefully.
+func (s *Server) serveUntil(ctx context.Context, ln net.Listener, log *slog.Logger) error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down; finishing requests in flight")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), ShutdownGrace)
+	defer cancel()
+	if err := s.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return <-errc
+}
+
+// startPolicy loads the policy set the config names (a directory, or the
+// embedded policies), and keeps it current: watching the directory when
+// asked, and reloading on every request from reload.
+func startPolicy(ctx context.Context, cfg *config.Config, reload <-chan struct{}, log *slog.Logger) (*policy.Engine, error) {
+	src := policy.FromFS(policies.FS, "embedded policies")
+	if cfg.Policy.Dir != "" {
+		src = policy.FromDir(cfg.Policy.Dir)
+	}
+	engine, err := policy.New(ctx, src, policy.Options{Timeout: cfg.Policy.Timeout.Std(), Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	log.Info("policy set loaded", "source", src.String(), "revision", engine.Revision().String())
+	if cfg.Policy.Watching() {
+		go func() {
+			if err := engine.Watch(ctx, policy.DefaultDebounce); err != nil && !errors.Is(err, context.Canceled) {
+				log.Error("policy watcher stopped", "error", err.Error())
+			}
+		}()
+	}
+	if reload != nil {
+		go func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-reload:
+					_, _ = engine.Reload(ctx)
+				}
+			}
+		}()
+	}
+	return engine, nil
+}
+
+// openAudit opens the audit log with the signer the config names; the
+// returned function closes both, logging a failure to close.
+func openAudit(ctx context.Context, cfg *config.Config, log *slog.Logger) (*audit.Log, func(), error) {
+	signer, closeSigner, err := NewAuditSigner(ctx, cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	instance := cfg.Audit.Instance
+	if instance == "" {
+		instance, _ = os.Hostname()
+	}
+	auditLog, err := audit.Open(cfg.Audit.Path, audit.Options{
+		Instance: instance, Signer: signer,
+		CheckpointEvery: cfg.Audit.CheckpointEvery, CheckpointInterval: cfg.Audit.CheckpointInterval.Std(),
+		CheckpointFile: cfg.Audit.CheckpointFile, RotateMonthly: cfg.Audit.RotateMonthly,
+	})
+	if err != nil {
+		closeSigner()
+		return nil, nil, err
+	}
+	log.Info("audit log open", "path", cfg.Audit.Path, "head", auditLog.Head().Seq, "signing_key", signer.KeyID())
+	return auditLog, func() {
+		if err := auditLog.Close(); err != nil {
+			log.Error("closing the audit log", "error", err.Error())
+		}
+		closeSigner()
+	}, nil
+}
