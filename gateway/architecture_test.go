@@ -3,7 +3,10 @@ package gateway_test
 import (
 	"encoding/json"
 	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -110,4 +113,42 @@ func under(path string, roots []string) bool {
 		}
 	}
 	return false
+}
+
+// privateKeyPEM matches a PEM private key block with key material.
+var privateKeyPEM = regexp.MustCompile(`-----BEGIN [A-Z ]*PRIVATE KEY-----\r?\n[A-Za-z0-9+/=]{40,}`)
+
+// No private key is tracked outside a testdata folder: keys are made where
+// they are used (custos audit keygen, the dev folder) and never committed.
+func TestNoPrivateKeyIsTracked(t *testing.T) {
+	cmd := exec.Command("git", "ls-files", "-z")
+	cmd.Dir = ".."
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("git ls-files: %v", err)
+	}
+	files := strings.Split(strings.TrimRight(string(out), "\x00"), "\x00")
+	if len(files) < 20 {
+		t.Fatalf("git ls-files listed only %d files", len(files))
+	}
+	for _, f := range files {
+		if strings.Contains("/"+f, "/testdata/") {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join("..", f))
+		if err != nil {
+			continue // deleted in the work tree
+		}
+		if privateKeyPEM.Match(data) {
+			t.Errorf("%s holds a private key; keys are never committed outside testdata/", f)
+		}
+	}
+}
+
+// The check above finds a key when there is one.
+func TestPrivateKeyPatternMatchesAKey(t *testing.T) {
+	key := "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIGq4bVq0xIhV4FJ8q5nY4m0p6m1aQ7Zxk8Zk0Jf9Tq3l\n-----END PRIVATE KEY-----\n"
+	if !privateKeyPEM.MatchString(key) || privateKeyPEM.MatchString("-----BEGIN PRIVATE KEY-----\n...") {
+		t.Error("private key pattern is wrong")
+	}
 }

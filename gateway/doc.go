@@ -1,10 +1,21 @@
-// Package gateway is Custos's HTTP face: the gin server, the inbound dialects
-// (OpenAI chat completions and models), the request pipeline and the one place
-// where errors become status codes and dialect error bodies.
+// Package gateway is Custos's HTTP face: the gin server, the route table,
+// the one request spine every route runs through, the model pipeline, and
+// the one place where errors become status codes and dialect error bodies.
 //
-// Every request runs the same named stages, in order:
+// The spine (spine.go): authenticate, run the route's handler, which returns
+// an error rather than answering one, then finish: classify the error,
+// record the outcome exactly once (with a context that outlives the
+// client), render the error in the route's dialect, and log one line.
+//
+// Every model request runs the same named stages, in order (pipeline.go):
 //
 //	authenticate → inspect → decide → redact → route → forward → account
+//
+// The body is parsed once (jsondoc) into the OpenAI form of its operation;
+// inspection walks every string, number and key of that tree; redaction
+// rewrites the tree in place; what is forwarded is encoded from it, and an
+// adapter per provider kind (upstream) translates at the edge. Each stage
+// stores its result in its own part of the exchange (exchange.go).
 //
 // Each request's log line names the stages that ran; a stage that cannot do
 // its work ends the request rather than pretend to have checked anything.

@@ -52,110 +52,135 @@ type apiError struct {
 // statusClientClosed is logged (never sent) when the caller went away.
 const statusClientClosed = 499
 
-// classify is the one place that maps errors to statuses and client messages.
+// classify is the one place that maps errors to statuses and client
+// messages: the first entry of errorClasses that matches wins.
 func classify(err error) apiError {
-	var reqErr *openai.RequestError
-	var stErr *upstream.StatusError
-	var denied *policy.DeniedError
-	var cooling *residency.CoolingError
-	var anthErr *anthropic.RequestError
-	switch {
-	case errors.As(err, &denied):
-		msg := "Request denied by policy."
-		for _, r := range denied.Decision.Deny {
-			msg += " " + r.Message
+	for _, c := range errorClasses {
+		if c.match(err) {
+			if c.build != nil {
+				return c.build(err)
+			}
+			return c.api
 		}
-		return apiError{status: http.StatusForbidden, typ: "permission_error", code: policy.Code(err),
-			message: msg, reasons: denied.Decision.Deny}
-	case errors.Is(err, policy.ErrNoPolicy), errors.Is(err, policy.ErrUndefined), errors.Is(err, policy.ErrEvaluation),
-		errors.Is(err, policy.ErrTimeout), errors.Is(err, policy.ErrAmbiguous), errors.Is(err, policy.ErrInvalidDecision),
-		errors.Is(err, policy.ErrUnknownAction):
-		// The policy could not decide: refuse, and say so without detail.
-		return apiError{status: http.StatusServiceUnavailable, typ: "server_error", code: policy.Code(err),
-			message: "The compliance policy could not decide on this request; it was not sent."}
-	case errors.Is(err, auth.ErrMissingKey):
-		return apiError{status: http.StatusUnauthorized, typ: "invalid_request_error", code: "missing_api_key",
-			message: "No API key provided. Send your Custos app key as 'Authorization: Bearer cst_...' or 'x-api-key'."}
-	case errors.Is(err, auth.ErrUnknownKey):
-		return apiError{status: http.StatusUnauthorized, typ: "invalid_request_error", code: "invalid_api_key",
-			message: "Incorrect API key provided."}
-	case errors.Is(err, auth.ErrRevokedKey):
-		return apiError{status: http.StatusUnauthorized, typ: "invalid_request_error", code: "revoked_api_key",
-			message: "This API key has been revoked."}
-	case errors.As(err, &anthErr):
-		code := "invalid_request"
-		if anthErr.Code != "" {
-			code = anthErr.Code
-		}
-		return apiError{status: requestErrorStatus(code), typ: "invalid_request_error", code: code, message: anthErr.Msg}
-	case errors.As(err, &reqErr):
-		return apiError{status: requestErrorStatus(reqErr.Code), typ: "invalid_request_error", code: reqErr.Code,
-			message: reqErr.Msg, param: reqErr.Param}
-	case errors.Is(err, errBodyTooLarge):
-		return apiError{status: http.StatusRequestEntityTooLarge, typ: "invalid_request_error", code: "request_too_large",
-			message: "The request body exceeds this gateway's size limit."}
-	case errors.Is(err, errUnsupportedMedia):
-		return apiError{status: http.StatusUnsupportedMediaType, typ: "invalid_request_error", code: "unsupported_media_type",
-			message: "Content-Type must be application/json."}
-	case errors.Is(err, errBodyUnreadable):
-		return apiError{status: http.StatusBadRequest, typ: "invalid_request_error", code: "unreadable_body",
-			message: "The request body could not be read."}
-	case errors.Is(err, errUnknownRoute):
-		return apiError{status: http.StatusNotFound, typ: "invalid_request_error", code: "unknown_route",
-			message: "Unknown request URL. Custos serves " + servedRoutes + "."}
-	case errors.Is(err, errMethodNotAllowed):
-		return apiError{status: http.StatusMethodNotAllowed, typ: "invalid_request_error", code: "method_not_allowed",
-			message: "This method is not allowed on this URL."}
-	case errors.Is(err, residency.ErrUnknownModel):
-		return apiError{status: http.StatusNotFound, typ: "invalid_request_error", code: "model_not_found",
-			message: "The requested model does not exist or you do not have access to it.", param: "model"}
-	case errors.As(err, &cooling):
-		return apiError{status: http.StatusServiceUnavailable, typ: "server_error", code: "no_endpoint_available",
-			message: "Every endpoint this request may use is rate-limited or failing; retry later.", retryAfter: cooling.RetryAfter}
-	case errors.Is(err, residency.ErrNoCompliantEndpoint):
-		return apiError{status: http.StatusForbidden, typ: "permission_error", code: "no_compliant_endpoint",
-			message: "No endpoint satisfies this request's compliance constraints; it was not sent anywhere."}
-	case errors.Is(err, redact.ErrBlocked):
-		return apiError{status: http.StatusForbidden, typ: "permission_error", code: "pii_blocked",
-			message: "The request contains data that policy blocks; it was not sent."}
-	case errors.Is(err, audit.ErrUnavailable), errors.Is(err, audit.ErrClosed):
-		return apiError{status: http.StatusServiceUnavailable, typ: "server_error", code: "audit_unavailable",
-			message: "The audit log cannot record this request, so it was not processed. Retry later."}
-	case errors.Is(err, errWrongRole):
-		return apiError{status: http.StatusForbidden, typ: "permission_error", code: "wrong_key_role",
-			message: "This key is not valid here: app keys call models, auditor keys export the audit log."}
-	case errors.Is(err, errUntranslatable):
-		return apiError{status: http.StatusBadRequest, typ: "invalid_request_error", code: "untranslatable_request",
-			message: "The request uses content the selected provider's format cannot carry."}
-	case errors.Is(err, errBadQuery):
-		return apiError{status: http.StatusBadRequest, typ: "invalid_request_error", code: "invalid_query",
-			message: "Invalid query: from and to must be RFC 3339 times or YYYY-MM-DD dates, format jsonl or csv."}
-	case errors.Is(err, errKeyUnavailable):
-		return apiError{status: http.StatusServiceUnavailable, typ: "server_error", code: "key_unavailable",
-			message: "The provider key for this request is unavailable; the request was not sent."}
-	case errors.As(err, &stErr):
-		return classifyUpstreamStatus(stErr)
-	case errors.Is(err, upstream.ErrTimeout):
-		return apiError{status: http.StatusGatewayTimeout, typ: "server_error", code: "upstream_timeout",
-			message: "The provider did not answer in time."}
-	case errors.Is(err, upstream.ErrUnreachable):
-		return apiError{status: http.StatusBadGateway, typ: "server_error", code: "upstream_unreachable",
-			message: "The provider could not be reached."}
-	case errors.Is(err, errStreamInterrupted), errors.Is(err, errAnswerUnreadable):
-		return apiError{status: http.StatusBadGateway, typ: "server_error", code: "upstream_interrupted",
-			message: "The provider's answer ended before it was complete."}
-	case errors.Is(err, errAnswerTooLarge):
-		return apiError{status: http.StatusBadGateway, typ: "server_error", code: "upstream_answer_too_large",
-			message: "The provider's answer exceeds this gateway's size limit."}
-	case errors.Is(err, context.Canceled):
-		return apiError{status: statusClientClosed, typ: "invalid_request_error", code: "client_closed",
-			message: "The client closed the request."}
-	case errors.Is(err, context.DeadlineExceeded):
-		return apiError{status: http.StatusGatewayTimeout, typ: "server_error", code: "upstream_timeout",
-			message: "The provider did not answer in time."}
 	}
 	return apiError{status: http.StatusInternalServerError, typ: "server_error", code: "internal_error",
 		message: "Internal error. The request id identifies it in the gateway's logs."}
+}
+
+// errorClass maps the errors match accepts to a fixed answer, or to one
+// build makes from the error.
+type errorClass struct {
+	match func(error) bool
+	api   apiError
+	build func(error) apiError
+}
+
+// is matches errors wrapping any of targets.
+func is(targets ...error) func(error) bool {
+	return func(err error) bool {
+		for _, t := range targets {
+			if errors.Is(err, t) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// as matches errors wrapping a *T.
+func as[T error](err error) bool {
+	var t T
+	return errors.As(err, &t)
+}
+
+var errorClasses = []errorClass{
+	{match: as[*policy.DeniedError], build: deniedError},
+	{match: is(policy.ErrNoPolicy, policy.ErrUndefined, policy.ErrEvaluation, policy.ErrTimeout, policy.ErrAmbiguous,
+		policy.ErrInvalidDecision, policy.ErrUnknownAction), build: func(err error) apiError {
+		// The policy could not decide: refuse, and say so without detail.
+		return apiError{status: http.StatusServiceUnavailable, typ: "server_error", code: policy.Code(err),
+			message: "The compliance policy could not decide on this request; it was not sent."}
+	}},
+	{match: is(auth.ErrMissingKey), api: apiError{status: http.StatusUnauthorized, typ: "invalid_request_error", code: "missing_api_key",
+		message: "No API key provided. Send your Custos app key as 'Authorization: Bearer cst_...' or 'x-api-key'."}},
+	{match: is(auth.ErrUnknownKey), api: apiError{status: http.StatusUnauthorized, typ: "invalid_request_error", code: "invalid_api_key",
+		message: "Incorrect API key provided."}},
+	{match: is(auth.ErrRevokedKey), api: apiError{status: http.StatusUnauthorized, typ: "invalid_request_error", code: "revoked_api_key",
+		message: "This API key has been revoked."}},
+	{match: as[*anthropic.RequestError], build: anthropicRequestError},
+	{match: as[*openai.RequestError], build: func(err error) apiError {
+		var e *openai.RequestError
+		errors.As(err, &e)
+		return apiError{status: requestErrorStatus(e.Code), typ: "invalid_request_error", code: e.Code, message: e.Msg, param: e.Param}
+	}},
+	{match: is(errBodyTooLarge), api: apiError{status: http.StatusRequestEntityTooLarge, typ: "invalid_request_error", code: "request_too_large",
+		message: "The request body exceeds this gateway's size limit."}},
+	{match: is(errUnsupportedMedia), api: apiError{status: http.StatusUnsupportedMediaType, typ: "invalid_request_error", code: "unsupported_media_type",
+		message: "Content-Type must be application/json."}},
+	{match: is(errBodyUnreadable), api: apiError{status: http.StatusBadRequest, typ: "invalid_request_error", code: "unreadable_body",
+		message: "The request body could not be read."}},
+	{match: is(errUnknownRoute), api: apiError{status: http.StatusNotFound, typ: "invalid_request_error", code: "unknown_route",
+		message: "Unknown request URL. Custos serves " + servedRoutes + "."}},
+	{match: is(errMethodNotAllowed), api: apiError{status: http.StatusMethodNotAllowed, typ: "invalid_request_error", code: "method_not_allowed",
+		message: "This method is not allowed on this URL."}},
+	{match: is(residency.ErrUnknownModel), api: apiError{status: http.StatusNotFound, typ: "invalid_request_error", code: "model_not_found",
+		message: "The requested model does not exist or you do not have access to it.", param: "model"}},
+	{match: as[*residency.CoolingError], build: func(err error) apiError {
+		var e *residency.CoolingError
+		errors.As(err, &e)
+		return apiError{status: http.StatusServiceUnavailable, typ: "server_error", code: "no_endpoint_available",
+			message: "Every endpoint this request may use is rate-limited or failing; retry later.", retryAfter: e.RetryAfter}
+	}},
+	{match: is(residency.ErrNoCompliantEndpoint), api: apiError{status: http.StatusForbidden, typ: "permission_error", code: "no_compliant_endpoint",
+		message: "No endpoint satisfies this request's compliance constraints; it was not sent anywhere."}},
+	{match: is(redact.ErrBlocked), api: apiError{status: http.StatusForbidden, typ: "permission_error", code: "pii_blocked",
+		message: "The request contains data that policy blocks; it was not sent."}},
+	{match: is(audit.ErrUnavailable, audit.ErrClosed), api: apiError{status: http.StatusServiceUnavailable, typ: "server_error", code: "audit_unavailable",
+		message: "The audit log cannot record this request, so it was not processed. Retry later."}},
+	{match: is(errWrongRole), api: apiError{status: http.StatusForbidden, typ: "permission_error", code: "wrong_key_role",
+		message: "This key is not valid here: app keys call models, auditor keys export the audit log."}},
+	{match: is(errUntranslatable), api: apiError{status: http.StatusBadRequest, typ: "invalid_request_error", code: "untranslatable_request",
+		message: "The request uses content or an API the selected provider's format cannot carry."}},
+	{match: is(errBadQuery), api: apiError{status: http.StatusBadRequest, typ: "invalid_request_error", code: "invalid_query",
+		message: "Invalid query: from and to must be RFC 3339 times or YYYY-MM-DD dates, format jsonl or csv."}},
+	{match: is(errKeyUnavailable), api: apiError{status: http.StatusServiceUnavailable, typ: "server_error", code: "key_unavailable",
+		message: "The provider key for this request is unavailable; the request was not sent."}},
+	{match: as[*upstream.StatusError], build: func(err error) apiError {
+		var e *upstream.StatusError
+		errors.As(err, &e)
+		return classifyUpstreamStatus(e)
+	}},
+	{match: is(upstream.ErrTimeout, context.DeadlineExceeded), api: apiError{status: http.StatusGatewayTimeout, typ: "server_error", code: "upstream_timeout",
+		message: "The provider did not answer in time."}},
+	{match: is(upstream.ErrUnreachable), api: apiError{status: http.StatusBadGateway, typ: "server_error", code: "upstream_unreachable",
+		message: "The provider could not be reached."}},
+	{match: is(errStreamInterrupted, errAnswerUnreadable), api: apiError{status: http.StatusBadGateway, typ: "server_error", code: "upstream_interrupted",
+		message: "The provider's answer ended before it was complete."}},
+	{match: is(errAnswerTooLarge), api: apiError{status: http.StatusBadGateway, typ: "server_error", code: "upstream_answer_too_large",
+		message: "The provider's answer exceeds this gateway's size limit."}},
+	{match: is(context.Canceled), api: apiError{status: statusClientClosed, typ: "invalid_request_error", code: "client_closed",
+		message: "The client closed the request."}},
+}
+
+func deniedError(err error) apiError {
+	var denied *policy.DeniedError
+	errors.As(err, &denied)
+	msg := "Request denied by policy."
+	for _, r := range denied.Decision.Deny {
+		msg += " " + r.Message
+	}
+	return apiError{status: http.StatusForbidden, typ: "permission_error", code: policy.Code(err),
+		message: msg, reasons: denied.Decision.Deny}
+}
+
+func anthropicRequestError(err error) apiError {
+	var e *anthropic.RequestError
+	errors.As(err, &e)
+	code := "invalid_request"
+	if e.Code != "" {
+		code = e.Code
+	}
+	return apiError{status: requestErrorStatus(code), typ: "invalid_request_error", code: code, message: e.Msg}
 }
 
 // servedRoutes names the API routes, for the unknown-route message.

@@ -2,7 +2,8 @@ package gateway
 
 import (
 	"bytes"
-	"encoding/json"
+	"maps"
+	"slices"
 
 	"github.com/custos-gateway/custos/gateway/jsondoc"
 	"github.com/custos-gateway/custos/redact"
@@ -42,111 +43,110 @@ func restoreAnswer(sess *redact.Session, body []byte) []byte {
 var answerRules = jsondoc.Rules{Embedded: []jsondoc.Pattern{jsondoc.P("choices[].message.tool_calls[].function.arguments")}}
 
 // chunkRestorer restores placeholders in streamed deltas, where one may be
-// split across chunks: each choice's content goes through its own Restorer,
-// which holds back only a possible placeholder prefix.
+// split across chunks: each choice's content, and each tool call's
+// arguments, go through their own Restorer, which holds back only a
+// possible placeholder prefix.
 type chunkRestorer struct {
 	sess    *redact.Session
 	content map[string]*redact.Restorer
-	// tools holds one restorer per (choice, tool call index), in the order
-	// the calls appeared.
-	tools map[string]map[int]*redact.Restorer
+	// tools holds one restorer per choice and tool call index.
+	tools map[string]map[string]*redact.Restorer
 }
 
 func newChunkRestorer(sess *redact.Session) *chunkRestorer {
-	return &chunkRestorer{sess: sess, content: map[string]*redact.Restorer{}, tools: map[string]map[int]*redact.Restorer{}}
+	return &chunkRestorer{sess: sess, content: map[string]*redact.Restorer{}, tools: map[string]map[string]*redact.Restorer{}}
 }
 
 // chunk rewrites one chat.completion.chunk; data that is not a chunk passes.
+// data is the stream reader's buffer, reused for the next event: the tree
+// (whose strings the restorers keep) is parsed from a copy.
 func (cr *chunkRestorer) chunk(data []byte) []byte {
-	var v map[string]any
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if dec.Decode(&v) != nil {
-		return data
-	}
-	choices, _ := v["choices"].([]any)
-	if len(choices) == 0 {
-		return data
-	}
-	for _, c := range choices {
-		choice, _ := c.(map[string]any)
-		delta, _ := choice["delta"].(map[string]any)
-		if delta == nil {
-			continue
-		}
-		idx := "0"
-		if n, ok := choice["index"].(json.Number); ok {
-			idx = n.String()
-		}
-		r := cr.content[idx]
-		if r == nil {
-			r = cr.sess.NewRestorer()
-			cr.content[idx] = r
-		}
-		text, hasText := delta["content"].(string)
-		out := ""
-		if hasText {
-			out = r.Write(text)
-		}
-		finished := choice["finish_reason"] != nil
-		if finished {
-			out += r.Flush()
-		}
-		if hasText || out != "" {
-			delta["content"] = out
-		}
-		// Tool call arguments stream in fragments too: each call has its own
-		// restorer, so a placeholder split across fragments is restored.
-		tools := cr.tools[idx]
-		if tools == nil {
-			tools = map[int]*redact.Restorer{}
-			cr.tools[idx] = tools
-		}
-		calls, _ := delta["tool_calls"].([]any)
-		for _, call := range calls {
-			co, _ := call.(map[string]any)
-			fn, _ := co["function"].(map[string]any)
-			a, ok := fn["arguments"].(string)
-			if !ok {
-				continue
-			}
-			ti := 0
-			if n, ok := co["index"].(json.Number); ok {
-				if v, err := n.Int64(); err == nil {
-					ti = int(v)
-				}
-			}
-			tr := tools[ti]
-			if tr == nil {
-				tr = cr.sess.NewRestorer()
-				tools[ti] = tr
-			}
-			fn["arguments"] = tr.Write(a)
-		}
-		if finished {
-			for ti, tr := range tools {
-				if rest := tr.Flush(); rest != "" {
-					calls = append(calls, map[string]any{"index": ti, "function": map[string]any{"arguments": rest}})
-				}
-			}
-			if len(calls) > 0 {
-				delta["tool_calls"] = calls
-			}
-		}
-	}
-	out, err := encodeNoEscape(v)
+	v, err := jsondoc.Parse(bytes.Clone(data), jsondoc.Limits{})
 	if err != nil {
 		return data
 	}
-	return out
+	choices := v.Get("choices")
+	if choices == nil || choices.Kind != jsondoc.Array || len(choices.Kids) == 0 {
+		return data
+	}
+	for _, c := range choices.Kids {
+		if delta := c.Value.Get("delta"); delta != nil && delta.Kind == jsondoc.Object {
+			cr.choice(c.Value, delta)
+		}
+	}
+	return jsondoc.Encode(v)
 }
 
-func encodeNoEscape(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
+// choice restores one choice's delta; at its finish the held-back rest is
+// flushed.
+func (cr *chunkRestorer) choice(choice, delta *jsondoc.Value) {
+	idx := literal(choice.Get("index"), "0")
+	finished := !choice.Get("finish_reason").IsNull()
+	r := cr.restorer(cr.content, idx)
+	text, hasText := delta.Get("content").Text()
+	out := ""
+	if hasText {
+		out = r.Write(text)
 	}
-	return bytes.TrimRight(b.Bytes(), "\n"), nil
+	if finished {
+		out += r.Flush()
+	}
+	if hasText || out != "" {
+		delta.Set("content", jsondoc.NewString(out))
+	}
+	tools := cr.tools[idx]
+	if tools == nil {
+		tools = map[string]*redact.Restorer{}
+		cr.tools[idx] = tools
+	}
+	calls := delta.Get("tool_calls")
+	if calls != nil && calls.Kind == jsondoc.Array {
+		for _, call := range calls.Kids {
+			fn := call.Value.Get("function")
+			if a, ok := fn.Get("arguments").Text(); ok {
+				fn.Set("arguments", jsondoc.NewString(cr.restorer(tools, literal(call.Value.Get("index"), "0")).Write(a)))
+			}
+		}
+	}
+	if finished {
+		flushTools(delta, calls, tools)
+	}
+}
+
+// flushTools appends each tool call's held-back arguments to the delta.
+func flushTools(delta, calls *jsondoc.Value, tools map[string]*redact.Restorer) {
+	var rest []jsondoc.Member
+	for _, ti := range slices.Sorted(maps.Keys(tools)) {
+		if tail := tools[ti].Flush(); tail != "" {
+			fn := jsondoc.NewObject(jsondoc.Member{Key: "arguments", Value: jsondoc.NewString(tail)})
+			rest = append(rest, jsondoc.Member{Value: jsondoc.NewObject(
+				jsondoc.Member{Key: "index", Value: &jsondoc.Value{Kind: jsondoc.Number, Str: ti}},
+				jsondoc.Member{Key: "function", Value: fn})})
+		}
+	}
+	if len(rest) == 0 {
+		return
+	}
+	if calls == nil || calls.Kind != jsondoc.Array {
+		calls = &jsondoc.Value{Kind: jsondoc.Array}
+		delta.Set("tool_calls", calls)
+	}
+	calls.Kids = append(calls.Kids, rest...)
+}
+
+func (cr *chunkRestorer) restorer(m map[string]*redact.Restorer, key string) *redact.Restorer {
+	r := m[key]
+	if r == nil {
+		r = cr.sess.NewRestorer()
+		m[key] = r
+	}
+	return r
+}
+
+// literal is a number's literal text, or def.
+func literal(v *jsondoc.Value, def string) string {
+	if v != nil && v.Kind == jsondoc.Number {
+		return v.Str
+	}
+	return def
 }

@@ -79,6 +79,7 @@ type Server struct {
 	http       *http.Server
 
 	outcomeFailures atomic.Int64 // outcome records that could not be appended
+	draining        atomic.Bool  // shutting down: not ready for new work
 }
 
 // target is how an endpoint is reached: its wire facts and kind's adapter.
@@ -200,6 +201,7 @@ func (s *Server) Serve(ln net.Listener) error {
 // Shutdown stops accepting requests and waits for those in flight, streams
 // included, until ctx ends.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.draining.Store(true)
 	err := s.http.Shutdown(ctx)
 	s.upstream.CloseIdle()
 	return err
@@ -275,6 +277,39 @@ func (s *Server) healthz(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"status": "ok"})
 }
 
+// readyz is ready only when the policy is loaded, the audit log is
+// writable, every provider key can be served, and the server is not
+// draining; otherwise 503 with the checks that fail (names, no detail).
 func (s *Server) readyz(c *gin.Context) {
-	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+	checks := s.readiness()
+	status, word := http.StatusOK, "ready"
+	for _, v := range checks {
+		if v != "ok" {
+			status, word = http.StatusServiceUnavailable, "not ready"
+		}
+	}
+	c.JSON(status, gin.H{"status": word, "checks": checks})
+}
+
+// Optional health reports of the wired parts, declared where they are used.
+type (
+	healthReporter interface{ Healthy() error }
+	readyReporter  interface{ Ready() error }
+)
+
+func (s *Server) readiness() map[string]string {
+	checks := map[string]string{"policy": "ok", "audit": "ok", "keys": "ok", "serving": "ok"}
+	if s.decider.Revision() == (policy.Revision{}) {
+		checks["policy"] = "not loaded"
+	}
+	if h, ok := s.audit.(healthReporter); ok && h.Healthy() != nil {
+		checks["audit"] = "not writable"
+	}
+	if r, ok := s.keys.(readyReporter); ok && r.Ready() != nil {
+		checks["keys"] = "unavailable"
+	}
+	if s.draining.Load() {
+		checks["serving"] = "draining"
+	}
+	return checks
 }

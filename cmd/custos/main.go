@@ -1,5 +1,7 @@
 // Command custos is the Custos compliance gateway's command line: it serves
-// the gateway and mints app keys. It only wires packages together.
+// the gateway, mints app keys, and gives officers and auditors their tools
+// (policy test/check/eval, audit verify/export, redact). It only wires
+// packages together: flags become options, and the packages do the work.
 package main
 
 import (

@@ -309,6 +309,11 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
+	if v := getenv("VAULT_SKIP_VERIFY"); v != "" {
+		if skip, err := strconv.ParseBool(v); err != nil || skip {
+			return fmt.Errorf("VAULT_SKIP_VERIFY=%q: Custos always verifies Vault's TLS certificate; unset it, and give a private CA with vault.ca_file or VAULT_CACERT", v)
+		}
+	}
 	if v := getenv("CUSTOS_LISTEN"); v != "" {
 		c.Listen = v
 	}

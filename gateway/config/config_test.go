@@ -127,3 +127,20 @@ func TestDevConfigIsValid(t *testing.T) {
 		t.Errorf("dev endpoint = %+v", c.Endpoints[0])
 	}
 }
+
+// The Vault client library turns TLS verification off for VAULT_SKIP_VERIFY;
+// Custos refuses to start instead.
+func TestVaultSkipVerifyIsRefused(t *testing.T) {
+	for _, tc := range []struct {
+		value string
+		ok    bool
+	}{{"true", false}, {"1", false}, {"TRUE", false}, {"maybe", false}, {"false", true}, {"0", true}, {"", true}} {
+		_, err := config.Load("testdata/full.yaml", env(map[string]string{"VAULT_SKIP_VERIFY": tc.value}))
+		if (err == nil) != tc.ok {
+			t.Errorf("VAULT_SKIP_VERIFY=%q: err = %v, want ok=%v", tc.value, err, tc.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "VAULT_SKIP_VERIFY") {
+			t.Errorf("VAULT_SKIP_VERIFY=%q: error does not name the variable: %v", tc.value, err)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -108,7 +109,10 @@ func New(ctx context.Context, opts Options, refs map[string]Ref) (*Source, error
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	cfg := api.DefaultConfig() // reads VAULT_ADDR, VAULT_CACERT, VAULT_SKIP_VERIFY, ...
+	if err := RefuseSkipVerify(os.Getenv); err != nil {
+		return nil, err
+	}
+	cfg := api.DefaultConfig() // reads VAULT_ADDR, VAULT_CACERT, ...
 	if cfg.Error != nil {
 		return nil, fmt.Errorf("keysource: vault config: %w", cfg.Error)
 	}
@@ -153,6 +157,24 @@ func New(ctx context.Context, opts Options, refs map[string]Ref) (*Source, error
 	return s, nil
 }
 
+// ErrInsecureTLS means the environment asks to skip verifying Vault's TLS
+// certificate, which Custos never does.
+var ErrInsecureTLS = errors.New("keysource: VAULT_SKIP_VERIFY is set; Custos always verifies Vault's TLS certificate: unset it, and give a private CA with vault.ca_file or VAULT_CACERT")
+
+// RefuseSkipVerify fails when VAULT_SKIP_VERIFY (read through getenv) is
+// set to anything but false: the Vault client library would silently turn
+// TLS verification off.
+func RefuseSkipVerify(getenv func(string) string) error {
+	v := getenv("VAULT_SKIP_VERIFY")
+	if v == "" {
+		return nil
+	}
+	if skip, err := strconv.ParseBool(v); err == nil && !skip {
+		return nil
+	}
+	return ErrInsecureTLS
+}
+
 // Key returns the endpoint's key from the cache. It never calls Vault: the
 // background refresher keeps keys fresh. Past TTL plus the stale window the
 // key is refused (ErrUnavailable).
@@ -166,6 +188,29 @@ func (s *Source) Key(_ context.Context, endpoint string) (string, error) {
 		return "", ErrUnavailable
 	}
 	return c.key, nil
+}
+
+// Ready reports whether every key can be served: none is past its TTL plus
+// the stale window. The error names the first endpoint that is not.
+func (s *Source) Ready() error {
+	for ep, e := range s.entries {
+		c := e.cur.Load()
+		if c == nil || time.Since(c.fetched) > s.opts.TTL+s.opts.StaleWindow {
+			return fmt.Errorf("%w: endpoint %s", ErrUnavailable, ep)
+		}
+	}
+	return nil
+}
+
+// Oldest returns the age of the least recently read key (zero when none).
+func (s *Source) Oldest() time.Duration {
+	var oldest time.Duration
+	for _, e := range s.entries {
+		if c := e.cur.Load(); c != nil {
+			oldest = max(oldest, time.Since(c.fetched))
+		}
+	}
+	return oldest
 }
 
 // Refresh reads the endpoint's key from Vault now (after a provider refused

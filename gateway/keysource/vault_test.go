@@ -294,4 +294,19 @@ func TestVaultTLSIsVerified(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "certificate") {
 		t.Fatalf("without the CA file: %v; want a certificate error", err)
 	}
+	// The client library would turn verification off for VAULT_SKIP_VERIFY;
+	// Custos refuses to start instead, with or without a CA file.
+	for _, skip := range []string{"true", "1", "yes-please"} {
+		t.Setenv("VAULT_SKIP_VERIFY", skip)
+		for _, ca := range []string{"", v.CACert} {
+			_, err := keysource.New(context.Background(), keysource.Options{Address: v.Addr, TokenFile: tokenFile(t), CACert: ca}, openaiRef)
+			if !errors.Is(err, keysource.ErrInsecureTLS) {
+				t.Errorf("VAULT_SKIP_VERIFY=%s, CA %q: %v; want ErrInsecureTLS", skip, ca, err)
+			}
+		}
+	}
+	t.Setenv("VAULT_SKIP_VERIFY", "false")
+	if _, err := keysource.New(context.Background(), keysource.Options{Address: v.Addr, TokenFile: tokenFile(t), CACert: v.CACert}, openaiRef); err != nil {
+		t.Errorf("VAULT_SKIP_VERIFY=false: %v", err)
+	}
 }
