@@ -26,7 +26,9 @@ func (k *switchableKeys) Key(context.Context, string) (string, error) {
 	return "sk-test", nil
 }
 
-func (k *switchableKeys) Refresh(ctx context.Context, ep string) (string, error) { return k.Key(ctx, ep) }
+func (k *switchableKeys) Refresh(ctx context.Context, ep string) (string, error) {
+	return k.Key(ctx, ep)
+}
 
 func (k *switchableKeys) Ready() error {
 	if k.gone.Load() {
