@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,7 +23,7 @@ const (
 	providerKeyV2 = "sk-PROVIDER-CANARY-2-d94c"
 )
 
-func startGatewayWithVault(t *testing.T, ttl, stale time.Duration) (*harness, *vaulttest.Server) {
+func startGatewayWithVault(t *testing.T, ttl, stale time.Duration, now func() time.Time) (*harness, *vaulttest.Server) {
 	t.Helper()
 	v := vaulttest.Start(t)
 	v.PutKV("secret", "custos/azure-eu", map[string]any{"api_key": providerKeyV1})
@@ -36,7 +37,7 @@ func startGatewayWithVault(t *testing.T, ttl, stale time.Duration) (*harness, *v
 		c.Endpoints[0].Key = &config.KeyRef{Mount: "secret", Path: "custos/azure-eu", Field: "api_key"}
 	}
 	keys, err := keysource.New(context.Background(), keysource.Options{
-		Address: v.Addr, TokenFile: tokenFile, TTL: ttl, StaleWindow: stale,
+		Address: v.Addr, TokenFile: tokenFile, TTL: ttl, StaleWindow: stale, Now: now,
 	}, map[string]keysource.Ref{"azure-openai-eu": {Mount: "secret", Path: "custos/azure-eu", Field: "api_key"}})
 	if err != nil {
 		t.Fatal(err)
@@ -47,7 +48,7 @@ func startGatewayWithVault(t *testing.T, ttl, stale time.Duration) (*harness, *v
 }
 
 func TestProviderKeyFromVault(t *testing.T) {
-	h, v := startGatewayWithVault(t, time.Hour, 15*time.Minute)
+	h, v := startGatewayWithVault(t, time.Hour, 15*time.Minute, nil)
 	h.Sim.RequireKey(providerKeyV1)
 	var bodies []string
 	send := func() int {
@@ -104,12 +105,15 @@ func TestProviderKeyFromVault(t *testing.T) {
 // With Vault gone past the stale window, requests fail closed with
 // key_unavailable and nothing is forwarded.
 func TestKeyUnavailableFailsClosed(t *testing.T) {
-	h, v := startGatewayWithVault(t, 200*time.Millisecond, 300*time.Millisecond)
+	start := time.Now()
+	var elapsed atomic.Int64
+	now := func() time.Time { return start.Add(time.Duration(elapsed.Load())) }
+	h, v := startGatewayWithVault(t, 200*time.Millisecond, 300*time.Millisecond, now)
 	if resp := h.post(t, "/v1/chat/completions", "application/json", appKey, okBody); resp.StatusCode != 200 {
 		t.Fatalf("before: %d", resp.StatusCode)
 	}
 	v.Stop()
-	time.Sleep(700 * time.Millisecond)
+	elapsed.Store(int64(time.Second)) // past TTL and stale window
 	resp := h.post(t, "/v1/chat/completions", "application/json", appKey, okBody)
 	if resp.StatusCode != 503 {
 		t.Fatalf("status %d, want 503", resp.StatusCode)

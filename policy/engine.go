@@ -25,6 +25,13 @@ type Options struct {
 	Logger  *slog.Logger  // nil discards
 	// NoMemo evaluates every decision afresh, even for a pure policy set.
 	NoMemo bool
+	// OnReload, when set, is told the outcome of every reload attempt: the
+	// revision serving afterwards, whether it changed, and the error of a
+	// refused set (metrics; tests wait on it instead of sleeping).
+	OnReload func(rev Revision, changed bool, err error)
+	// OnWatching, when set, is called once Watch has its directories
+	// watched, so that a change made afterwards is seen.
+	OnWatching func()
 }
 
 // Engine decides requests with the current policy set. Reloads build a new
@@ -35,6 +42,7 @@ type Engine struct {
 	timeout  time.Duration
 	log      *slog.Logger
 	noMemo   bool
+	opts     Options
 	current  atomic.Pointer[snapshot]
 	reloadMu sync.Mutex // serializes reloads; never taken by Decide
 }
@@ -47,7 +55,7 @@ type snapshot struct {
 
 // New loads, compiles and checks src; it fails if the set is not servable.
 func New(ctx context.Context, src Source, opts Options) (*Engine, error) {
-	e := &Engine{src: src, timeout: opts.Timeout, log: opts.Logger, noMemo: opts.NoMemo}
+	e := &Engine{src: src, timeout: opts.Timeout, log: opts.Logger, noMemo: opts.NoMemo, opts: opts}
 	if e.timeout <= 0 {
 		e.timeout = DefaultTimeout
 	}
@@ -107,6 +115,14 @@ func (e *Engine) build(ctx context.Context) (*snapshot, error) {
 func (e *Engine) Reload(ctx context.Context) (bool, error) {
 	e.reloadMu.Lock()
 	defer e.reloadMu.Unlock()
+	changed, err := e.reload(ctx)
+	if e.opts.OnReload != nil {
+		e.opts.OnReload(e.Revision(), changed, err)
+	}
+	return changed, err
+}
+
+func (e *Engine) reload(ctx context.Context) (bool, error) {
 	snap, err := e.build(ctx)
 	if err != nil {
 		e.log.Error("policy reload refused; the previous set keeps serving",

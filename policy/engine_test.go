@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -161,7 +162,7 @@ func TestReloadWhileServing(t *testing.T) {
 		}()
 	}
 
-	time.Sleep(20 * time.Millisecond)
+	waitCount(t, &denies, 20) // decisions flow under the first revision
 	addModel(t, dir, "gpt-4.1")
 	changed, err := e.Reload(ctx)
 	if err != nil || !changed {
@@ -188,7 +189,7 @@ func TestReloadWhileServing(t *testing.T) {
 	if e.Revision() != rev1 {
 		t.Errorf("revision after a refused edit = %s, want %s", e.Revision(), rev1)
 	}
-	time.Sleep(20 * time.Millisecond)
+	waitCount(t, &allows, 20) // and under the second
 	stop.Store(true)
 	wg.Wait()
 
@@ -215,21 +216,31 @@ func TestWatchReloadsOnEdit(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	dir := copyShipped(t)
-	e, err := policy.New(ctx, policy.FromDir(dir), policy.Options{})
+	watching := make(chan struct{})
+	reloads := make(chan policy.Revision, 8)
+	e, err := policy.New(ctx, policy.FromDir(dir), policy.Options{
+		OnWatching: func() { close(watching) },
+		OnReload: func(rev policy.Revision, changed bool, err error) {
+			if changed && err == nil {
+				reloads <- rev
+			}
+		},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- e.Watch(ctx, 50*time.Millisecond) }()
-	time.Sleep(100 * time.Millisecond) // let the watcher start
+	<-watching
 	rev0 := e.Revision()
 	addModel(t, dir, "gpt-4.1")
-	deadline := time.Now().Add(10 * time.Second)
-	for e.Revision() == rev0 {
-		if time.Now().After(deadline) {
-			t.Fatal("watcher did not reload after an edit")
+	select {
+	case rev := <-reloads:
+		if rev == rev0 || e.Revision() != rev {
+			t.Errorf("reloaded to %s from %s; serving %s", rev, rev0, e.Revision())
 		}
-		time.Sleep(20 * time.Millisecond)
+	case <-time.After(10 * time.Second):
+		t.Fatal("watcher did not reload after an edit")
 	}
 	if _, err := e.Decide(ctx, hospitalInput); err != nil {
 		t.Errorf("after the watched edit: %v", err)
@@ -238,7 +249,17 @@ func TestWatchReloadsOnEdit(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if err := (&policy.Engine{}).Watch(ctx, 0); err == nil {
-		t.Error("an engine without a directory source watched something")
+}
+
+// waitCount waits until n reaches at least want (decisions are counted by
+// the deciding goroutines).
+func waitCount(t *testing.T, n *atomic.Int64, want int64) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for n.Load() < want {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d decisions within 10s", n.Load())
+		}
+		runtime.Gosched()
 	}
 }

@@ -46,6 +46,9 @@ func (e *Engine) Watch(ctx context.Context, debounce time.Duration) error {
 		})
 	}
 	addTree()
+	if e.opts.OnWatching != nil {
+		e.opts.OnWatching()
+	}
 
 	timer := time.NewTimer(debounce)
 	timer.Stop()

@@ -60,6 +60,9 @@ type Options struct {
 	StaleWindow time.Duration // how long past TTL a key may serve while Vault is down (default 15m; 0 allowed via NoStale)
 	NoStale     bool          // StaleWindow 0: fail closed as soon as TTL passes
 	Logger      *slog.Logger
+	// Now is the clock keys are aged by (tests); time.Now when nil. The
+	// background refresher's pace is real time either way.
+	Now func() time.Time
 }
 
 // Source serves provider keys from an in-memory cache refreshed from Vault.
@@ -104,6 +107,9 @@ func New(ctx context.Context, opts Options, refs map[string]Ref) (*Source, error
 	}
 	if opts.AuthMethod == "" {
 		opts.AuthMethod = AuthToken
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 	log := opts.Logger
 	if log == nil {
@@ -184,7 +190,7 @@ func (s *Source) Key(_ context.Context, endpoint string) (string, error) {
 		return "", ErrUnknownEndpoint
 	}
 	c := e.cur.Load()
-	if c == nil || time.Since(c.fetched) > s.opts.TTL+s.opts.StaleWindow {
+	if c == nil || s.expired(c) {
 		return "", ErrUnavailable
 	}
 	return c.key, nil
@@ -194,12 +200,16 @@ func (s *Source) Key(_ context.Context, endpoint string) (string, error) {
 // the stale window. The error names the first endpoint that is not.
 func (s *Source) Ready() error {
 	for ep, e := range s.entries {
-		c := e.cur.Load()
-		if c == nil || time.Since(c.fetched) > s.opts.TTL+s.opts.StaleWindow {
+		if c := e.cur.Load(); c == nil || s.expired(c) {
 			return fmt.Errorf("%w: endpoint %s", ErrUnavailable, ep)
 		}
 	}
 	return nil
+}
+
+// expired: past TTL plus the stale window.
+func (s *Source) expired(c *cached) bool {
+	return s.opts.Now().Sub(c.fetched) > s.opts.TTL+s.opts.StaleWindow
 }
 
 // Oldest returns the age of the least recently read key (zero when none).
@@ -207,7 +217,7 @@ func (s *Source) Oldest() time.Duration {
 	var oldest time.Duration
 	for _, e := range s.entries {
 		if c := e.cur.Load(); c != nil {
-			oldest = max(oldest, time.Since(c.fetched))
+			oldest = max(oldest, s.opts.Now().Sub(c.fetched))
 		}
 	}
 	return oldest
@@ -258,7 +268,7 @@ func (s *Source) read(ctx context.Context, endpoint string, e *entry) error {
 		version = sec.VersionMetadata.Version
 	}
 	prev := e.cur.Load()
-	e.cur.Store(&cached{key: v, version: version, fetched: time.Now()})
+	e.cur.Store(&cached{key: v, version: version, fetched: s.opts.Now()})
 	if prev != nil && prev.version != version {
 		s.log.Info("provider key rotated", "endpoint", endpoint, "vault_path", e.ref.String(), "version", version)
 	}

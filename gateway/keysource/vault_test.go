@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -167,18 +168,24 @@ func TestVaultDownStaleWindowThenUnavailableThenRecovery(t *testing.T) {
 	v := vaulttest.Start(t)
 	v.PutKV("secret", "custos/openai", map[string]any{"api_key": keyV1})
 	ttl, stale := 300*time.Millisecond, time.Second
-	s, logs := newSource(t, v, keysource.Options{TokenFile: tokenFile(t), TTL: ttl, StaleWindow: stale})
+	clock := newClock()
+	s, logs := newSource(t, v, keysource.Options{TokenFile: tokenFile(t), TTL: ttl, StaleWindow: stale, Now: clock.Now})
 	v.Stop()
-	stopped := time.Now()
-	for time.Since(stopped) < ttl+stale-200*time.Millisecond {
+	for _, at := range []time.Duration{0, ttl, ttl + stale/2, ttl + stale} {
+		clock.Set(at)
 		if k, err := s.Key(context.Background(), "openai-eu"); err != nil || k != keyV1 {
-			t.Fatalf("within the stale window (%v after stop): %q, %v", time.Since(stopped), k, err)
+			t.Fatalf("within the stale window (%v after the read): %q, %v", at, k, err)
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
-	waitFor(t, 2*time.Second, "fail closed past the stale window", func() bool {
-		_, err := s.Key(context.Background(), "openai-eu")
-		return errors.Is(err, keysource.ErrUnavailable)
+	clock.Set(ttl + stale + time.Millisecond)
+	if _, err := s.Key(context.Background(), "openai-eu"); !errors.Is(err, keysource.ErrUnavailable) {
+		t.Fatalf("past the stale window: %v, want ErrUnavailable", err)
+	}
+	if err := s.Ready(); !errors.Is(err, keysource.ErrUnavailable) {
+		t.Errorf("Ready past the stale window: %v", err)
+	}
+	waitFor(t, 5*time.Second, "the refresher to notice the outage", func() bool {
+		return strings.Contains(logs.String(), "vault unreachable")
 	})
 	if _, err := s.Refresh(context.Background(), "openai-eu"); !errors.Is(err, keysource.ErrUnavailable) || strings.Contains(err.Error(), keyV1) {
 		t.Errorf("refresh with Vault down: %v", err)
@@ -198,13 +205,30 @@ func TestStaleWindowZeroFailsClosedAtTTL(t *testing.T) {
 	v := vaulttest.Start(t)
 	v.PutKV("secret", "custos/openai", map[string]any{"api_key": keyV1})
 	ttl := 300 * time.Millisecond
-	s, _ := newSource(t, v, keysource.Options{TokenFile: tokenFile(t), TTL: ttl, NoStale: true})
+	clock := newClock()
+	s, _ := newSource(t, v, keysource.Options{TokenFile: tokenFile(t), TTL: ttl, NoStale: true, Now: clock.Now})
 	v.Stop()
-	time.Sleep(ttl + 200*time.Millisecond)
+	clock.Set(ttl)
+	if _, err := s.Key(context.Background(), "openai-eu"); err != nil {
+		t.Errorf("stale window 0, at TTL: %v", err)
+	}
+	clock.Set(ttl + time.Millisecond)
 	if _, err := s.Key(context.Background(), "openai-eu"); !errors.Is(err, keysource.ErrUnavailable) {
 		t.Errorf("stale window 0, past TTL: %v", err)
 	}
 }
+
+// testClock is a clock the test moves: Set(d) puts it d after its start.
+type testClock struct {
+	start time.Time
+	at    atomic.Int64
+}
+
+func newClock() *testClock { return &testClock{start: time.Now()} }
+
+func (c *testClock) Now() time.Time { return c.start.Add(time.Duration(c.at.Load())) }
+
+func (c *testClock) Set(d time.Duration) { c.at.Store(int64(d)) }
 
 // BenchmarkKey: the hot path is a cache hit, with no allocation and no lock.
 func BenchmarkKey(b *testing.B) {
