@@ -120,7 +120,9 @@ func startGatewayKeys(t testing.TB, edit func(*config.Config), src policy.Source
 	}
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	engine, err := policy.New(context.Background(), src, policy.Options{Logger: log})
+	// A generous evaluation bound: a decision's outcome must not depend on
+	// the test machine's load (the policy timeout path has its own tests).
+	engine, err := policy.New(context.Background(), src, policy.Options{Logger: log, Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatalf("policy: %v", err)
 	}

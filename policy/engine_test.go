@@ -70,7 +70,7 @@ func TestMissingMetadataCannotTurnDenyIntoAllow(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := copyShipped(t)
-			e, err := policy.New(ctx, policy.FromDir(dir), policy.Options{})
+			e, err := policy.New(ctx, policy.FromDir(dir), policy.Options{Timeout: testTimeout})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -95,7 +95,7 @@ func TestMissingMetadataCannotTurnDenyIntoAllow(t *testing.T) {
 			if _, err := e.Decide(ctx, hospitalInput); policy.Code(err) != "model_not_allowed" {
 				t.Errorf("after the refused edit: %v, want model_not_allowed still", err)
 			}
-			if _, err := policy.New(ctx, policy.FromDir(dir), policy.Options{}); err == nil {
+			if _, err := policy.New(ctx, policy.FromDir(dir), policy.Options{Timeout: testTimeout}); err == nil {
 				t.Error("a fresh engine served the edited set")
 			}
 			problems, _ := policy.Check(policy.FromDir(dir))
@@ -107,7 +107,7 @@ func TestMissingMetadataCannotTurnDenyIntoAllow(t *testing.T) {
 }
 
 func TestNoPolicyFailsClosed(t *testing.T) {
-	_, err := policy.New(context.Background(), policy.FromDir(t.TempDir()), policy.Options{})
+	_, err := policy.New(context.Background(), policy.FromDir(t.TempDir()), policy.Options{Timeout: testTimeout})
 	if !errors.Is(err, policy.ErrNoPolicy) || policy.Code(err) != "policy_unavailable" {
 		t.Fatalf("empty directory: %v (%s)", err, policy.Code(err))
 	}
@@ -120,7 +120,7 @@ func TestNoPolicyFailsClosed(t *testing.T) {
 func TestBrokenSetIsRefusedAtStart(t *testing.T) {
 	dir := copyShipped(t)
 	writeFile(t, filepath.Join(dir, "access.rego"), "package custos\n\ndeny contains r if {\n")
-	_, err := policy.New(context.Background(), policy.FromDir(dir), policy.Options{})
+	_, err := policy.New(context.Background(), policy.FromDir(dir), policy.Options{Timeout: testTimeout})
 	if err == nil || !strings.Contains(err.Error(), "access.rego") {
 		t.Fatalf("broken set: %v; want a compile error naming the file", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/custos-gateway/custos/policies"
 	"github.com/custos-gateway/custos/policy"
@@ -109,9 +110,15 @@ func applyEdit(t *testing.T, dir string, e edit) {
 	}
 }
 
+// testTimeout bounds evaluations in tests that are not about timeouts: on a
+// loaded machine (the race detector, parallel packages) a first evaluation
+// can exceed the 50 ms production default, and a decision's code must not
+// depend on the machine's load.
+const testTimeout = 5 * time.Second
+
 func TestGoldenDecisions(t *testing.T) {
 	ctx := context.Background()
-	shippedEngine, err := policy.New(ctx, shipped, policy.Options{})
+	shippedEngine, err := policy.New(ctx, shipped, policy.Options{Timeout: testTimeout})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +139,11 @@ func TestGoldenDecisions(t *testing.T) {
 					for _, e := range tc.Edits {
 						applyEdit(t, dir, e)
 					}
-					engine, err = policy.New(ctx, policy.FromDir(dir), policy.Options{})
+					opts := policy.Options{Timeout: testTimeout}
+					if tc.Want.Error == "policy_timeout" {
+						opts.Timeout = policy.DefaultTimeout // the case is about the default bound
+					}
+					engine, err = policy.New(ctx, policy.FromDir(dir), opts)
 					if err != nil {
 						if tc.Want.Error == "" {
 							t.Fatalf("edited set refused: %v", err)

@@ -15,7 +15,7 @@ import (
 )
 
 func TestShippedSetIsMemoizedByTheFieldsItReads(t *testing.T) {
-	e, err := policy.New(context.Background(), shipped, policy.Options{})
+	e, err := policy.New(context.Background(), shipped, policy.Options{Timeout: testTimeout})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func TestImpureOrDynamicSetsAreNotMemoized(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			dir := copyShipped(t)
 			writeFile(t, filepath.Join(dir, "extra.rego"), rule)
-			e, err := policy.New(context.Background(), policy.FromDir(dir), policy.Options{})
+			e, err := policy.New(context.Background(), policy.FromDir(dir), policy.Options{Timeout: testTimeout})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -58,7 +58,7 @@ func TestImpureOrDynamicSetsAreNotMemoized(t *testing.T) {
 // The budget is enforced per request even when the decision is memoized.
 func TestBudgetEnforcedOnMemoizedDecisions(t *testing.T) {
 	ctx := context.Background()
-	e, err := policy.New(ctx, shipped, policy.Options{})
+	e, err := policy.New(ctx, shipped, policy.Options{Timeout: testTimeout})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestBudgetEnforcedOnMemoizedDecisions(t *testing.T) {
 // Callers may change the decision they get; the memo must not see it.
 func TestMemoizedDecisionsAreCopies(t *testing.T) {
 	ctx := context.Background()
-	e, _ := policy.New(ctx, shipped, policy.Options{})
+	e, _ := policy.New(ctx, shipped, policy.Options{Timeout: testTimeout})
 	in := hospitalInput
 	in.Model = "gpt-4o"
 	d1, _ := e.Decide(ctx, in)
@@ -94,8 +94,8 @@ func TestMemoizedDecisionsAreCopies(t *testing.T) {
 // Memoized and fresh evaluation agree on every golden case, twice over.
 func TestMemoAgreesWithEvaluation(t *testing.T) {
 	ctx := context.Background()
-	memoized, _ := policy.New(ctx, shipped, policy.Options{})
-	fresh, _ := policy.New(ctx, shipped, policy.Options{NoMemo: true})
+	memoized, _ := policy.New(ctx, shipped, policy.Options{Timeout: testTimeout})
+	fresh, _ := policy.New(ctx, shipped, policy.Options{NoMemo: true, Timeout: testTimeout})
 	inputs := goldenInputs(t)
 	for round := range 2 {
 		for i, in := range inputs {
@@ -174,7 +174,9 @@ func BenchmarkDecide(b *testing.B) {
 		b.ReportMetric(float64(samples[len(samples)/2].Nanoseconds())/1e3, "p50-µs")
 		b.ReportMetric(float64(samples[len(samples)*99/100].Nanoseconds())/1e3, "p99-µs")
 	}
-	b.Run("evaluated", func(b *testing.B) { run(b, policy.Options{NoMemo: true}, []policy.Input{typical}) })
-	b.Run("memoized", func(b *testing.B) { run(b, policy.Options{}, []policy.Input{typical}) })
-	b.Run("mixed-256-shapes", func(b *testing.B) { run(b, policy.Options{}, mixed) })
+	b.Run("evaluated", func(b *testing.B) {
+		run(b, policy.Options{NoMemo: true, Timeout: testTimeout}, []policy.Input{typical})
+	})
+	b.Run("memoized", func(b *testing.B) { run(b, policy.Options{Timeout: testTimeout}, []policy.Input{typical}) })
+	b.Run("mixed-256-shapes", func(b *testing.B) { run(b, policy.Options{Timeout: testTimeout}, mixed) })
 }

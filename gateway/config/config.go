@@ -335,6 +335,13 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 	if v := getenv("CUSTOS_AUDIT_PATH"); v != "" {
 		c.Audit.Path = v
 	}
+	if v := getenv("CUSTOS_POLICY_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("CUSTOS_POLICY_TIMEOUT: %q is not a duration such as 50ms", v)
+		}
+		c.Policy.Timeout = Duration(d)
+	}
 	if v := getenv("CUSTOS_POLICY_WATCH"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
