@@ -41,6 +41,14 @@
 // Every Decision carries the Revision of the policy set that made it: the
 // bundle .manifest revision and a SHA-256 over the served files.
 //
+// # Prices
+//
+// A set's pricing/data.json is its price table (package pricing), also
+// visible to Rego as data.pricing. It is validated with the set, hashed
+// into the same Revision, and swapped in with it: a set whose Rego or whose
+// price table is broken is refused whole, and Engine.Prices returns the
+// table with the revision it belongs to.
+//
 // # Failing closed
 //
 // Decide never allows by default. No policy loaded, an undefined result, an

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/custos-gateway/custos/policy/pricing"
 	"github.com/open-policy-agent/opa/v1/rego"
 )
 
@@ -50,7 +51,8 @@ type Engine struct {
 type snapshot struct {
 	query    rego.PreparedEvalQuery
 	revision Revision
-	memo     *memo // nil when the set's decisions cannot be memoized
+	memo     *memo          // nil when the set's decisions cannot be memoized
+	prices   *pricing.Table // served with the set; nil when it has none
 }
 
 // New loads, compiles and checks src; it fails if the set is not servable.
@@ -95,7 +97,7 @@ func (e *Engine) build(ctx context.Context) (*snapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("policy set %s: %w", e.src, err)
 	}
-	snap := &snapshot{query: pq, revision: c.revision}
+	snap := &snapshot{query: pq, revision: c.revision, prices: c.prices}
 	if !e.noMemo {
 		snap.memo = newMemo(c.bundle)
 	}
@@ -134,7 +136,8 @@ func (e *Engine) reload(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	e.current.Store(snap)
-	e.log.Info("policy set loaded", "source", e.src.String(), "revision", snap.revision.String())
+	e.log.Info("policy set loaded", "source", e.src.String(), "revision", snap.revision.String(),
+		"prices", snap.prices.Version())
 	return true, nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/custos-gateway/custos/policy/pricing"
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/bundle"
 	"github.com/open-policy-agent/opa/v1/loader"
@@ -82,8 +83,10 @@ func (s Source) loadBundle(withTests bool) (*bundle.Bundle, error) {
 	return b, nil
 }
 
-// digest hashes the served files' paths and content, in path order.
-func (s Source) digest() (string, error) {
+// digest hashes the served files' paths and content, in path order, and
+// returns the content of the price table it hashed (nil: none), so that the
+// table served is exactly the one the revision names.
+func (s Source) digest() (string, []byte, error) {
 	var files []string
 	err := fs.WalkDir(s.fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -101,15 +104,19 @@ func (s Source) digest() (string, error) {
 		return nil
 	})
 	if err != nil {
-		return "", fmt.Errorf("policy set %s: %w", s.name, err)
+		return "", nil, fmt.Errorf("policy set %s: %w", s.name, err)
 	}
 	sort.Strings(files)
 	h := sha256.New()
 	var n [8]byte
+	var prices []byte
 	for _, p := range files {
 		b, err := fs.ReadFile(s.fsys, p)
 		if err != nil {
-			return "", fmt.Errorf("policy set %s: %w", s.name, err)
+			return "", nil, fmt.Errorf("policy set %s: %w", s.name, err)
+		}
+		if p == pricing.File {
+			prices = b
 		}
 		binary.BigEndian.PutUint64(n[:], uint64(len(p)))
 		h.Write(n[:])
@@ -118,13 +125,14 @@ func (s Source) digest() (string, error) {
 		h.Write(n[:])
 		h.Write(b)
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return hex.EncodeToString(h.Sum(nil)), prices, nil
 }
 
 // compiled is a ready-to-serve policy set.
 type compiled struct {
 	bundle   *bundle.Bundle
 	revision Revision
+	prices   *pricing.Table // nil: the set has no price table
 }
 
 // read parses a set and computes its revision. Preparing the query (the
@@ -140,11 +148,15 @@ func (s Source) read(ctx context.Context) (*compiled, error) {
 	if len(b.Modules) == 0 {
 		return nil, fmt.Errorf("policy set %s: no Rego modules: %w", s.name, ErrNoPolicy)
 	}
-	sum, err := s.digest()
+	sum, raw, err := s.digest()
 	if err != nil {
 		return nil, err
 	}
-	return &compiled{bundle: b, revision: Revision{Manifest: b.Manifest.Revision, SHA256: sum}}, nil
+	prices, err := parsePrices(raw)
+	if err != nil {
+		return nil, fmt.Errorf("policy set %s: %w", s.name, err)
+	}
+	return &compiled{bundle: b, revision: Revision{Manifest: b.Manifest.Revision, SHA256: sum}, prices: prices}, nil
 }
 
 var errNotDir = errors.New("policy: not a directory source")

@@ -29,8 +29,8 @@ func (p Problem) String() string {
 }
 
 // Check compiles the set strictly (tests included), checks that every file is
-// formatted as `opa fmt` would, and that every deny rule carries METADATA
-// with a custom code and control. It returns the problems found; an error
+// formatted as `opa fmt` would, that every deny rule carries METADATA
+// with a custom code and control, and that the price table (if any) is valid. It returns the problems found; an error
 // means the set could not be read at all.
 func Check(src Source) ([]Problem, error) {
 	b, err := src.loadBundle(true)
@@ -58,6 +58,11 @@ func Check(src Source) ([]Problem, error) {
 		problems = append(problems, p)
 	}
 	problems = append(problems, denyMetadataProblems(b)...)
+	priceProbs, err := src.priceProblems()
+	if err != nil {
+		return nil, err
+	}
+	problems = append(problems, priceProbs...)
 	sort.SliceStable(problems, func(i, j int) bool {
 		if problems[i].File != problems[j].File {
 			return problems[i].File < problems[j].File
