@@ -30,8 +30,9 @@ RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache
       -ldflags "-s -w -X main.version=${VERSION} -X main.commit=${COMMIT}" \
       -o /out/custos ./cmd/custos
 
-# The served policy files (no Go, no Rego tests) for directory mode, and an
-# empty state directory owned by the runtime user for the audit log.
+# The served policy files (no Go, no Rego tests) for directory mode, and
+# empty directories for the audit log and the checkpoint copy, owned by the
+# runtime user (a volume mounted there starts with that owner).
 RUN mkdir -p /out/policies /out/state \
     && cd policies \
     && find . -type f \( -name .manifest -o -name 'data.json' -o -name 'data.yaml' -o -name '*.rego' \) \
@@ -50,11 +51,12 @@ LABEL org.opencontainers.image.title="custos" \
 COPY --from=build /out/custos /usr/local/bin/custos
 COPY --from=build /out/policies /etc/custos/policies
 COPY --from=build --chown=65532:65532 /out/state /var/lib/custos
+COPY --from=build --chown=65532:65532 /out/state /var/lib/custos-checkpoints
 
 USER 65532:65532
 WORKDIR /var/lib/custos
 # 8080: the API (listen); 9090: the metrics listener (metrics.listen).
 EXPOSE 8080 9090
-VOLUME ["/var/lib/custos"]
+VOLUME ["/var/lib/custos", "/var/lib/custos-checkpoints"]
 ENTRYPOINT ["/usr/local/bin/custos"]
 CMD ["serve", "--config", "/etc/custos/custos.yaml"]

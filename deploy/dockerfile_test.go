@@ -142,14 +142,15 @@ func TestDockerfileFinalStage(t *testing.T) {
 		}
 	}
 	want := map[string]string{
-		"--from=" + build.name + " /out/custos /usr/local/bin/custos":              "the binary",
-		"--from=" + build.name + " /out/policies /etc/custos/policies":             "the served policy files",
-		"--from=" + build.name + " --chown=65532:65532 /out/state /var/lib/custos": "the empty audit directory",
+		"--from=" + build.name + " /out/custos /usr/local/bin/custos":                          "the binary",
+		"--from=" + build.name + " /out/policies /etc/custos/policies":                         "the served policy files",
+		"--from=" + build.name + " --chown=65532:65532 /out/state /var/lib/custos":             "the empty audit directory",
+		"--from=" + build.name + " --chown=65532:65532 /out/state /var/lib/custos-checkpoints": "the empty checkpoint directory",
 	}
 	copies := final.all("COPY")
 	for _, c := range copies {
 		if _, ok := want[c]; !ok {
-			t.Errorf("final stage COPY %q: only the binary, the policies and the state directory belong in the image", c)
+			t.Errorf("final stage COPY %q: only the binary, the policies and the state directories belong in the image", c)
 		}
 	}
 	if len(copies) != len(want) {
