@@ -290,6 +290,8 @@ func TestChartRefuses(t *testing.T) {
 		want     string
 	}{
 		{"no site values", nil, nil, "config.tenants is required"},
+		{"misspelt value", nil, []string{siteValues(), "replicas: 3"}, "additional properties 'replicas' not allowed"},
+		{"bad duration", nil, []string{siteValues(), "audit: {checkpointInterval: 5 minutes}"}, "checkpointInterval"},
 		{"no endpoints", nil, []string{siteValues(), "config: {endpoints: []}"}, "config.endpoints is required"},
 		{"no signing key", nil, []string{siteValues(), "audit: {signingKey: {existingSecret: ''}}"}, "checkpoints are signed"},
 		{"two signing keys", nil, []string{siteValues(), "audit: {vaultTransitKey: custos-audit}"}, "not both"},
