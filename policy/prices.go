@@ -33,7 +33,7 @@ func parsePrices(raw []byte) (*pricing.Table, error) {
 
 // priceProblems lists the problems of the set's price table for Check.
 func (s Source) priceProblems() ([]Problem, error) {
-	raw, err := fs.ReadFile(s.fsys, pricing.File)
+	raw, err := fs.ReadFile(s.files(), pricing.File)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

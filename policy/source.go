@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -32,6 +33,23 @@ func FromFS(fsys fs.FS, name string) Source { return Source{fsys: fsys, name: na
 
 // FromDir reads a policy set from a directory.
 func FromDir(dir string) Source { return Source{fsys: os.DirFS(dir), name: dir, dir: dir} }
+
+// files returns the file system to read the set from now. A directory
+// mounted from a Kubernetes ConfigMap holds the files under a "..data"
+// symlink (swapped atomically on update) with a symlink per entry beside
+// it; the set is read through "..data", resolved at each read, so that a
+// reload after the swap sees the new set whole.
+func (s Source) files() fs.FS {
+	if s.dir == "" {
+		return s.fsys
+	}
+	if target, err := filepath.EvalSymlinks(filepath.Join(s.dir, "..data")); err == nil {
+		if fi, err := os.Stat(target); err == nil && fi.IsDir() {
+			return os.DirFS(target)
+		}
+	}
+	return s.fsys
+}
 
 // Dir returns the directory of a directory source, or "".
 func (s Source) Dir() string { return s.dir }
@@ -59,7 +77,11 @@ func served(p string) bool {
 // loadBundle reads the set as an OPA bundle. withTests adds the *_test.rego
 // files (for the test runner and checks).
 func (s Source) loadBundle(withTests bool) (*bundle.Bundle, error) {
-	if s.fsys == nil {
+	return s.bundleFrom(s.files(), withTests)
+}
+
+func (s Source) bundleFrom(fsys fs.FS, withTests bool) (*bundle.Bundle, error) {
+	if fsys == nil {
 		return nil, ErrNoPolicy
 	}
 	filter := func(abspath string, info fs.FileInfo, _ int) bool {
@@ -72,7 +94,7 @@ func (s Source) loadBundle(withTests bool) (*bundle.Bundle, error) {
 		return !served(abspath)
 	}
 	b, err := loader.NewFileLoader().
-		WithFS(s.fsys).
+		WithFS(fsys).
 		WithProcessAnnotation(true).
 		WithRegoVersion(ast.RegoV1).
 		WithFilter(filter).
@@ -86,9 +108,9 @@ func (s Source) loadBundle(withTests bool) (*bundle.Bundle, error) {
 // digest hashes the served files' paths and content, in path order, and
 // returns the content of the price table it hashed (nil: none), so that the
 // table served is exactly the one the revision names.
-func (s Source) digest() (string, []byte, error) {
+func (s Source) digest(fsys fs.FS) (string, []byte, error) {
 	var files []string
-	err := fs.WalkDir(s.fsys, ".", func(p string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -111,7 +133,7 @@ func (s Source) digest() (string, []byte, error) {
 	var n [8]byte
 	var prices []byte
 	for _, p := range files {
-		b, err := fs.ReadFile(s.fsys, p)
+		b, err := fs.ReadFile(fsys, p)
 		if err != nil {
 			return "", nil, fmt.Errorf("policy set %s: %w", s.name, err)
 		}
@@ -141,14 +163,15 @@ func (s Source) read(ctx context.Context) (*compiled, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	b, err := s.loadBundle(false)
+	fsys := s.files() // one view of the set, for the bundle and its digest
+	b, err := s.bundleFrom(fsys, false)
 	if err != nil {
 		return nil, err
 	}
 	if len(b.Modules) == 0 {
 		return nil, fmt.Errorf("policy set %s: no Rego modules: %w", s.name, ErrNoPolicy)
 	}
-	sum, raw, err := s.digest()
+	sum, raw, err := s.digest(fsys)
 	if err != nil {
 		return nil, err
 	}

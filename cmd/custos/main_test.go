@@ -223,3 +223,20 @@ func TestServeDevRedacts(t *testing.T) {
 		t.Errorf("card: %d %s", status, body)
 	}
 }
+
+// custos version and --version name the build and the embedded policies.
+func TestVersion(t *testing.T) {
+	bin := buildCustos(t)
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		out, err := exec.Command(bin, args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+		s := string(out)
+		for _, want := range []string{"custos ", "commit ", "go1.", "embedded policies 2026-11-27.1+sha256:"} {
+			if !strings.Contains(s, want) {
+				t.Errorf("%v output lacks %q:\n%s", args, want, s)
+			}
+		}
+	}
+}

@@ -9,6 +9,9 @@ func rootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCmd(), keysCmd(), policyCmd(), auditCmd(), redactCmd())
+	root.AddCommand(serveCmd(), keysCmd(), policyCmd(), auditCmd(), redactCmd(), versionCmd())
+	root.Version = "(run custos version)" // --version prints the full build info
+	cobra.AddTemplateFunc("buildInfo", buildInfo)
+	root.SetVersionTemplate("{{buildInfo}}")
 	return root
 }

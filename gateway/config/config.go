@@ -335,6 +335,9 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 	if v := getenv("CUSTOS_AUDIT_PATH"); v != "" {
 		c.Audit.Path = v
 	}
+	if v := getenv("CUSTOS_AUDIT_INSTANCE"); v != "" {
+		c.Audit.Instance = v
+	}
 	if v := getenv("CUSTOS_POLICY_TIMEOUT"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil {
