@@ -77,6 +77,7 @@ var kinds = map[string]Adapter{
 	KindAnthropic:  anthropicKind{},
 	KindGemini:     geminiKind{},
 	KindEcho:       echo{},
+	KindOllama:     ollama{},
 }
 
 // Provider kinds.
@@ -90,6 +91,7 @@ const (
 	KindQwen       = "qwen"       // Qwen on DashScope's compatible mode (OpenAI-compatible wire)
 	KindOpenRouter = "openrouter" // OpenRouter (OpenAI-compatible wire)
 	KindEcho       = "echo"       // the built-in echo provider (dev and tests)
+	KindOllama     = "ollama"     // a local Ollama server (OpenAI-compatible, keyless)
 )
 
 // Lookup returns the adapter of kind.
