@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -25,8 +26,14 @@ func policySource(args []string) policy.Source {
 
 func policyCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "policy", Short: "Test, check and evaluate Rego policies (no Go or opa binary needed)"}
+	cmd.AddCommand(policyTestCmd(), policyCheckCmd(), policyEvalCmd())
+	return cmd
+}
 
-	test := &cobra.Command{
+// policyTestCmd runs a policy set's Rego unit tests and fails unless some
+// ran and all passed.
+func policyTestCmd() *cobra.Command {
+	return &cobra.Command{
 		Use:   "test [DIR]",
 		Short: "Run the policy set's Rego unit tests (default: the embedded policies)",
 		Args:  cobra.MaximumNArgs(1),
@@ -56,8 +63,11 @@ func policyCmd() *cobra.Command {
 			return nil
 		},
 	}
+}
 
-	check := &cobra.Command{
+// policyCheckCmd lists the problems policy.Check finds and fails if any.
+func policyCheckCmd() *cobra.Command {
+	return &cobra.Command{
 		Use:   "check [DIR]",
 		Short: "Strict compile, formatting, and METADATA code and control on every deny rule",
 		Args:  cobra.MaximumNArgs(1),
@@ -78,7 +88,10 @@ func policyCmd() *cobra.Command {
 			return nil
 		},
 	}
+}
 
+// policyEvalCmd prints the decision for one input document.
+func policyEvalCmd() *cobra.Command {
 	var dir, inputPath string
 	eval := &cobra.Command{
 		Use:   "eval --input FILE [--policies DIR]",
@@ -88,15 +101,9 @@ func policyCmd() *cobra.Command {
 			if inputPath == "" {
 				return errors.New("--input is required")
 			}
-			raw, err := os.ReadFile(inputPath)
+			in, err := readPolicyInput(inputPath)
 			if err != nil {
 				return err
-			}
-			var in policy.Input
-			dec := json.NewDecoder(strings.NewReader(string(raw)))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&in); err != nil {
-				return fmt.Errorf("input %s: %w", inputPath, err)
 			}
 			var args []string
 			if dir != "" {
@@ -112,22 +119,40 @@ func policyCmd() *cobra.Command {
 				fmt.Fprintf(out, "fail closed: %s (%v)\n", policy.Code(derr), derr)
 				return errFailed
 			}
-			b, _ := json.MarshalIndent(d, "", "  ")
-			fmt.Fprintf(out, "%s\n", b)
-			if len(d.Deny) == 0 {
-				fmt.Fprintln(out, "\nno deny rule fired")
-			} else {
-				fmt.Fprintln(out, "\ndeny rules that fired:")
-				for _, r := range d.Deny {
-					fmt.Fprintf(out, "  - %s [%s] (%s)\n", r.Rule, r.Code, r.Control)
-				}
-			}
+			printDecision(out, d)
 			return nil
 		},
 	}
 	eval.Flags().StringVar(&dir, "policies", "", "policy directory (default: the embedded policies)")
 	eval.Flags().StringVar(&inputPath, "input", "", "JSON input document (the policy input, as documented)")
+	return eval
+}
 
-	cmd.AddCommand(test, check, eval)
-	return cmd
+// readPolicyInput reads a policy input document, refusing unknown fields.
+func readPolicyInput(path string) (policy.Input, error) {
+	var in policy.Input
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return in, err
+	}
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return in, fmt.Errorf("input %s: %w", path, err)
+	}
+	return in, nil
+}
+
+// printDecision prints a decision as JSON and then the deny rules that fired.
+func printDecision(out io.Writer, d policy.Decision) {
+	b, _ := json.MarshalIndent(d, "", "  ")
+	fmt.Fprintf(out, "%s\n", b)
+	if len(d.Deny) == 0 {
+		fmt.Fprintln(out, "\nno deny rule fired")
+		return
+	}
+	fmt.Fprintln(out, "\ndeny rules that fired:")
+	for _, r := range d.Deny {
+		fmt.Fprintf(out, "  - %s [%s] (%s)\n", r.Rule, r.Code, r.Control)
+	}
 }

@@ -86,20 +86,25 @@ type Request struct {
 	Metadata      json.RawMessage `json:"metadata,omitempty"`
 }
 
+// chatRequest is the part of an OpenAI chat completions body Custos
+// translates to Anthropic. It aliases an unnamed struct so that a decoding
+// error names a field by its JSON path alone (".messages"), not a Go type.
+type chatRequest = struct {
+	Model               string          `json:"model"`
+	Messages            []oaiMessage    `json:"messages"`
+	MaxTokens           *int            `json:"max_tokens"`
+	MaxCompletionTokens *int            `json:"max_completion_tokens"`
+	Temperature         *float64        `json:"temperature"`
+	TopP                *float64        `json:"top_p"`
+	Stop                json.RawMessage `json:"stop"`
+	Stream              bool            `json:"stream"`
+	Tools               []oaiTool       `json:"tools"`
+	ToolChoice          json.RawMessage `json:"tool_choice"`
+}
+
 // FromOpenAI translates an OpenAI chat completions body to a Messages body.
 func FromOpenAI(body []byte) ([]byte, error) {
-	var in struct {
-		Model               string          `json:"model"`
-		Messages            []oaiMessage    `json:"messages"`
-		MaxTokens           *int            `json:"max_tokens"`
-		MaxCompletionTokens *int            `json:"max_completion_tokens"`
-		Temperature         *float64        `json:"temperature"`
-		TopP                *float64        `json:"top_p"`
-		Stop                json.RawMessage `json:"stop"`
-		Stream              bool            `json:"stream"`
-		Tools               []oaiTool       `json:"tools"`
-		ToolChoice          json.RawMessage `json:"tool_choice"`
-	}
+	var in chatRequest
 	if err := json.Unmarshal(body, &in); err != nil {
 		return nil, fmt.Errorf("anthropic: reading the OpenAI request: %w", err)
 	}
@@ -109,85 +114,145 @@ func FromOpenAI(body []byte) ([]byte, error) {
 	} else if in.MaxTokens != nil {
 		out.MaxTokens = *in.MaxTokens
 	}
-	if len(in.Stop) > 0 && !bytes.Equal(in.Stop, []byte("null")) {
-		var one string
-		if json.Unmarshal(in.Stop, &one) == nil {
-			out.StopSequences = []string{one}
-		} else if err := json.Unmarshal(in.Stop, &out.StopSequences); err != nil {
-			return nil, fmt.Errorf("anthropic: stop must be a string or an array: %w", ErrUnsupported)
-		}
+	stop, err := stopSequences(in.Stop)
+	if err != nil {
+		return nil, err
 	}
-	var system []string
-	for _, m := range in.Messages {
+	out.StopSequences = stop
+	msgs, system, err := fromOpenAIMessages(in.Messages)
+	if err != nil {
+		return nil, err
+	}
+	out.Messages = msgs
+	if len(system) > 0 {
+		out.System, _ = json.Marshal(strings.Join(system, "\n\n"))
+	}
+	out.Tools = fromOpenAITools(in.Tools)
+	out.ToolChoice = fromOpenAIToolChoice(in.ToolChoice)
+	return json.Marshal(out)
+}
+
+// stopSequences reads OpenAI's stop, a string or an array of strings.
+func stopSequences(raw json.RawMessage) ([]string, error) {
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return nil, nil
+	}
+	var one string
+	if json.Unmarshal(raw, &one) == nil {
+		return []string{one}, nil
+	}
+	var many []string
+	if err := json.Unmarshal(raw, &many); err != nil {
+		return nil, fmt.Errorf("anthropic: stop must be a string or an array: %w", ErrUnsupported)
+	}
+	return many, nil
+}
+
+// fromOpenAIMessages translates the messages in order, merging consecutive
+// ones of a role; system and developer messages are gathered apart, for
+// the system prompt.
+func fromOpenAIMessages(in []oaiMessage) (msgs []Message, system []string, err error) {
+	for _, m := range in {
 		switch m.Role {
 		case "system", "developer":
 			t, err := plainText(m.Content)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			system = append(system, t)
 		case "user":
 			blocks, err := contentBlocks(m.Content)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
-			out.Messages = appendMessage(out.Messages, "user", blocks)
+			msgs = appendMessage(msgs, "user", blocks)
 		case "assistant":
-			blocks, err := contentBlocks(m.Content)
+			blocks, err := assistantBlocks(m)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
-			for _, tc := range m.ToolCalls {
-				input := json.RawMessage(tc.Function.Arguments)
-				if !json.Valid(input) || len(bytes.TrimSpace(input)) == 0 {
-					input = json.RawMessage("{}")
-				}
-				blocks = append(blocks, Block{Type: "tool_use", ID: tc.ID, Name: tc.Function.Name, Input: input})
-			}
-			out.Messages = appendMessage(out.Messages, "assistant", blocks)
+			msgs = appendMessage(msgs, "assistant", blocks)
 		case "tool":
-			t, err := plainText(m.Content)
+			block, err := toolResultBlock(m)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
-			c, _ := json.Marshal(t)
-			out.Messages = appendMessage(out.Messages, "user", []Block{{Type: "tool_result", ToolUseID: m.ToolCallID, Content: c}})
+			msgs = appendMessage(msgs, "user", []Block{block})
 		default:
-			return nil, fmt.Errorf("anthropic: role %q: %w", m.Role, ErrUnsupported)
+			return nil, nil, fmt.Errorf("anthropic: role %q: %w", m.Role, ErrUnsupported)
 		}
 	}
-	if len(system) > 0 {
-		out.System, _ = json.Marshal(strings.Join(system, "\n\n"))
+	return msgs, system, nil
+}
+
+// assistantBlocks translates an assistant message: its text, then a
+// tool_use block per tool call (arguments that are not JSON become {}).
+func assistantBlocks(m oaiMessage) ([]Block, error) {
+	blocks, err := contentBlocks(m.Content)
+	if err != nil {
+		return nil, err
 	}
-	for _, t := range in.Tools {
+	for _, tc := range m.ToolCalls {
+		input := json.RawMessage(tc.Function.Arguments)
+		if !json.Valid(input) || len(bytes.TrimSpace(input)) == 0 {
+			input = json.RawMessage("{}")
+		}
+		blocks = append(blocks, Block{Type: "tool_use", ID: tc.ID, Name: tc.Function.Name, Input: input})
+	}
+	return blocks, nil
+}
+
+// toolResultBlock translates a tool message into a tool_result block.
+func toolResultBlock(m oaiMessage) (Block, error) {
+	t, err := plainText(m.Content)
+	if err != nil {
+		return Block{}, err
+	}
+	c, _ := json.Marshal(t)
+	return Block{Type: "tool_result", ToolUseID: m.ToolCallID, Content: c}, nil
+}
+
+// fromOpenAITools translates function tools; a tool without parameters
+// gets an empty object schema, as Anthropic requires one.
+func fromOpenAITools(tools []oaiTool) []Tool {
+	var out []Tool
+	for _, t := range tools {
 		schema := t.Function.Parameters
 		if len(schema) == 0 {
 			schema = json.RawMessage(`{"type":"object","properties":{}}`)
 		}
-		out.Tools = append(out.Tools, Tool{Name: t.Function.Name, Description: t.Function.Description, InputSchema: schema})
+		out = append(out, Tool{Name: t.Function.Name, Description: t.Function.Description, InputSchema: schema})
 	}
-	if len(in.ToolChoice) > 0 {
-		var s string
-		var obj struct {
-			Function struct {
-				Name string `json:"name"`
-			} `json:"function"`
-		}
-		switch {
-		case json.Unmarshal(in.ToolChoice, &s) == nil:
-			switch s {
-			case "auto":
-				out.ToolChoice = json.RawMessage(`{"type":"auto"}`)
-			case "required":
-				out.ToolChoice = json.RawMessage(`{"type":"any"}`)
-			case "none":
-				out.ToolChoice = json.RawMessage(`{"type":"none"}`)
-			}
-		case json.Unmarshal(in.ToolChoice, &obj) == nil && obj.Function.Name != "":
-			out.ToolChoice, _ = json.Marshal(map[string]string{"type": "tool", "name": obj.Function.Name})
-		}
+	return out
+}
+
+// fromOpenAIToolChoice translates tool_choice ("auto", "required", "none"
+// or a named function); nil leaves it out.
+func fromOpenAIToolChoice(raw json.RawMessage) json.RawMessage {
+	if len(raw) == 0 {
+		return nil
 	}
-	return json.Marshal(out)
+	var s string
+	var obj struct {
+		Function struct {
+			Name string `json:"name"`
+		} `json:"function"`
+	}
+	switch {
+	case json.Unmarshal(raw, &s) == nil:
+		switch s {
+		case "auto":
+			return json.RawMessage(`{"type":"auto"}`)
+		case "required":
+			return json.RawMessage(`{"type":"any"}`)
+		case "none":
+			return json.RawMessage(`{"type":"none"}`)
+		}
+	case json.Unmarshal(raw, &obj) == nil && obj.Function.Name != "":
+		choice, _ := json.Marshal(map[string]string{"type": "tool", "name": obj.Function.Name})
+		return choice
+	}
+	return nil
 }
 
 // appendMessage merges consecutive messages of one role, as Anthropic wants

@@ -367,29 +367,63 @@ var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
 // Validate checks the whole configuration and reports every problem found,
 // each naming the offending field.
 func (c *Config) Validate() error {
-	var errs []error
-	bad := func(field, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
+	var p problems
+	c.validateListen(&p)
+	c.validateLimits(&p)
+	c.validateDurations(&p)
+	if c.Upstream.MaxIdleConnsPerHost <= 0 {
+		p.bad("upstream.max_idle_conns_per_host", "must be positive")
 	}
+	c.validateLog(&p)
+	c.validateAudit(&p)
+	c.validateVault(&p)
+	c.validateRouting(&p)
+	if c.Audit.CheckpointEvery <= 0 {
+		p.bad("audit.checkpoint_every", "must be positive")
+	}
+	keys := keyHashes{}
+	c.validateTenants(&p, keys)
+	c.validateAuditors(&p, keys)
+	c.validateEndpoints(&p)
+	return errors.Join(p...)
+}
 
+// problems collects what Validate finds, in order.
+type problems []error
+
+// bad records a problem with field.
+func (p *problems) bad(field, format string, args ...any) {
+	*p = append(*p, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
+}
+
+// validateListen checks the listen address and the TLS file pair.
+func (c *Config) validateListen(p *problems) {
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
-		bad("listen", "%q is not host:port", c.Listen)
+		p.bad("listen", "%q is not host:port", c.Listen)
 	}
 	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
-		bad("tls", "cert_file and key_file must be set together")
+		p.bad("tls", "cert_file and key_file must be set together")
 	}
+}
+
+func (c *Config) validateLimits(p *problems) {
 	if c.Limits.MaxBodyBytes <= 0 {
-		bad("limits.max_body_bytes", "must be positive, got %d", c.Limits.MaxBodyBytes)
+		p.bad("limits.max_body_bytes", "must be positive, got %d", c.Limits.MaxBodyBytes)
 	}
 	if c.Limits.MaxResponseBytes <= 0 {
-		bad("limits.max_response_bytes", "must be positive, got %d", c.Limits.MaxResponseBytes)
+		p.bad("limits.max_response_bytes", "must be positive, got %d", c.Limits.MaxResponseBytes)
 	}
 	if c.Limits.MaxJSONDepth <= 0 || c.Limits.MaxJSONDepth > 1000 {
-		bad("limits.max_json_depth", "must be between 1 and 1000, got %d", c.Limits.MaxJSONDepth)
+		p.bad("limits.max_json_depth", "must be between 1 and 1000, got %d", c.Limits.MaxJSONDepth)
 	}
 	if c.Limits.MaxJSONValues <= 0 {
-		bad("limits.max_json_values", "must be positive, got %d", c.Limits.MaxJSONValues)
+		p.bad("limits.max_json_values", "must be positive, got %d", c.Limits.MaxJSONValues)
 	}
+}
+
+// validateDurations checks that every timeout and interval, whatever its
+// section, is positive.
+func (c *Config) validateDurations(p *problems) {
 	for name, d := range map[string]Duration{
 		"upstream.connect_timeout":         c.Upstream.ConnectTimeout,
 		"upstream.tls_handshake_timeout":   c.Upstream.TLSHandshakeTimeout,
@@ -401,155 +435,186 @@ func (c *Config) Validate() error {
 		"routing.breaker_cooldown":         c.Routing.BreakerCooldown,
 	} {
 		if d <= 0 {
-			bad(name, "must be a positive duration such as 5s")
+			p.bad(name, "must be a positive duration such as 5s")
 		}
 	}
-	if c.Upstream.MaxIdleConnsPerHost <= 0 {
-		bad("upstream.max_idle_conns_per_host", "must be positive")
-	}
+}
+
+func (c *Config) validateLog(p *problems) {
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
-		bad("log.level", "%q is not one of debug, info, warn, error", c.Log.Level)
+		p.bad("log.level", "%q is not one of debug, info, warn, error", c.Log.Level)
 	}
 	if !slices.Contains([]string{"json", "text"}, c.Log.Format) {
-		bad("log.format", "%q is not json or text", c.Log.Format)
+		p.bad("log.format", "%q is not json or text", c.Log.Format)
 	}
+}
 
+// validateAudit checks that the log has a path and exactly one way to sign
+// checkpoints.
+func (c *Config) validateAudit(p *problems) {
 	if c.Audit.Path == "" {
-		bad("audit.path", "is required: every request is recorded")
+		p.bad("audit.path", "is required: every request is recorded")
 	}
 	switch {
 	case c.Audit.SigningKeyFile == "" && c.Audit.VaultTransitKey == "":
-		bad("audit.signing_key_file", "is required (or audit.vault_transit_key): checkpoints are signed (create a key with `custos audit keygen`)")
+		p.bad("audit.signing_key_file", "is required (or audit.vault_transit_key): checkpoints are signed (create a key with `custos audit keygen`)")
 	case c.Audit.SigningKeyFile != "" && c.Audit.VaultTransitKey != "":
-		bad("audit.vault_transit_key", "set either signing_key_file or vault_transit_key, not both")
+		p.bad("audit.vault_transit_key", "set either signing_key_file or vault_transit_key, not both")
 	case c.Audit.VaultTransitKey != "" && !c.Vault.Configured():
-		bad("audit.vault_transit_key", "needs a vault: section")
+		p.bad("audit.vault_transit_key", "needs a vault: section")
 	}
+}
+
+// validateVault checks the auth method and the settings it needs.
+func (c *Config) validateVault(p *problems) {
 	if m := c.Vault.Auth.Method; m != "" && m != "token" && m != "approle" && m != "kubernetes" {
-		bad("vault.auth.method", "%q is not token, approle or kubernetes", m)
+		p.bad("vault.auth.method", "%q is not token, approle or kubernetes", m)
 	}
 	if c.Vault.Auth.Method == "approle" && (c.Vault.Auth.RoleIDFile == "" || c.Vault.Auth.SecretIDFile == "") {
-		bad("vault.auth", "approle needs role_id_file and secret_id_file")
+		p.bad("vault.auth", "approle needs role_id_file and secret_id_file")
 	}
 	if c.Vault.Auth.Method == "kubernetes" && c.Vault.Auth.KubernetesRole == "" {
-		bad("vault.auth.kubernetes_role", "is required for kubernetes auth")
+		p.bad("vault.auth.kubernetes_role", "is required for kubernetes auth")
 	}
+}
+
+func (c *Config) validateRouting(p *problems) {
 	if c.Routing.MaxAttempts <= 0 || c.Routing.MaxAttempts > 10 {
-		bad("routing.max_attempts", "must be between 1 and 10")
+		p.bad("routing.max_attempts", "must be between 1 and 10")
 	}
 	if c.Routing.BreakerFailures <= 0 {
-		bad("routing.breaker_failures", "must be positive")
+		p.bad("routing.breaker_failures", "must be positive")
 	}
-	if c.Audit.CheckpointEvery <= 0 {
-		bad("audit.checkpoint_every", "must be positive")
+}
+
+// keyHashes maps each app and auditor key hash seen to the field that
+// first used it: a key identifies one caller.
+type keyHashes map[string]string
+
+// check validates the key at field kf.
+func (seen keyHashes) check(p *problems, kf string, key AppKey) {
+	h := strings.ToLower(key.SHA256)
+	if b, err := hex.DecodeString(h); err != nil || len(b) != sha256.Size {
+		p.bad(kf+".sha256", "must be 64 hex digits (the SHA-256 of the key)")
+	} else if prev, dup := seen[h]; dup {
+		p.bad(kf+".sha256", "same key hash already used at %s", prev)
+	} else {
+		seen[h] = kf
 	}
+	if key.ID == "" {
+		p.bad(kf+".id", "is required")
+	}
+}
+
+// validateTenants checks that there is a tenant, and every tenant and app
+// id is well formed and unique, every app has a purpose and valid keys.
+func (c *Config) validateTenants(p *problems, keys keyHashes) {
 	if len(c.Tenants) == 0 {
-		bad("tenants", "at least one tenant is required")
+		p.bad("tenants", "at least one tenant is required")
 	}
 	tenantSeen := map[string]bool{}
-	hashSeen := map[string]string{}
-	checkKey := func(kf string, key AppKey) {
-		h := strings.ToLower(key.SHA256)
-		if b, err := hex.DecodeString(h); err != nil || len(b) != sha256.Size {
-			bad(kf+".sha256", "must be 64 hex digits (the SHA-256 of the key)")
-		} else if prev, dup := hashSeen[h]; dup {
-			bad(kf+".sha256", "same key hash already used at %s", prev)
-		} else {
-			hashSeen[h] = kf
-		}
-		if key.ID == "" {
-			bad(kf+".id", "is required")
-		}
-	}
 	for i, t := range c.Tenants {
 		tf := fmt.Sprintf("tenants[%d]", i)
 		if !idPattern.MatchString(t.ID) {
-			bad(tf+".id", "%q must be lower-case letters, digits, '.', '_' or '-'", t.ID)
+			p.bad(tf+".id", "%q must be lower-case letters, digits, '.', '_' or '-'", t.ID)
 		} else if tenantSeen[t.ID] {
-			bad(tf+".id", "duplicate tenant %q", t.ID)
+			p.bad(tf+".id", "duplicate tenant %q", t.ID)
 		}
 		tenantSeen[t.ID] = true
 		appSeen := map[string]bool{}
 		for j, a := range t.Apps {
 			af := fmt.Sprintf("%s.apps[%d]", tf, j)
 			if !idPattern.MatchString(a.ID) {
-				bad(af+".id", "%q must be lower-case letters, digits, '.', '_' or '-'", a.ID)
+				p.bad(af+".id", "%q must be lower-case letters, digits, '.', '_' or '-'", a.ID)
 			} else if appSeen[a.ID] {
-				bad(af+".id", "duplicate app %q in tenant %q", a.ID, t.ID)
+				p.bad(af+".id", "duplicate app %q in tenant %q", a.ID, t.ID)
 			}
 			appSeen[a.ID] = true
 			if strings.TrimSpace(a.Purpose) == "" {
-				bad(af+".purpose", "is required (the purpose this app processes data for)")
+				p.bad(af+".purpose", "is required (the purpose this app processes data for)")
 			}
 			for k, key := range a.Keys {
-				checkKey(fmt.Sprintf("%s.keys[%d]", af, k), key)
+				keys.check(p, fmt.Sprintf("%s.keys[%d]", af, k), key)
 			}
 		}
 	}
+}
 
+// validateAuditors checks auditor ids and keys; a key may not also be an
+// app's.
+func (c *Config) validateAuditors(p *problems, keys keyHashes) {
 	auditorSeen := map[string]bool{}
 	for i, a := range c.Auditors {
 		af := fmt.Sprintf("auditors[%d]", i)
 		if !idPattern.MatchString(a.ID) {
-			bad(af+".id", "%q must be lower-case letters, digits, '.', '_' or '-'", a.ID)
+			p.bad(af+".id", "%q must be lower-case letters, digits, '.', '_' or '-'", a.ID)
 		} else if auditorSeen[a.ID] {
-			bad(af+".id", "duplicate auditor %q", a.ID)
+			p.bad(af+".id", "duplicate auditor %q", a.ID)
 		}
 		auditorSeen[a.ID] = true
 		for k, key := range a.Keys {
-			checkKey(fmt.Sprintf("%s.keys[%d]", af, k), key)
+			keys.check(p, fmt.Sprintf("%s.keys[%d]", af, k), key)
 		}
 	}
+}
 
+// validateEndpoints checks that there is an endpoint and every endpoint
+// name is well formed and unique.
+func (c *Config) validateEndpoints(p *problems) {
 	if len(c.Endpoints) == 0 {
-		bad("endpoints", "at least one endpoint is required")
+		p.bad("endpoints", "at least one endpoint is required")
 	}
 	epSeen := map[string]bool{}
 	for i, e := range c.Endpoints {
 		ef := fmt.Sprintf("endpoints[%d]", i)
 		if !idPattern.MatchString(e.Name) {
-			bad(ef+".name", "%q must be lower-case letters, digits, '.', '_' or '-'", e.Name)
+			p.bad(ef+".name", "%q must be lower-case letters, digits, '.', '_' or '-'", e.Name)
 		} else if epSeen[e.Name] {
-			bad(ef+".name", "duplicate endpoint %q", e.Name)
+			p.bad(ef+".name", "duplicate endpoint %q", e.Name)
 		}
 		epSeen[e.Name] = true
-		if !upstream.Known(e.Kind) {
-			bad(ef+".kind", "%q is not one of %s", e.Kind, strings.Join(upstream.Kinds(), ", "))
-		}
-		if e.Kind != upstream.KindEcho {
-			u, err := url.Parse(e.BaseURL)
-			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				bad(ef+".base_url", "%q is not an http(s) URL", e.BaseURL)
-			} else if u.User != nil {
-				bad(ef+".base_url", "must not carry credentials; provider keys come from the key source")
-			}
-		}
-		if e.Region == "" {
-			bad(ef+".region", "is required")
-		} else if e.Jurisdiction == "" && residency.JurisdictionOf(e.Region) == "" {
-			bad(ef+".jurisdiction", "region %q has no known jurisdiction; set one (e.g. eu, us, uk, ch)", e.Region)
-		}
-		if len(e.Models) == 0 {
-			bad(ef+".models", "at least one model is required")
-		}
-		switch {
-		case !upstream.NeedsKey(e.Kind):
-		case e.Key != nil && e.Keyless:
-			bad(ef+".key", "an endpoint is either keyless or has a key, not both")
-		case e.Key == nil && !e.Keyless:
-			bad(ef+".key", "is required (a Vault KV v2 mount, path and field), or mark the endpoint keyless: true")
-		case e.Key != nil && (e.Key.Mount == "" || e.Key.Path == "" || e.Key.Field == ""):
-			bad(ef+".key", "needs mount, path and field")
-		case e.Key != nil && !c.Vault.Configured():
-			bad(ef+".key", "names a Vault key but no vault: section is configured")
-		}
-		for j, m := range e.Models {
-			if strings.TrimSpace(m) == "" {
-				bad(fmt.Sprintf("%s.models[%d]", ef, j), "is empty")
-			}
+		c.validateEndpoint(p, ef, e)
+	}
+}
+
+// validateEndpoint checks one endpoint's kind, URL, region, models and key;
+// ef names it in messages.
+func (c *Config) validateEndpoint(p *problems, ef string, e Endpoint) {
+	if !upstream.Known(e.Kind) {
+		p.bad(ef+".kind", "%q is not one of %s", e.Kind, strings.Join(upstream.Kinds(), ", "))
+	}
+	if e.Kind != upstream.KindEcho {
+		u, err := url.Parse(e.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			p.bad(ef+".base_url", "%q is not an http(s) URL", e.BaseURL)
+		} else if u.User != nil {
+			p.bad(ef+".base_url", "must not carry credentials; provider keys come from the key source")
 		}
 	}
-	return errors.Join(errs...)
+	if e.Region == "" {
+		p.bad(ef+".region", "is required")
+	} else if e.Jurisdiction == "" && residency.JurisdictionOf(e.Region) == "" {
+		p.bad(ef+".jurisdiction", "region %q has no known jurisdiction; set one (e.g. eu, us, uk, ch)", e.Region)
+	}
+	if len(e.Models) == 0 {
+		p.bad(ef+".models", "at least one model is required")
+	}
+	switch {
+	case !upstream.NeedsKey(e.Kind):
+	case e.Key != nil && e.Keyless:
+		p.bad(ef+".key", "an endpoint is either keyless or has a key, not both")
+	case e.Key == nil && !e.Keyless:
+		p.bad(ef+".key", "is required (a Vault KV v2 mount, path and field), or mark the endpoint keyless: true")
+	case e.Key != nil && (e.Key.Mount == "" || e.Key.Path == "" || e.Key.Field == ""):
+		p.bad(ef+".key", "needs mount, path and field")
+	case e.Key != nil && !c.Vault.Configured():
+		p.bad(ef+".key", "names a Vault key but no vault: section is configured")
+	}
+	for j, m := range e.Models {
+		if strings.TrimSpace(m) == "" {
+			p.bad(fmt.Sprintf("%s.models[%d]", ef, j), "is empty")
+		}
+	}
 }
 
 // Duration is a time.Duration written in YAML as "5s", "2m".

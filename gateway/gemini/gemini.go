@@ -40,86 +40,145 @@ type content struct {
 	Parts []part `json:"parts"`
 }
 
+// chatRequest is the part of an OpenAI chat completions body Custos
+// translates to Gemini. It and its parts alias unnamed structs so that a
+// decoding error names a field by its JSON path alone (".messages"), not a
+// Go type.
+type chatRequest = struct {
+	Messages            []chatMessage   `json:"messages"`
+	MaxTokens           *int            `json:"max_tokens"`
+	MaxCompletionTokens *int            `json:"max_completion_tokens"`
+	Temperature         *float64        `json:"temperature"`
+	TopP                *float64        `json:"top_p"`
+	Stop                json.RawMessage `json:"stop"`
+	Tools               []chatTool      `json:"tools"`
+	ToolChoice          json.RawMessage `json:"tool_choice"`
+}
+
+// chatMessage is one OpenAI chat message.
+type chatMessage = struct {
+	Role       string          `json:"role"`
+	Content    json.RawMessage `json:"content"`
+	ToolCallID string          `json:"tool_call_id"`
+	ToolCalls  []struct {
+		ID       string `json:"id"`
+		Function struct {
+			Name      string `json:"name"`
+			Arguments string `json:"arguments"`
+		} `json:"function"`
+	} `json:"tool_calls"`
+}
+
+// chatTool is one OpenAI function tool.
+type chatTool = struct {
+	Function struct {
+		Name        string          `json:"name"`
+		Description string          `json:"description"`
+		Parameters  json.RawMessage `json:"parameters"`
+	} `json:"function"`
+}
+
 // FromOpenAI translates an OpenAI chat completions body to a Gemini
 // generateContent body.
 func FromOpenAI(body []byte) ([]byte, error) {
-	var in struct {
-		Messages []struct {
-			Role       string          `json:"role"`
-			Content    json.RawMessage `json:"content"`
-			ToolCallID string          `json:"tool_call_id"`
-			ToolCalls  []struct {
-				ID       string `json:"id"`
-				Function struct {
-					Name      string `json:"name"`
-					Arguments string `json:"arguments"`
-				} `json:"function"`
-			} `json:"tool_calls"`
-		} `json:"messages"`
-		MaxTokens           *int            `json:"max_tokens"`
-		MaxCompletionTokens *int            `json:"max_completion_tokens"`
-		Temperature         *float64        `json:"temperature"`
-		TopP                *float64        `json:"top_p"`
-		Stop                json.RawMessage `json:"stop"`
-		Tools               []struct {
-			Function struct {
-				Name        string          `json:"name"`
-				Description string          `json:"description"`
-				Parameters  json.RawMessage `json:"parameters"`
-			} `json:"function"`
-		} `json:"tools"`
-		ToolChoice json.RawMessage `json:"tool_choice"`
-	}
+	var in chatRequest
 	if err := json.Unmarshal(body, &in); err != nil {
 		return nil, fmt.Errorf("gemini: reading the OpenAI request: %w", err)
 	}
-	out := map[string]any{}
-	var contents []content
-	var system []string
-	callNames := map[string]string{}
-	add := func(role string, p part) {
-		if n := len(contents); n > 0 && contents[n-1].Role == role {
-			contents[n-1].Parts = append(contents[n-1].Parts, p)
-			return
-		}
-		contents = append(contents, content{Role: role, Parts: []part{p}})
+	contents, system, err := contentsFromOpenAI(in.Messages)
+	if err != nil {
+		return nil, err
 	}
-	for _, m := range in.Messages {
+	out := map[string]any{"contents": contents}
+	if len(system) > 0 {
+		out["systemInstruction"] = content{Parts: []part{{Text: strings.Join(system, "\n\n")}}}
+	}
+	if gen := generationConfig(&in); len(gen) > 0 {
+		out["generationConfig"] = gen
+	}
+	if len(in.Tools) > 0 {
+		out["tools"] = []any{map[string]any{"functionDeclarations": functionDeclarations(in.Tools)}}
+	}
+	if mode := functionCallingMode(in.ToolChoice); mode != "" {
+		out["toolConfig"] = map[string]any{"functionCallingConfig": map[string]any{"mode": mode}}
+	}
+	return json.Marshal(out)
+}
+
+// conversation builds Gemini contents, merging consecutive parts of one
+// role into one content. It remembers each tool call's function name: a
+// Gemini function response names the function it answers, where an OpenAI
+// tool message gives only the call's id.
+type conversation struct {
+	contents  []content
+	callNames map[string]string // tool call id → function name
+}
+
+// add appends a part to the last content if it has this role, else starts
+// a new content.
+func (c *conversation) add(role string, p part) {
+	if n := len(c.contents); n > 0 && c.contents[n-1].Role == role {
+		c.contents[n-1].Parts = append(c.contents[n-1].Parts, p)
+		return
+	}
+	c.contents = append(c.contents, content{Role: role, Parts: []part{p}})
+}
+
+// contentsFromOpenAI translates the messages in order; system and developer
+// messages are gathered apart, for the system instruction.
+func contentsFromOpenAI(msgs []chatMessage) ([]content, []string, error) {
+	conv := conversation{callNames: map[string]string{}}
+	var system []string
+	for _, m := range msgs {
 		text, err := plainText(m.Content)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		switch m.Role {
 		case "system", "developer":
 			system = append(system, text)
 		case "user":
-			add("user", part{Text: text})
+			conv.add("user", part{Text: text})
 		case "assistant":
-			if text != "" {
-				add("model", part{Text: text})
-			}
-			for _, tc := range m.ToolCalls {
-				args := json.RawMessage(tc.Function.Arguments)
-				if !json.Valid(args) {
-					args = json.RawMessage("{}")
-				}
-				callNames[tc.ID] = tc.Function.Name
-				add("model", part{FunctionCall: &functionCall{Name: tc.Function.Name, Args: args}})
-			}
+			conv.addAssistant(m, text)
 		case "tool":
-			resp := json.RawMessage(text)
-			if !json.Valid(resp) || !bytes.HasPrefix(bytes.TrimSpace(resp), []byte("{")) {
-				resp, _ = json.Marshal(map[string]string{"result": text})
-			}
-			add("user", part{FunctionResponse: &functionResult{Name: callNames[m.ToolCallID], Response: resp}})
+			conv.addToolResult(m, text)
 		default:
-			return nil, fmt.Errorf("gemini: role %q: %w", m.Role, ErrUnsupported)
+			return nil, nil, fmt.Errorf("gemini: role %q: %w", m.Role, ErrUnsupported)
 		}
 	}
-	out["contents"] = contents
-	if len(system) > 0 {
-		out["systemInstruction"] = content{Parts: []part{{Text: strings.Join(system, "\n\n")}}}
+	return conv.contents, system, nil
+}
+
+// addAssistant adds a model turn: its text, then a functionCall part per
+// tool call (arguments that are not JSON become {}).
+func (c *conversation) addAssistant(m chatMessage, text string) {
+	if text != "" {
+		c.add("model", part{Text: text})
 	}
+	for _, tc := range m.ToolCalls {
+		args := json.RawMessage(tc.Function.Arguments)
+		if !json.Valid(args) {
+			args = json.RawMessage("{}")
+		}
+		c.callNames[tc.ID] = tc.Function.Name
+		c.add("model", part{FunctionCall: &functionCall{Name: tc.Function.Name, Args: args}})
+	}
+}
+
+// addToolResult adds a tool message as a functionResponse part; a result
+// that is not a JSON object is wrapped as {"result": text}.
+func (c *conversation) addToolResult(m chatMessage, text string) {
+	resp := json.RawMessage(text)
+	if !json.Valid(resp) || !bytes.HasPrefix(bytes.TrimSpace(resp), []byte("{")) {
+		resp, _ = json.Marshal(map[string]string{"result": text})
+	}
+	c.add("user", part{FunctionResponse: &functionResult{Name: c.callNames[m.ToolCallID], Response: resp}})
+}
+
+// generationConfig translates the sampling and length settings; an empty
+// map means none was set.
+func generationConfig(in *chatRequest) map[string]any {
 	gen := map[string]any{}
 	if in.MaxCompletionTokens != nil {
 		gen["maxOutputTokens"] = *in.MaxCompletionTokens
@@ -141,33 +200,33 @@ func FromOpenAI(body []byte) ([]byte, error) {
 			gen["stopSequences"] = many
 		}
 	}
-	if len(gen) > 0 {
-		out["generationConfig"] = gen
-	}
-	if len(in.Tools) > 0 {
-		var decls []any
-		for _, t := range in.Tools {
-			d := map[string]any{"name": t.Function.Name}
-			if t.Function.Description != "" {
-				d["description"] = t.Function.Description
-			}
-			if len(t.Function.Parameters) > 0 {
-				d["parameters"] = t.Function.Parameters
-			}
-			decls = append(decls, d)
+	return gen
+}
+
+// functionDeclarations translates function tools.
+func functionDeclarations(tools []chatTool) []any {
+	var decls []any
+	for _, t := range tools {
+		d := map[string]any{"name": t.Function.Name}
+		if t.Function.Description != "" {
+			d["description"] = t.Function.Description
 		}
-		out["tools"] = []any{map[string]any{"functionDeclarations": decls}}
-	}
-	if len(in.ToolChoice) > 0 {
-		var s string
-		if json.Unmarshal(in.ToolChoice, &s) == nil {
-			mode := map[string]string{"auto": "AUTO", "required": "ANY", "none": "NONE"}[s]
-			if mode != "" {
-				out["toolConfig"] = map[string]any{"functionCallingConfig": map[string]any{"mode": mode}}
-			}
+		if len(t.Function.Parameters) > 0 {
+			d["parameters"] = t.Function.Parameters
 		}
+		decls = append(decls, d)
 	}
-	return json.Marshal(out)
+	return decls
+}
+
+// functionCallingMode translates a tool_choice of "auto", "required" or
+// "none"; "" leaves the tool config out.
+func functionCallingMode(toolChoice json.RawMessage) string {
+	var s string
+	if len(toolChoice) == 0 || json.Unmarshal(toolChoice, &s) != nil {
+		return ""
+	}
+	return map[string]string{"auto": "AUTO", "required": "ANY", "none": "NONE"}[s]
 }
 
 func plainText(raw json.RawMessage) (string, error) {

@@ -54,20 +54,7 @@ func (s *Gemini) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b := s.next()
-	if b.Latency > 0 && !sleep(r, b.Latency) {
-		s.cancelled.Add(1)
-		return
-	}
-	switch b.Status {
-	case 0, http.StatusOK:
-	case http.StatusTooManyRequests:
-		writeGoogleError(w, b.Status, "RESOURCE_EXHAUSTED", "Resource has been exhausted (e.g. check quota).")
-		return
-	case http.StatusServiceUnavailable:
-		writeGoogleError(w, b.Status, "UNAVAILABLE", "The model is overloaded. Please try again later.")
-		return
-	default:
-		writeGoogleError(w, b.Status, "INTERNAL", "An internal error has occurred.")
+	if !s.waitLatency(r, b) || failAsScriptedGoogle(w, b) {
 		return
 	}
 	var req struct {
@@ -77,31 +64,65 @@ func (s *Gemini) serve(w http.ResponseWriter, r *http.Request) {
 		writeGoogleError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "contents is not specified")
 		return
 	}
-	reply := b.Reply
-	if reply == "" {
-		reply = s.defaultReply
-	}
+	reply := s.reply(b)
 	chunks := ReplyChunks(reply)
 	prompt, completion := Usage(len(chunks))
-	usage := map[string]any{"promptTokenCount": prompt, "candidatesTokenCount": completion, "totalTokenCount": prompt + completion}
-	id := fmt.Sprintf("sim%d", s.requests.Load())
-	candidate := func(parts []any, finish string) map[string]any {
-		c := map[string]any{"content": map[string]any{"role": "model", "parts": parts}, "index": 0}
-		if finish != "" {
-			c["finishReason"] = finish
-		}
-		return c
+	a := geminiAnswer{
+		usage: map[string]any{"promptTokenCount": prompt, "candidatesTokenCount": completion, "totalTokenCount": prompt + completion},
+		model: model, id: fmt.Sprintf("sim%d", s.requests.Load()),
 	}
 	if !stream {
 		parts := []any{map[string]any{"text": reply}}
 		if tc := b.ToolCall; tc != nil {
-			parts = []any{map[string]any{"functionCall": map[string]any{"name": tc.Name, "args": json.RawMessage(tc.Arguments)}}}
+			parts = []any{functionCallPart(tc)}
 		}
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{"candidates": []any{candidate(parts, "STOP")}, "usageMetadata": usage,
-			"modelVersion": model, "responseId": id})
+		_ = json.NewEncoder(w).Encode(a.response(parts, "STOP"))
 		return
 	}
+	streamGemini(w, b, a, chunks)
+}
+
+// failAsScriptedGoogle answers with the behaviour's error status, in
+// Google's words for it; it reports whether it did.
+func failAsScriptedGoogle(w http.ResponseWriter, b Behaviour) bool {
+	switch b.Status {
+	case 0, http.StatusOK:
+		return false
+	case http.StatusTooManyRequests:
+		writeGoogleError(w, b.Status, "RESOURCE_EXHAUSTED", "Resource has been exhausted (e.g. check quota).")
+	case http.StatusServiceUnavailable:
+		writeGoogleError(w, b.Status, "UNAVAILABLE", "The model is overloaded. Please try again later.")
+	default:
+		writeGoogleError(w, b.Status, "INTERNAL", "An internal error has occurred.")
+	}
+	return true
+}
+
+// geminiAnswer is what every response of one answer shares.
+type geminiAnswer struct {
+	usage     map[string]any
+	model, id string
+}
+
+// response is one generateContent response (or stream chunk) with a single
+// candidate; an empty finish leaves finishReason out.
+func (a geminiAnswer) response(parts []any, finish string) map[string]any {
+	c := map[string]any{"content": map[string]any{"role": "model", "parts": parts}, "index": 0}
+	if finish != "" {
+		c["finishReason"] = finish
+	}
+	return map[string]any{"candidates": []any{c}, "usageMetadata": a.usage, "modelVersion": a.model, "responseId": a.id}
+}
+
+// functionCallPart is the scripted tool call as a functionCall part.
+func functionCallPart(tc *ToolCall) map[string]any {
+	return map[string]any{"functionCall": map[string]any{"name": tc.Name, "args": json.RawMessage(tc.Arguments)}}
+}
+
+// streamGemini streams the answer as SSE chunks: the tool call in one, or
+// the reply's chunks, the last with finishReason STOP; no end marker.
+func streamGemini(w http.ResponseWriter, b Behaviour, a geminiAnswer, chunks []string) {
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.WriteHeader(http.StatusOK)
 	flusher := w.(http.Flusher)
@@ -111,8 +132,7 @@ func (s *Gemini) serve(w http.ResponseWriter, r *http.Request) {
 		flusher.Flush()
 	}
 	if tc := b.ToolCall; tc != nil {
-		send(map[string]any{"candidates": []any{candidate([]any{map[string]any{"functionCall": map[string]any{"name": tc.Name, "args": json.RawMessage(tc.Arguments)}}}, "STOP")},
-			"usageMetadata": usage, "modelVersion": model, "responseId": id})
+		send(a.response([]any{functionCallPart(tc)}, "STOP"))
 		return
 	}
 	for i, c := range chunks {
@@ -123,7 +143,6 @@ func (s *Gemini) serve(w http.ResponseWriter, r *http.Request) {
 		if i == len(chunks)-1 {
 			finish = "STOP"
 		}
-		send(map[string]any{"candidates": []any{candidate([]any{map[string]any{"text": c}}, finish)}, "usageMetadata": usage,
-			"modelVersion": model, "responseId": id})
+		send(a.response([]any{map[string]any{"text": c}}, finish))
 	}
 }

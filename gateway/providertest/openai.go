@@ -270,45 +270,13 @@ func (s *OpenAI) serve(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	want := s.record(r, body, r.Header.Get("Authorization"))
-	if want != "" && s.presentedKey(r) != want {
-		got := s.presentedKey(r)
-		masked := "****"
-		if len(got) > 4 {
-			masked = "****" + got[len(got)-4:]
-		}
-		s.writeError(w, http.StatusUnauthorized, "invalid_request_error", "invalid_api_key",
-			"Incorrect API key provided: "+masked+". You can find your API key at https://platform.openai.com/account/api-keys.")
+	if !s.admit(w, r, body) {
 		return
 	}
 	b := s.next()
-
-	if b.Latency > 0 && !sleep(r, b.Latency) {
-		s.cancelled.Add(1)
+	if !s.waitLatency(r, b) || s.failAsScripted(w, b) {
 		return
 	}
-	switch b.Status {
-	case 0, http.StatusOK:
-	case http.StatusTooManyRequests:
-		if b.RetryAfter != "" {
-			w.Header().Set("Retry-After", b.RetryAfter)
-		}
-		s.writeError(w, b.Status, "requests", "rate_limit_exceeded",
-			"Rate limit reached for requests. Please try again later.")
-		return
-	case http.StatusInternalServerError:
-		s.writeError(w, b.Status, "server_error", "",
-			"The server had an error while processing your request. Sorry about that!")
-		return
-	case http.StatusServiceUnavailable:
-		s.writeError(w, b.Status, "server_error", "",
-			"The engine is currently overloaded, please try again later.")
-		return
-	default:
-		s.writeError(w, b.Status, "invalid_request_error", "", "Simulated error.")
-		return
-	}
-
 	var req struct {
 		Model         string `json:"model"`
 		Stream        bool   `json:"stream"`
@@ -320,121 +288,248 @@ func (s *OpenAI) serve(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, http.StatusBadRequest, "invalid_request_error", "", "We could not parse the JSON body of your request.")
 		return
 	}
-	reply := b.Reply
-	if reply == "" {
-		reply = s.defaultReply
-	}
-	chunks := ReplyChunks(reply)
-	if b.ChunkBytes > 0 {
-		chunks = nil
-		for i := 0; i < len(reply); i += b.ChunkBytes {
-			chunks = append(chunks, reply[i:min(len(reply), i+b.ChunkBytes)])
-		}
-	}
+	reply := s.reply(b)
+	chunks := openAIChunks(reply, b.ChunkBytes)
 	prompt, completion := Usage(len(chunks))
-	usage := map[string]any{
+	a := openAIAnswer{
+		id: fmt.Sprintf("chatcmpl-sim%d", s.requests.Load()), created: time.Now().Unix(), model: req.Model,
+		usage: openAIUsage(prompt, completion),
+	}
+	if !req.Stream {
+		s.writeCompletion(w, b, reply, a)
+		return
+	}
+	st := s.startStream(w, a, req.StreamOptions != nil && req.StreamOptions.IncludeUsage)
+	if tc := b.ToolCall; tc != nil {
+		st.toolCall(tc)
+		return
+	}
+	s.streamText(r, b, st, chunks)
+}
+
+// admit records a chat request and answers 401, as OpenAI does, when the
+// simulator requires a key and another was presented.
+func (s *OpenAI) admit(w http.ResponseWriter, r *http.Request, body []byte) bool {
+	want := s.record(r, body, r.Header.Get("Authorization"))
+	if want == "" || s.presentedKey(r) == want {
+		return true
+	}
+	got := s.presentedKey(r)
+	masked := "****"
+	if len(got) > 4 {
+		masked = "****" + got[len(got)-4:]
+	}
+	s.writeError(w, http.StatusUnauthorized, "invalid_request_error", "invalid_api_key",
+		"Incorrect API key provided: "+masked+". You can find your API key at https://platform.openai.com/account/api-keys.")
+	return false
+}
+
+// waitLatency waits the behaviour's latency before the response header; it
+// reports false, counting the request cancelled, when the caller went away.
+func (s *core) waitLatency(r *http.Request, b Behaviour) bool {
+	if b.Latency > 0 && !sleep(r, b.Latency) {
+		s.cancelled.Add(1)
+		return false
+	}
+	return true
+}
+
+// waitChunk waits the behaviour's delay before a stream chunk; it reports
+// false, counting the request cancelled, when the caller went away.
+func (s *core) waitChunk(r *http.Request, b Behaviour) bool {
+	if b.ChunkDelay > 0 && !sleep(r, b.ChunkDelay) {
+		s.cancelled.Add(1)
+		return false
+	}
+	return true
+}
+
+// reply is the answer text the behaviour scripts, or the default.
+func (s *core) reply(b Behaviour) string {
+	if b.Reply == "" {
+		return s.defaultReply
+	}
+	return b.Reply
+}
+
+// failAsScripted answers with the behaviour's error status, in OpenAI's
+// words for it; it reports whether it did.
+func (s *OpenAI) failAsScripted(w http.ResponseWriter, b Behaviour) bool {
+	switch b.Status {
+	case 0, http.StatusOK:
+		return false
+	case http.StatusTooManyRequests:
+		if b.RetryAfter != "" {
+			w.Header().Set("Retry-After", b.RetryAfter)
+		}
+		s.writeError(w, b.Status, "requests", "rate_limit_exceeded",
+			"Rate limit reached for requests. Please try again later.")
+	case http.StatusInternalServerError:
+		s.writeError(w, b.Status, "server_error", "",
+			"The server had an error while processing your request. Sorry about that!")
+	case http.StatusServiceUnavailable:
+		s.writeError(w, b.Status, "server_error", "",
+			"The engine is currently overloaded, please try again later.")
+	default:
+		s.writeError(w, b.Status, "invalid_request_error", "", "Simulated error.")
+	}
+	return true
+}
+
+// openAIChunks cuts a reply into content deltas: word by word, or in pieces
+// of chunkBytes bytes when that is positive.
+func openAIChunks(reply string, chunkBytes int) []string {
+	if chunkBytes <= 0 {
+		return ReplyChunks(reply)
+	}
+	var chunks []string
+	for i := 0; i < len(reply); i += chunkBytes {
+		chunks = append(chunks, reply[i:min(len(reply), i+chunkBytes)])
+	}
+	return chunks
+}
+
+// openAIUsage is the usage object OpenAI reports, details included.
+func openAIUsage(prompt, completion int) map[string]any {
+	return map[string]any{
 		"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion,
 		"prompt_tokens_details":     map[string]any{"cached_tokens": 0, "audio_tokens": 0},
 		"completion_tokens_details": map[string]any{"reasoning_tokens": 0, "audio_tokens": 0, "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0},
 	}
-	id := fmt.Sprintf("chatcmpl-sim%d", s.requests.Load())
-	created := time.Now().Unix()
+}
 
-	if !req.Stream {
-		msg := map[string]any{"role": "assistant", "content": reply, "refusal": nil, "annotations": []any{}}
-		finish := "stop"
-		if tc := b.ToolCall; tc != nil {
-			msg["content"] = nil
-			msg["tool_calls"] = []any{map[string]any{"id": tc.ID, "type": "function", "function": map[string]any{"name": tc.Name, "arguments": tc.Arguments}}}
-			finish = "tool_calls"
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{
-			"id": id, "object": "chat.completion", "created": created, "model": req.Model,
-			"choices": []any{map[string]any{
-				"index":         0,
-				"message":       msg,
-				"logprobs":      nil,
-				"finish_reason": finish,
-			}},
-			"usage":              usage,
-			"service_tier":       "default",
-			"system_fingerprint": "fp_sim",
-			"provider":           s.flavor,
-		})
-		return
+// openAIAnswer is what every form of one answer shares.
+type openAIAnswer struct {
+	id      string
+	created int64
+	model   string
+	usage   map[string]any
+}
+
+// writeCompletion answers with one JSON chat completion: the reply, or the
+// scripted tool call.
+func (s *OpenAI) writeCompletion(w http.ResponseWriter, b Behaviour, reply string, a openAIAnswer) {
+	msg := map[string]any{"role": "assistant", "content": reply, "refusal": nil, "annotations": []any{}}
+	finish := "stop"
+	if tc := b.ToolCall; tc != nil {
+		msg["content"] = nil
+		msg["tool_calls"] = []any{map[string]any{"id": tc.ID, "type": "function", "function": map[string]any{"name": tc.Name, "arguments": tc.Arguments}}}
+		finish = "tool_calls"
 	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"id": a.id, "object": "chat.completion", "created": a.created, "model": a.model,
+		"choices": []any{map[string]any{
+			"index":         0,
+			"message":       msg,
+			"logprobs":      nil,
+			"finish_reason": finish,
+		}},
+		"usage":              a.usage,
+		"service_tier":       "default",
+		"system_fingerprint": "fp_sim",
+		"provider":           s.flavor,
+	})
+}
 
-	includeUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
+// openAIStream writes one streamed answer as server-sent events, in the
+// flavor's variant.
+type openAIStream struct {
+	openAIAnswer
+	w            http.ResponseWriter
+	flusher      http.Flusher
+	flavor       string
+	includeUsage bool
+}
+
+// startStream sends the stream's header (and OpenRouter's keep-alive
+// comment) and the first chunk, which names the assistant role.
+func (s *OpenAI) startStream(w http.ResponseWriter, a openAIAnswer, includeUsage bool) *openAIStream {
 	w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
-	flusher := w.(http.Flusher)
+	st := &openAIStream{openAIAnswer: a, w: w, flusher: w.(http.Flusher), flavor: s.flavor, includeUsage: includeUsage}
 	if s.flavor == FlavorOpenRouter {
 		fmt.Fprint(w, ": OPENROUTER PROCESSING\n\n")
-		flusher.Flush()
+		st.flusher.Flush()
 	}
-	send := func(v map[string]any) {
-		if s.flavor == FlavorDeepSeek {
-			if ch, ok := v["choices"].([]any); ok && len(ch) > 0 {
-				if d, ok := ch[0].(map[string]any)["delta"].(map[string]any); ok {
-					d["reasoning_content"] = nil
-				}
+	st.send(st.chunk(map[string]any{"role": "assistant", "content": "", "refusal": nil}, nil))
+	return st
+}
+
+// send writes one data event: DeepSeek's deltas carry reasoning_content,
+// and with include_usage every chunk carries a usage field.
+func (st *openAIStream) send(v map[string]any) {
+	if st.flavor == FlavorDeepSeek {
+		if ch, ok := v["choices"].([]any); ok && len(ch) > 0 {
+			if d, ok := ch[0].(map[string]any)["delta"].(map[string]any); ok {
+				d["reasoning_content"] = nil
 			}
 		}
-		if includeUsage {
-			if _, ok := v["usage"]; !ok {
-				v["usage"] = nil
-			}
-		}
-		data, _ := json.Marshal(v)
-		fmt.Fprintf(w, "data: %s\n\n", data)
-		flusher.Flush()
 	}
-	chunk := func(delta map[string]any, finish any) map[string]any {
-		return map[string]any{
-			"id": id, "object": "chat.completion.chunk", "created": created, "model": req.Model,
-			"service_tier": "default", "system_fingerprint": "fp_sim",
-			"choices": []any{map[string]any{"index": 0, "delta": delta, "logprobs": nil, "finish_reason": finish}},
+	if st.includeUsage {
+		if _, ok := v["usage"]; !ok {
+			v["usage"] = nil
 		}
 	}
-	send(chunk(map[string]any{"role": "assistant", "content": "", "refusal": nil}, nil))
-	if tc := b.ToolCall; tc != nil {
-		send(chunk(map[string]any{"tool_calls": []any{map[string]any{"index": 0, "id": tc.ID, "type": "function",
-			"function": map[string]any{"name": tc.Name, "arguments": ""}}}}, nil))
-		for i := 0; i < len(tc.Arguments); i += 8 {
-			send(chunk(map[string]any{"tool_calls": []any{map[string]any{"index": 0,
-				"function": map[string]any{"arguments": tc.Arguments[i:min(len(tc.Arguments), i+8)]}}}}, nil))
-		}
-		send(chunk(map[string]any{}, "tool_calls"))
-		if includeUsage {
-			send(map[string]any{"id": id, "object": "chat.completion.chunk", "created": created, "model": req.Model, "choices": []any{}, "usage": usage})
-		}
-		fmt.Fprint(w, "data: [DONE]\n\n")
-		flusher.Flush()
-		return
+	data, _ := json.Marshal(v)
+	fmt.Fprintf(st.w, "data: %s\n\n", data)
+	st.flusher.Flush()
+}
+
+// chunk is one chat.completion.chunk with a single choice.
+func (st *openAIStream) chunk(delta map[string]any, finish any) map[string]any {
+	return map[string]any{
+		"id": st.id, "object": "chat.completion.chunk", "created": st.created, "model": st.model,
+		"service_tier": "default", "system_fingerprint": "fp_sim",
+		"choices": []any{map[string]any{"index": 0, "delta": delta, "logprobs": nil, "finish_reason": finish}},
 	}
+}
+
+// done ends the stream with [DONE].
+func (st *openAIStream) done() {
+	fmt.Fprint(st.w, "data: [DONE]\n\n")
+	st.flusher.Flush()
+}
+
+// toolCall streams the scripted tool call, its arguments 8 bytes at a time,
+// then the usage chunk when asked for.
+func (st *openAIStream) toolCall(tc *ToolCall) {
+	st.send(st.chunk(map[string]any{"tool_calls": []any{map[string]any{"index": 0, "id": tc.ID, "type": "function",
+		"function": map[string]any{"name": tc.Name, "arguments": ""}}}}, nil))
+	for i := 0; i < len(tc.Arguments); i += 8 {
+		st.send(st.chunk(map[string]any{"tool_calls": []any{map[string]any{"index": 0,
+			"function": map[string]any{"arguments": tc.Arguments[i:min(len(tc.Arguments), i+8)]}}}}, nil))
+	}
+	st.send(st.chunk(map[string]any{}, "tool_calls"))
+	if st.includeUsage {
+		st.send(map[string]any{"id": st.id, "object": "chat.completion.chunk", "created": st.created, "model": st.model, "choices": []any{}, "usage": st.usage})
+	}
+	st.done()
+}
+
+// streamText streams the reply's chunks, dropping the connection or waiting
+// between chunks as the behaviour scripts, then the finish and usage chunks.
+func (s *OpenAI) streamText(r *http.Request, b Behaviour, st *openAIStream, chunks []string) {
 	for i, c := range chunks {
 		if b.DropAfterChunks > 0 && i == b.DropAfterChunks {
 			// Abort the connection mid-stream, as a crashed provider would.
 			panic(http.ErrAbortHandler)
 		}
-		if b.ChunkDelay > 0 && !sleep(r, b.ChunkDelay) {
-			s.cancelled.Add(1)
+		if !s.waitChunk(r, b) {
 			return
 		}
-		send(chunk(map[string]any{"content": c}, nil))
+		st.send(st.chunk(map[string]any{"content": c}, nil))
 	}
-	send(chunk(map[string]any{}, "stop"))
-	if includeUsage {
-		send(map[string]any{
-			"id": id, "object": "chat.completion.chunk", "created": created, "model": req.Model,
+	st.send(st.chunk(map[string]any{}, "stop"))
+	if st.includeUsage {
+		st.send(map[string]any{
+			"id": st.id, "object": "chat.completion.chunk", "created": st.created, "model": st.model,
 			"service_tier": "default", "system_fingerprint": "fp_sim",
-			"choices": []any{}, "usage": usage,
+			"choices": []any{}, "usage": st.usage,
 		})
 	}
-	fmt.Fprint(w, "data: [DONE]\n\n")
-	flusher.Flush()
+	st.done()
 }
 
 // sleep waits d or until the caller goes away; it reports whether d passed.
