@@ -15,7 +15,7 @@ import (
 // Each OpenAI-wire provider variant, through Custos with the OpenAI SDK:
 // plain and streamed answers, usage, and its error body on a 503.
 func TestOpenAIWireProviders(t *testing.T) {
-	for _, kind := range []string{upstream.KindAzure, upstream.KindMistral, upstream.KindDeepSeek, upstream.KindQwen, upstream.KindOpenRouter} {
+	for _, kind := range []string{upstream.KindAzure, upstream.KindMistral, upstream.KindDeepSeek, upstream.KindQwen, upstream.KindOpenRouter, upstream.KindOllama} {
 		t.Run(kind, func(t *testing.T) {
 			sim := providertest.NewProvider(t, kind)
 			h := startGateway(t, func(c *config.Config) {
@@ -24,6 +24,9 @@ func TestOpenAIWireProviders(t *testing.T) {
 				c.Endpoints[0].BaseURL = sim.URL
 				if kind == upstream.KindAzure {
 					c.Endpoints[0].Deployments = map[string]string{testModel: "prod-4o-mini"}
+				}
+				if kind == upstream.KindOllama {
+					c.Endpoints[0].Keyless = false // the kind itself takes no key
 				}
 			})
 			const reply = "Census stable."
@@ -57,6 +60,9 @@ func TestOpenAIWireProviders(t *testing.T) {
 			}
 			if kind == upstream.KindAzure && !strings.Contains(got[0].Path, "/openai/deployments/prod-4o-mini/chat/completions") {
 				t.Errorf("azure path %s", got[0].Path)
+			}
+			if kind == upstream.KindOllama && (got[0].Authorization != "" || got[0].Path != "/v1/chat/completions") {
+				t.Errorf("ollama: path %s, key %q", got[0].Path, got[0].Authorization)
 			}
 		})
 	}
