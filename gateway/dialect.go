@@ -24,6 +24,10 @@ type dialect struct {
 	// stream that already started.
 	errorBody   func(e apiError) []byte
 	streamError func(e apiError) sse.Event
+	// relaysUsageChunk: the dialect passes OpenAI's usage-only chunk on to
+	// the caller as is (so Custos withholds the one it asked for itself);
+	// other dialects read the usage from it into their own events.
+	relaysUsageChunk bool
 }
 
 // streamWriter writes OpenAI chunk events to the caller in its dialect.
@@ -32,9 +36,10 @@ type streamWriter interface {
 }
 
 var dialectOpenAI = &dialect{
-	name:   "openai",
-	answer: func(body []byte, _ string) ([]byte, error) { return body, nil },
-	stream: func(w io.Writer, _ string) streamWriter { return openAIStream{w} },
+	name:             "openai",
+	relaysUsageChunk: true,
+	answer:           func(body []byte, _ string) ([]byte, error) { return body, nil },
+	stream:           func(w io.Writer, _ string) streamWriter { return openAIStream{w} },
 	errorBody: func(e apiError) []byte {
 		body := openai.Error{Message: e.message, Type: e.typ, Code: e.code}
 		if e.param != "" {

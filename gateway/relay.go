@@ -85,7 +85,7 @@ func (s *Server) relayStream(c *gin.Context, ex *exchange, resp *http.Response) 
 			}
 		} else if u := openai.ReadUsage(ev.Data); u != nil {
 			ex.ans.usage = u
-			if ex.ans.stripUsageChunk && isUsageOnlyChunk(ev.Data) {
+			if ex.ans.stripUsageChunk && ex.meta.route.dialect.relaysUsageChunk && isUsageOnlyChunk(ev.Data) {
 				continue
 			}
 		}

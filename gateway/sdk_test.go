@@ -157,6 +157,10 @@ func TestAnthropicSDKAgainstBothProviderFormats(t *testing.T) {
 			if err := stream.Err(); err != nil || len(acc.Content) != 1 || acc.Content[0].AsText().Text != reply {
 				t.Errorf("stream: %+v, %v", acc.Content, err)
 			}
+			// The stream reports the provider's usage, the same as the plain answer.
+			if acc.Usage.OutputTokens == 0 || acc.Usage.InputTokens != msg.Usage.InputTokens || acc.Usage.OutputTokens != msg.Usage.OutputTokens {
+				t.Errorf("streamed usage %+v, plain usage %+v", acc.Usage, msg.Usage)
+			}
 
 			params.Tools = []anthropic.ToolUnionParam{{OfTool: &anthropic.ToolParam{Name: "get_ward_status",
 				InputSchema: anthropic.ToolInputSchemaParam{Properties: map[string]any{"ward": map[string]any{"type": "string"}}}}}}

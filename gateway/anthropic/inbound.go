@@ -315,7 +315,7 @@ type StreamFromOpenAI struct {
 	blocks  int
 	tools   map[int]int // tool call index → content block index
 	finish  string
-	usage   struct{ in, out int64 }
+	usage   struct{ in, out, cached int64 }
 }
 
 // NamedEvent is one Anthropic SSE event.
@@ -340,8 +340,11 @@ type openAIChunk struct {
 		FinishReason *string `json:"finish_reason"`
 	} `json:"choices"`
 	Usage *struct {
-		PromptTokens     int64 `json:"prompt_tokens"`
-		CompletionTokens int64 `json:"completion_tokens"`
+		PromptTokens        int64 `json:"prompt_tokens"`
+		CompletionTokens    int64 `json:"completion_tokens"`
+		PromptTokensDetails struct {
+			CachedTokens int64 `json:"cached_tokens"`
+		} `json:"prompt_tokens_details"`
 	} `json:"usage"`
 }
 
@@ -369,8 +372,10 @@ func (s *StreamFromOpenAI) Chunk(data []byte) []NamedEvent {
 		return nil
 	}
 	out := s.start(c.ID)
-	if c.Usage != nil {
-		s.usage.in, s.usage.out = c.Usage.PromptTokens, c.Usage.CompletionTokens
+	if u := c.Usage; u != nil {
+		// Anthropic counts cache reads apart from input tokens.
+		s.usage.in, s.usage.out = u.PromptTokens-u.PromptTokensDetails.CachedTokens, u.CompletionTokens
+		s.usage.cached = u.PromptTokensDetails.CachedTokens
 	}
 	for _, ch := range c.Choices {
 		if t := ch.Delta.Content; t != nil && *t != "" {
@@ -414,7 +419,8 @@ func (s *StreamFromOpenAI) done() []NamedEvent {
 	out = append(out, s.closeBlock()...)
 	out = append(out, ev("message_delta", map[string]any{"type": "message_delta",
 		"delta": map[string]any{"stop_reason": stopReason(s.finish), "stop_sequence": nil},
-		"usage": map[string]any{"input_tokens": s.usage.in, "output_tokens": s.usage.out}}))
+		"usage": map[string]any{"input_tokens": s.usage.in, "output_tokens": s.usage.out,
+			"cache_read_input_tokens": s.usage.cached}}))
 	return append(out, ev("message_stop", map[string]any{"type": "message_stop"}))
 }
 
