@@ -21,6 +21,9 @@ type Record struct {
 	Instance string    `json:"instance"`
 
 	RequestID string `json:"request_id,omitempty"`
+	// CorrelationID is the caller's own X-Request-Id, when it sent a valid
+	// one (short, printable): for joining the caller's logs to this record.
+	CorrelationID string `json:"correlation_id,omitempty"`
 	// IntentSeq links an outcome to the intent written before forwarding.
 	IntentSeq uint64 `json:"intent_seq,omitempty"`
 	Tenant    string `json:"tenant,omitempty"`

@@ -93,7 +93,39 @@ func as[T error](err error) bool {
 	return errors.As(err, &t)
 }
 
+// unknownModelError: no endpoint in the catalog serves the model. The
+// client is told which model (its own text); the log is not.
+type unknownModelError struct{ model string }
+
+func (e *unknownModelError) Error() string { return "gateway: model not in the catalog" }
+
+func (e *unknownModelError) Unwrap() error { return residency.ErrUnknownModel }
+
+func unknownModel(err error) apiError {
+	var e *unknownModelError
+	name := "the requested model"
+	if errors.As(err, &e) && printable(e.model, 128) {
+		name = "'" + e.model + "'"
+	}
+	return apiError{status: http.StatusNotFound, typ: "invalid_request_error", code: "model_not_found", param: "model",
+		message: "The model " + name + " does not exist here. GET /v1/models lists the models this key may use."}
+}
+
+// printable reports a short string of printable ASCII without quotes.
+func printable(s string, max int) bool {
+	if s == "" || len(s) > max {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e || s[i] == '\'' || s[i] == '"' || s[i] == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
 var errorClasses = []errorClass{
+	{match: as[*unknownModelError], build: unknownModel},
 	{match: as[*policy.DeniedError], build: deniedError},
 	{match: is(policy.ErrNoPolicy, policy.ErrUndefined, policy.ErrEvaluation, policy.ErrTimeout, policy.ErrAmbiguous,
 		policy.ErrInvalidDecision, policy.ErrUnknownAction), build: func(err error) apiError {

@@ -70,7 +70,8 @@ func TestBadInput(t *testing.T) {
 		{"stream not a boolean", "POST", "/v1/chat/completions", "application/json", `{"model":"gpt-4o-mini","stream":"yes","messages":[{"role":"user","content":"hi"}]}`, 400, "invalid_request"},
 		{"oversized body", "POST", "/v1/chat/completions", "application/json", big, 413, "request_too_large"},
 		{"allowed model no endpoint serves", "POST", "/v1/chat/completions", "application/json", `{"model":"claude-sonnet-4-5","messages":[{"role":"user","content":"hi"}]}`, 404, "model_not_found"},
-		{"unknown model", "POST", "/v1/chat/completions", "application/json", `{"model":"gpt-unknown","messages":[{"role":"user","content":"hi"}]}`, 403, "model_not_allowed"},
+		{"unknown model", "POST", "/v1/chat/completions", "application/json", `{"model":"gpt-unknown","messages":[{"role":"user","content":"hi"}]}`, 404, "model_not_found"},
+		{"known model the policy denies", "POST", "/v1/chat/completions", "application/json", `{"model":"gpt-3.5-turbo","messages":[{"role":"user","content":"hi"}]}`, 403, "model_not_allowed"},
 		{"unknown route", "POST", "/v1/completions/legacy", "application/json", okBody, 404, "unknown_route"},
 		{"unknown root route", "GET", "/admin", "", "", 404, "unknown_route"},
 		{"wrong method", "GET", "/v1/chat/completions", "", "", 405, "method_not_allowed"},
@@ -97,6 +98,15 @@ func TestBadInput(t *testing.T) {
 	}
 	if n := h.Sim.Requests(); n != 0 {
 		t.Errorf("simulator saw %d requests; bad input must never be forwarded", n)
+	}
+	// A typo is named back to the caller, with where to look; never in the log.
+	resp := h.post(t, "/v1/chat/completions", "application/json", appKey, `{"model":"gpt-4o-mnii","messages":[{"role":"user","content":"hi"}]}`)
+	body, _ := io.ReadAll(resp.Body)
+	if !strings.Contains(string(body), "gpt-4o-mnii") || !strings.Contains(string(body), "GET /v1/models") {
+		t.Errorf("unknown model answer does not name it: %s", body)
+	}
+	if logs := h.waitForRequestLogs(t, 1); strings.Contains(logs, "gpt-4o-mnii") {
+		t.Errorf("the log names the caller's model text")
 	}
 }
 

@@ -39,10 +39,11 @@ type exchange struct {
 }
 
 type exchangeMeta struct {
-	id       string
-	route    *route
-	started  time.Time
-	clientIP string // only when configured
+	id            string
+	correlationID string // the caller's own valid X-Request-Id, if any
+	route         *route
+	started       time.Time
+	clientIP      string // only when configured
 }
 
 // decision is the decide stage's result.

@@ -16,6 +16,9 @@ func (s *Server) serveModel(parse parser) handler {
 		if ex.req, err = parse(body, s.jsonLimits); err != nil {
 			return err
 		}
+		if !s.catalog.Known(ex.req.model) {
+			return &unknownModelError{model: ex.req.model}
+		}
 		ex.stage(stageInspect)
 		if ex.insp, err = s.inspect(ex.req); err != nil {
 			return err

@@ -10,7 +10,7 @@ import (
 func (s *Server) auditRecord(ex *exchange, kind string) audit.Record {
 	r := audit.Record{
 		Kind:      kind,
-		RequestID: ex.meta.id,
+		RequestID: ex.meta.id, CorrelationID: ex.meta.correlationID,
 		IntentSeq: ex.fwd.intentSeq,
 		Tenant:    ex.caller.Tenant,
 		App:       ex.caller.App,

@@ -168,7 +168,7 @@ func (s *Server) routes() *gin.Engine {
 	e.HandleMethodNotAllowed = true
 	e.ContextWithFallback = true
 	_ = e.SetTrustedProxies(nil)
-	e.Use(s.requestID, s.recoverPanics)
+	e.Use(s.requestID, s.recoverPanics, s.cors)
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
@@ -217,14 +217,40 @@ func newHashKey() []byte {
 
 const requestIDKey = "custos.request_id"
 
-// requestID gives every request an id, echoed in x-custos-request-id.
+const correlationIDKey = "custos.correlation_id"
+
+// requestID gives every request an id, sent in x-custos-request-id and in
+// the headers the OpenAI and Anthropic SDKs read (x-request-id, request-id).
+// A caller's own X-Request-Id, if valid, is kept as a correlation id.
 func (s *Server) requestID(c *gin.Context) {
 	var b [12]byte
 	_, _ = rand.Read(b[:])
 	id := "req_" + hex.EncodeToString(b[:])
 	c.Set(requestIDKey, id)
-	c.Header("x-custos-request-id", id)
+	if cid := c.GetHeader("X-Request-Id"); validCorrelationID(cid) {
+		c.Set(correlationIDKey, cid)
+	}
+	h := c.Writer.Header()
+	h.Set("x-custos-request-id", id)
+	h.Set("x-request-id", id)
+	h.Set("request-id", id)
 	c.Next()
+}
+
+// validCorrelationID accepts 1 to 128 characters of letters, digits and
+// . _ : / - (never a vector for log injection).
+func validCorrelationID(s string) bool {
+	if s == "" || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("._:/-", c) >= 0
+		if !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // recoverPanics turns a panic into a 500 without dumping the request: gin's

@@ -39,7 +39,8 @@ const outcomeTimeout = 30 * time.Second
 // exactly once, render the error in the route's dialect, log one line.
 func (s *Server) handle(r *route) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		ex := &exchange{meta: exchangeMeta{id: c.GetString(requestIDKey), route: r, started: time.Now()}}
+		ex := &exchange{meta: exchangeMeta{id: c.GetString(requestIDKey), correlationID: c.GetString(correlationIDKey),
+			route: r, started: time.Now()}}
 		err := s.authenticate(c, ex, r.role)
 		if err == nil {
 			err = r.serve(c, ex)
@@ -147,6 +148,9 @@ func (s *Server) logRequest(ex *exchange) {
 		slog.Int("status", ex.end.status),
 		slog.Duration("latency", time.Since(ex.meta.started)),
 		slog.Any("stages", ex.end.stages),
+	}
+	if ex.meta.correlationID != "" {
+		attrs = append(attrs, slog.String("correlation_id", ex.meta.correlationID))
 	}
 	if ex.caller.Tenant != "" || ex.caller.Role == auth.RoleAuditor {
 		attrs = append(attrs, slog.String("tenant", ex.caller.Tenant), slog.String("app", ex.caller.App),

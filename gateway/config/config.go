@@ -33,6 +33,7 @@ type Config struct {
 	Audit     Audit      `yaml:"audit"`
 	Vault     Vault      `yaml:"vault"`
 	Routing   Routing    `yaml:"routing"`
+	CORS      CORS       `yaml:"cors"`
 	Tenants   []Tenant   `yaml:"tenants"`
 	Auditors  []Auditor  `yaml:"auditors"`
 	Endpoints []Endpoint `yaml:"endpoints"`
@@ -118,6 +119,16 @@ type Audit struct {
 	// RotateMonthly starts a new file (<path>-YYYY-MM) each UTC month; the
 	// chain continues across files.
 	RotateMonthly bool `yaml:"rotate_monthly"`
+}
+
+// CORS lets browser apps on the listed origins call Custos. Off (no origin
+// listed) by default.
+type CORS struct {
+	// AllowedOrigins are exact origins, scheme://host[:port], such as
+	// https://clinic.example.org.
+	AllowedOrigins []string `yaml:"allowed_origins"`
+	// MaxAge is how long a browser may cache a preflight (default 10m).
+	MaxAge Duration `yaml:"max_age"`
 }
 
 // Routing bounds failover between compliant endpoints.
@@ -385,7 +396,22 @@ func (c *Config) Validate() error {
 	c.validateTenants(&p, keys)
 	c.validateAuditors(&p, keys)
 	c.validateEndpoints(&p)
+	c.validateCORS(&p)
 	return errors.Join(p...)
+}
+
+// validateCORS checks that every allowed origin is a bare origin.
+func (c *Config) validateCORS(p *problems) {
+	for i, o := range c.CORS.AllowedOrigins {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") ||
+			u.RawQuery != "" || u.User != nil || strings.HasSuffix(o, "/") {
+			p.bad(fmt.Sprintf("cors.allowed_origins[%d]", i), "%q is not an origin such as https://app.example.org", o)
+		}
+	}
+	if c.CORS.MaxAge < 0 {
+		p.bad("cors.max_age", "must not be negative")
+	}
 }
 
 // problems collects what Validate finds, in order.
