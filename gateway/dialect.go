@@ -28,6 +28,8 @@ type dialect struct {
 	// the caller as is (so Custos withholds the one it asked for itself);
 	// other dialects read the usage from it into their own events.
 	relaysUsageChunk bool
+	// model describes one model in the dialect's models API.
+	model func(m modelInfo) gin.H
 }
 
 // streamWriter writes OpenAI chunk events to the caller in its dialect.
@@ -38,6 +40,7 @@ type streamWriter interface {
 var dialectOpenAI = &dialect{
 	name:             "openai",
 	relaysUsageChunk: true,
+	model:            openAIModel,
 	answer:           func(body []byte, _ string) ([]byte, error) { return body, nil },
 	stream:           func(w io.Writer, _ string) streamWriter { return openAIStream{w} },
 	errorBody: func(e apiError) []byte {
@@ -55,6 +58,7 @@ var dialectOpenAI = &dialect{
 
 var dialectAnthropic = &dialect{
 	name:   "anthropic",
+	model:  anthropicModel,
 	answer: anthropic.FromOpenAIResponse,
 	stream: func(w io.Writer, model string) streamWriter {
 		return &anthropicStream{w: w, conv: &anthropic.StreamFromOpenAI{Model: model}}

@@ -42,6 +42,7 @@ type exchangeMeta struct {
 	id            string
 	correlationID string // the caller's own valid X-Request-Id, if any
 	route         *route
+	dialect       *dialect // the shape answers and errors are written in
 	started       time.Time
 	clientIP      string // only when configured
 }

@@ -43,7 +43,7 @@ func (s *Server) relayAnswer(c *gin.Context, ex *exchange, resp *http.Response) 
 		body = restoreAnswer(ex.sess, body)
 	}
 	if ex.req.op == upstream.OpChat {
-		if body, err = ex.meta.route.dialect.answer(body, ex.req.model); err != nil {
+		if body, err = ex.meta.dialect.answer(body, ex.req.model); err != nil {
 			return errAnswerUnreadable
 		}
 	}
@@ -66,7 +66,7 @@ func (s *Server) relayStream(c *gin.Context, ex *exchange, resp *http.Response) 
 	w.Flush()
 	ex.ans.status = http.StatusOK
 
-	out := ex.meta.route.dialect.stream(w, ex.req.model)
+	out := ex.meta.dialect.stream(w, ex.req.model)
 	var restorer *chunkRestorer
 	if ex.restoring() {
 		restorer = newChunkRestorer(ex.sess)
@@ -85,7 +85,7 @@ func (s *Server) relayStream(c *gin.Context, ex *exchange, resp *http.Response) 
 			}
 		} else if u := openai.ReadUsage(ev.Data); u != nil {
 			ex.ans.usage = u
-			if ex.ans.stripUsageChunk && ex.meta.route.dialect.relaysUsageChunk && isUsageOnlyChunk(ev.Data) {
+			if ex.ans.stripUsageChunk && ex.meta.dialect.relaysUsageChunk && isUsageOnlyChunk(ev.Data) {
 				continue
 			}
 		}
@@ -116,7 +116,7 @@ func (s *Server) streamEnded(c *gin.Context, ex *exchange, err error, sawDone bo
 func (s *Server) endStream(c *gin.Context, ex *exchange, cause error) error {
 	ex.setEnd(http.StatusOK, cause)
 	_ = s.recordOutcome(ex)
-	_ = sse.Write(c.Writer, ex.meta.route.dialect.streamError(classify(cause)))
+	_ = sse.Write(c.Writer, ex.meta.dialect.streamError(classify(cause)))
 	c.Writer.Flush()
 	return cause
 }

@@ -78,6 +78,8 @@ type Server struct {
 	engine     *gin.Engine
 	http       *http.Server
 
+	counterState // the tokenizer, loaded on first use
+
 	outcomeFailures atomic.Int64 // outcome records that could not be appended
 	draining        atomic.Bool  // shutting down: not ready for new work
 }
@@ -156,8 +158,10 @@ func (s *Server) routeTable() []*route {
 	return []*route{
 		{method: http.MethodPost, path: "/v1/chat/completions", name: "chat.completions", dialect: dialectOpenAI, role: auth.RoleApp, serve: s.serveModel(parseChat)},
 		{method: http.MethodPost, path: "/v1/messages", name: "chat.completions", dialect: dialectAnthropic, role: auth.RoleApp, serve: s.serveModel(parseMessages)},
+		{method: http.MethodPost, path: "/v1/messages/count_tokens", name: "messages.count_tokens", dialect: dialectAnthropic, role: auth.RoleApp, serve: s.countTokens},
 		{method: http.MethodPost, path: "/v1/embeddings", name: "embeddings", dialect: dialectOpenAI, role: auth.RoleApp, serve: s.serveModel(parseEmbeddings)},
-		{method: http.MethodGet, path: "/v1/models", name: "models", dialect: dialectOpenAI, role: auth.RoleApp, serve: s.models},
+		{method: http.MethodGet, path: "/v1/models", name: "models", dialect: dialectOpenAI, anthropicByHeader: true, role: auth.RoleApp, serve: s.models},
+		{method: http.MethodGet, path: "/v1/models/:id", name: "models", dialect: dialectOpenAI, anthropicByHeader: true, role: auth.RoleApp, serve: s.model},
 		{method: http.MethodGet, path: "/admin/audit/export", name: "audit.export", dialect: dialectOpenAI, role: auth.RoleAuditor, serve: s.auditExport, noOutcome: true},
 	}
 }

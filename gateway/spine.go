@@ -23,6 +23,9 @@ type route struct {
 	method, path string
 	name         string   // the API, as the policy input and the audit log name it
 	dialect      *dialect // how errors (and answers) are written
+	// anthropicByHeader: a request carrying anthropic-version (the
+	// Anthropic SDK's) is answered in Anthropic's shape.
+	anthropicByHeader bool
 	role         string   // the key role the route requires
 	serve        handler
 	// noOutcome: the route records its own audit entry (an auditor's
@@ -40,7 +43,10 @@ const outcomeTimeout = 30 * time.Second
 func (s *Server) handle(r *route) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		ex := &exchange{meta: exchangeMeta{id: c.GetString(requestIDKey), correlationID: c.GetString(correlationIDKey),
-			route: r, started: time.Now()}}
+			route: r, dialect: r.dialect, started: time.Now()}}
+		if r.anthropicByHeader && c.GetHeader("anthropic-version") != "" {
+			ex.meta.dialect = dialectAnthropic
+		}
 		err := s.authenticate(c, ex, r.role)
 		if err == nil {
 			err = r.serve(c, ex)
@@ -64,7 +70,7 @@ func (s *Server) finish(c *gin.Context, ex *exchange, err error) {
 		}
 	}
 	if ex.end.err != nil && !c.Writer.Written() {
-		ex.meta.route.dialect.writeError(c, classify(ex.end.err))
+		ex.meta.dialect.writeError(c, classify(ex.end.err))
 	}
 	s.logRequest(ex)
 }

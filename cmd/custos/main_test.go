@@ -240,3 +240,40 @@ func TestVersion(t *testing.T) {
 		}
 	}
 }
+
+// serve --dev answers embeddings too: a vector derived from the text the
+// provider saw, so inputs that differ only in a redacted name embed alike.
+func TestServeDevEmbeddings(t *testing.T) {
+	srv := startServe(t, t.TempDir(), nil, "serve", "--dev", "--dev-key", "cst_dev_embed", "--listen", "127.0.0.1:0")
+	embed := func(input string) []float64 {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, srv.addr+"/v1/embeddings",
+			strings.NewReader(`{"model":"echo","input":["`+input+`"]}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer cst_dev_embed")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out struct {
+			Data []struct {
+				Embedding []float64 `json:"embedding"`
+			} `json:"data"`
+			Usage struct {
+				PromptTokens int `json:"prompt_tokens"`
+			} `json:"usage"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != 200 || len(out.Data) != 1 || out.Usage.PromptTokens == 0 {
+			t.Fatalf("embeddings: status %d, %+v, %v", resp.StatusCode, out, err)
+		}
+		return out.Data[0].Embedding
+	}
+	a, b, c := embed("Patient Maria Garcia has a cough"), embed("Patient John Miller has a cough"), embed("The ward is quiet")
+	if len(a) == 0 || fmt.Sprint(a) != fmt.Sprint(b) {
+		t.Errorf("inputs differing only in a redacted name embed differently: %v %v", a, b)
+	}
+	if fmt.Sprint(a) == fmt.Sprint(c) {
+		t.Error("different texts embed the same")
+	}
+}

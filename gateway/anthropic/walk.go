@@ -27,6 +27,27 @@ var MessagesRules = jsondoc.Rules{
 // case variants of known fields) and translates it into the OpenAI chat
 // form the pipeline inspects and forwards.
 func ParseRequest(body []byte) ([]byte, error) {
+	if _, err := strictDoc(body); err != nil {
+		return nil, err
+	}
+	return ToOpenAIRequest(body)
+}
+
+// ParseCountTokens reads a /v1/messages/count_tokens body (a Messages
+// request without max_tokens) into the OpenAI chat form, for counting.
+func ParseCountTokens(body []byte) ([]byte, error) {
+	doc, err := strictDoc(body)
+	if err != nil {
+		return nil, err
+	}
+	if doc.Get("max_tokens") == nil {
+		doc.Set("max_tokens", &jsondoc.Value{Kind: jsondoc.Number, Str: "1"})
+	}
+	return ToOpenAIRequest(jsondoc.Encode(doc))
+}
+
+// strictDoc parses a body strictly and refuses case variants of known fields.
+func strictDoc(body []byte) (*jsondoc.Value, error) {
 	doc, err := jsondoc.Parse(body, jsondoc.Limits{})
 	if err != nil {
 		return nil, parseError(err)
@@ -41,7 +62,7 @@ func ParseRequest(body []byte) ([]byte, error) {
 		}
 		return nil, err
 	}
-	return ToOpenAIRequest(body)
+	return doc, nil
 }
 
 func parseError(err error) error {

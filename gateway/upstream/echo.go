@@ -35,10 +35,11 @@ func (echo) Request(ctx context.Context, _ *Target, call *Call) (*http.Request, 
 	return newPost(ctx, "http://echo.custos.invalid/v1"+openAIPath(call.Op), body)
 }
 
-// EchoHandler returns an OpenAI-compatible chat completions handler whose
-// answer is exactly the text of the last user message it received, so that a
-// newcomer sees what a provider would see. Token counts are estimates
-// (about four bytes a token), since echo has no tokenizer.
+// EchoHandler returns an OpenAI-compatible handler whose chat answer is
+// exactly the text of the last user message it received, so that a
+// newcomer sees what a provider would see; embeddings get a vector derived
+// from the text received. Token counts are estimates (about four bytes a
+// token), since echo has no tokenizer.
 func EchoHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
@@ -46,72 +47,86 @@ func EchoHandler() http.Handler {
 			writeEchoError(w, http.StatusBadRequest, "could not read request body")
 			return
 		}
-		req, err := openai.ParseChatRequest(body)
-		if err != nil {
-			writeEchoError(w, http.StatusBadRequest, err.Error())
+		if strings.HasSuffix(r.URL.Path, "/embeddings") {
+			echoEmbeddings(w, body)
 			return
 		}
-		var reply string
-		promptBytes := 0
-		for _, m := range req.Messages() {
-			t := m.Text()
-			promptBytes += len(t)
-			if m.Role == "user" {
-				reply = t
-			}
-		}
-		id := fmt.Sprintf("chatcmpl-echo%d", time.Now().UnixNano())
-		created := time.Now().Unix()
-		usage := openai.Usage{PromptTokens: estimateTokens(promptBytes), CompletionTokens: estimateTokens(len(reply))}
-		usage.TotalTokens = usage.PromptTokens + usage.CompletionTokens
+		echoChat(w, body)
+	})
+}
 
-		if !req.Stream {
-			w.Header().Set("Content-Type", "application/json")
-			_ = json.NewEncoder(w).Encode(map[string]any{
-				"id": id, "object": "chat.completion", "created": created, "model": req.Model,
-				"choices": []any{map[string]any{
-					"index":         0,
-					"message":       map[string]any{"role": "assistant", "content": reply, "refusal": nil},
-					"finish_reason": "stop", "logprobs": nil,
-				}},
-				"usage": usage,
-			})
-			return
-		}
+// echoAnswer is what echo says back to one chat request.
+type echoAnswer struct {
+	id, model, reply string
+	created          int64
+	usage            openai.Usage
+}
 
-		w.Header().Set("Content-Type", "text/event-stream")
-		w.Header().Set("Cache-Control", "no-cache")
-		w.WriteHeader(http.StatusOK)
-		flusher, _ := w.(http.Flusher)
-		send := func(v any) {
-			b, _ := json.Marshal(v)
-			_ = sse.Write(w, sse.Event{Data: b})
-			if flusher != nil {
-				flusher.Flush()
-			}
+func echoChat(w http.ResponseWriter, body []byte) {
+	req, err := openai.ParseChatRequest(body)
+	if err != nil {
+		writeEchoError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	a := echoAnswer{id: fmt.Sprintf("chatcmpl-echo%d", time.Now().UnixNano()), model: req.Model, created: time.Now().Unix()}
+	promptBytes := 0
+	for _, m := range req.Messages() {
+		t := m.Text()
+		promptBytes += len(t)
+		if m.Role == "user" {
+			a.reply = t
 		}
-		chunk := func(delta map[string]any, finish any) map[string]any {
-			return map[string]any{
-				"id": id, "object": "chat.completion.chunk", "created": created, "model": req.Model,
-				"choices": []any{map[string]any{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": nil}},
-			}
-		}
-		send(chunk(map[string]any{"role": "assistant", "content": ""}, nil))
-		for _, piece := range splitWords(reply) {
-			send(chunk(map[string]any{"content": piece}, nil))
-		}
-		send(chunk(map[string]any{}, "stop"))
-		if req.IncludeUsage {
-			send(map[string]any{
-				"id": id, "object": "chat.completion.chunk", "created": created, "model": req.Model,
-				"choices": []any{}, "usage": usage,
-			})
-		}
-		_ = sse.Write(w, sse.Event{Data: openai.DoneData})
+	}
+	a.usage = openai.Usage{PromptTokens: estimateTokens(promptBytes), CompletionTokens: estimateTokens(len(a.reply))}
+	a.usage.TotalTokens = a.usage.PromptTokens + a.usage.CompletionTokens
+	if !req.Stream {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{
+			"id": a.id, "object": "chat.completion", "created": a.created, "model": a.model,
+			"choices": []any{map[string]any{
+				"index":         0,
+				"message":       map[string]any{"role": "assistant", "content": a.reply, "refusal": nil},
+				"finish_reason": "stop", "logprobs": nil,
+			}},
+			"usage": a.usage,
+		})
+		return
+	}
+	a.stream(w, req.IncludeUsage)
+}
+
+// stream sends the answer word by word, as a provider streams.
+func (a echoAnswer) stream(w http.ResponseWriter, includeUsage bool) {
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	flusher, _ := w.(http.Flusher)
+	send := func(v any) {
+		b, _ := json.Marshal(v)
+		_ = sse.Write(w, sse.Event{Data: b})
 		if flusher != nil {
 			flusher.Flush()
 		}
-	})
+	}
+	chunk := func(delta map[string]any, finish any) map[string]any {
+		return map[string]any{
+			"id": a.id, "object": "chat.completion.chunk", "created": a.created, "model": a.model,
+			"choices": []any{map[string]any{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": nil}},
+		}
+	}
+	send(chunk(map[string]any{"role": "assistant", "content": ""}, nil))
+	for _, piece := range splitWords(a.reply) {
+		send(chunk(map[string]any{"content": piece}, nil))
+	}
+	send(chunk(map[string]any{}, "stop"))
+	if includeUsage {
+		send(map[string]any{"id": a.id, "object": "chat.completion.chunk", "created": a.created, "model": a.model,
+			"choices": []any{}, "usage": a.usage})
+	}
+	_ = sse.Write(w, sse.Event{Data: openai.DoneData})
+	if flusher != nil {
+		flusher.Flush()
+	}
 }
 
 func estimateTokens(n int) int64 { return int64((n + 3) / 4) }
