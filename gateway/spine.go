@@ -26,8 +26,8 @@ type route struct {
 	// anthropicByHeader: a request carrying anthropic-version (the
 	// Anthropic SDK's) is answered in Anthropic's shape.
 	anthropicByHeader bool
-	role         string   // the key role the route requires
-	serve        handler
+	role              string // the key role the route requires
+	serve             handler
 	// noOutcome: the route records its own audit entry (an auditor's
 	// export), not an outcome.
 	noOutcome bool
