@@ -28,7 +28,7 @@ func (s *Server) auditExport(c *gin.Context, ex *exchange) error {
 	}
 	_, err = s.audit.Append(c.Request.Context(), audit.Record{
 		Kind: audit.KindExport, RequestID: ex.meta.id, App: ex.caller.App, KeyID: ex.caller.KeyID, Route: ex.meta.route.path,
-		Export: &audit.ExportInfo{Auditor: ex.caller.App, From: c.Query("from"), To: c.Query("to"), Tenant: f.Tenant, Format: format},
+		Export: &audit.ExportInfo{Auditor: ex.caller.App, From: when(f.From), To: when(f.To), Tenant: s.tenantName(f.Tenant), Format: format},
 	})
 	if err != nil {
 		return err
@@ -43,6 +43,28 @@ func (s *Server) auditExport(c *gin.Context, ex *exchange) error {
 	ex.ans.status = http.StatusOK
 	_, err = s.audit.Export(c.Writer, f, format) // the status is sent; the log line names a failure
 	return err
+}
+
+// when records a filter bound as parsed, never as the caller typed it.
+func when(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// tenantName is a filter's tenant as the record keeps it: a configured
+// tenant id, or "(not a tenant)" for any other text.
+func (s *Server) tenantName(t string) string {
+	if t == "" {
+		return ""
+	}
+	for _, tn := range s.cfg.Tenants {
+		if tn.ID == t {
+			return t
+		}
+	}
+	return "(not a tenant)"
 }
 
 func parseWhen(v string) (time.Time, error) {

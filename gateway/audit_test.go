@@ -169,6 +169,9 @@ func TestAuditorExport(t *testing.T) {
 		t.Errorf("tenant export = %d lines:\n%s", n, body)
 	}
 
+	// Filter text that is no tenant is not stored as typed.
+	get(auditorKey, "?tenant=Maria%20Garcia&format=jsonl")
+
 	resp = get(auditorKey, "?format=csv&from=2026-01-01")
 	rows, err := csv.NewReader(resp.Body).ReadAll()
 	if err != nil || resp.StatusCode != 200 || rows[0][0] != "seq" || len(rows) < 4 {
@@ -177,15 +180,17 @@ func TestAuditorExport(t *testing.T) {
 
 	// Every export is itself on the record.
 	exports := 0
+	tenants := map[string]int{}
 	for _, r := range h.records(t) {
 		if r.Kind == audit.KindExport {
 			exports++
 			if r.Export == nil || r.Export.Auditor != "external-auditor" || r.KeyID != "k_auditor" {
 				t.Errorf("export record %+v", r)
 			}
+			tenants[r.Export.Tenant]++
 		}
 	}
-	if exports != 2 {
-		t.Errorf("%d export records, want 2", exports)
+	if exports != 3 || tenants["st-marys"] != 1 || tenants["(not a tenant)"] != 1 {
+		t.Errorf("%d export records, tenants %v; want 3, one st-marys, one (not a tenant)", exports, tenants)
 	}
 }

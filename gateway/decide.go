@@ -3,22 +3,35 @@ package gateway
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/custos-gateway/custos/policy"
 )
 
 // decide asks the policy whether and where the request may go. A deny, or
-// any failure to decide, ends the request; a dry-run tenant's deny is
-// recorded and the request proceeds.
+// any failure to decide, ends the request. A dry-run tenant's deny of an
+// access rule (model, purpose, budget) is recorded and the request
+// proceeds; a deny that protects the data itself (residency, blocked or
+// uninspectable data) is enforced in dry-run too.
 func (s *Server) decide(ctx context.Context, ex *exchange) (decision, error) {
 	d, err := s.decider.Decide(ctx, s.policyInput(ex, ex.req.model))
 	var denied *policy.DeniedError
 	out := decision{Decision: d, decided: err == nil || errors.As(err, &denied)}
-	if denied != nil && d.DryRun {
+	if denied != nil && d.DryRun && !slices.ContainsFunc(d.Codes(), enforcedInDryRun) {
 		out.dryRunDenied = d.Codes()
 		return out, nil
 	}
 	return out, err
+}
+
+// enforcedInDryRun: deny codes dry-run never relaxes, because relaxing them
+// would send data where, or in a form, the policy forbids.
+func enforcedInDryRun(code string) bool {
+	switch code {
+	case "no_compliant_endpoint", "pii_blocked", "pii_action_unknown", "uninspectable_content":
+		return true
+	}
+	return false
 }
 
 // policyInput gathers the facts the policy decides on; never request text.

@@ -137,8 +137,10 @@ var errorClasses = []errorClass{
 		message: "No API key provided. Send your Custos app key as 'Authorization: Bearer cst_...' or 'x-api-key'."}},
 	{match: is(auth.ErrUnknownKey), api: apiError{status: http.StatusUnauthorized, typ: "invalid_request_error", code: "invalid_api_key",
 		message: "Incorrect API key provided."}},
-	{match: is(auth.ErrRevokedKey), api: apiError{status: http.StatusUnauthorized, typ: "invalid_request_error", code: "revoked_api_key",
-		message: "This API key has been revoked."}},
+	// A revoked key is answered like an unknown one (the log and the audit
+	// record keep the difference: see recordCode).
+	{match: is(auth.ErrRevokedKey), api: apiError{status: http.StatusUnauthorized, typ: "invalid_request_error", code: "invalid_api_key",
+		message: "Incorrect API key provided."}},
 	{match: as[*anthropic.RequestError], build: anthropicRequestError},
 	{match: as[*openai.RequestError], build: func(err error) apiError {
 		var e *openai.RequestError
@@ -192,6 +194,15 @@ var errorClasses = []errorClass{
 		message: "The provider's answer exceeds this gateway's size limit."}},
 	{match: is(context.Canceled), api: apiError{status: statusClientClosed, typ: "invalid_request_error", code: "client_closed",
 		message: "The client closed the request."}},
+}
+
+// recordCode is the code the log and the audit record keep for err: the
+// client's code, except where the answer deliberately says less.
+func recordCode(err error) string {
+	if errors.Is(err, auth.ErrRevokedKey) {
+		return "revoked_api_key"
+	}
+	return classify(err).code
 }
 
 func deniedError(err error) apiError {

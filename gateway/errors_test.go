@@ -120,9 +120,11 @@ func TestAuthFailures(t *testing.T) {
 	}{
 		{"missing key", nil, 401, "missing_api_key"},
 		{"unknown key", map[string]string{"Authorization": "Bearer cst_not_a_real_key"}, 401, "invalid_api_key"},
-		{"revoked key", map[string]string{"Authorization": "Bearer " + revokedKey}, 401, "revoked_api_key"},
+		// A revoked key is answered like an unknown one: the answer must not
+		// tell an attacker which stolen keys were once real.
+		{"revoked key", map[string]string{"Authorization": "Bearer " + revokedKey}, 401, "invalid_api_key"},
 		{"basic scheme", map[string]string{"Authorization": "Basic " + appKey}, 401, "missing_api_key"},
-		{"revoked via x-api-key", map[string]string{"x-api-key": revokedKey}, 401, "revoked_api_key"},
+		{"revoked via x-api-key", map[string]string{"x-api-key": revokedKey}, 401, "invalid_api_key"},
 		{"valid via x-api-key", map[string]string{"x-api-key": appKey}, 200, ""},
 		{"valid bearer", map[string]string{"Authorization": "Bearer " + appKey}, 200, ""},
 	}
@@ -157,6 +159,16 @@ func TestAuthFailures(t *testing.T) {
 	// Only the two valid chat requests may have reached the provider.
 	if n := h.Sim.Requests(); n != 2 {
 		t.Errorf("simulator saw %d requests, want 2 (the authenticated ones)", n)
+	}
+	// The log and the audit log keep the difference.
+	revoked := 0
+	for _, r := range h.records(t) {
+		if r.ErrorCode == "revoked_api_key" {
+			revoked++
+		}
+	}
+	if revoked != 4 || strings.Count(h.Logs.String(), `"code":"revoked_api_key"`) != 4 {
+		t.Errorf("%d audit records name a revoked key, want 4; log:\n%s", revoked, h.Logs.String())
 	}
 }
 

@@ -14,16 +14,13 @@ import (
 	"github.com/custos-gateway/custos/residency"
 )
 
-// route picks the endpoints the request may be sent to, in order.
+// route picks the endpoints the request may be sent to, in order: only
+// those the decision allows, in dry-run too (dry-run relaxes access rules,
+// never where data may go).
 func (s *Server) route(ex *exchange) ([]*residency.Endpoint, error) {
-	con := residency.Constraint{}
-	if len(ex.dec.dryRunDenied) == 0 {
-		// An allowed decision bounds where the request may go. A dry-run
-		// deny is not enforced: the request proceeds as without the policy.
-		con.Endpoints = ex.dec.AllowedEndpoints
-		if con.Endpoints == nil {
-			con.Endpoints = []string{}
-		}
+	con := residency.Constraint{Endpoints: ex.dec.AllowedEndpoints}
+	if con.Endpoints == nil {
+		con.Endpoints = []string{}
 	}
 	model := ex.req.model
 	cands, err := s.router.Plan(model, con)

@@ -62,17 +62,13 @@ func (s *Server) scanTexts(texts []*jsondoc.Text) [][]redact.Finding {
 func (in *inspection) estimatedTokens() int64 { return int64((in.textBytes + 3) / 4) }
 
 // redact applies the decision's per-data-class actions to the request's
-// tree in place, so that the provider never sees what the policy hides. In
-// dry-run a class the policy would block is pseudonymized, never sent in
-// clear. It returns the request's pseudonyms (nil when none were issued).
+// tree in place, so that the provider never sees what the policy hides (a
+// blocked class never gets here: the policy denied the request). It returns
+// the request's pseudonyms (nil when none were issued).
 func (s *Server) redact(in *inspection, dec *decision) (*redact.Session, error) {
 	actions := make(map[redact.Type]redact.Action, len(dec.Actions))
 	for class, a := range dec.Actions {
-		act := redact.Action(a)
-		if act == redact.Block && dec.DryRun {
-			act = redact.Pseudonymize
-		}
-		actions[redact.Type(class)] = act
+		actions[redact.Type(class)] = redact.Action(a)
 	}
 	var sess *redact.Session
 	for i, t := range in.walk.Texts {

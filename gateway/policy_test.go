@@ -13,6 +13,9 @@ import (
 
 	"github.com/openai/openai-go/v3"
 
+	"github.com/custos-gateway/custos/gateway/config"
+	"github.com/custos-gateway/custos/gateway/providertest"
+	"github.com/custos-gateway/custos/gateway/upstream"
 	"github.com/custos-gateway/custos/policies"
 	"github.com/custos-gateway/custos/policy"
 )
@@ -125,5 +128,37 @@ func TestUndecidablePolicyFailsClosed(t *testing.T) {
 	}
 	if h.Sim.Requests() != 0 {
 		t.Errorf("simulator saw %d requests", h.Sim.Requests())
+	}
+}
+
+// Dry-run relaxes access rules, never residency or data blocks: a dry-run
+// tenant's denied request goes only to endpoints in its jurisdictions, is
+// refused when none serves, and a blocked data class is refused.
+func TestDryRunKeepsResidencyAndBlocks(t *testing.T) {
+	us := providertest.NewOpenAI(t)
+	h := startGateway(t, func(c *config.Config) {
+		c.Endpoints = append([]config.Endpoint{{Name: "openai-us", Kind: upstream.KindOpenAI, Provider: "openai", BaseURL: us.URL,
+			Region: "us-east", Models: []string{testModel, unlistedModel, "gpt-4.1"}, Keyless: true, Priority: -1}}, c.Endpoints...)
+	})
+	// Not on the allowlist (a relaxed rule): served, by the EU endpoint only.
+	resp := h.post(t, "/v1/chat/completions", "application/json", pilotKey,
+		`{"model":"`+unlistedModel+`","messages":[{"role":"user","content":"Patient Maria Garcia, MRN 00412345"}]}`)
+	if resp.StatusCode != 200 || resp.Header.Get("x-custos-region") != "eu-west" {
+		t.Errorf("dry-run deny: %d via %s, want 200 via eu-west", resp.StatusCode, resp.Header.Get("x-custos-region"))
+	}
+	// Served only in the US: refused, dry-run or not.
+	resp = h.post(t, "/v1/chat/completions", "application/json", pilotKey,
+		`{"model":"gpt-4.1","messages":[{"role":"user","content":"hi"}]}`)
+	if _, code := openAIError(t, resp); resp.StatusCode != 403 || code != "no_compliant_endpoint" {
+		t.Errorf("dry-run, US-only model: %d %s, want 403 no_compliant_endpoint", resp.StatusCode, code)
+	}
+	// A blocked class: refused in dry-run too.
+	resp = h.post(t, "/v1/chat/completions", "application/json", pilotKey,
+		`{"model":"`+testModel+`","messages":[{"role":"user","content":"card 4111 1111 1111 1111"}]}`)
+	if _, code := openAIError(t, resp); resp.StatusCode != 403 || code != "pii_blocked" {
+		t.Errorf("dry-run, card number: %d %s, want 403 pii_blocked", resp.StatusCode, code)
+	}
+	if n := us.Requests(); n != 0 {
+		t.Errorf("the US endpoint saw %d requests", n)
 	}
 }

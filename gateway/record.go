@@ -23,7 +23,7 @@ func (s *Server) auditRecord(ex *exchange, kind string) audit.Record {
 	if kind == audit.KindOutcome {
 		r.Status = ex.end.status
 		if ex.end.err != nil {
-			r.ErrorCode = classify(ex.end.err).code
+			r.ErrorCode = recordCode(ex.end.err)
 		}
 	}
 	if ex.req != nil {

@@ -166,7 +166,7 @@ func (s *Server) logRequest(ex *exchange) {
 	level := slog.LevelInfo
 	if ex.end.err != nil {
 		e := classify(ex.end.err)
-		attrs = append(attrs, slog.String("code", e.code), slog.String("cause", ex.end.err.Error()))
+		attrs = append(attrs, slog.String("code", recordCode(ex.end.err)), slog.String("cause", ex.end.err.Error()))
 		if e.status >= 500 {
 			level = slog.LevelWarn
 		}
