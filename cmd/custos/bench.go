@@ -68,8 +68,9 @@ type benchFlags struct {
 	stubITL               time.Duration
 }
 
-func benchCmd() *cobra.Command {
-	var bf benchFlags
+func benchCmd() *cobra.Command { return newBenchCmd(&benchFlags{}) }
+
+func newBenchCmd(bf *benchFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure what a gateway adds over its upstream, on your own workload",

@@ -4,72 +4,128 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
+	"net/url"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
 
 // client is bench's own HTTP/1.1 client for one target: keep-alive
-// connections, at most one per request in flight, no compression, no proxy.
+// connections, one per request in flight, each written and read by the
+// worker that holds it; no compression, no proxy, no redirects.
 type client struct {
-	hc       *http.Client
+	d        *dialer
 	requests []prepared
+	timeout  time.Duration
+
+	mu   sync.Mutex
+	idle []*h1conn
+	all  map[*h1conn]bool
+	stop func() bool
 }
 
-// prepared is a workload request bound to a target.
+// prepared is a workload request bound to a target: its bytes on the wire.
 type prepared struct {
-	url    string
-	header http.Header // shared read-only by every send
-	body   []byte
+	wire   []byte
 	stream bool
 }
 
-func newClient(t Target, w *Workload, l Load) *client {
-	tr := &http.Transport{
-		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConns:        l.Connections,
-		MaxIdleConnsPerHost: l.Connections,
-		MaxConnsPerHost:     l.Connections,
-		IdleConnTimeout:     90 * time.Second,
-		DisableCompression:  true,
-		TLSHandshakeTimeout: 10 * time.Second,
-		ReadBufferSize:      32 << 10,
-		WriteBufferSize:     32 << 10,
+func newClient(ctx context.Context, t Target, w *Workload, l Load) (*client, error) {
+	u, err := url.Parse(t.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("%w: %q is not an http(s) URL", ErrOptions, t.URL)
 	}
-	timeout := l.Timeout
-	if timeout <= 0 {
-		timeout = time.Minute
+	d := &dialer{addr: u.Host}
+	if u.Port() == "" {
+		d.addr = net.JoinHostPort(u.Hostname(), map[string]string{"http": "80", "https": "443"}[u.Scheme])
 	}
-	c := &client{hc: &http.Client{Transport: tr, Timeout: timeout,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-	base := strings.TrimSuffix(t.URL, "/")
+	if u.Scheme == "https" {
+		d.tls = &tls.Config{ServerName: u.Hostname(), NextProtos: []string{"http/1.1"}, MinVersion: tls.VersionTLS12}
+	}
+	c := &client{d: d, timeout: l.Timeout, all: map[*h1conn]bool{}}
+	if c.timeout <= 0 {
+		c.timeout = time.Minute
+	}
+	prefix := strings.TrimSuffix(trimBase(u.Path), "/")
 	for _, r := range w.Requests {
-		h := http.Header{"Content-Type": {"application/json"}, "User-Agent": {"custos-bench"}}
-		if t.Key != "" {
-			h.Set("Authorization", "Bearer "+t.Key)
-		}
-		if r.Path == RouteMessages {
-			h.Set("Anthropic-Version", "2023-06-01")
-			if t.Key != "" {
-				h.Set("X-Api-Key", t.Key)
-			}
-		}
-		path := r.Path
-		if strings.HasSuffix(base, "/v1") {
-			path = strings.TrimPrefix(path, "/v1")
-		}
-		c.requests = append(c.requests, prepared{url: base + path, header: h, body: r.Body, stream: r.Stream})
+		c.requests = append(c.requests, prepared{wire: wireRequest(u.Host, prefix+r.Path, t.Key, r), stream: r.Stream})
 	}
-	return c
+	c.stop = context.AfterFunc(ctx, c.abort)
+	return c, nil
 }
 
-func (c *client) close() { c.hc.CloseIdleConnections() }
+// wireRequest is the whole HTTP/1.1 request: line, headers and body.
+func wireRequest(host, path, key string, r Request) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "POST %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: custos-bench\r\nContent-Type: application/json\r\n", path, host)
+	if key != "" {
+		fmt.Fprintf(&b, "Authorization: Bearer %s\r\n", key)
+	}
+	if r.Path == RouteMessages {
+		b.WriteString("Anthropic-Version: 2023-06-01\r\n")
+		if key != "" {
+			fmt.Fprintf(&b, "X-Api-Key: %s\r\n", key)
+		}
+	}
+	fmt.Fprintf(&b, "Content-Length: %d\r\n\r\n", len(r.Body))
+	b.Write(r.Body)
+	return b.Bytes()
+}
+
+// get takes an idle connection, or nil.
+func (c *client) get() *h1conn {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n := len(c.idle); n > 0 {
+		h := c.idle[n-1]
+		c.idle = c.idle[:n-1]
+		return h
+	}
+	return nil
+}
+
+// put keeps a connection for the next phase.
+func (c *client) put(h *h1conn) {
+	if h == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.idle = append(c.idle, h)
+}
+
+func (c *client) drop(h *h1conn) {
+	h.close()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.all, h)
+}
+
+// abort ends every read and write in flight (the run was interrupted).
+func (c *client) abort() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for h := range c.all {
+		_ = h.c.SetDeadline(time.Unix(1, 0))
+	}
+}
+
+func (c *client) close() {
+	c.stop()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for h := range c.all {
+		h.close()
+	}
+	c.all, c.idle = map[*h1conn]bool{}, nil
+}
 
 // outcome is what one request came to. err is "" for a success, else a key
 // for the error table: a status and the body's error code, or a kind of
@@ -80,41 +136,92 @@ type outcome struct {
 	err  string
 }
 
-// conn is one worker's reusable buffers.
+// conn is one worker's connection and buffers.
 type conn struct {
-	br      *bufio.Reader
+	h       *h1conn
+	sse     *bufio.Reader
 	scratch []byte
 }
 
-func newConn() *conn {
-	return &conn{br: bufio.NewReaderSize(nil, 16<<10), scratch: make([]byte, 32<<10)}
+func newConn(h *h1conn) *conn {
+	return &conn{h: h, sse: bufio.NewReaderSize(nil, 16<<10), scratch: make([]byte, 32<<10)}
 }
 
 // do sends p and reads the whole answer; times are measured from start, the
-// request's intended send time.
+// request's intended send time. A kept-alive connection the server closed
+// while idle is replaced once, before anything of the answer was read.
 func (c *client) do(ctx context.Context, p *prepared, start time.Time, cn *conn) outcome {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url, bytes.NewReader(p.body))
-	if err != nil {
-		return outcome{end: time.Since(start), err: "request invalid"}
-	}
-	req.Header = p.header
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return outcome{end: time.Since(start), err: "transport " + errorKind(err)}
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		n, _ := io.ReadFull(io.LimitReader(resp.Body, int64(len(cn.scratch))), cn.scratch)
-		_, _ = io.CopyBuffer(io.Discard, resp.Body, cn.scratch)
-		return outcome{end: time.Since(start), err: fmt.Sprintf("%d %s", resp.StatusCode, errorCode(cn.scratch[:n]))}
-	}
-	if !p.stream {
-		if _, err := io.CopyBuffer(io.Discard, resp.Body, cn.scratch); err != nil {
-			return outcome{end: time.Since(start), err: "read " + errorKind(err)}
+	for attempt := 0; ; attempt++ {
+		if cn.h == nil {
+			h, err := c.d.dial(ctx)
+			if err != nil {
+				return outcome{end: time.Since(start), err: "transport " + errorKind(err)}
+			}
+			c.mu.Lock()
+			c.all[h] = true
+			c.mu.Unlock()
+			cn.h = h
 		}
-		return outcome{end: time.Since(start)}
+		o, stale := c.exchange(p, start, cn)
+		if !stale || attempt > 0 || ctx.Err() != nil {
+			return o
+		}
 	}
-	return readStream(resp.Body, start, cn.br)
+}
+
+// exchange writes one request on cn's connection and reads its answer. It
+// reports stale when a reused connection failed before any answer byte.
+func (c *client) exchange(p *prepared, start time.Time, cn *conn) (outcome, bool) {
+	h := cn.h
+	reused := h.reused
+	h.reused = true
+	fail := func(what string, err error) (outcome, bool) {
+		stale := reused && h.br.Buffered() == 0 && (errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE))
+		c.drop(h)
+		cn.h = nil
+		return outcome{end: time.Since(start), err: what + " " + errorKind(err)}, stale
+	}
+	_ = h.c.SetDeadline(time.Now().Add(c.timeout))
+	if _, err := h.c.Write(p.wire); err != nil {
+		return fail("transport", err)
+	}
+	r, err := h.readHead()
+	if errors.Is(err, errMalformed) {
+		c.drop(h)
+		cn.h = nil
+		return outcome{end: time.Since(start), err: "transport malformed"}, false
+	}
+	if err != nil {
+		return fail("transport", err)
+	}
+	body, done := h.body(r)
+	var o outcome
+	switch {
+	case r.status/100 != 2:
+		n, _ := io.ReadFull(io.LimitReader(body, int64(len(cn.scratch))), cn.scratch)
+		code := errorCode(cn.scratch[:n])
+		if _, err := io.CopyBuffer(io.Discard, body, cn.scratch); err != nil {
+			return fail("read", err)
+		}
+		o.err = fmt.Sprintf("%d %s", r.status, code)
+	case p.stream:
+		o = readStream(body, start, cn.sse)
+		if strings.HasPrefix(o.err, "stream read") {
+			c.drop(h)
+			cn.h = nil
+			return o, false
+		}
+	default:
+		if _, err := io.CopyBuffer(io.Discard, body, cn.scratch); err != nil {
+			return fail("read", err)
+		}
+	}
+	o.end = time.Since(start)
+	if !done() {
+		c.drop(h)
+		cn.h = nil
+	}
+	return o, false
 }
 
 // readStream reads an SSE answer to its end marker: data: [DONE] (OpenAI

@@ -112,6 +112,12 @@ var loadMetrics = []metric{
 		}
 		return fmtMB(r.Server.PeakRSSBytes)
 	}},
+	{"server idle RSS", func(r Result) string {
+		if r.Server == nil || r.Server.IdleRSSBytes == 0 {
+			return ""
+		}
+		return fmtMB(r.Server.IdleRSSBytes)
+	}},
 	{"server", func(r Result) string {
 		if r.Server == nil || r.Server.PID != 0 {
 			return ""

@@ -90,7 +90,8 @@ func runPhase(ctx context.Context, c *client, l Load, dur time.Duration, count i
 
 func (p *phase) work(ctx context.Context) *tally {
 	t := newTally()
-	cn := newConn()
+	cn := newConn(p.c.get())
+	defer func() { p.c.put(cn.h) }()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for ctx.Err() == nil {

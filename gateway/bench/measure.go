@@ -9,7 +9,10 @@ import (
 // measure warms t up, then runs the measured phase, reading the CPU and
 // memory of t's process and of bench's own before and after.
 func measure(ctx context.Context, t Target, w *Workload, l Load, pr *progress) (Result, error) {
-	c := newClient(t, w, l)
+	c, err := newClient(ctx, t, w, l)
+	if err != nil {
+		return Result{}, err
+	}
 	defer c.close()
 	if l.Warmup > 0 {
 		pr.start("warm-up", l.Warmup, 0)
@@ -40,6 +43,7 @@ func measure(ctx context.Context, t Target, w *Workload, l Load, pr *progress) (
 		after, err := readProc("/proc", pid)
 		if err == nil {
 			r.Server = usageOf(pid, srvBefore, after, r.Requests, wall)
+			r.Server.IdleRSSBytes = t.idleRSS
 		}
 	} else if note != "" {
 		r.Server = &Usage{Note: note}

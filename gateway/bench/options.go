@@ -64,6 +64,8 @@ type Target struct {
 	// PID is the process serving URL, measured for CPU and memory; 0 looks
 	// it up from the listening socket when the target is on this machine.
 	PID int
+
+	idleRSS int64 // resident size of a process bench started, before load
 }
 
 // Options configure one run of custos bench.

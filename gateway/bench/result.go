@@ -55,8 +55,11 @@ type Usage struct {
 	CPUCores float64 `json:"cpu_cores"`
 	// PeakRSSBytes is the process's resident peak (VmHWM) over its whole
 	// life; RSSBytes its resident size at the end of the phase.
-	PeakRSSBytes int64  `json:"peak_rss_bytes"`
-	RSSBytes     int64  `json:"rss_bytes"`
+	PeakRSSBytes int64 `json:"peak_rss_bytes"`
+	RSSBytes     int64 `json:"rss_bytes"`
+	// IdleRSSBytes is the resident size of a process bench started, once
+	// it listened and before any load.
+	IdleRSSBytes int64  `json:"idle_rss_bytes,omitempty"`
 	Note         string `json:"note,omitempty"`
 }
 

@@ -150,7 +150,7 @@ func (e *env) startStub(o Options) (Target, error) {
 	if err != nil {
 		return Target{}, err
 	}
-	return Target{Name: DirectName, URL: c.URL, PID: c.pid()}, nil
+	return Target{Name: DirectName, URL: c.URL, PID: c.pid(), idleRSS: c.idleRSS}, nil
 }
 
 func (e *env) startProxy(o Options, upstream string) (Target, error) {
@@ -171,7 +171,7 @@ func (e *env) startProxy(o Options, upstream string) (Target, error) {
 	if err != nil {
 		return Target{}, err
 	}
-	return Target{Name: BareProxyName, URL: c.URL, PID: c.pid()}, nil
+	return Target{Name: BareProxyName, URL: c.URL, PID: c.pid(), idleRSS: c.idleRSS}, nil
 }
 
 func (e *env) spawn(name, self string, args []string) (*child, error) {

@@ -21,6 +21,7 @@ type child struct {
 	URL     string
 	logPath string
 	exited  chan struct{}
+	idleRSS int64 // resident size once listening, before any load
 }
 
 var listeningLine = regexp.MustCompile(`listening on (https?://\S+)`)
@@ -59,6 +60,9 @@ func spawn(name, self string, args []string, logPath string) (*child, error) {
 	}()
 	select {
 	case c.URL = <-found:
+		if s, err := readProc("/proc", c.pid()); err == nil {
+			c.idleRSS = s.rss
+		}
 		return c, nil
 	case <-c.exited:
 		return nil, fmt.Errorf("%s exited before listening: %s", name, c.logTail())

@@ -100,7 +100,7 @@ func (e *env) startCustos(self string) error {
 	if err != nil {
 		return err
 	}
-	e.targets = append(e.targets, Target{Name: CustosName, URL: c.URL, Key: key, PID: c.pid()})
+	e.targets = append(e.targets, Target{Name: CustosName, URL: c.URL, Key: key, PID: c.pid(), idleRSS: c.idleRSS})
 	return nil
 }
 
