@@ -101,7 +101,7 @@ func chartOf(lr LoadResult) *chart {
 	pw, ph := float64(chartW-chartLeft-chartRight), float64(chartH-chartTop-chartBottom)
 	x := func(q float64) float64 { return chartLeft + nines(q)/chartMaxX*pw }
 	y := func(v float64) float64 {
-		return chartTop + ph - (math.Log10(math.Max(v, lo))-ylo)/(yhi-ylo)*ph
+		return chartTop + ph - (math.Log10(math.Max(v, math.Pow(10, ylo)))-ylo)/(yhi-ylo)*ph
 	}
 	c := &chart{W: chartW, H: chartH, Left: chartLeft, Bottom: chartH - chartBottom}
 	for i, res := range lr.Results {
@@ -132,16 +132,16 @@ var reportPage = template.Must(template.New("report").Funcs(template.FuncMap{
 body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:60em;color:#222}
 table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{padding:.2em .7em;border-bottom:1px solid #ddd;text-align:right}
 td:first-child,th:first-child{text-align:left}h2{font-size:1.1em;margin-top:2em}
-svg text{font:11px system-ui,sans-serif;fill:#444}.grid{stroke:#e4e4e4}.axis{stroke:#888}
+svg text{font:11px system-ui,sans-serif;fill:#444}
 </style></head><body>
 <h1>{{.R.Title}}</h1>
 <p>Workload: {{.R.Source}} — {{.R.Workload.Requests}} distinct requests, mean body {{.R.Workload.MeanBytes}} B.<br>
 Host: {{.R.Host.CPUs}} CPUs, load average {{printf "%.2f" .R.Host.LoadAvg1}} at start, {{.R.Host.GoVersion}}. Started {{.R.Started.Format "2006-01-02 15:04:05 UTC"}}.</p>
 {{range .Loads}}<h2>{{.Heading}}</h2>
 {{with .Chart}}{{$c := .}}<svg xmlns="http://www.w3.org/2000/svg" width="{{.W}}" height="{{.H}}" viewBox="0 0 {{.W}} {{.H}}" role="img" aria-label="latency by percentile">
-{{range .YTicks}}<line class="grid" x1="{{$c.Left}}" x2="{{legendX $c}}" y1="{{.Pos}}" y2="{{.Pos}}"/><text x="{{$c.Left}}" dx="-6" y="{{.Pos}}" dy="4" text-anchor="end">{{.Label}}</text>
-{{end}}{{range .XTicks}}<line class="grid" x1="{{.Pos}}" x2="{{.Pos}}" y1="16" y2="{{$c.Bottom}}"/><text x="{{.Pos}}" y="{{$c.Bottom}}" dy="16" text-anchor="middle">{{.Label}}</text>
-{{end}}<line class="axis" x1="{{.Left}}" x2="{{.Left}}" y1="16" y2="{{.Bottom}}"/><line class="axis" x1="{{.Left}}" x2="{{legendX .}}" y1="{{.Bottom}}" y2="{{.Bottom}}"/>
+{{range .YTicks}}<line stroke="#e4e4e4" x1="{{$c.Left}}" x2="{{legendX $c}}" y1="{{.Pos}}" y2="{{.Pos}}"/><text x="{{$c.Left}}" dx="-6" y="{{.Pos}}" dy="4" text-anchor="end">{{.Label}}</text>
+{{end}}{{range .XTicks}}<line stroke="#e4e4e4" x1="{{.Pos}}" x2="{{.Pos}}" y1="16" y2="{{$c.Bottom}}"/><text x="{{.Pos}}" y="{{$c.Bottom}}" dy="16" text-anchor="middle">{{.Label}}</text>
+{{end}}<line stroke="#888" x1="{{.Left}}" x2="{{.Left}}" y1="16" y2="{{.Bottom}}"/><line stroke="#888" x1="{{.Left}}" x2="{{legendX .}}" y1="{{.Bottom}}" y2="{{.Bottom}}"/>
 {{range .Lines}}<polyline fill="none" stroke="{{.Color}}" stroke-width="2" points="{{.Points}}"/><rect x="{{legendX $c}}" y="{{.LegendY}}" width="14" height="3" fill="{{.Color}}" transform="translate(6,-4)"/><text x="{{legendX $c}}" dx="26" y="{{.LegendY}}">{{.Name}}</text>
 {{end}}</svg>{{end}}
 <table>{{range $i, $row := .Rows}}<tr>{{range $row}}{{if eq $i 0}}<th>{{.}}</th>{{else}}<td>{{.}}</td>{{end}}{{end}}</tr>
