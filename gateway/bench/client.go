@@ -224,6 +224,14 @@ func (c *client) exchange(p *prepared, start time.Time, cn *conn) (outcome, bool
 	return o, false
 }
 
+// SSE event names that end a stream, or report its failure.
+var (
+	evMessageStop       = []byte("message_stop")
+	evResponseCompleted = []byte("response.completed")
+	evError             = []byte("error")
+	evResponseFailed    = []byte("response.failed")
+)
+
 // readStream reads an SSE answer to its end marker: data: [DONE] (OpenAI
 // chat), event: message_stop (Anthropic) or event: response.completed
 // (OpenAI responses). An error event, or an end without the marker, is an
@@ -249,9 +257,9 @@ func readStream(body io.Reader, start time.Time, br *bufio.Reader) outcome {
 				}
 				errEvent = false
 			case bytes.HasPrefix(line, []byte("event:")):
-				ev := string(bytes.TrimSpace(line[6:]))
-				done = done || ev == "message_stop" || ev == "response.completed"
-				errEvent = ev == "error" || ev == "response.failed"
+				ev := bytes.TrimSpace(line[6:])
+				done = done || bytes.Equal(ev, evMessageStop) || bytes.Equal(ev, evResponseCompleted)
+				errEvent = bytes.Equal(ev, evError) || bytes.Equal(ev, evResponseFailed)
 			}
 		}
 		midLine = errors.Is(err, bufio.ErrBufferFull)

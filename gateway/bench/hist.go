@@ -94,6 +94,25 @@ func (h *Histogram) Quantile(q float64) time.Duration {
 	return time.Duration(h.max)
 }
 
+// Bucket is one non-empty bucket of a histogram: N samples of about US
+// microseconds (the bucket's midpoint).
+type Bucket struct {
+	US float64 `json:"us"`
+	N  uint64  `json:"n"`
+}
+
+// Buckets lists the non-empty buckets in increasing order, so a report's
+// reader can recompute any statistic, or merge runs.
+func (h *Histogram) Buckets() []Bucket {
+	var out []Bucket
+	for i, c := range h.counts {
+		if c > 0 {
+			out = append(out, Bucket{US: float64(histValue(i)) / 1000, N: c})
+		}
+	}
+	return out
+}
+
 // Mean is the exact mean of the samples.
 func (h *Histogram) Mean() time.Duration {
 	if h.n == 0 {

@@ -53,6 +53,18 @@ func TestHistogramMergeAndEmpty(t *testing.T) {
 		b.Record(time.Duration(100+i) * time.Millisecond)
 	}
 	a.Merge(b)
+	var n uint64
+	prev := -1.0
+	for _, b := range a.Buckets() {
+		if b.US <= prev {
+			t.Fatalf("buckets not increasing at %v", b.US)
+		}
+		prev = b.US
+		n += b.N
+	}
+	if n != 200 {
+		t.Errorf("buckets hold %d samples, want 200", n)
+	}
 	if a.Count() != 200 {
 		t.Fatalf("count %d, want 200", a.Count())
 	}

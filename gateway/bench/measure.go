@@ -57,7 +57,7 @@ func measure(ctx context.Context, t Target, w *Workload, l Load, pr *progress) (
 func resultOf(t Target, tl *tally, wall time.Duration) Result {
 	r := Result{Target: t.Name, URL: t.URL, OK: tl.ok, Requests: int64(tl.latency.Count()),
 		Seconds: wall.Seconds(), Latency: quantilesOf(tl.latency), TTFT: quantilesOf(tl.ttft),
-		ScheduleLag: quantilesOf(tl.lag), Curve: curveOf(tl.latency)}
+		ScheduleLag: quantilesOf(tl.lag), Curve: curveOf(tl.latency), Histogram: tl.latency.Buckets()}
 	if len(tl.errors) > 0 {
 		r.Errors = tl.errors
 	}

@@ -15,7 +15,7 @@ type progress struct {
 	quit, done   chan struct{}
 }
 
-func progressFor(w io.Writer, load, target string, _ Load) *progress {
+func progressFor(w io.Writer, load, target string) *progress {
 	if w == nil {
 		return nil
 	}

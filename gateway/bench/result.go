@@ -78,6 +78,8 @@ type Result struct {
 	// ScheduleLag (open loop) is how late bench itself sent requests.
 	ScheduleLag *Quantiles   `json:"schedule_lag_ms,omitempty"`
 	Curve       []CurvePoint `json:"latency_curve_ms,omitempty"`
+	// Histogram is every latency sample, bucketed (0.4% precision).
+	Histogram []Bucket `json:"latency_histogram,omitempty"`
 	// Server is the target's process, when it runs on this machine.
 	Server *Usage `json:"server,omitempty"`
 	// Bench is bench's own process: the load generator's overhead.

@@ -208,7 +208,7 @@ func (e *env) measureAll(ctx context.Context, o Options, name string, l Load) (L
 	}
 	lr := LoadResult{Name: name, Mode: mode, Load: specOf(l)}
 	for _, t := range e.targets {
-		r, err := measure(ctx, t, o.Workload, l, progressFor(o.Progress, name, t.Name, l))
+		r, err := measure(ctx, t, o.Workload, l, progressFor(o.Progress, name, t.Name))
 		if err != nil {
 			return lr, err
 		}
