@@ -134,6 +134,7 @@ var loadMetrics = []metric{
 	{"÷ bare: requests/s", func(r Result) string { return ratioOf(r, func(v *Ratios) *float64 { return v.RPS }) }},
 	{"÷ bare: CPU/request", func(r Result) string { return ratioOf(r, func(v *Ratios) *float64 { return v.CPU }) }},
 	{"÷ bare: peak RSS", func(r Result) string { return ratioOf(r, func(v *Ratios) *float64 { return v.PeakRSS }) }},
+	{"÷ bare: RSS above idle", func(r Result) string { return ratioOf(r, func(v *Ratios) *float64 { return v.PeakAboveIdle }) }},
 }
 
 func ratioOf(r Result, f func(*Ratios) *float64) string {

@@ -72,7 +72,7 @@ const (
 	chartLeft, chartRight = 70, 130
 	chartTop, chartBottom = 16, 40
 	chartNines            = 4.0 // 99.99%
-	chartMaxX             = chartNines + 0.3
+	chartMaxX             = chartNines + 0.7
 )
 
 func nines(q float64) float64 {

@@ -113,6 +113,10 @@ func compare(rs []Result) {
 		if r.Server != nil && bare.Server != nil && r.Server.PID > 0 && bare.Server.PID > 0 {
 			v.CPU = ratio(r.Server.CPUPerRequestUS, bare.Server.CPUPerRequestUS)
 			v.PeakRSS = ratio(float64(r.Server.PeakRSSBytes), float64(bare.Server.PeakRSSBytes))
+			if r.Server.IdleRSSBytes > 0 && bare.Server.IdleRSSBytes > 0 {
+				v.PeakAboveIdle = ratio(float64(r.Server.PeakRSSBytes-r.Server.IdleRSSBytes),
+					float64(bare.Server.PeakRSSBytes-bare.Server.IdleRSSBytes))
+			}
 		}
 		r.VsBare = v
 	}

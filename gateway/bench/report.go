@@ -12,20 +12,29 @@ import (
 
 // finish adds the notes a reader needs to trust the figures.
 func (r *Report) finish(inProcess bool) {
+	var own []string
+	idle := false
 	for _, lr := range r.Loads {
 		for _, res := range lr.Results {
 			if res.Target == DirectName && res.Bench != nil && !inProcess {
-				r.Notes = append(r.Notes, fmt.Sprintf("bench's own CPU per request (%s, against the upstream directly): %s; the figures above include it",
-					lr.Name, fmtUS(res.Bench.CPUPerRequestUS)))
+				own = append(own, fmt.Sprintf("%s %s", lr.Name, fmtUS(res.Bench.CPUPerRequestUS)))
 			}
+			idle = idle || (res.Server != nil && res.Server.IdleRSSBytes > 0)
 			if lr.Load.RPS > 0 && res.RPS < 0.95*lr.Load.RPS {
 				r.Notes = append(r.Notes, fmt.Sprintf("%s, %s: reached %.0f of the %.0f requests/s asked for; latency includes the queue",
 					lr.Name, res.Target, res.RPS, lr.Load.RPS))
 			}
 		}
 	}
+	if len(own) > 0 {
+		r.Notes = append(r.Notes, "bench's own CPU per request, measured against the upstream directly: "+strings.Join(own, "; ")+
+			" (the load generator's cost: in no server's figure, but on the same CPUs)")
+	}
 	if inProcess {
 		r.Notes = append(r.Notes, "the stub and bare proxy ran inside bench's process: bench's CPU includes theirs and theirs is not reported separately")
+	}
+	if idle {
+		r.Notes = append(r.Notes, "the stub and bare proxy are this binary run as `custos bench stub|proxy`: their idle RSS is mostly its package initialisation; compare peak RSS above idle as well")
 	}
 	r.Notes = append(r.Notes,
 		"latency is measured from each request's intended send time to its last byte; time to first token to the first SSE data event",

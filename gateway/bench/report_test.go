@@ -60,15 +60,15 @@ func TestSummaryTableHasRatios(t *testing.T) {
 	r := &Report{Loads: []LoadResult{{Name: "plain, c=1", Results: []Result{
 		{Target: DirectName, Requests: 10, OK: 10, RPS: 1000, Latency: &Quantiles{P50: 0.1}},
 		{Target: BareProxyName, Requests: 10, OK: 10, RPS: 800, Latency: &Quantiles{P50: 0.3}, AddedP50MS: f(0.2),
-			Server: &Usage{PID: 2, CPUPerRequestUS: 100, PeakRSSBytes: 20 << 20}},
+			Server: &Usage{PID: 2, CPUPerRequestUS: 100, PeakRSSBytes: 20 << 20, IdleRSSBytes: 10 << 20}},
 		{Target: CustosName, Requests: 10, OK: 9, RPS: 400, Latency: &Quantiles{P50: 1.1}, AddedP50MS: f(1.0),
-			Server: &Usage{PID: 3, CPUPerRequestUS: 300, PeakRSSBytes: 60 << 20}},
+			Server: &Usage{PID: 3, CPUPerRequestUS: 300, PeakRSSBytes: 60 << 20, IdleRSSBytes: 40 << 20}},
 	}}}}
 	compare(r.Loads[0].Results)
 	var b strings.Builder
 	writeTable(&b, summaryTable(r))
 	got := b.String()
-	for _, want := range []string{"custos ÷ bare", "(0.100 ms)", "+1.00 ms", "5.00×", "0.50×", "3.00×", "60.0 MB"} {
+	for _, want := range []string{"custos ÷ bare", "(0.100 ms)", "+1.00 ms", "5.00×", "0.50×", "3.00×", "60.0 MB", "20.0 MB", "2.00×"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("summary lacks %q:\n%s", want, got)
 		}

@@ -96,6 +96,9 @@ type Ratios struct {
 	RPS      *float64 `json:"rps,omitempty"`
 	CPU      *float64 `json:"cpu_per_request,omitempty"`
 	PeakRSS  *float64 `json:"peak_rss,omitempty"`
+	// PeakAboveIdle compares peak RSS minus idle RSS, for processes bench
+	// started: what the load itself made resident.
+	PeakAboveIdle *float64 `json:"peak_rss_above_idle,omitempty"`
 }
 
 // LoadResult is every target under one load.

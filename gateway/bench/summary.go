@@ -45,6 +45,19 @@ func summaryTable(r *Report) [][]string {
 			row = append(row, ratioCell(find(last, n), func(v *Ratios) *float64 { return v.PeakRSS }))
 		}
 		rows = append(rows, row)
+		row = []string{"peak RSS above idle"}
+		for _, n := range names {
+			row = append(row, serverCell(find(last, n), func(u *Usage) string {
+				if u.IdleRSSBytes == 0 {
+					return ""
+				}
+				return fmtMB(u.PeakRSSBytes - u.IdleRSSBytes)
+			}))
+		}
+		for _, n := range compared {
+			row = append(row, ratioCell(find(last, n), func(v *Ratios) *float64 { return v.PeakAboveIdle }))
+		}
+		rows = append(rows, row)
 	}
 	return rows
 }
