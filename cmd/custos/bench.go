@@ -24,7 +24,8 @@ CPU per request is measured and reported too.
 
 A benchmark is load: bench refuses targets that are not loopback (127.0.0.0/8,
 ::1, localhost) unless --allow-remote. Never point it at a provider you pay for
-or a gateway you do not run.
+or a gateway you do not run, and remember that a local gateway in front of a real
+provider forwards the load there: put it in front of the stub below.
 
 The workload is either your own requests, a JSONL file in the OpenAI batch-file
 shape (one request per line, bodies exactly as your app sends them):
@@ -44,8 +45,8 @@ provider, no cost, 0 ms unless told), then measure it against the stub and the
 bare proxy:
 
   custos bench stub --listen 127.0.0.1:9090 &      # base_url http://127.0.0.1:9090/v1 in your config
-  custos bench --direct http://127.0.0.1:9090 --bare-proxy \
-      --target http://127.0.0.1:8080 --key "$CUSTOS_KEY" \
+  CUSTOS_BENCH_KEY=cst_... custos bench --direct http://127.0.0.1:9090 --bare-proxy \
+      --target http://127.0.0.1:8080 \
       --workload my-requests.jsonl --concurrency 16 --duration 20s --html report.html
 
 Or reproduce the published comparison in one command (starts the stub, a bare
