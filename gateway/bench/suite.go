@@ -23,11 +23,10 @@ type SuiteOptions struct {
 	Target, Key string
 	AllowRemote bool
 
-	Connections  []int         // default 1 and 64
-	Duration     time.Duration // measured, per target and load (default 5s)
-	Warmup       time.Duration // default 1s
-	PromptBytes  int           // default 1000 (a 1.1 KB body)
-	StreamTokens int           // stub tokens per answer (default 16)
+	Connections []int         // default 1 and 64
+	Duration    time.Duration // measured, per target and load (default 5s)
+	Warmup      time.Duration // default 1s
+	PromptBytes int           // default 1000 (a 1.1 KB body)
 
 	Out      io.Writer
 	JSON     bool
@@ -47,9 +46,6 @@ func (s *SuiteOptions) defaults() {
 	}
 	if s.PromptBytes <= 0 {
 		s.PromptBytes = 1000
-	}
-	if s.StubOptions.Tokens <= 0 {
-		s.StubOptions.Tokens = s.StreamTokens
 	}
 }
 
