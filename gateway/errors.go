@@ -25,6 +25,7 @@ var (
 	errBodyTooLarge      = errors.New("gateway: request body over the size limit")
 	errUnsupportedMedia  = errors.New("gateway: unsupported content type")
 	errBodyUnreadable    = errors.New("gateway: request body could not be read")
+	errBodyTimeout       = errors.New("gateway: request body not received in time")
 	errUnknownRoute      = errors.New("gateway: unknown route")
 	errMethodNotAllowed  = errors.New("gateway: method not allowed")
 	errStreamInterrupted = upstream.ErrStreamInterrupted
@@ -126,6 +127,14 @@ func printable(s string, max int) bool {
 
 var errorClasses = []errorClass{
 	{match: as[*unknownModelError], build: unknownModel},
+	{match: is(errOverloaded), api: apiError{status: http.StatusServiceUnavailable, typ: "server_error", code: "overloaded",
+		message: "The gateway is serving as many requests as it may; retry shortly.", retryAfter: time.Second}},
+	{match: as[*throttledError], build: func(err error) apiError {
+		var e *throttledError
+		errors.As(err, &e)
+		return apiError{status: http.StatusTooManyRequests, typ: "rate_limit_error", code: "too_many_failed_authentications",
+			message: "Too many failed authentications from this address; retry later.", retryAfter: e.retryAfter}
+	}},
 	{match: as[*policy.DeniedError], build: deniedError},
 	{match: is(policy.ErrNoPolicy, policy.ErrUndefined, policy.ErrEvaluation, policy.ErrTimeout, policy.ErrAmbiguous,
 		policy.ErrInvalidDecision, policy.ErrUnknownAction), build: func(err error) apiError {
@@ -151,6 +160,8 @@ var errorClasses = []errorClass{
 		message: "The request body exceeds this gateway's size limit."}},
 	{match: is(errUnsupportedMedia), api: apiError{status: http.StatusUnsupportedMediaType, typ: "invalid_request_error", code: "unsupported_media_type",
 		message: "Content-Type must be application/json."}},
+	{match: is(errBodyTimeout), api: apiError{status: http.StatusRequestTimeout, typ: "invalid_request_error", code: "request_timeout",
+		message: "The request body was not received in time."}},
 	{match: is(errBodyUnreadable), api: apiError{status: http.StatusBadRequest, typ: "invalid_request_error", code: "unreadable_body",
 		message: "The request body could not be read."}},
 	{match: is(errUnknownRoute), api: apiError{status: http.StatusNotFound, typ: "invalid_request_error", code: "unknown_route",
@@ -199,7 +210,7 @@ var errorClasses = []errorClass{
 // recordCode is the code the log and the audit record keep for err: the
 // client's code, except where the answer deliberately says less.
 func recordCode(err error) string {
-	if errors.Is(err, auth.ErrRevokedKey) {
+	if errors.Is(err, auth.ErrRevokedKey) && !errors.Is(err, errTooManyFailures) {
 		return "revoked_api_key"
 	}
 	return classify(err).code

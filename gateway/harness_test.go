@@ -186,6 +186,22 @@ func (h *harness) post(t testing.TB, path, contentType, key, body string) *http.
 	return resp
 }
 
+// get sends a GET to the gateway with key.
+func (h *harness) get(t testing.TB, path, key string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, strings.TrimSuffix(h.URL, "/v1")+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
 // waitForRequestLogs waits until n request log lines are written: the line is
 // written after the response ends, so a client may see the answer first.
 func (h *harness) waitForRequestLogs(t testing.TB, n int) string {

@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -79,6 +78,7 @@ type Server struct {
 	http       *http.Server
 
 	counterState // the tokenizer, loaded on first use
+	admission    *admission
 
 	outcomeFailures atomic.Int64 // outcome records that could not be appended
 	draining        atomic.Bool  // shutting down: not ready for new work
@@ -121,13 +121,15 @@ func New(opts Options) (*Server, error) {
 		hashKey:    newHashKey(),
 		upstream:   upstream.NewClient(cfg.Upstream.Options()),
 		jsonLimits: jsondoc.Limits{MaxDepth: cfg.Limits.MaxJSONDepth, MaxValues: cfg.Limits.MaxJSONValues},
+		admission:  newAdmission(cfg.Server.MaxInFlight, cfg.Server.MaxFailedAuthPerMinute, nil),
 		log:        log,
 	}
 	s.engine = s.routes()
 	s.http = &http.Server{
 		Handler:           s.engine,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout.Std(),
+		ReadTimeout:       cfg.Server.ReadTimeout.Std(),
+		IdleTimeout:       cfg.Server.IdleTimeout.Std(),
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
@@ -156,10 +158,10 @@ func newTargets(ts []upstream.Target, c *residency.Catalog) (map[string]*target,
 // handler. Every route runs through the same spine.
 func (s *Server) routeTable() []*route {
 	return []*route{
-		{method: http.MethodPost, path: "/v1/chat/completions", name: "chat.completions", dialect: dialectOpenAI, role: auth.RoleApp, serve: s.serveModel(parseChat)},
-		{method: http.MethodPost, path: "/v1/messages", name: "chat.completions", dialect: dialectAnthropic, role: auth.RoleApp, serve: s.serveModel(parseMessages)},
-		{method: http.MethodPost, path: "/v1/messages/count_tokens", name: "messages.count_tokens", dialect: dialectAnthropic, role: auth.RoleApp, serve: s.countTokens},
-		{method: http.MethodPost, path: "/v1/embeddings", name: "embeddings", dialect: dialectOpenAI, role: auth.RoleApp, serve: s.serveModel(parseEmbeddings)},
+		{method: http.MethodPost, path: "/v1/chat/completions", inFlight: true, name: "chat.completions", dialect: dialectOpenAI, role: auth.RoleApp, serve: s.serveModel(parseChat)},
+		{method: http.MethodPost, path: "/v1/messages", inFlight: true, name: "chat.completions", dialect: dialectAnthropic, role: auth.RoleApp, serve: s.serveModel(parseMessages)},
+		{method: http.MethodPost, path: "/v1/messages/count_tokens", inFlight: true, name: "messages.count_tokens", dialect: dialectAnthropic, role: auth.RoleApp, serve: s.countTokens},
+		{method: http.MethodPost, path: "/v1/embeddings", inFlight: true, name: "embeddings", dialect: dialectOpenAI, role: auth.RoleApp, serve: s.serveModel(parseEmbeddings)},
 		{method: http.MethodGet, path: "/v1/models", name: "models", dialect: dialectOpenAI, anthropicByHeader: true, role: auth.RoleApp, serve: s.models},
 		{method: http.MethodGet, path: "/v1/models/:id", name: "models", dialect: dialectOpenAI, anthropicByHeader: true, role: auth.RoleApp, serve: s.model},
 		{method: http.MethodGet, path: "/admin/audit/export", name: "audit.export", dialect: dialectOpenAI, role: auth.RoleAuditor, serve: s.auditExport, noOutcome: true},
@@ -190,6 +192,7 @@ func (s *Server) Handler() http.Handler { return s.engine }
 // Serve accepts connections on ln until Shutdown, terminating TLS when the
 // config names a certificate.
 func (s *Server) Serve(ln net.Listener) error {
+	ln = newLimitedListener(ln, s.cfg.Server.MaxConnections, s.cfg.Server.MaxConnectionsPerClient)
 	var err error
 	if s.cfg.TLS.Enabled() {
 		err = s.http.ServeTLS(ln, s.cfg.TLS.CertFile, s.cfg.TLS.KeyFile)

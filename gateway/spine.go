@@ -31,6 +31,8 @@ type route struct {
 	// noOutcome: the route records its own audit entry (an auditor's
 	// export), not an outcome.
 	noOutcome bool
+	// inFlight: the route's requests count against server.max_in_flight.
+	inFlight bool
 }
 
 // outcomeTimeout bounds the wait for an outcome record once the client is
@@ -47,10 +49,11 @@ func (s *Server) handle(r *route) gin.HandlerFunc {
 		if r.anthropicByHeader && c.GetHeader("anthropic-version") != "" {
 			ex.meta.dialect = dialectAnthropic
 		}
-		err := s.authenticate(c, ex, r.role)
+		release, err := s.admit(c, ex, r)
 		if err == nil {
 			err = r.serve(c, ex)
 		}
+		release()
 		s.finish(c, ex, err)
 	}
 }

@@ -34,6 +34,7 @@ type Config struct {
 	Vault     Vault      `yaml:"vault"`
 	Routing   Routing    `yaml:"routing"`
 	CORS      CORS       `yaml:"cors"`
+	Server    Server     `yaml:"server"`
 	Tenants   []Tenant   `yaml:"tenants"`
 	Auditors  []Auditor  `yaml:"auditors"`
 	Endpoints []Endpoint `yaml:"endpoints"`
@@ -119,6 +120,29 @@ type Audit struct {
 	// RotateMonthly starts a new file (<path>-YYYY-MM) each UTC month; the
 	// chain continues across files.
 	RotateMonthly bool `yaml:"rotate_monthly"`
+}
+
+// Server bounds what clients may hold of the gateway: time to send a
+// request, connections, and requests in flight.
+type Server struct {
+	// ReadHeaderTimeout bounds reading a request's headers (default 10s);
+	// ReadTimeout the whole request, body included (default 30s);
+	// IdleTimeout a kept-alive connection between requests (default 2m).
+	ReadHeaderTimeout Duration `yaml:"read_header_timeout"`
+	ReadTimeout       Duration `yaml:"read_timeout"`
+	IdleTimeout       Duration `yaml:"idle_timeout"`
+	// MaxConnections bounds open connections (default 8192), and
+	// MaxConnectionsPerClient those from one client address (default 512);
+	// a connection over either is closed at once.
+	MaxConnections          int `yaml:"max_connections"`
+	MaxConnectionsPerClient int `yaml:"max_connections_per_client"`
+	// MaxInFlight bounds model requests being served at once (default
+	// 1024); beyond it a request is refused at once with 503 overloaded.
+	MaxInFlight int `yaml:"max_in_flight"`
+	// MaxFailedAuthPerMinute bounds the authentication failures one client
+	// address may cause per minute (default 120); beyond it, its requests
+	// are refused with 429 before any key is checked.
+	MaxFailedAuthPerMinute int `yaml:"max_failed_auth_per_minute"`
 }
 
 // CORS lets browser apps on the listed origins call Custos. Off (no origin
@@ -256,6 +280,9 @@ func Defaults() *Config {
 		Log:    Log{Level: "info", Format: "json"},
 		Policy: Policy{Timeout: Duration(50 * time.Millisecond)},
 		Audit:  Audit{CheckpointEvery: 1000, CheckpointInterval: Duration(time.Minute)},
+		Server: Server{ReadHeaderTimeout: Duration(10 * time.Second), ReadTimeout: Duration(30 * time.Second),
+			IdleTimeout: Duration(2 * time.Minute), MaxConnections: 8192, MaxConnectionsPerClient: 512, MaxInFlight: 1024,
+			MaxFailedAuthPerMinute: 120},
 		Routing: Routing{MaxAttempts: 3, FailoverBudget: Duration(2 * time.Minute), BreakerFailures: 5,
 			BreakerCooldown: Duration(30 * time.Second)},
 	}
@@ -397,7 +424,30 @@ func (c *Config) Validate() error {
 	c.validateAuditors(&p, keys)
 	c.validateEndpoints(&p)
 	c.validateCORS(&p)
+	c.validateServer(&p)
 	return errors.Join(p...)
+}
+
+// validateServer checks the client-facing bounds.
+func (c *Config) validateServer(p *problems) {
+	sv := c.Server
+	for _, d := range []struct {
+		name string
+		d    Duration
+	}{{"server.read_header_timeout", sv.ReadHeaderTimeout}, {"server.read_timeout", sv.ReadTimeout}, {"server.idle_timeout", sv.IdleTimeout}} {
+		if d.d <= 0 {
+			p.bad(d.name, "must be a positive duration such as 30s")
+		}
+	}
+	for _, n := range []struct {
+		name string
+		n    int
+	}{{"server.max_connections", sv.MaxConnections}, {"server.max_connections_per_client", sv.MaxConnectionsPerClient},
+		{"server.max_in_flight", sv.MaxInFlight}, {"server.max_failed_auth_per_minute", sv.MaxFailedAuthPerMinute}} {
+		if n.n <= 0 {
+			p.bad(n.name, "must be positive")
+		}
+	}
 }
 
 // validateCORS checks that every allowed origin is a bare origin.
