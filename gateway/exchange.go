@@ -75,12 +75,43 @@ type answer struct {
 type ending struct {
 	err       error
 	status    int
-	stages    []string
+	stages    []stageMark
 	recorded  bool  // the outcome record was attempted (once)
 	recordErr error // its failure, if any
 }
 
-func (ex *exchange) stage(name string) { ex.end.stages = append(ex.end.stages, name) }
+// stageMark notes when a stage began.
+type stageMark struct {
+	name string
+	at   time.Time
+}
+
+func (ex *exchange) stage(name string) {
+	ex.end.stages = append(ex.end.stages, stageMark{name: name, at: time.Now()})
+}
+
+// stageNames lists the stages that ran, in order.
+func (ex *exchange) stageNames() []string {
+	out := make([]string, len(ex.end.stages))
+	for i, m := range ex.end.stages {
+		out[i] = m.name
+	}
+	return out
+}
+
+// stageTimes is the time spent in each stage: until the next began, the
+// last until end.
+func (ex *exchange) stageTimes(end time.Time) map[string]time.Duration {
+	out := make(map[string]time.Duration, len(ex.end.stages))
+	for i, m := range ex.end.stages {
+		next := end
+		if i+1 < len(ex.end.stages) {
+			next = ex.end.stages[i+1].at
+		}
+		out[m.name] += next.Sub(m.at)
+	}
+	return out
+}
 
 // Stage names, in pipeline order.
 const (

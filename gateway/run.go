@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"time"
 
@@ -62,6 +63,11 @@ func Run(ctx context.Context, cfg *config.Config, deps Deps) error {
 	if err != nil {
 		return err
 	}
+	stopMetrics, err := srv.serveMetrics(log)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return err
@@ -70,6 +76,28 @@ func Run(ctx context.Context, cfg *config.Config, deps Deps) error {
 		deps.OnListen(ln.Addr())
 	}
 	return srv.serveUntil(ctx, ln, log)
+}
+
+// serveMetrics serves the metrics on their own listener when one is
+// configured; the returned function stops it.
+func (s *Server) serveMetrics(log *slog.Logger) (func(), error) {
+	if !s.cfg.Metrics.On() || s.cfg.Metrics.Listen == "" {
+		return func() {}, nil
+	}
+	h, err := metricsHandler(s.metrics, s.cfg.Metrics.BearerTokenFile)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", s.cfg.Metrics.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: metrics listener: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle(s.metricsPath(), h)
+	ms := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
+	go func() { _ = ms.Serve(ln) }()
+	log.Info("metrics listening", "address", ln.Addr().String(), "path", s.metricsPath())
+	return func() { _ = ms.Close() }, nil
 }
 
 // serveUntil serves on ln until ctx ends, then shuts down gracefully.

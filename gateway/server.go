@@ -19,6 +19,7 @@ import (
 	"github.com/custos-gateway/custos/gateway/auth"
 	"github.com/custos-gateway/custos/gateway/config"
 	"github.com/custos-gateway/custos/gateway/jsondoc"
+	"github.com/custos-gateway/custos/gateway/metrics"
 	"github.com/custos-gateway/custos/gateway/upstream"
 	"github.com/custos-gateway/custos/policy"
 	"github.com/custos-gateway/custos/redact"
@@ -79,6 +80,8 @@ type Server struct {
 
 	counterState // the tokenizer, loaded on first use
 	admission    *admission
+	metrics      *metrics.Metrics
+	listener     *limitedListener // set by Serve
 
 	outcomeFailures atomic.Int64 // outcome records that could not be appended
 	draining        atomic.Bool  // shutting down: not ready for new work
@@ -124,7 +127,11 @@ func New(opts Options) (*Server, error) {
 		admission:  newAdmission(cfg.Server.MaxInFlight, cfg.Server.MaxFailedAuthPerMinute, nil),
 		log:        log,
 	}
-	s.engine = s.routes()
+	s.metrics = metrics.New()
+	s.metrics.RegisterState(s.metricsState)
+	if s.engine, err = s.routes(); err != nil {
+		return nil, err
+	}
 	s.http = &http.Server{
 		Handler:           s.engine,
 		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout.Std(),
@@ -168,7 +175,7 @@ func (s *Server) routeTable() []*route {
 	}
 }
 
-func (s *Server) routes() *gin.Engine {
+func (s *Server) routes() (*gin.Engine, error) {
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
@@ -181,9 +188,12 @@ func (s *Server) routes() *gin.Engine {
 	for _, r := range s.routeTable() {
 		e.Handle(r.method, r.path, s.handle(r))
 	}
+	if err := s.mountMetrics(e); err != nil {
+		return nil, err
+	}
 	e.NoRoute(func(c *gin.Context) { s.reject(c, errUnknownRoute) })
 	e.NoMethod(func(c *gin.Context) { s.reject(c, errMethodNotAllowed) })
-	return e
+	return e, nil
 }
 
 // Handler returns the gateway's HTTP handler.
@@ -192,7 +202,8 @@ func (s *Server) Handler() http.Handler { return s.engine }
 // Serve accepts connections on ln until Shutdown, terminating TLS when the
 // config names a certificate.
 func (s *Server) Serve(ln net.Listener) error {
-	ln = newLimitedListener(ln, s.cfg.Server.MaxConnections, s.cfg.Server.MaxConnectionsPerClient)
+	s.listener = newLimitedListener(ln, s.cfg.Server.MaxConnections, s.cfg.Server.MaxConnectionsPerClient)
+	ln = s.listener
 	var err error
 	if s.cfg.TLS.Enabled() {
 		err = s.http.ServeTLS(ln, s.cfg.TLS.CertFile, s.cfg.TLS.KeyFile)

@@ -75,7 +75,10 @@ func (s *Server) finish(c *gin.Context, ex *exchange, err error) {
 	if ex.end.err != nil && !c.Writer.Written() {
 		ex.meta.dialect.writeError(c, classify(ex.end.err))
 	}
-	s.logRequest(ex)
+	end := time.Now()
+	stages := ex.stageTimes(end)
+	s.logRequest(ex, stages, end)
+	s.observe(ex, stages, end)
 }
 
 // endStatus is the status a request ends with: 499 when the client went
@@ -150,13 +153,14 @@ func (s *Server) recordOutcome(ex *exchange) error {
 }
 
 // logRequest writes the request's one log line: metadata only.
-func (s *Server) logRequest(ex *exchange) {
+func (s *Server) logRequest(ex *exchange, stages map[string]time.Duration, end time.Time) {
 	attrs := []slog.Attr{
 		slog.String("request_id", ex.meta.id),
 		slog.String("route", ex.meta.route.path),
 		slog.Int("status", ex.end.status),
-		slog.Duration("latency", time.Since(ex.meta.started)),
-		slog.Any("stages", ex.end.stages),
+		slog.Duration("latency", end.Sub(ex.meta.started)),
+		slog.Any("stages", ex.stageNames()),
+		slog.Any("stage_ms", stageMillis(stages)),
 	}
 	if ex.meta.correlationID != "" {
 		attrs = append(attrs, slog.String("correlation_id", ex.meta.correlationID))
@@ -175,6 +179,15 @@ func (s *Server) logRequest(ex *exchange) {
 		}
 	}
 	s.log.LogAttrs(context.Background(), level, "request", attrs...)
+}
+
+// stageMillis renders stage times in milliseconds (three decimals).
+func stageMillis(stages map[string]time.Duration) map[string]float64 {
+	out := make(map[string]float64, len(stages))
+	for k, d := range stages {
+		out[k] = float64(d.Microseconds()) / 1000
+	}
+	return out
 }
 
 // requestAttrs are the model request's facts for the log line.

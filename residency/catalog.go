@@ -145,5 +145,15 @@ func (c *Catalog) Candidates(model string, con Constraint) ([]*Endpoint, error) 
 // priority order, unconstrained. The slice is shared: read it, never change it.
 func (c *Catalog) Serving(model string) []*Endpoint { return c.byModel[model] }
 
+// Endpoint returns the endpoint named name, or nil.
+func (c *Catalog) Endpoint(name string) *Endpoint {
+	for _, e := range c.endpoints {
+		if e.Name == name {
+			return e
+		}
+	}
+	return nil
+}
+
 // Known reports whether any endpoint serves model.
 func (c *Catalog) Known(model string) bool { return len(c.byModel[model]) > 0 }

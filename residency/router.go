@@ -172,3 +172,41 @@ func maxTime(a, b time.Time) time.Time {
 	}
 	return b
 }
+
+// Circuit states, as States reports them.
+const (
+	CircuitClosed   = "closed"    // serving
+	CircuitOpen     = "open"      // failing: left out until its cooldown ends
+	CircuitHalfOpen = "half_open" // cooled down: one probe at a time
+	CircuitCooling  = "cooling"   // asked to be left alone (Retry-After)
+)
+
+// EndpointState is one endpoint's health as the router sees it now.
+type EndpointState struct {
+	Endpoint string
+	Circuit  string
+	Failures int           // in a row
+	Latency  time.Duration // recent time to first byte, exponentially weighted
+}
+
+// States reports every endpoint's health, in catalog order (for metrics).
+func (r *Router) States() []EndpointState {
+	now := r.opts.Now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]EndpointState, 0, len(r.health))
+	for _, e := range r.catalog.Endpoints() {
+		h := r.health[e.Name]
+		st := EndpointState{Endpoint: e.Name, Circuit: CircuitClosed, Failures: h.failures, Latency: h.ewma}
+		switch {
+		case h.failures >= r.opts.BreakerFailures && now.Before(h.openUntil):
+			st.Circuit = CircuitOpen
+		case h.failures >= r.opts.BreakerFailures:
+			st.Circuit = CircuitHalfOpen
+		case now.Before(h.openUntil):
+			st.Circuit = CircuitCooling
+		}
+		out = append(out, st)
+	}
+	return out
+}

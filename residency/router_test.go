@@ -111,3 +111,28 @@ func BenchmarkPlan(b *testing.B) {
 		}
 	}
 }
+
+func TestStatesReportCircuits(t *testing.T) {
+	now := time.Unix(1000, 0)
+	c, err := residency.NewCatalog([]residency.Endpoint{{Name: "a", Region: "eu-west", Models: []string{"m"}}, {Name: "b", Region: "eu-west", Models: []string{"m"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := residency.NewRouter(c, residency.RouterOptions{BreakerFailures: 2, BreakerCooldown: time.Minute, Now: func() time.Time { return now }})
+	r.Report("a", residency.Outcome{})
+	r.Report("a", residency.Outcome{})
+	r.Report("b", residency.Outcome{RetryAfter: 5 * time.Second})
+	want := map[string]string{"a": residency.CircuitOpen, "b": residency.CircuitCooling}
+	for _, st := range r.States() {
+		if st.Circuit != want[st.Endpoint] {
+			t.Errorf("%s: %s, want %s", st.Endpoint, st.Circuit, want[st.Endpoint])
+		}
+	}
+	now = now.Add(2 * time.Minute)
+	want = map[string]string{"a": residency.CircuitHalfOpen, "b": residency.CircuitClosed}
+	for _, st := range r.States() {
+		if st.Circuit != want[st.Endpoint] {
+			t.Errorf("after cooldown, %s: %s, want %s", st.Endpoint, st.Circuit, want[st.Endpoint])
+		}
+	}
+}

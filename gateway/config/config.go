@@ -35,6 +35,8 @@ type Config struct {
 	Routing   Routing    `yaml:"routing"`
 	CORS      CORS       `yaml:"cors"`
 	Server    Server     `yaml:"server"`
+	Metrics   Metrics    `yaml:"metrics"`
+	Tracing   Tracing    `yaml:"tracing"`
 	Tenants   []Tenant   `yaml:"tenants"`
 	Auditors  []Auditor  `yaml:"auditors"`
 	Endpoints []Endpoint `yaml:"endpoints"`
@@ -143,6 +145,37 @@ type Server struct {
 	// address may cause per minute (default 120); beyond it, its requests
 	// are refused with 429 before any key is checked.
 	MaxFailedAuthPerMinute int `yaml:"max_failed_auth_per_minute"`
+}
+
+// Metrics configures the Prometheus endpoint (on by default).
+type Metrics struct {
+	Enabled *bool `yaml:"enabled"` // default true
+	// Listen serves metrics on a listener of their own (host:port);
+	// empty serves them on the main listener at Path.
+	Listen string `yaml:"listen"`
+	Path   string `yaml:"path"` // default /metrics
+	// BearerTokenFile, when set, guards the endpoint: scrapers send
+	// "Authorization: Bearer <the file's content>".
+	BearerTokenFile string `yaml:"bearer_token_file"`
+}
+
+// On reports whether metrics are served.
+func (m Metrics) On() bool { return m.Enabled == nil || *m.Enabled }
+
+// Tracing configures OpenTelemetry traces (off unless an endpoint is set).
+type Tracing struct {
+	// OTLPEndpoint is the collector's address: host:port for grpc, or a
+	// URL (http://collector:4318) for http.
+	OTLPEndpoint string `yaml:"otlp_endpoint"`
+	Protocol     string `yaml:"protocol"` // http (default) or grpc
+	Insecure     bool   `yaml:"insecure"` // plain text to the collector (no TLS)
+	// SampleRatio is the share of requests traced (default 1).
+	SampleRatio *float64 `yaml:"sample_ratio"`
+	// Propagate sends W3C traceparent to providers (off by default: a
+	// trace id tells a provider which requests belong together).
+	Propagate bool `yaml:"propagate"`
+	// ServiceName names this gateway in traces (default custos).
+	ServiceName string `yaml:"service_name"`
 }
 
 // CORS lets browser apps on the listed origins call Custos. Off (no origin
@@ -425,7 +458,26 @@ func (c *Config) Validate() error {
 	c.validateEndpoints(&p)
 	c.validateCORS(&p)
 	c.validateServer(&p)
+	c.validateTelemetry(&p)
 	return errors.Join(p...)
+}
+
+// validateTelemetry checks the metrics and tracing sections.
+func (c *Config) validateTelemetry(p *problems) {
+	if l := c.Metrics.Listen; l != "" {
+		if _, _, err := net.SplitHostPort(l); err != nil {
+			p.bad("metrics.listen", "%q is not host:port", l)
+		}
+	}
+	if path := c.Metrics.Path; path != "" && !strings.HasPrefix(path, "/") {
+		p.bad("metrics.path", "%q must start with /", path)
+	}
+	if pr := c.Tracing.Protocol; pr != "" && pr != "http" && pr != "grpc" {
+		p.bad("tracing.protocol", "%q is not http or grpc", pr)
+	}
+	if r := c.Tracing.SampleRatio; r != nil && (*r < 0 || *r > 1) {
+		p.bad("tracing.sample_ratio", "must be between 0 and 1")
+	}
 }
 
 // validateServer checks the client-facing bounds.

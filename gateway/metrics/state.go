@@ -1,0 +1,100 @@
+package metrics
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// State is what the gateway's parts report at scrape time.
+type State struct {
+	PolicyRevision     string
+	PolicyReloads      map[string]int64 // "ok", "refused" → count
+	Circuits           []Circuit
+	KeyCacheAge        float64 // seconds since the least recently read provider key; -1: no keys
+	KeyRefreshFailures int64
+	InFlight           int
+	Overloaded         int64 // requests refused as overloaded
+	AuthThrottled      int64 // requests refused for failed authentications
+	ConnectionsRefused int64 // connections over a cap
+	OutcomeFailures    int64 // outcome records that could not be appended
+	Audit              *Audit
+}
+
+// Circuit is one endpoint's breaker state.
+type Circuit struct {
+	Endpoint, State string
+	Failures        int
+}
+
+// Audit is the audit log's state.
+type Audit struct {
+	Appends, Commits, Fsyncs int64
+	CommitSeconds            float64 // total time in commits
+	CheckpointAgeSeconds     float64
+	FreeBytes                float64 // -1 when unknown
+	Healthy                  bool
+}
+
+// RegisterState reports read at each scrape.
+func (m *Metrics) RegisterState(read func() State) { m.reg.MustRegister(&stateCollector{read: read}) }
+
+type stateCollector struct{ read func() State }
+
+var (
+	descRevision   = prometheus.NewDesc("custos_policy_revision_info", "The policy revision serving (value 1).", []string{"revision"}, nil)
+	descReloads    = prometheus.NewDesc("custos_policy_reloads_total", "Policy reloads, by result.", []string{"result"}, nil)
+	descCircuit    = prometheus.NewDesc("custos_upstream_circuit_state", "1 for each endpoint's current circuit state.", []string{"endpoint", "state"}, nil)
+	descFailures   = prometheus.NewDesc("custos_upstream_consecutive_failures", "Failures in a row per endpoint.", []string{"endpoint"}, nil)
+	descKeyAge     = prometheus.NewDesc("custos_vault_key_cache_age_seconds", "Age of the least recently read provider key.", nil, nil)
+	descKeyFail    = prometheus.NewDesc("custos_vault_key_refresh_failures_total", "Provider key refreshes from Vault that failed.", nil, nil)
+	descInFlight   = prometheus.NewDesc("custos_requests_in_flight", "Model requests being served.", nil, nil)
+	descRefused    = prometheus.NewDesc("custos_admission_refused_total", "Requests or connections refused at admission, by reason.", []string{"reason"}, nil)
+	descOutcome    = prometheus.NewDesc("custos_audit_outcome_failures_total", "Outcome records that could not be appended.", nil, nil)
+	descAppends    = prometheus.NewDesc("custos_audit_appends_total", "Audit records appended.", nil, nil)
+	descCommits    = prometheus.NewDesc("custos_audit_commits_total", "Audit group commits (one fsync each).", nil, nil)
+	descCommitTime = prometheus.NewDesc("custos_audit_commit_seconds_total", "Time spent committing audit records.", nil, nil)
+	descCkptAge    = prometheus.NewDesc("custos_audit_checkpoint_age_seconds", "Time since the chain head was last signed.", nil, nil)
+	descFree       = prometheus.NewDesc("custos_audit_disk_free_bytes", "Free space on the audit log's filesystem.", nil, nil)
+	descHealthy    = prometheus.NewDesc("custos_audit_healthy", "1 when the audit log accepts records.", nil, nil)
+)
+
+func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descRevision, descReloads, descCircuit, descFailures, descKeyAge, descKeyFail,
+		descInFlight, descRefused, descOutcome, descAppends, descCommits, descCommitTime, descCkptAge, descFree, descHealthy} {
+		ch <- d
+	}
+}
+
+func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.read()
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	counter := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
+	}
+	gauge(descRevision, 1, s.PolicyRevision)
+	for result, n := range s.PolicyReloads {
+		counter(descReloads, float64(n), result)
+	}
+	for _, cs := range s.Circuits {
+		gauge(descCircuit, 1, cs.Endpoint, cs.State)
+		gauge(descFailures, float64(cs.Failures), cs.Endpoint)
+	}
+	if s.KeyCacheAge >= 0 {
+		gauge(descKeyAge, s.KeyCacheAge)
+	}
+	counter(descKeyFail, float64(s.KeyRefreshFailures))
+	gauge(descInFlight, float64(s.InFlight))
+	counter(descRefused, float64(s.Overloaded), "overloaded")
+	counter(descRefused, float64(s.AuthThrottled), "failed_authentication")
+	counter(descRefused, float64(s.ConnectionsRefused), "connection_cap")
+	counter(descOutcome, float64(s.OutcomeFailures))
+	if a := s.Audit; a != nil {
+		counter(descAppends, float64(a.Appends))
+		counter(descCommits, float64(a.Commits))
+		counter(descCommitTime, a.CommitSeconds)
+		gauge(descCkptAge, a.CheckpointAgeSeconds)
+		if a.FreeBytes >= 0 {
+			gauge(descFree, a.FreeBytes)
+		}
+		gauge(descHealthy, map[bool]float64{true: 1}[a.Healthy])
+	}
+}

@@ -1,0 +1,117 @@
+package gateway_test
+
+import (
+	"context"
+	"io"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/openai/openai-go/v3"
+
+	"github.com/custos-gateway/custos/gateway/config"
+	"github.com/custos-gateway/custos/gateway/providertest"
+	"github.com/custos-gateway/custos/gateway/upstream"
+)
+
+// scrape returns the metrics text and a lookup of one sample's value.
+func scrape(t *testing.T, h *harness) (string, func(name string, labels ...string) float64) {
+	t.Helper()
+	resp := h.get(t, "/metrics", "")
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("scrape: %d", resp.StatusCode)
+	}
+	text := string(body)
+	value := func(name string, labels ...string) float64 {
+		t.Helper()
+		total, found := 0.0, false
+		for _, line := range strings.Split(text, "\n") {
+			if !strings.HasPrefix(line, name+"{") && !strings.HasPrefix(line, name+" ") {
+				continue
+			}
+			match := true
+			for _, l := range labels {
+				match = match && strings.Contains(line, l)
+			}
+			if match {
+				f := strings.Fields(line)
+				v, err := strconv.ParseFloat(f[len(f)-1], 64)
+				if err != nil {
+					t.Fatalf("sample %q: %v", line, err)
+				}
+				total, found = total+v, true
+			}
+		}
+		if !found {
+			return -1
+		}
+		return total
+	}
+	return text, value
+}
+
+// After plain, streamed, denied, failed-over and PII-carrying requests
+// every family counts them, and no label carries request text.
+func TestMetricsCountWhatHappened(t *testing.T) {
+	second := providertest.NewOpenAI(t)
+	h := startGateway(t, func(c *config.Config) {
+		c.Endpoints = append(c.Endpoints, config.Endpoint{Name: "local-llm", Kind: upstream.KindOpenAI, Provider: "azure",
+			BaseURL: second.URL, Region: "eu-west", Models: []string{testModel}, Keyless: true, Priority: 5})
+	})
+	const canary = "CANARY-7f3a"
+	ctx := context.Background()
+	client := sdkClient(h, appKey)
+	msgs := []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Patient Maria Garcia, MRN 00412345. " + canary)}
+	if _, err := client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: testModel, Messages: msgs,
+		User: openai.String(canary), Metadata: map[string]string{canary: canary}}); err != nil {
+		t.Fatal(err)
+	}
+	stream := client.Chat.Completions.NewStreaming(ctx, openai.ChatCompletionNewParams{Model: testModel, Messages: msgs})
+	for stream.Next() {
+	}
+	if err := stream.Err(); err != nil {
+		t.Fatal(err)
+	}
+	h.Sim.Script(providertest.Behaviour{Status: 503})
+	if _, err := client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: testModel, Messages: msgs}); err != nil {
+		t.Fatalf("failover: %v", err)
+	}
+	h.post(t, "/v1/chat/completions", "application/json", appKey, `{"model":"`+unlistedModel+`","messages":[{"role":"user","content":"`+canary+`"}]}`)
+	h.post(t, "/v1/chat/completions", "application/json", appKey, `{"model":"`+canary+`","messages":[{"role":"user","content":"hi"}]}`)
+	h.post(t, "/v1/chat/completions", "application/json", "cst_"+canary, okBody)
+
+	text, v := scrape(t, h)
+	if strings.Contains(text, canary) || strings.Contains(text, "Maria") || strings.Contains(text, "00412345") {
+		t.Fatal("a scrape carries request text")
+	}
+	for _, c := range []struct {
+		name   string
+		labels []string
+		want   float64
+	}{
+		{"custos_requests_total", []string{`route="/v1/chat/completions"`, `status_class="2xx"`, `tenant="st-marys"`, `model="gpt-4o-mini"`}, 3},
+		{"custos_requests_total", []string{`status_class="4xx"`, `code="model_not_allowed"`}, 1},
+		{"custos_requests_total", []string{`code="model_not_found"`, `model="(not in catalog)"`}, 1},
+		{"custos_requests_total", []string{`code="invalid_api_key"`, `tenant=""`}, 1},
+		{"custos_policy_decisions_total", []string{`outcome="allow"`}, 3},
+		{"custos_policy_decisions_total", []string{`outcome="deny"`, `code="model_not_allowed"`}, 1},
+		{"custos_pii_findings_total", []string{`class="PERSON"`, `action="pseudonymize"`}, 3},
+		{"custos_pii_findings_total", []string{`class="MEDICAL_RECORD_NUMBER"`}, 3},
+		{"custos_upstream_attempts_total", []string{`endpoint="azure-openai-eu"`, `result="503"`}, 1},
+		{"custos_upstream_attempts_total", []string{`endpoint="local-llm"`, `result="ok"`}, 1},
+		{"custos_upstream_failovers_total", []string{`from_endpoint="azure-openai-eu"`}, 1},
+		{"gen_ai_client_token_usage_count", []string{`gen_ai_token_type="input"`, `gen_ai_provider_name="azure"`}, 3},
+		{"gen_ai_server_time_to_first_token_seconds_count", []string{`gen_ai_operation_name="chat"`}, 3},
+		{"custos_stage_duration_seconds_count", []string{`stage="inspect"`}, 4},
+		{"custos_upstream_circuit_state", []string{`endpoint="azure-openai-eu"`, `state="closed"`}, 1},
+		{"custos_requests_in_flight", nil, 0},
+	} {
+		if got := v(c.name, c.labels...); got != c.want {
+			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
+		}
+	}
+	if v("custos_tokens_total", `direction="output"`) <= 0 || v("go_goroutines") <= 0 || v("custos_policy_revision_info") != 1 {
+		t.Error("token totals, Go runtime or policy revision missing")
+	}
+}
