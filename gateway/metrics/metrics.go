@@ -22,22 +22,22 @@ import (
 
 // Request is one finished request, as metrics see it.
 type Request struct {
-	Route, Dialect, Operation string // route template, caller dialect, GenAI operation (chat, embeddings, ...)
-	Status                       int
-	Code                         string // stable error code, "" on success
-	Tenant, App                  string
-	Provider, Endpoint, Region   string
-	Model                        string // catalog name, or "(not in catalog)"
-	Duration, FirstByte          time.Duration
-	Stages                       map[string]time.Duration
-	InputTokens, OutputTokens    int64
-	PII                          map[string]string // data class → action, for each class found
-	PIICounts                    map[string]int
-	Decision                     string // "allow", "deny", "dry_run_deny", "error", "" when not decided
-	DenyCodes                    []string
-	Attempts                     []Attempt
-	CostMicros                   int64 // charged, in micro-units of Currency
-	Currency                     string
+	Route, Dialect, Operation  string // route template, caller dialect, GenAI operation (chat, embeddings, ...)
+	Status                     int
+	Code                       string // stable error code, "" on success
+	Tenant, App                string
+	Provider, Endpoint, Region string
+	Model                      string // catalog name, or "(not in catalog)"
+	Duration, FirstByte        time.Duration
+	Stages                     map[string]time.Duration
+	InputTokens, OutputTokens  int64
+	PII                        map[string]string // data class → action, for each class found
+	PIICounts                  map[string]int
+	Decision                   string // "allow", "deny", "dry_run_deny", "error", "" when not decided
+	DenyCodes                  []string
+	Attempts                   []Attempt
+	CostMicros                 int64 // charged, in micro-units of Currency
+	Currency                   string
 }
 
 // Attempt is one try at an endpoint: "ok", or the reason it failed.
