@@ -3,6 +3,8 @@ package gateway
 import (
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/custos-gateway/custos/audit"
 	"github.com/custos-gateway/custos/gateway/auth"
 	"github.com/custos-gateway/custos/gateway/openai"
@@ -44,7 +46,8 @@ type exchangeMeta struct {
 	route         *route
 	dialect       *dialect // the shape answers and errors are written in
 	started       time.Time
-	clientIP      string // only when configured
+	clientIP      string     // only when configured
+	span          trace.Span // the request's server span (a no-op when tracing is off)
 }
 
 // decision is the decide stage's result.

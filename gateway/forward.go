@@ -6,7 +6,12 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/custos-gateway/custos/audit"
 	"github.com/custos-gateway/custos/gateway/jsondoc"
@@ -82,12 +87,15 @@ func (s *Server) forward(ctx context.Context, ex *exchange) (*http.Response, err
 	return nil, lastErr
 }
 
-// try is one attempt at one endpoint, recorded and reported to the router.
+// try is one attempt at one endpoint, recorded, traced and reported to the
+// router.
 func (s *Server) try(ctx context.Context, ex *exchange, ep *residency.Endpoint) (*http.Response, error) {
 	ex.fwd.endpoint = ep
 	t0 := time.Now()
-	resp, err := s.attempt(ctx, ex, ep)
+	ctx, span, hdr := s.tracing.startAttempt(ctx, genAIOp(ex), ep.Provider, ep.Name, ep.Region, ep.Served(ex.req.model))
+	resp, err := s.attempt(ctx, ex, ep, hdr)
 	att := audit.Attempt{Endpoint: ep.Name, LatencyMS: time.Since(t0).Milliseconds()}
+	defer endAttemptSpan(span, &att)
 	if err == nil {
 		s.router.Report(ep.Name, residency.Outcome{OK: true, Latency: time.Since(t0)})
 		att.Status = resp.StatusCode
@@ -112,9 +120,9 @@ func (s *Server) try(ctx context.Context, ex *exchange, ep *residency.Endpoint) 
 
 // attempt sends the request to one endpoint, with its key; a 401 from the
 // provider leads to one forced key refresh and one retry.
-func (s *Server) attempt(ctx context.Context, ex *exchange, ep *residency.Endpoint) (*http.Response, error) {
+func (s *Server) attempt(ctx context.Context, ex *exchange, ep *residency.Endpoint, hdr http.Header) (*http.Response, error) {
 	t := s.targets[ep.Name]
-	call := &upstream.Call{Op: ex.req.op, Model: ep.Served(ex.req.model), Stream: ex.req.stream, RequestID: ex.meta.id}
+	call := &upstream.Call{Op: ex.req.op, Model: ep.Served(ex.req.model), Stream: ex.req.stream, RequestID: ex.meta.id, Header: hdr}
 	call.Body = s.encodeFor(ex.req, call.Model)
 	if t.needsKey {
 		key, err := s.keys.Key(ctx, ep.Name)
@@ -133,6 +141,33 @@ func (s *Server) attempt(ctx context.Context, ex *exchange, ep *residency.Endpoi
 		resp, err = s.upstream.Do(ctx, &t.Target, call)
 	}
 	return resp, err
+}
+
+// genAIOp names the request's operation for an attempt span.
+func genAIOp(ex *exchange) string {
+	if op := genAIOperation[ex.meta.route.name]; op != "" {
+		return op
+	}
+	return "chat"
+}
+
+// endAttemptSpan closes an attempt's span with its result.
+func endAttemptSpan(span trace.Span, att *audit.Attempt) {
+	if att.Status != 0 {
+		span.SetAttributes(attribute.Int("http.response.status_code", att.Status))
+	}
+	if att.ErrorCode != "" || att.Status >= 400 {
+		span.SetAttributes(attribute.String("error.type", errorType(att)))
+		span.SetStatus(codes.Error, errorType(att))
+	}
+	span.End()
+}
+
+func errorType(att *audit.Attempt) string {
+	if att.ErrorCode != "" {
+		return att.ErrorCode
+	}
+	return strconv.Itoa(att.Status)
 }
 
 // encodeFor encodes the (redacted) tree with the model the endpoint serves:

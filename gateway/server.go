@@ -81,6 +81,7 @@ type Server struct {
 	counterState // the tokenizer, loaded on first use
 	admission    *admission
 	metrics      *metrics.Metrics
+	tracing      *tracing
 	listener     *limitedListener // set by Serve
 
 	outcomeFailures atomic.Int64 // outcome records that could not be appended
@@ -126,6 +127,9 @@ func New(opts Options) (*Server, error) {
 		jsonLimits: jsondoc.Limits{MaxDepth: cfg.Limits.MaxJSONDepth, MaxValues: cfg.Limits.MaxJSONValues},
 		admission:  newAdmission(cfg.Server.MaxInFlight, cfg.Server.MaxFailedAuthPerMinute, nil),
 		log:        log,
+	}
+	if s.tracing, err = newTracing(cfg.Tracing); err != nil {
+		return nil, err
 	}
 	s.metrics = metrics.New()
 	s.metrics.RegisterState(s.metricsState)
@@ -222,7 +226,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.draining.Store(true)
 	err := s.http.Shutdown(ctx)
 	s.upstream.CloseIdle()
-	return err
+	return errors.Join(err, s.tracing.shutdown(ctx))
 }
 
 // newHashKey returns a random key for the hash operator: tokens are stable

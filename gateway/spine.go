@@ -49,6 +49,7 @@ func (s *Server) handle(r *route) gin.HandlerFunc {
 		if r.anthropicByHeader && c.GetHeader("anthropic-version") != "" {
 			ex.meta.dialect = dialectAnthropic
 		}
+		c.Request, ex.meta.span = s.tracing.startRequest(c.Request, r.path)
 		release, err := s.admit(c, ex, r)
 		if err == nil {
 			err = r.serve(c, ex)
@@ -79,6 +80,9 @@ func (s *Server) finish(c *gin.Context, ex *exchange, err error) {
 	stages := ex.stageTimes(end)
 	s.logRequest(ex, stages, end)
 	s.observe(ex, stages, end)
+	if s.tracing.on {
+		s.tracing.endRequest(ex.meta.span, ex, end, s.spanAttributes(ex))
+	}
 }
 
 // endStatus is the status a request ends with: 499 when the client went
@@ -164,6 +168,9 @@ func (s *Server) logRequest(ex *exchange, stages map[string]time.Duration, end t
 	}
 	if ex.meta.correlationID != "" {
 		attrs = append(attrs, slog.String("correlation_id", ex.meta.correlationID))
+	}
+	if sc := ex.meta.span.SpanContext(); sc.IsValid() {
+		attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()))
 	}
 	if ex.caller.Tenant != "" || ex.caller.Role == auth.RoleAuditor {
 		attrs = append(attrs, slog.String("tenant", ex.caller.Tenant), slog.String("app", ex.caller.App),

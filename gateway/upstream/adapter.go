@@ -41,6 +41,9 @@ type Call struct {
 	Stream    bool
 	Key       string // provider key; empty for keyless endpoints
 	RequestID string
+	// Header holds extra headers to send (W3C trace context, when
+	// propagation to providers is configured).
+	Header http.Header
 }
 
 // EventSource yields a provider's stream as OpenAI chunk events.

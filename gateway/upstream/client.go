@@ -100,6 +100,9 @@ func (c *Client) Do(ctx context.Context, t *Target, call *Call) (*http.Response,
 	if call.RequestID != "" {
 		hr.Header.Set("X-Request-Id", call.RequestID)
 	}
+	for k, vs := range call.Header {
+		hr.Header[k] = vs
+	}
 	var resp *http.Response
 	if ip, ok := a.(inProcess); ok {
 		resp, err = ip.transport().RoundTrip(hr)
