@@ -109,6 +109,13 @@ func (s *Server) serveUntil(ctx context.Context, ln net.Listener, log *slog.Logg
 		return err
 	case <-ctx.Done():
 	}
+	// Readiness fails first, so a load balancer moves new requests away
+	// while this gateway still serves them.
+	s.draining.Store(true)
+	if d := s.cfg.Server.DrainDelay.Std(); d > 0 {
+		log.Info("draining: not ready, still serving", "for", d.String())
+		time.Sleep(d)
+	}
 	log.Info("shutting down; finishing requests in flight")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), ShutdownGrace)
 	defer cancel()
@@ -126,11 +133,19 @@ func startPolicy(ctx context.Context, cfg *config.Config, reload <-chan struct{}
 	if cfg.Policy.Dir != "" {
 		src = policy.FromDir(cfg.Policy.Dir)
 	}
-	engine, err := policy.New(ctx, src, policy.Options{Timeout: cfg.Policy.Timeout.Std(), Logger: log})
-	if err != nil {
+	opts := policy.Options{Timeout: cfg.Policy.Timeout.Std(), Logger: log}
+	engine, err := policy.NewUnready(ctx, src, opts)
+	switch {
+	case err != nil && !cfg.Policy.Watching():
 		return nil, err
+	case err != nil:
+		// A watched directory can be fixed while Custos runs: start not
+		// ready, refusing every request, until a good set is loaded.
+		log.Error("policy set refused at start; not ready, and every request is refused until it is fixed",
+			"source", src.String(), "error", err.Error())
+	default:
+		log.Info("policy set loaded", "source", src.String(), "revision", engine.Revision().String())
 	}
-	log.Info("policy set loaded", "source", src.String(), "revision", engine.Revision().String())
 	if cfg.Policy.Watching() {
 		go func() {
 			if err := engine.Watch(ctx, policy.DefaultDebounce); err != nil && !errors.Is(err, context.Canceled) {

@@ -103,6 +103,10 @@ func (s *Server) metricsState() metrics.State {
 	for _, c := range s.router.States() {
 		st.Circuits = append(st.Circuits, metrics.Circuit{Endpoint: c.Endpoint, State: c.Circuit, Failures: c.Failures})
 	}
+	if r, ok := s.decider.(interface{ Reloads() (int64, int64) }); ok {
+		ok, refused := r.Reloads()
+		st.PolicyReloads = map[string]int64{"ok": ok, "refused": refused}
+	}
 	if k, ok := s.keys.(interface{ Oldest() time.Duration }); ok {
 		st.KeyCacheAge = k.Oldest().Seconds()
 	}

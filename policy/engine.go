@@ -46,6 +46,8 @@ type Engine struct {
 	opts     Options
 	current  atomic.Pointer[snapshot]
 	reloadMu sync.Mutex // serializes reloads; never taken by Decide
+	loaded   atomic.Int64
+	refused  atomic.Int64
 }
 
 type snapshot struct {
@@ -57,6 +59,18 @@ type snapshot struct {
 
 // New loads, compiles and checks src; it fails if the set is not servable.
 func New(ctx context.Context, src Source, opts Options) (*Engine, error) {
+	e, err := NewUnready(ctx, src, opts)
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// NewUnready is New for a source that may be fixed while the gateway runs
+// (a watched directory): when the first set is refused it still returns
+// the engine, with the error. Until a reload succeeds, Revision is zero and
+// every decision fails closed with ErrNoPolicy.
+func NewUnready(ctx context.Context, src Source, opts Options) (*Engine, error) {
 	e := &Engine{src: src, timeout: opts.Timeout, log: opts.Logger, noMemo: opts.NoMemo, opts: opts}
 	if e.timeout <= 0 {
 		e.timeout = DefaultTimeout
@@ -66,7 +80,7 @@ func New(ctx context.Context, src Source, opts Options) (*Engine, error) {
 	}
 	snap, err := e.build(ctx)
 	if err != nil {
-		return nil, err
+		return e, err
 	}
 	e.current.Store(snap)
 	return e, nil
@@ -118,6 +132,11 @@ func (e *Engine) Reload(ctx context.Context) (bool, error) {
 	e.reloadMu.Lock()
 	defer e.reloadMu.Unlock()
 	changed, err := e.reload(ctx)
+	if err != nil {
+		e.refused.Add(1)
+	} else {
+		e.loaded.Add(1)
+	}
 	if e.opts.OnReload != nil {
 		e.opts.OnReload(e.Revision(), changed, err)
 	}
@@ -140,6 +159,10 @@ func (e *Engine) reload(ctx context.Context) (bool, error) {
 		"prices", snap.prices.Version())
 	return true, nil
 }
+
+// Reloads counts reload attempts since start: the ones that succeeded (a
+// new set or the same) and the ones refused.
+func (e *Engine) Reloads() (ok, refused int64) { return e.loaded.Load(), e.refused.Load() }
 
 // Revision returns the revision of the set now serving.
 func (e *Engine) Revision() Revision {

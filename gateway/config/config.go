@@ -141,6 +141,10 @@ type Server struct {
 	// MaxInFlight bounds model requests being served at once (default
 	// 1024); beyond it a request is refused at once with 503 overloaded.
 	MaxInFlight int `yaml:"max_in_flight"`
+	// DrainDelay is how long a stopping gateway keeps serving, not ready,
+	// before it stops accepting connections (default 0s): time for a load
+	// balancer to see /readyz fail and send new requests elsewhere.
+	DrainDelay Duration `yaml:"drain_delay"`
 	// MaxFailedAuthPerMinute bounds the authentication failures one client
 	// address may cause per minute (default 120); beyond it, its requests
 	// are refused with 429 before any key is checked.
@@ -490,6 +494,9 @@ func (c *Config) validateServer(p *problems) {
 		if d.d <= 0 {
 			p.bad(d.name, "must be a positive duration such as 30s")
 		}
+	}
+	if sv.DrainDelay < 0 || sv.DrainDelay > Duration(10*time.Minute) {
+		p.bad("server.drain_delay", "must be between 0s and 10m")
 	}
 	for _, n := range []struct {
 		name string
