@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -260,8 +261,7 @@ func (l *Log) writer() {
 func (l *Log) commit(batch []*pending) {
 	if l.opts.RotateMonthly {
 		if m := l.opts.Now().UTC().Format("2006-01"); m != l.month {
-			ext := filepath.Ext(l.basePath)
-			next := strings.TrimSuffix(l.basePath, ext) + "-" + m + ext
+			next := monthlyPath(l.basePath, m)
 			if err := l.rotate(next); err != nil {
 				err = fmt.Errorf("%w: monthly rotation: %w", ErrUnavailable, err)
 				for _, p := range batch {
@@ -428,4 +428,39 @@ func parseHash(s string) ([32]byte, error) {
 	}
 	copy(h[:], b)
 	return h, nil
+}
+
+// monthlyPath names the file monthly rotation continues base in for month
+// (YYYY-MM): NAME-YYYY-MM.EXT beside it.
+func monthlyPath(base, month string) string {
+	ext := filepath.Ext(base)
+	return strings.TrimSuffix(base, ext) + "-" + month + ext
+}
+
+var monthSuffix = regexp.MustCompile(`^-\d{4}-\d{2}$`)
+
+// RotatedFiles returns base and the files monthly rotation continued it in
+// (NAME-YYYY-MM.EXT beside it), in month order. base need not exist.
+func RotatedFiles(base string) ([]string, error) {
+	dir, name := filepath.Split(base)
+	ext := filepath.Ext(name)
+	stem := strings.TrimSuffix(name, ext)
+	entries, err := os.ReadDir(filepath.Clean(dir + "."))
+	if err != nil {
+		return nil, fmt.Errorf("audit: listing rotated files: %w", err)
+	}
+	var out []string
+	if _, err := os.Stat(base); err == nil {
+		out = append(out, base)
+	}
+	for _, e := range entries { // ReadDir sorts by name: months in order
+		n := e.Name()
+		if !e.Type().IsRegular() || !strings.HasPrefix(n, stem) || !strings.HasSuffix(n, ext) {
+			continue
+		}
+		if monthSuffix.MatchString(strings.TrimSuffix(strings.TrimPrefix(n, stem), ext)) {
+			out = append(out, filepath.Join(dir, n))
+		}
+	}
+	return out, nil
 }

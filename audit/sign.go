@@ -33,6 +33,8 @@ type Checkpoint struct {
 	File     string    `json:"file,omitempty"`
 	KeyID    string    `json:"key_id,omitempty"`
 	Sig      string    `json:"sig,omitempty"` // base64 Ed25519 signature of Message()
+
+	fromFile bool // read from the log file itself (verification only)
 }
 
 // Message is the exact byte string a checkpoint's signature covers.

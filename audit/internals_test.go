@@ -1,0 +1,4 @@
+package audit
+
+// PairingFields exposes pairingFields to the external tests.
+var PairingFields = pairingFields
