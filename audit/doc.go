@@ -11,6 +11,16 @@
 //	checkpoints  key: sequence number of the head it signs; value: Checkpoint JSON
 //	meta         "head": seq | hash of the last record; "chain": where this file's chain starts
 //
+// Durability: every commit is one bbolt transaction (two fdatasyncs). Under
+// DurabilityStrict every append waits for its commit. Under DurabilityGroup
+// (the default) Append still waits, and AppendDeferred queues a record for
+// the next commit without waiting: the gateway writes its intent records
+// with Append (nothing is forwarded before its intent is on disk) and its
+// outcome records with AppendDeferred, so that one commit carries an intent
+// and the outcomes that ended since. A crash can lose the deferred records
+// of the last flush interval; Verify reports their requests as incomplete,
+// never as intact.
+//
 // The package must never record prompt text, completion text, PII values,
 // keys or secrets: Record has no field that could hold them, only counts,
 // codes and names from configuration. It has no update or delete path: a

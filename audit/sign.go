@@ -53,6 +53,7 @@ func (l *Log) checkpoint() error {
 	if l.opts.Signer != nil {
 		sig, err := l.opts.Signer.Sign(cp.Message())
 		if err != nil {
+			l.stats.checkpointErrors.Add(1)
 			return fmt.Errorf("audit: signing checkpoint: %w", err)
 		}
 		cp.KeyID = l.opts.Signer.KeyID()
@@ -63,6 +64,7 @@ func (l *Log) checkpoint() error {
 		return tx.Bucket(bucketCheckpoints).Put(seqKey(cp.Seq), b)
 	})
 	if err != nil {
+		l.stats.checkpointErrors.Add(1)
 		return fmt.Errorf("%w: checkpoint: %w", ErrUnavailable, err)
 	}
 	if l.opts.CheckpointFile != "" {
@@ -74,6 +76,8 @@ func (l *Log) checkpoint() error {
 	}
 	l.sinceCheckpoint = 0
 	l.lastCheckpoint = time.Now()
+	l.stats.checkpoints.Add(1)
+	l.stats.lastCheckpoint.Store(l.lastCheckpoint.UnixNano())
 	return nil
 }
 
