@@ -21,6 +21,17 @@
 // of the last flush interval; Verify reports their requests as incomplete,
 // never as intact.
 //
+// Anchoring: every signed checkpoint also goes to the Anchors (an
+// append-only JSONL file, FileAnchor; a Vault path), off the writer's path.
+// Verify given the anchored checkpoints fails when the newest anchored head
+// is not in the log, so a tail cut with a rewritten head is found, and says
+// how many records the anchor proves.
+//
+// For operations: Stats (counters and histograms for metrics), Healthy (the
+// last commit failed: not ready), FreeBytes (statfs, to refuse work before
+// the disk fills), and UnauthCounter (failed authentications recorded once
+// per source and window, KindUnauthenticated, not once per request).
+//
 // The package must never record prompt text, completion text, PII values,
 // keys or secrets: Record has no field that could hold them, only counts,
 // codes and names from configuration. It has no update or delete path: a

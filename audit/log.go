@@ -70,9 +70,15 @@ type Options struct {
 	// CheckpointInterval signs the head at least this often while records
 	// arrive (default 1 minute).
 	CheckpointInterval time.Duration
-	// CheckpointFile, if set, also receives every checkpoint as a JSON line,
-	// for an operator to ship elsewhere.
+	// CheckpointFile, if set, also receives every checkpoint as a JSON line
+	// (a FileAnchor added to Anchors).
 	CheckpointFile string
+	// Anchors receive every signed checkpoint, in order, from a goroutine of
+	// their own: a slow anchor never delays an append. Close waits for the
+	// final checkpoint to be anchored.
+	Anchors []Anchor
+	// AnchorTimeout bounds each delivery to an anchor (default 10 s).
+	AnchorTimeout time.Duration
 	// MaxBatch bounds how many appends share one commit (default 1024).
 	MaxBatch int
 	// Durability is DurabilityGroup (default) or DurabilityStrict.
@@ -117,6 +123,7 @@ type Log struct {
 	closed bool
 
 	stats   counters
+	anchors *anchorer
 	curPath atomic.Pointer[string] // the file being written, for FreeBytes
 
 	// Writer-goroutine state.
@@ -173,6 +180,12 @@ func open(path string, opts Options, cont *Chain) (*Log, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.AnchorTimeout <= 0 {
+		opts.AnchorTimeout = 10 * time.Second
+	}
+	if opts.CheckpointFile != "" {
+		opts.Anchors = append(append([]Anchor(nil), opts.Anchors...), NewFileAnchor(opts.CheckpointFile))
+	}
 	if opts.afterFunc == nil {
 		opts.afterFunc = func(d time.Duration, f func()) { time.AfterFunc(d, f) }
 	}
@@ -191,6 +204,7 @@ func open(path string, opts Options, cont *Chain) (*Log, error) {
 	}
 	l.basePath = path
 	l.month = opts.Now().UTC().Format("2006-01")
+	l.anchors = newAnchorer(opts.Anchors, opts.AnchorTimeout, &l.stats)
 	go l.writer()
 	return l, nil
 }
@@ -437,7 +451,7 @@ func (l *Log) Close() error {
 	if l.sinceCheckpoint > 0 {
 		err = l.checkpoint()
 	}
-	return errors.Join(err, l.db.Close())
+	return errors.Join(err, l.anchors.close(), l.db.Close())
 }
 
 func parseHash(s string) ([32]byte, error) {

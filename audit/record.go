@@ -10,6 +10,9 @@ const (
 	KindIntent  = "intent"  // written durably before anything is forwarded
 	KindOutcome = "outcome" // written when the request has ended, forwarded or not
 	KindExport  = "export"  // an auditor exported records
+	// KindUnauthenticated aggregates the failed authentications of one
+	// source over one window (Unauthenticated), instead of a record each.
+	KindUnauthenticated = "unauthenticated"
 )
 
 // Record is one audit entry. It holds metadata only: there is deliberately
@@ -52,6 +55,21 @@ type Record struct {
 
 	// Export describes an auditor's export (KindExport).
 	Export *ExportInfo `json:"export,omitempty"`
+
+	// Unauthenticated counts failed authentications (KindUnauthenticated).
+	Unauthenticated *Unauthenticated `json:"unauthenticated,omitempty"`
+}
+
+// Unauthenticated is one source's failed authentications over one window.
+// It holds no key material and no path: only the route templates the
+// requests matched and the error codes answered.
+type Unauthenticated struct {
+	Source      string           `json:"source"` // client address or network, as the gateway keys it
+	WindowStart time.Time        `json:"window_start"`
+	WindowSecs  int64            `json:"window_seconds"`
+	Count       int64            `json:"count"`
+	Codes       map[string]int64 `json:"codes,omitempty"`  // error code → count
+	Routes      map[string]int64 `json:"routes,omitempty"` // route template → count
 }
 
 // Decision is the policy outcome as recorded: codes, never messages.

@@ -7,8 +7,11 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"time"
 
@@ -54,18 +57,23 @@ type Incomplete struct {
 // Report is Verify's result. For several files (VerifyFiles) the top level
 // sums them and Files holds each file's own report.
 type Report struct {
-	File              string      `json:"file"`
-	Verified          uint64      `json:"verified"` // records verified before any problem
-	FirstSeq          uint64      `json:"first_seq"`
-	LastSeq           uint64      `json:"last_seq"`
-	Head              string      `json:"head,omitempty"` // hex hash of record LastSeq
-	Checkpoints       int         `json:"checkpoints"`
-	SignaturesChecked bool        `json:"signatures_checked"`
-	LastCheckpoint    uint64      `json:"last_checkpoint"`
-	Chain             Chain       `json:"chain"`
-	Problem           *Problem    `json:"problem,omitempty"`
-	Incomplete        *Incomplete `json:"incomplete,omitempty"`
-	Files             []*Report   `json:"files,omitempty"`
+	File              string `json:"file"`
+	Verified          uint64 `json:"verified"` // records verified before any problem
+	FirstSeq          uint64 `json:"first_seq"`
+	LastSeq           uint64 `json:"last_seq"`
+	Head              string `json:"head,omitempty"` // hex hash of record LastSeq
+	Checkpoints       int    `json:"checkpoints"`
+	SignaturesChecked bool   `json:"signatures_checked"`
+	LastCheckpoint    uint64 `json:"last_checkpoint"`
+	// Anchored is the newest external (anchored) checkpoint found in the
+	// chain, and AnchoredRecords how many records, from FirstSeq, it proves
+	// were written and not cut since; 0 when no anchor was given.
+	Anchored        uint64      `json:"anchored"`
+	AnchoredRecords uint64      `json:"anchored_records"`
+	Chain           Chain       `json:"chain"`
+	Problem         *Problem    `json:"problem,omitempty"`
+	Incomplete      *Incomplete `json:"incomplete,omitempty"`
+	Files           []*Report   `json:"files,omitempty"`
 }
 
 // Intact reports whether no integrity problem was found.
@@ -90,7 +98,8 @@ func (r *Report) Status() string {
 type VerifyOptions struct {
 	// PublicKey checks every checkpoint's signature.
 	PublicKey ed25519.PublicKey
-	// Checkpoints from the second location, checked like the file's own.
+	// Checkpoints from the anchors (a second location), checked like the
+	// file's own; one newer than the chain's end is truncation.
 	Checkpoints []Checkpoint
 }
 
@@ -156,6 +165,10 @@ func (total *Report) add(rep *Report, first bool) {
 	if rep.LastCheckpoint > 0 {
 		total.LastCheckpoint = rep.LastCheckpoint
 	}
+	if rep.Anchored > 0 {
+		total.Anchored = rep.Anchored
+		total.AnchoredRecords = rep.Anchored - total.FirstSeq + 1
+	}
 	if total.Problem == nil {
 		total.Problem = rep.Problem
 	}
@@ -202,12 +215,7 @@ func chainOrder(paths []string) ([]string, error) {
 // ReadChain reads where a log file's chain starts, read-only.
 func ReadChain(path string) (Chain, error) {
 	var c Chain
-	db, err := openReadOnly(path)
-	if err != nil {
-		return c, err
-	}
-	defer db.Close()
-	err = db.View(func(tx *bolt.Tx) error {
+	err := ViewFile(path, func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if meta == nil {
 			return fmt.Errorf("audit: %s is not a Custos audit log", path)
@@ -220,12 +228,36 @@ func ReadChain(path string) (Chain, error) {
 	return c, err
 }
 
-func openReadOnly(path string) (*bolt.DB, error) {
+// ErrDamaged means a file cannot be read as a bbolt database: cut short (a
+// crash or a hand truncated it) or its pages corrupted.
+var ErrDamaged = errors.New("audit: file damaged")
+
+// ViewFile opens a log file read-only and runs f in one read transaction.
+// A damaged file is reported (ErrDamaged), never a crash: a file shorter
+// than its own page index says is refused before any page is read, and a
+// fault or panic while reading is recovered.
+func ViewFile(path string, f func(tx *bolt.Tx) error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %s: %v", ErrDamaged, path, r)
+		}
+	}()
 	db, err := bolt.Open(path, 0o400, &bolt.Options{ReadOnly: true, Timeout: 2 * time.Second})
 	if err != nil {
-		return nil, fmt.Errorf("audit: opening %s read-only: %w", path, err)
+		return fmt.Errorf("audit: opening %s read-only: %w", path, err)
 	}
-	return db, nil
+	defer db.Close()
+	return db.View(func(tx *bolt.Tx) error {
+		st, err := os.Stat(path)
+		if err != nil {
+			return err
+		}
+		if tx.Size() > st.Size() {
+			return fmt.Errorf("%w: %s is %d bytes but its pages reach %d: cut short", ErrDamaged, path, st.Size(), tx.Size())
+		}
+		return f(tx)
+	})
 }
 
 // verifier carries what pairs across the files of one chain.
@@ -250,13 +282,8 @@ func (v *verifier) incomplete() *Incomplete {
 // file verifies one file; last says whether checkpoints beyond its end mean
 // truncation (they belong to a later file otherwise).
 func (v *verifier) file(path string, last bool) (*Report, error) {
-	db, err := openReadOnly(path)
-	if err != nil {
-		return nil, err
-	}
-	defer db.Close()
 	rep := &Report{File: path, SignaturesChecked: v.opts.PublicKey != nil}
-	err = db.View(func(tx *bolt.Tx) error {
+	err := ViewFile(path, func(tx *bolt.Tx) error {
 		records, cps, meta := tx.Bucket(bucketRecords), tx.Bucket(bucketCheckpoints), tx.Bucket(bucketMeta)
 		if records == nil || cps == nil || meta == nil {
 			return fmt.Errorf("audit: %s is not a Custos audit log", path)
@@ -325,6 +352,9 @@ func (v *verifier) verifyChain(rep *Report, records *bolt.Bucket, prev [32]byte,
 			}
 			lastGoodCheckpoint = seq
 			rep.LastCheckpoint = seq
+			if cp.anchored {
+				rep.Anchored, rep.AnchoredRecords = seq, seq-rep.FirstSeq+1
+			}
 		}
 		v.pair(seq, val[64:])
 		rep.Verified++
@@ -373,7 +403,7 @@ func checkCheckpoint(cp Checkpoint, head [32]byte, lastGood uint64, pub ed25519.
 		return &Problem{Seq: lastGood + 1, Kind: ProblemCheckpoint,
 			Detail: fmt.Sprintf("the checkpoint at %d names another head; records %d to %d are not the ones it vouched for", cp.Seq, lastGood+1, cp.Seq)}
 	}
-	if pub != nil && !checkpointSigned(cp, pub) {
+	if pub != nil && (!checkpointSigned(cp, pub) || (cp.alsoAnchored != nil && !checkpointSigned(*cp.alsoAnchored, pub))) {
 		return &Problem{Seq: lastGood + 1, Kind: ProblemBadSignature,
 			Detail: fmt.Sprintf("the checkpoint at %d does not verify with the given key; records %d to %d are unauthenticated", cp.Seq, lastGood+1, cp.Seq)}
 	}
@@ -451,13 +481,19 @@ func collectCheckpoints(b *bolt.Bucket, external []Checkpoint) (map[uint64]Check
 		return nil
 	})
 	for _, cp := range external {
-		if have, ok := out[cp.Seq]; ok && have.Head != cp.Head {
+		have, ok := out[cp.Seq]
+		if ok && have.Head != cp.Head {
 			return out, &Problem{Seq: cp.Seq, Kind: ProblemCheckpoint,
 				Detail: fmt.Sprintf("the file's checkpoint at %d and the external one disagree", cp.Seq)}
 		}
-		if _, ok := out[cp.Seq]; !ok {
-			out[cp.Seq] = cp
+		if !ok {
+			have = cp
+		} else if have.Sig != cp.Sig || !have.Time.Equal(cp.Time) {
+			also := cp // both copies' signatures must verify
+			have.alsoAnchored = &also
 		}
+		have.anchored = true
+		out[cp.Seq] = have
 	}
 	return out, nil
 }
@@ -471,17 +507,22 @@ func sortedSeqs(m map[uint64]Checkpoint) []uint64 {
 	return out
 }
 
-// ReadCheckpointFile reads the JSON lines of a second-location checkpoint
-// file, keeping those written for a log file of the same base name as file
-// (all when file is empty).
+// ReadCheckpointFile reads the JSON lines of an anchor (checkpoint) file,
+// keeping those written for a log file of the same base name as file (all
+// when file is empty). A last line cut short (no newline: the write did not
+// complete) is ignored; any other unreadable line is an error.
 func ReadCheckpointFile(data []byte, file string) ([]Checkpoint, error) {
 	var out []Checkpoint
-	for i, line := range bytes.Split(data, []byte("\n")) {
+	lines := bytes.Split(data, []byte("\n"))
+	for i, line := range lines {
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
 		var cp Checkpoint
 		if err := json.Unmarshal(line, &cp); err != nil {
+			if i == len(lines)-1 {
+				break // torn final write
+			}
 			return nil, fmt.Errorf("audit: checkpoint file line %d: %w", i+1, err)
 		}
 		if file == "" || cp.File == "" || filepath.Base(cp.File) == filepath.Base(file) {

@@ -129,11 +129,14 @@ func verifyCmd() *cobra.Command {
 	var pubkey string
 	var asJSON, chain bool
 	cmd := &cobra.Command{
-		Use:   "verify --db FILE [--db FILE...] [--chain] [--pubkey FILE] [--checkpoints FILE]",
+		Use:   "verify --db FILE [--db FILE...] [--chain] [--pubkey FILE] [--checkpoints ANCHOR-FILE]",
 		Short: "Check a (copied) audit log offline, read-only; exit 0 only when intact and complete",
 		Long: `Verify checks every record's hash, the chain, the checkpoints (and their
 signatures with --pubkey), and pairs every request's intent with its outcome,
 across all the files given (an outcome may sit in the next monthly file).
+With --checkpoints (the anchor file the gateway appends every checkpoint to),
+a log whose newest anchored head is missing fails: records cut from its end,
+head rewritten, are found.
 
 Exit status: 0 intact and complete; 1 tampered (or unreadable); 3 intact but
 incomplete: some requests have an intent record and no outcome record (a
@@ -155,7 +158,7 @@ crash lost them, or requests were in flight when the file was copied).`,
 			if err != nil {
 				return err
 			}
-			printReport(cmd.OutOrStdout(), rep, asJSON)
+			printReport(cmd.OutOrStdout(), rep, asJSON, len(anchors) > 0)
 			switch rep.Status() {
 			case audit.StatusTampered:
 				return errFailed
@@ -168,7 +171,7 @@ crash lost them, or requests were in flight when the file was copied).`,
 	cmd.Flags().StringArrayVar(&dbs, "db", nil, "audit log file (repeat for the files of one chain)")
 	cmd.Flags().BoolVar(&chain, "chain", false, "also verify the monthly files that continue each --db (NAME-YYYY-MM.EXT beside it)")
 	cmd.Flags().StringVar(&pubkey, "pubkey", "", "Ed25519 public key (PEM) that signs checkpoints")
-	cmd.Flags().StringArrayVar(&anchors, "checkpoints", nil, "checkpoint file from the second location (repeatable)")
+	cmd.Flags().StringArrayVar(&anchors, "checkpoints", nil, "anchor file: the checkpoints shipped to a second location (repeatable); verify fails when its newest head is not in the log")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	return cmd
 }
@@ -232,7 +235,7 @@ func verifyOptions(pubkey string, anchors, files []string, chain bool) (audit.Ve
 	return opts, nil
 }
 
-func printReport(out io.Writer, rep *audit.Report, asJSON bool) {
+func printReport(out io.Writer, rep *audit.Report, asJSON, anchored bool) {
 	if asJSON {
 		b, _ := json.MarshalIndent(rep, "", "  ")
 		fmt.Fprintf(out, "%s\n", b)
@@ -247,6 +250,11 @@ func printReport(out io.Writer, rep *audit.Report, asJSON bool) {
 	}
 	if !rep.SignaturesChecked {
 		fmt.Fprintln(out, "signatures not checked: give --pubkey to check them")
+	}
+	if !anchored {
+		fmt.Fprintln(out, "no anchor given: a cut of the records after the file's last checkpoint cannot be detected; give --checkpoints")
+	} else if rep.Anchored > 0 {
+		fmt.Fprintf(out, "the anchor proves %d record(s), sequence %d to %d\n", rep.AnchoredRecords, rep.FirstSeq, rep.Anchored)
 	}
 	switch rep.Status() {
 	case audit.StatusTampered:

@@ -60,12 +60,15 @@ func TestAuditVerifyExitCodes(t *testing.T) {
 	db.Update(func(tx *bolt.Tx) error { return tx.Bucket([]byte("records")).Delete([]byte{0, 0, 0, 0, 0, 0, 0, 2}) })
 	db.Close()
 
+	cut, anchor := cutAnchoredLog(t)
 	cases := []struct {
 		name string
 		args []string
 		code int
 		want string
 	}{
+		{"tail cut, head rewritten, no anchor", []string{"--db", cut}, 0, "no anchor given"},
+		{"tail cut, head rewritten, with the anchor", []string{"--db", cut, "--checkpoints", anchor}, exitTampered, "TAMPERED at sequence 11: truncated"},
 		{"a chain, complete", []string{"--db", filepath.Join(complete, "audit.db"), "--chain"}, 0, "intact"},
 		{"both files named", []string{"--db", filepath.Join(complete, "audit-2026-11.db"), "--db", filepath.Join(complete, "audit.db")}, 0, "2 files: 4 record(s)"},
 		{"the first month alone", []string{"--db", filepath.Join(complete, "audit.db")}, exitIncomplete, "1 request(s) have an intent record and no outcome record, the first at sequence 3"},
@@ -87,4 +90,39 @@ func TestAuditVerifyExitCodes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// cutAnchoredLog writes 12 records anchored every 5 and cuts the last two
+// with the checkpoint after them, rewriting the head.
+func cutAnchoredLog(t *testing.T) (cut, anchor string) {
+	dir := t.TempDir()
+	cut, anchor = filepath.Join(dir, "audit.db"), filepath.Join(dir, "anchor.jsonl")
+	l, err := audit.Open(cut, audit.Options{CheckpointEvery: 5, CheckpointFile: anchor})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 12 {
+		if _, err := l.Append(context.Background(), audit.Record{Kind: audit.KindExport}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.Close()
+	db, err := bolt.Open(cut, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.Update(func(tx *bolt.Tx) error {
+		recs, cps := tx.Bucket([]byte("records")), tx.Bucket([]byte("checkpoints"))
+		for _, seq := range []byte{11, 12} {
+			recs.Delete([]byte{0, 0, 0, 0, 0, 0, 0, seq})
+			cps.Delete([]byte{0, 0, 0, 0, 0, 0, 0, seq})
+		}
+		head := append([]byte{0, 0, 0, 0, 0, 0, 0, 10}, recs.Get([]byte{0, 0, 0, 0, 0, 0, 0, 10})[32:64]...)
+		return tx.Bucket([]byte("meta")).Put([]byte("head"), head)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cut, anchor
 }
