@@ -110,7 +110,8 @@ var csvHeader = []string{
 	"seq", "time", "kind", "instance", "request_id", "intent_seq", "tenant", "app", "purpose", "key_id", "route",
 	"stream", "client_ip", "model_requested", "model_served", "endpoint", "provider", "region", "policy_revision",
 	"allow", "deny_codes", "dry_run", "pii", "prompt_tokens", "completion_tokens", "cached_tokens",
-	"tokens_estimated", "cost_usd", "latency_ms", "status", "error_code", "attempts", "export", "unauthenticated",
+	"tokens_estimated", "cost_micros", "latency_ms", "status", "error_code", "attempts", "export", "unauthenticated",
+	"currency", "price_version", "cost_estimated", "account", "credit",
 }
 
 func csvRow(r *Record) []string {
@@ -120,6 +121,7 @@ func csvRow(r *Record) []string {
 		"", r.Tenant, r.App, r.Purpose, r.KeyID, r.Route, strconv.FormatBool(r.Stream), r.ClientIP,
 		r.ModelRequested, r.ModelServed, r.Endpoint, r.Provider, r.Region, r.PolicyRevision,
 		"", "", "", "", "", "", "", "", "", itoa(r.LatencyMS), "", r.ErrorCode, "", "", "",
+		"", "", "", "", "",
 	}
 	if r.IntentSeq != 0 {
 		row[5] = strconv.FormatUint(r.IntentSeq, 10)
@@ -142,8 +144,11 @@ func csvRow(r *Record) []string {
 	if t := r.Tokens; t != nil {
 		row[23], row[24], row[25], row[26] = itoa(t.Prompt), itoa(t.Completion), itoa(t.Cached), strconv.FormatBool(t.Estimated)
 	}
-	if r.CostUSD != nil {
-		row[27] = strconv.FormatFloat(*r.CostUSD, 'f', -1, 64)
+	if c := r.Cost; c != nil {
+		row[27], row[34], row[35], row[36], row[37] = itoa(c.Micros), c.Currency, c.PriceVersion, strconv.FormatBool(c.Estimated), c.Account
+	}
+	if c := r.Credit; c != nil {
+		row[38] = fmt.Sprintf("op=%s account=%s micros=%d currency=%s reference=%s actor=%s", c.Op, c.Account, c.Micros, c.Currency, c.Reference, c.Actor)
 	}
 	if r.Status != 0 {
 		row[29] = strconv.Itoa(r.Status)

@@ -86,6 +86,9 @@ type Options struct {
 	// FlushInterval is how long deferred records may wait for a commit
 	// (default DefaultFlushInterval); group durability only.
 	FlushInterval time.Duration
+	// Journal, if set, keeps state derived from the records in the same
+	// file and the same commits (see audit/ledger).
+	Journal Journal
 	// RotateMonthly closes the file when a UTC month ends and continues the
 	// chain in <name>-YYYY-MM<ext> beside it.
 	RotateMonthly bool
@@ -138,6 +141,7 @@ type Log struct {
 	durableWaiting  bool // the batch holds an append whose caller waits
 	flushArmed      bool
 	fault           func() error // tests: fails the next commits
+	writtenBuf      []Written
 }
 
 // pending is one queued record; done is nil for a deferred append.
@@ -217,8 +221,11 @@ func (l *Log) openDB(path string, cont *Chain) error {
 	var head Receipt
 	err = db.Update(func(tx *bolt.Tx) error {
 		var err error
-		head, err = initFile(tx, cont)
-		return err
+		var created bool
+		if head, created, err = initFile(tx, cont); err != nil || l.opts.Journal == nil {
+			return err
+		}
+		return l.openJournal(tx, created, &head)
 	})
 	if err != nil {
 		db.Close()
@@ -232,16 +239,16 @@ func (l *Log) openDB(path string, cont *Chain) error {
 }
 
 // initFile creates the buckets of a new file (its chain starting at cont,
-// or at 1) and returns the file's head.
-func initFile(tx *bolt.Tx, cont *Chain) (Receipt, error) {
+// or at 1) and returns the file's head and whether it was created.
+func initFile(tx *bolt.Tx, cont *Chain) (Receipt, bool, error) {
 	for _, b := range [][]byte{bucketRecords, bucketCheckpoints, bucketMeta} {
 		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-			return Receipt{}, err
+			return Receipt{}, false, err
 		}
 	}
 	meta := tx.Bucket(bucketMeta)
 	if meta.Get(keyChain) != nil {
-		return decodeHead(meta.Get(keyHead)), nil
+		return decodeHead(meta.Get(keyHead)), false, nil
 	}
 	c := Chain{FirstSeq: 1, Prev: hex.EncodeToString(make([]byte, 32))}
 	if cont != nil {
@@ -249,14 +256,29 @@ func initFile(tx *bolt.Tx, cont *Chain) (Receipt, error) {
 	}
 	b, _ := json.Marshal(c)
 	if err := meta.Put(keyChain, b); err != nil {
-		return Receipt{}, err
+		return Receipt{}, false, err
 	}
 	prev, err := parseHash(c.Prev)
 	if err != nil {
-		return Receipt{}, fmt.Errorf("chain prev: %w", err)
+		return Receipt{}, false, fmt.Errorf("chain prev: %w", err)
 	}
 	head := Receipt{Seq: c.FirstSeq - 1, Hash: prev}
-	return head, meta.Put(keyHead, encodeHead(head))
+	return head, true, meta.Put(keyHead, encodeHead(head))
+}
+
+// openJournal lets the journal load or carry its state, and writes the
+// record it begins a new file with, in the transaction opening the file.
+func (l *Log) openJournal(tx *bolt.Tx, created bool, head *Receipt) error {
+	first, err := l.opts.Journal.Open(tx, created)
+	if err != nil || first == nil {
+		return err
+	}
+	rec, err := l.prepare(*first)
+	if err != nil {
+		return err
+	}
+	*head, err = putRecords(tx, []*pending{{rec: rec}})
+	return err
 }
 
 // ErrInvalid means a record cannot be written as given (a time outside the

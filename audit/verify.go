@@ -128,7 +128,7 @@ func VerifyFiles(paths []string, opts VerifyOptions) (*Report, error) {
 	if len(paths) == 0 {
 		return nil, fmt.Errorf("audit: no files to verify")
 	}
-	ordered, err := chainOrder(paths)
+	ordered, err := SortChain(paths)
 	if err != nil {
 		return nil, err
 	}
@@ -190,8 +190,8 @@ func continues(prev, next *Report) *Problem {
 	return nil
 }
 
-// chainOrder sorts files by where their chain starts.
-func chainOrder(paths []string) ([]string, error) {
+// SortChain orders the files of one chain by where each file's chain starts.
+func SortChain(paths []string) ([]string, error) {
 	type entry struct {
 		path  string
 		first uint64

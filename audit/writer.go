@@ -114,9 +114,14 @@ func (l *Log) commit(batch []*pending) error {
 			}
 		}
 		var err error
-		head, err = putRecords(tx, batch)
-		return err
+		if head, err = putRecords(tx, batch); err != nil || l.opts.Journal == nil {
+			return err
+		}
+		return l.opts.Journal.Apply(tx, l.written(batch))
 	})
+	if l.opts.Journal != nil {
+		l.opts.Journal.Committed(err)
+	}
 	l.stats.commitDone(len(batch), time.Since(t0), err)
 	if err != nil {
 		err = fmt.Errorf("%w: %w", ErrUnavailable, err)
@@ -188,4 +193,13 @@ func putRecords(tx *bolt.Tx, batch []*pending) (Receipt, error) {
 		p.hash = sum
 	}
 	return h, meta.Put(keyHead, encodeHead(h))
+}
+
+// written describes the batch for the journal, reusing one slice.
+func (l *Log) written(batch []*pending) []Written {
+	l.writtenBuf = l.writtenBuf[:0]
+	for _, p := range batch {
+		l.writtenBuf = append(l.writtenBuf, Written{Seq: p.rec.Seq, Hash: p.hash, Record: &p.rec})
+	}
+	return l.writtenBuf
 }
