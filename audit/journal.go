@@ -3,7 +3,7 @@ package audit
 import bolt "go.etcd.io/bbolt"
 
 // Journal keeps state derived from the records in the log's own file and
-// transactions (the credit journal of audit/ledger): a record and what it
+// transactions (the credit ledger of audit/ledger): a record and what it
 // changes are committed together or not at all. Its methods run on the
 // log's writer goroutine, one at a time.
 type Journal interface {
@@ -12,8 +12,9 @@ type Journal interface {
 	// what it carries over and may return a record to begin the file with.
 	// Otherwise it loads its state from the file.
 	Open(tx *bolt.Tx, created bool) (*Record, error)
-	// Apply runs in each commit's transaction, after the batch's records
-	// got their sequence numbers and hashes. An error fails the commit.
+	// Apply runs in each commit's transaction once the batch's records
+	// have their sequence numbers and before they are encoded and hashed:
+	// it may fill in BalanceAfter. An error fails the commit.
 	Apply(tx *bolt.Tx, batch []Written) error
 	// Committed runs after each commit attempt; err is nil when the commit
 	// is durable, and otherwise nothing Apply wrote exists.
@@ -23,6 +24,5 @@ type Journal interface {
 // Written is one record of a commit, as a Journal sees it.
 type Written struct {
 	Seq    uint64
-	Hash   [32]byte
 	Record *Record
 }

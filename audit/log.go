@@ -277,7 +277,7 @@ func (l *Log) openJournal(tx *bolt.Tx, created bool, head *Receipt) error {
 	if err != nil {
 		return err
 	}
-	*head, err = putRecords(tx, []*pending{{rec: rec}})
+	*head, err = l.putRecords(tx, []*pending{{rec: rec}}, nil)
 	return err
 }
 

@@ -54,11 +54,15 @@ type Record struct {
 
 	Tokens *Tokens `json:"tokens,omitempty"`
 	// Cost is what the request cost and which account paid (outcomes).
-	Cost      *Cost     `json:"cost,omitempty"`
-	LatencyMS int64     `json:"latency_ms,omitempty"`
-	Status    int       `json:"status,omitempty"`
-	ErrorCode string    `json:"error_code,omitempty"`
-	Attempts  []Attempt `json:"attempts,omitempty"`
+	Cost *Cost `json:"cost,omitempty"`
+	// BalanceAfter is the charged (or credited) account's balance after
+	// this record's change: the record's line in the credit journal,
+	// written by the ledger in the commit that writes the record.
+	BalanceAfter *int64    `json:"balance_after,omitempty"`
+	LatencyMS    int64     `json:"latency_ms,omitempty"`
+	Status       int       `json:"status,omitempty"`
+	ErrorCode    string    `json:"error_code,omitempty"`
+	Attempts     []Attempt `json:"attempts,omitempty"`
 
 	// Export describes an auditor's export (KindExport).
 	Export *ExportInfo `json:"export,omitempty"`

@@ -114,10 +114,8 @@ func (l *Log) commit(batch []*pending) error {
 			}
 		}
 		var err error
-		if head, err = putRecords(tx, batch); err != nil || l.opts.Journal == nil {
-			return err
-		}
-		return l.opts.Journal.Apply(tx, l.written(batch))
+		head, err = l.putRecords(tx, batch, l.opts.Journal)
+		return err
 	})
 	if l.opts.Journal != nil {
 		l.opts.Journal.Committed(err)
@@ -169,14 +167,22 @@ func (l *Log) fail(batch []*pending, err error) {
 }
 
 // putRecords writes the batch in order, each chained to its predecessor,
-// and moves the head. Runs inside the commit's transaction.
-func putRecords(tx *bolt.Tx, batch []*pending) (Receipt, error) {
+// and moves the head; the journal, if any, sees the records first. Runs
+// inside the commit's transaction.
+func (l *Log) putRecords(tx *bolt.Tx, batch []*pending, j Journal) (Receipt, error) {
 	records := tx.Bucket(bucketRecords)
 	records.FillPercent = 1.0 // keys only ever grow
 	meta := tx.Bucket(bucketMeta)
 	h := decodeHead(meta.Get(keyHead))
+	for i, p := range batch {
+		p.rec.Seq = h.Seq + 1 + uint64(i)
+	}
+	if j != nil {
+		if err := j.Apply(tx, l.written(batch)); err != nil {
+			return Receipt{}, err
+		}
+	}
 	for _, p := range batch {
-		p.rec.Seq = h.Seq + 1
 		body, err := p.rec.marshal()
 		if err != nil {
 			return Receipt{}, err
@@ -199,7 +205,7 @@ func putRecords(tx *bolt.Tx, batch []*pending) (Receipt, error) {
 func (l *Log) written(batch []*pending) []Written {
 	l.writtenBuf = l.writtenBuf[:0]
 	for _, p := range batch {
-		l.writtenBuf = append(l.writtenBuf, Written{Seq: p.rec.Seq, Hash: p.hash, Record: &p.rec})
+		l.writtenBuf = append(l.writtenBuf, Written{Seq: p.rec.Seq, Record: &p.rec})
 	}
 	return l.writtenBuf
 }

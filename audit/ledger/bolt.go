@@ -60,7 +60,7 @@ func OpenBolt(path string, aopts audit.Options, opts Options) (*BoltLedger, *aud
 		opts.Now = time.Now
 	}
 	for _, b := range opts.Budgets {
-		if (b.Period != Day && b.Period != Month) || b.MaxMicros < 0 || b.MaxTokens < 0 || (b.MaxMicros > 0 && !currencyPattern.MatchString(b.Currency)) {
+		if (b.Period != Day && b.Period != Month) || b.MaxMicros < 0 || b.MaxTokens < 0 || (b.MaxMicros > 0 && !validCurrency(b.Currency)) {
 			return nil, nil, fmt.Errorf("%w: budget for %s", ErrInvalid, b.Scope)
 		}
 	}
@@ -191,6 +191,11 @@ func (l *BoltLedger) holdDebit(id string, c audit.Credit) error {
 	switch {
 	case a != nil && a.currency != c.Currency:
 		return fmt.Errorf("%w: account %s is in %s", ErrCurrency, c.Account, a.currency)
+	case a == nil && c.Micros > 0:
+		// The first credit fixes the account's currency now, so that a
+		// concurrent credit in another currency is refused here.
+		l.book.accounts[c.Account] = &account{currency: c.Currency, postpaid: l.book.postpaid[c.Account]}
+		return nil
 	case c.Micros > 0:
 		return nil
 	case a == nil:
@@ -258,27 +263,10 @@ func (l *BoltLedger) committed(cs []appliedEntry, ok bool) {
 	l.mu.Unlock()
 }
 
-func (l *BoltLedger) loaded(balances map[string]int64, currencies map[string]string, charges []pendingCharge) {
+func (l *BoltLedger) loaded(balances map[string]int64, currencies map[string]string, spend map[string]spent) {
 	l.mu.Lock()
-	l.book.load(balances, currencies, charges, l.now())
+	l.book.load(balances, currencies, spend, l.now())
 	l.mu.Unlock()
-}
-
-// carriedSpend is the budgeted spend of the current periods, for the
-// opening record of a rotated file.
-func (l *BoltLedger) carriedSpend() []audit.Spend {
-	l.mu.Lock()
-	cur := l.book.currentSpend(l.now())
-	l.mu.Unlock()
-	var out []audit.Spend
-	for k, u := range cur {
-		if u.spent != 0 || u.tokSpent != 0 {
-			i := strings.LastIndexByte(k, '|')
-			out = append(out, audit.Spend{Scope: k[:i], Period: k[i+1:], Micros: u.spent, Tokens: u.tokSpent})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Scope+out[i].Period < out[j].Scope+out[j].Period })
-	return out
 }
 
 var _ Ledger = (*BoltLedger)(nil)

@@ -22,6 +22,7 @@ type book struct {
 	// pendingByID: changes settled (or debited) and not yet committed, by
 	// the request id (or credit id) of the record that carries them.
 	pendingByID map[string]pendingCharge
+	cache       periodCache
 }
 
 type account struct {
@@ -74,19 +75,30 @@ func spendKey(scope, period string) string { return scope + "|" + period }
 // budgetKeys lists, for the scopes of a request at t, each budget with the
 // spend key it counts against.
 func (b *book) budgetKeys(scs []string, t time.Time) ([]Budget, []string) {
-	day, month := periodKeys(t)
+	if len(b.budgets) == 0 {
+		return nil, nil
+	}
+	day, month := b.cache.get(t)
 	var bs []Budget
+	for _, sc := range scs {
+		bs = append(bs, b.budgets[sc]...)
+	}
+	return bs, keysFor(b.budgets, scs, day, month)
+}
+
+// keysFor lists the spend key of every budget of the scopes, in order.
+func keysFor(budgets map[string][]Budget, scs []string, day, month string) []string {
 	var keys []string
 	for _, sc := range scs {
-		for _, bu := range b.budgets[sc] {
+		for _, bu := range budgets[sc] {
 			p := month
 			if bu.Period == Day {
 				p = day
 			}
-			bs, keys = append(bs, bu), append(keys, spendKey(sc, p))
+			keys = append(keys, spendKey(sc, p))
 		}
 	}
-	return bs, keys
+	return keys
 }
 
 func (b *book) usage(key string) *usage {
@@ -155,13 +167,13 @@ func validRequest(r Request) error {
 	switch {
 	case r.RequestID == "" || len(r.RequestID) > 128:
 		return fmt.Errorf("%w: request id", ErrInvalid)
-	case !ValidAccount(r.Tenant) || (r.App != "" && !namePattern.MatchString(r.App)):
+	case !validName(r.Tenant) || (r.App != "" && !validName(r.App)):
 		return fmt.Errorf("%w: tenant or app name", ErrInvalid)
 	case len(r.KeyID) > 128:
 		return fmt.Errorf("%w: key id", ErrInvalid)
 	case r.MaxMicros < 0 || r.MaxTokens < 0:
 		return fmt.Errorf("%w: negative maximum", ErrInvalid)
-	case !currencyPattern.MatchString(r.Currency):
+	case !validCurrency(r.Currency):
 		return fmt.Errorf("%w: currency %q", ErrInvalid, r.Currency)
 	}
 	return nil
@@ -173,7 +185,7 @@ func (b *book) checkBudgets(bs []Budget, keys []string, r Request) error {
 		if u == nil {
 			u = &usage{}
 		}
-		period := keys[i][len(bu.Scope)+1:]
+		period := keyPeriod(keys[i])
 		if bu.MaxMicros > 0 {
 			if bu.Currency != r.Currency {
 				return fmt.Errorf("%w: budget of %s is in %s", ErrCurrency, bu.Scope, bu.Currency)
@@ -226,11 +238,7 @@ func (b *book) pend(c pendingCharge, sign int64) {
 	if a := b.accounts[c.account]; a != nil {
 		a.pending += sign * c.micros
 	}
-	if c.tenant == "" {
-		return
-	}
-	_, keys := b.budgetKeys(scopes(c.tenant, c.app, c.key), c.at)
-	for _, k := range keys {
+	for _, k := range c.keys {
 		u := b.usage(k)
 		u.pending += sign * c.micros
 		u.tokPending += sign * c.tokens
@@ -244,27 +252,33 @@ type pendingCharge struct {
 	micros, tokens   int64
 	tenant, app, key string
 	at               time.Time
-	carried          string // a spend key an opening record carried (startup only)
+	keys             []string // the budgeted spend keys it counts against
 }
 
 // await counts a change from its settlement (or debit) to its commit.
 func (b *book) await(id string, c pendingCharge) {
+	if c.tenant != "" {
+		_, c.keys = b.budgetKeys(scopes(c.tenant, c.app, c.key), c.at)
+	}
 	b.pend(c, +1)
 	b.pendingByID[id] = c
 }
 
-// unawait forgets a change whose record was not queued.
-func (b *book) unawait(id string) {
-	if c, ok := b.pendingByID[id]; ok {
+// unawait forgets a change whose record was not queued, or was committed
+// (or lost with its commit); it returns the change.
+func (b *book) unawait(id string) (pendingCharge, bool) {
+	c, ok := b.pendingByID[id]
+	if ok {
 		b.pend(c, -1)
 		delete(b.pendingByID, id)
 	}
+	return c, ok
 }
 
 // committed applies the outcome of a commit to the changes it carried.
 func (b *book) committed(cs []appliedEntry, ok bool) {
 	for _, c := range cs {
-		b.unawait(c.requestID)
+		pc, found := b.unawait(c.requestID)
 		if !ok {
 			continue
 		}
@@ -277,7 +291,10 @@ func (b *book) committed(cs []appliedEntry, ok bool) {
 		if c.tenant == "" {
 			continue
 		}
-		_, keys := b.budgetKeys(scopes(c.tenant, c.app, c.key), c.at)
+		keys := pc.keys
+		if !found {
+			_, keys = b.budgetKeys(scopes(c.tenant, c.app, c.key), c.at)
+		}
 		for _, k := range keys {
 			u := b.usage(k)
 			u.spent += c.micros
@@ -325,24 +342,12 @@ func (b *book) dropOldPeriods(now time.Time) {
 	}
 }
 
-// currentSpend lists the budgeted spend of the periods now falls in.
-func (b *book) currentSpend(now time.Time) map[string]usage {
-	day, month := periodKeys(now)
-	out := map[string]usage{}
-	for k, u := range b.spend {
-		if p := keyPeriod(k); p == day || p == month {
-			out[k] = *u
-		}
-	}
-	return out
-}
-
 // keyPeriod is the period of a spend key (scope|period).
 func keyPeriod(k string) string { return k[strings.LastIndexByte(k, '|')+1:] }
 
 // load sets the committed state read from a file at startup: balances, and
-// the budgeted spend of the current periods from the month's charges.
-func (b *book) load(balances map[string]int64, currencies map[string]string, charges []pendingCharge, now time.Time) {
+// the budgeted spend of the current periods.
+func (b *book) load(balances map[string]int64, currencies map[string]string, spend map[string]spent, now time.Time) {
 	for name, bal := range balances {
 		a := b.accounts[name]
 		if a == nil {
@@ -352,17 +357,10 @@ func (b *book) load(balances map[string]int64, currencies map[string]string, cha
 		a.balance, a.currency = bal, currencies[name]
 	}
 	day, month := periodKeys(now)
-	for _, c := range charges {
-		keys := []string{c.carried}
-		if c.carried == "" {
-			_, keys = b.budgetKeys(scopes(c.tenant, c.app, c.key), c.at)
-		}
-		for _, k := range keys {
-			if p := keyPeriod(k); p == day || p == month {
-				u := b.usage(k)
-				u.spent += c.micros
-				u.tokSpent += c.tokens
-			}
+	for k, s := range spend {
+		if p := keyPeriod(k); p == day || p == month {
+			u := b.usage(k)
+			u.spent, u.tokSpent = s.micros, s.tokens
 		}
 	}
 }

@@ -11,15 +11,18 @@
 // crash or restart leaves none behind. Settlement is idempotent per request
 // id: a request is never charged twice.
 //
-// The bbolt backend (OpenBolt) keeps its journal in the audit log's own
-// file and commits: the outcome record, its journal entry and the new
-// balance are written in one transaction, so accounting adds no fsync of
-// its own. Each journal entry is hash-chained, bound to the audit record
-// that carries it (by sequence number and hash), and states the balance
-// after it; VerifyFiles recomputes every balance offline and reconciles
-// journal, audit costs and credits to the micro-unit. Monthly rotation
-// carries balances (and the current period's spend) into the next file in
-// an opening record.
+// The bbolt backend (OpenBolt) keeps its journal in the audit log itself:
+// the journal is the sequence of audit records that carry a charge (an
+// outcome whose cost names an account) or a credit (top-up, adjustment,
+// refund, expiry), each stating the account's balance after it. The ledger
+// fills that balance in inside the commit that writes the record, and
+// updates the stored balances and budget spend in the same transaction, so
+// accounting adds no fsync and no tree of its own, and the journal is
+// hash-chained, signed and anchored with the log. VerifyFiles replays it
+// offline: every balance recomputed and compared with the stated and the
+// stored ones, no request charged twice, charges equal to the recorded
+// costs, to the micro-unit. Monthly rotation carries balances (and the
+// current period's budget spend) into the next file in an opening record.
 //
 // Money is int64 micro-units (millionths of the currency unit), never a
 // float. The package must never hold or record request or answer content:

@@ -1,46 +1,50 @@
 package ledger
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/custos-gateway/custos/audit"
 )
 
-// Buckets the journal adds to an audit log file.
+// Buckets the ledger adds to an audit log file. Both are derived state,
+// rewritten in the commits of the records they derive from: VerifyFiles
+// recomputes them from the records.
 var (
-	bucketJournal  = []byte("journal")  // key: entry seq; value: prev (32) | hash (32) | body
 	bucketAccounts = []byte("accounts") // key: account; value: see encodeAccount
-	bucketLedger   = []byte("ledger")   // "head": seq (8) | hash (32) of the last entry
-	keyHead        = []byte("head")
-	bucketRecords  = []byte("records") // the audit log's
+	bucketSpend    = []byte("spend")    // key: scope|period of a budget; value: see encodeSpend
+	bucketRecords  = []byte("records")  // the audit log's
 )
-
-func seqKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
 
 // journal is the audit.Journal of a BoltLedger. It runs on the log's writer
 // goroutine only; what a commit changed reaches the book (under the
 // ledger's mutex) in Committed.
 type journal struct {
 	led        *BoltLedger
-	seq        uint64
-	head       [32]byte
+	budgets    map[string][]Budget // read-only
 	balances   map[string]int64
 	currencies map[string]string
+	spend      map[string]spent
+	periods    periodCache
 
 	// The commit in flight.
-	applied  []appliedEntry
-	changed  map[string]uint64 // account → its last entry in the commit
-	nextSeq  uint64
-	nextHead [32]byte
-	staged   map[string]staged
+	applied     []appliedEntry
+	staged      map[string]staged
+	stagedSpend map[string]spent
 }
 
-// appliedEntry is what a committed entry changes in the book.
+type staged struct {
+	currency string
+	balance  int64
+	last     uint64 // audit seq of the change
+}
+
+// appliedEntry is what a committed change does to the book.
 type appliedEntry struct {
 	pendingCharge
 	requestID string
@@ -49,57 +53,56 @@ type appliedEntry struct {
 }
 
 func newJournal(led *BoltLedger) *journal {
-	return &journal{led: led, balances: map[string]int64{}, currencies: map[string]string{}, changed: map[string]uint64{}}
+	return &journal{led: led, budgets: led.book.budgets, balances: map[string]int64{}, currencies: map[string]string{},
+		spend: map[string]spent{}, staged: map[string]staged{}, stagedSpend: map[string]spent{}}
 }
 
-// Apply writes the journal entries of a commit's records and the balances
-// they leave, in the commit's transaction.
+// Apply states, in every record carrying a charge or a credit, the
+// account's balance after it (BalanceAfter), and writes the balances and
+// budgeted spend the commit leaves, in the commit's transaction.
 func (j *journal) Apply(tx *bolt.Tx, batch []audit.Written) error {
 	j.applied = j.applied[:0]
-	clear(j.changed)
-	seq, head := j.seq, j.head
-	jb := tx.Bucket(bucketJournal)
-	jb.FillPercent = 1.0 // keys only grow
 	for _, w := range batch {
-		e, ok := entryFor(w)
-		if !ok {
+		r := w.Record
+		op, acct, cur, micros, ok := change(r.Cost, r.Credit)
+		if !ok || r.Kind == audit.KindIntent { // an intent never carries money
 			continue
 		}
-		seq++
-		e.Seq, e.Balance = seq, j.balance(e.Account)+e.Micros
-		if cur, ok := j.currency(e.Account); ok && cur != e.Currency {
-			return fmt.Errorf("%w: record %d charges account %s in %s, not %s", ErrCurrency, w.Seq, e.Account, e.Currency, cur)
+		if c, known := j.currency(acct); known && c != cur {
+			return fmt.Errorf("%w: record %d changes account %s in %s, not %s", ErrCurrency, w.Seq, acct, cur, c)
 		}
-		// bbolt keeps the value until the commit: one buffer per entry.
-		val, err := e.encode(make([]byte, 64, 64+fixedBody+64))
-		if err != nil {
-			return err
+		bal := j.balance(acct) + micros
+		r.BalanceAfter = &bal
+		j.staged[acct] = staged{cur, bal, w.Seq}
+		a := appliedEntry{requestID: r.RequestID, currency: cur, balance: bal, pendingCharge: pendingCharge{account: acct, micros: -micros}}
+		if op == OpCharge {
+			j.charge(r, &a.pendingCharge)
 		}
-		sum := entryHash(seq, head, val[64:])
-		copy(val, head[:])
-		copy(val[32:], sum[:])
-		if err := jb.Put(seqKey(seq), val); err != nil {
-			return err
-		}
-		head = sum
-		j.changed[e.Account] = seq
-		j.applied = append(j.applied, appliedEntry{requestID: e.RequestID, currency: e.Currency, balance: e.Balance,
-			pendingCharge: pendingCharge{account: e.Account, micros: -e.Micros, tokens: e.Tokens, tenant: e.Tenant, app: e.App, key: e.KeyID, at: e.Time}})
-		j.stage(e)
+		j.applied = append(j.applied, a)
 	}
 	if len(j.applied) == 0 {
 		return nil
 	}
-	j.nextSeq, j.nextHead = seq, head
 	return j.putState(tx)
 }
 
-// stage keeps the commit's balances apart until it is durable.
-func (j *journal) stage(e Entry) {
-	if j.staged == nil {
-		j.staged = map[string]staged{}
+// charge counts a charge against the budgets of its scopes.
+func (j *journal) charge(r *audit.Record, c *pendingCharge) {
+	c.tenant, c.app, c.key, c.at = r.Tenant, r.App, r.KeyID, r.Time
+	if r.Tokens != nil {
+		c.tokens = r.Tokens.Prompt + r.Tokens.Completion
 	}
-	j.staged[e.Account] = staged{e.Currency, e.Balance}
+	if len(j.budgets) == 0 {
+		return
+	}
+	day, month := j.periods.get(r.Time)
+	for _, k := range keysFor(j.budgets, scopes(c.tenant, c.app, c.key), day, month) {
+		s, ok := j.stagedSpend[k]
+		if !ok {
+			s = j.spend[k]
+		}
+		j.stagedSpend[k] = spent{s.micros + c.micros, s.tokens + c.tokens}
+	}
 }
 
 func (j *journal) balance(account string) int64 {
@@ -119,37 +122,46 @@ func (j *journal) currency(account string) (string, bool) {
 
 func (j *journal) putState(tx *bolt.Tx) error {
 	ab := tx.Bucket(bucketAccounts)
-	for acct, last := range j.changed {
-		s := j.staged[acct]
-		if err := ab.Put([]byte(acct), encodeAccount(s.currency, s.balance, last)); err != nil {
+	for acct, s := range j.staged {
+		if err := ab.Put([]byte(acct), encodeAccount(s.currency, s.balance, s.last)); err != nil {
 			return err
 		}
 	}
-	return tx.Bucket(bucketLedger).Put(keyHead, append(seqKey(j.nextSeq), j.nextHead[:]...))
+	sb := tx.Bucket(bucketSpend)
+	for k, s := range j.stagedSpend {
+		if err := sb.Put([]byte(k), encodeSpend(s)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// Committed makes the commit's balances current, or forgets them.
+// Committed makes the commit's state current, or forgets it.
 func (j *journal) Committed(err error) {
-	staged := j.staged
-	j.staged = nil
+	defer func() {
+		clear(j.staged)
+		clear(j.stagedSpend)
+		j.applied = j.applied[:0]
+	}()
 	if len(j.applied) == 0 {
 		return
 	}
 	if err == nil {
-		j.seq, j.head = j.nextSeq, j.nextHead
-		for acct, s := range staged {
+		for acct, s := range j.staged {
 			j.balances[acct], j.currencies[acct] = s.balance, s.currency
+		}
+		for k, s := range j.stagedSpend {
+			j.spend[k] = s
 		}
 	}
 	j.led.committed(j.applied, err == nil)
-	j.applied = j.applied[:0]
 }
 
-// Open creates the journal's buckets; in a file continuing a rotated one it
-// carries the balances and the current period's spend in an opening
-// record, and in an existing file it loads them.
+// Open creates the ledger's buckets; a file continuing a rotated one gets
+// the balances and the current periods' spend, also stated in an opening
+// record; an existing file's are loaded.
 func (j *journal) Open(tx *bolt.Tx, created bool) (*audit.Record, error) {
-	for _, b := range [][]byte{bucketJournal, bucketAccounts, bucketLedger} {
+	for _, b := range [][]byte{bucketAccounts, bucketSpend} {
 		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 			return nil, err
 		}
@@ -157,34 +169,51 @@ func (j *journal) Open(tx *bolt.Tx, created bool) (*audit.Record, error) {
 	if !created {
 		return nil, j.load(tx)
 	}
-	j.seq, j.head = 0, [32]byte{}
-	if len(j.balances) == 0 {
+	if len(j.balances) == 0 && len(j.spend) == 0 {
 		return nil, nil
 	}
-	ab := tx.Bucket(bucketAccounts)
+	op, err := j.carry(tx)
+	if err != nil {
+		return nil, err
+	}
+	return &audit.Record{Kind: audit.KindOpening, Opening: op}, nil
+}
+
+// carry writes the state a new file starts from and describes it.
+func (j *journal) carry(tx *bolt.Tx) (*audit.Opening, error) {
 	op := &audit.Opening{}
+	ab, sb := tx.Bucket(bucketAccounts), tx.Bucket(bucketSpend)
 	for acct, bal := range j.balances {
 		if err := ab.Put([]byte(acct), encodeAccount(j.currencies[acct], bal, 0)); err != nil {
 			return nil, err
 		}
 		op.Balances = append(op.Balances, audit.Balance{Account: acct, Currency: j.currencies[acct], Micros: bal})
 	}
+	day, month := periodKeys(j.led.now())
+	for k, s := range j.spend {
+		if p := keyPeriod(k); p != day && p != month {
+			delete(j.spend, k) // a period that ended stays in the earlier file
+			continue
+		}
+		if err := sb.Put([]byte(k), encodeSpend(s)); err != nil {
+			return nil, err
+		}
+		i := strings.LastIndexByte(k, '|')
+		op.Spend = append(op.Spend, audit.Spend{Scope: k[:i], Period: k[i+1:], Micros: s.micros, Tokens: s.tokens})
+	}
 	sort.Slice(op.Balances, func(a, b int) bool { return op.Balances[a].Account < op.Balances[b].Account })
-	op.Spend = j.led.carriedSpend()
-	return &audit.Record{Kind: audit.KindOpening, Opening: op}, nil
+	sort.Slice(op.Spend, func(a, b int) bool {
+		return op.Spend[a].Scope+op.Spend[a].Period < op.Spend[b].Scope+op.Spend[b].Period
+	})
+	return op, nil
 }
 
-// load reads the balances and the journal head of an existing file, and
-// rebuilds the current period's budgeted spend from its journal.
+// load reads the balances and the budgeted spend of an existing file.
 func (j *journal) load(tx *bolt.Tx) error {
-	if h := tx.Bucket(bucketLedger).Get(keyHead); len(h) == 40 {
-		j.seq = binary.BigEndian.Uint64(h)
-		copy(j.head[:], h[8:])
-	}
 	err := tx.Bucket(bucketAccounts).ForEach(func(k, v []byte) error {
 		cur, bal, _, err := decodeAccount(v)
 		if err != nil {
-			return fmt.Errorf("account %s: %w", k, err)
+			return fmt.Errorf("ledger: account %s: %w", k, err)
 		}
 		j.balances[string(k)], j.currencies[string(k)] = bal, cur
 		return nil
@@ -192,43 +221,19 @@ func (j *journal) load(tx *bolt.Tx) error {
 	if err != nil {
 		return err
 	}
-	spend, err := j.recentCharges(tx)
+	err = tx.Bucket(bucketSpend).ForEach(func(k, v []byte) error {
+		s, err := decodeSpend(v)
+		if err != nil {
+			return fmt.Errorf("ledger: spend %s: %w", k, err)
+		}
+		j.spend[string(k)] = s
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	j.led.loaded(j.balances, j.currencies, spend)
+	j.led.loaded(j.balances, j.currencies, j.spend)
 	return nil
-}
-
-// recentCharges reads the charges of the current month, newest first, and
-// the spend the file's opening record carried.
-func (j *journal) recentCharges(tx *bolt.Tx) ([]pendingCharge, error) {
-	_, month := periodKeys(j.led.now())
-	c := tx.Bucket(bucketJournal).Cursor()
-	var out []pendingCharge
-	for k, v := c.Last(); k != nil; k, v = c.Prev() {
-		if len(v) < 64 {
-			return nil, errEntry
-		}
-		e, err := decodeEntry(binary.BigEndian.Uint64(k), v[64:])
-		if err != nil {
-			return nil, err
-		}
-		if _, m := periodKeys(e.Time); m != month {
-			return out, nil
-		}
-		if e.Op == OpCharge {
-			out = append(out, pendingCharge{account: e.Account, micros: -e.Micros, tokens: e.Tokens, tenant: e.Tenant, app: e.App, key: e.KeyID, at: e.Time})
-		}
-	}
-	op, err := openingOf(tx)
-	if err != nil || op == nil {
-		return out, err
-	}
-	for _, s := range op.Spend {
-		out = append(out, pendingCharge{micros: s.Micros, tokens: s.Tokens, carried: spendKey(s.Scope, s.Period)})
-	}
-	return out, nil
 }
 
 // openingOf reads the opening record a file begins with, if any.
@@ -250,9 +255,19 @@ func openingOf(tx *bolt.Tx) (*audit.Opening, error) {
 	return r.Opening, nil
 }
 
-type staged struct {
-	currency string
-	balance  int64
+// periodCache keeps the day and month strings of the last day asked.
+type periodCache struct {
+	start      time.Time
+	day, month string
+}
+
+func (c *periodCache) get(t time.Time) (day, month string) {
+	t = t.UTC()
+	if d := t.Truncate(24 * time.Hour); !d.Equal(c.start) || c.day == "" {
+		c.start = d
+		c.day, c.month = periodKeys(t)
+	}
+	return c.day, c.month
 }
 
 var _ audit.Journal = (*journal)(nil)

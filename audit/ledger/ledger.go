@@ -161,17 +161,33 @@ func periodEnd(key string) time.Time {
 	return t.AddDate(0, 1, 0)
 }
 
-var (
-	namePattern     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
-	currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
-	refPattern      = regexp.MustCompile(`^[A-Za-z0-9._:/#-]{0,64}$`)
-)
+var refPattern = regexp.MustCompile(`^[A-Za-z0-9._:/#-]{0,64}$`)
+
+// validName: 1 to 64 letters, digits, '.', '_' or '-', not starting with
+// punctuation (what tenant and app ids are made of).
+func validName(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if !alnum && (i == 0 || (c != '.' && c != '_' && c != '-')) {
+			return false
+		}
+	}
+	return true
+}
+
+func validCurrency(s string) bool {
+	return len(s) == 3 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z' && s[2] >= 'A' && s[2] <= 'Z'
+}
 
 // ValidAccount reports whether name is "tenant" or "tenant/app" made of
 // identifier characters.
 func ValidAccount(name string) bool {
 	t, a, found := strings.Cut(name, "/")
-	return namePattern.MatchString(t) && (!found || namePattern.MatchString(a))
+	return validName(t) && (!found || validName(a))
 }
 
 // validateCredit checks a credit's shape: the sign its operation allows,
@@ -180,7 +196,7 @@ func validateCredit(c audit.Credit) error {
 	switch {
 	case !ValidAccount(c.Account):
 		return fmt.Errorf("%w: account name %q", ErrInvalid, c.Account)
-	case !currencyPattern.MatchString(c.Currency):
+	case !validCurrency(c.Currency):
 		return fmt.Errorf("%w: currency %q (three capital letters)", ErrInvalid, c.Currency)
 	case !refPattern.MatchString(c.Reference) || !refPattern.MatchString(c.Actor):
 		return fmt.Errorf("%w: reference and actor are identifiers (letters, digits, ._:/#-; at most 64)", ErrInvalid)

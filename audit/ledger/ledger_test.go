@@ -55,7 +55,7 @@ func TestBoltLedgerSemantics(t *testing.T) {
 			if err := log.Close(); err != nil {
 				t.Error(err)
 			}
-			rep, err := ledger.VerifyFiles([]string{path}, ledger.VerifyOptions{})
+			rep, err := ledger.VerifyFiles([]string{path})
 			if err != nil || !rep.OK() {
 				t.Errorf("journal after the test: %+v %v", rep.Problem, err)
 			}

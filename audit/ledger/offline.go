@@ -1,7 +1,7 @@
 package ledger
 
 import (
-	"encoding/binary"
+	"errors"
 	"fmt"
 	"sort"
 
@@ -32,34 +32,28 @@ func Balances(path string) ([]audit.Balance, error) {
 	return out, err
 }
 
-// History calls fn with each journal entry of the files (in chain order),
-// those of one account when account is not "".
+// History calls fn with each journal line of the files (in chain order),
+// those of one account when account is not "", until fn returns an error.
 func History(paths []string, account string, fn func(file string, e Entry) error) error {
 	ordered, err := audit.SortChain(paths)
 	if err != nil {
 		return err
 	}
 	for _, path := range ordered {
+		var ferr error
+		var read uint64
+		var in interner
 		err := audit.ViewFile(path, func(tx *bolt.Tx) error {
-			b := tx.Bucket(bucketJournal)
-			if b == nil {
-				return nil
-			}
-			return b.ForEach(func(k, v []byte) error {
-				if len(k) != 8 || len(v) < 64 {
-					return errEntry
+			return eachLine(tx, func(seq uint64, l *line) bool {
+				e, ok := entryOf(seq, l)
+				if !ok || (account != "" && e.Account != account) {
+					return true
 				}
-				e, err := decodeEntry(binary.BigEndian.Uint64(k), v[64:])
-				if err != nil {
-					return err
-				}
-				if account != "" && e.Account != account {
-					return nil
-				}
-				return fn(path, e)
-			})
+				ferr = fn(path, e)
+				return ferr == nil
+			}, &read, &in)
 		})
-		if err != nil {
+		if err = errors.Join(err, ferr); err != nil {
 			return err
 		}
 	}

@@ -3,10 +3,9 @@ package ledger
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
+	"hash/maphash"
 	"sort"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -15,24 +14,24 @@ import (
 
 // Problem kinds VerifyFiles reports.
 const (
-	ProblemChain     = "journal_chain" // an entry's hash, link or sequence number is wrong
-	ProblemBalance   = "balance"       // a stated or stored balance is not what the entries add up to
-	ProblemRecord    = "record"        // an entry does not match the audit record that carries it, or a record lacks its entry
-	ProblemDuplicate = "duplicate"     // a request was charged twice
-	ProblemCarry     = "carry"         // a file's opening balances are not the previous file's closing ones
+	ProblemBalance   = "balance"   // a stated or stored balance is not what the changes add up to
+	ProblemRecord    = "record"    // a record's ledger fields are missing, unreadable or inconsistent
+	ProblemDuplicate = "duplicate" // a request was charged twice
+	ProblemCarry     = "carry"     // a file's opening state is not the previous file's closing one
+	ProblemSpend     = "spend"     // a stored budget spend is not what the charges add up to
 )
 
 // Problem is the first inconsistency found.
 type Problem struct {
 	File     string `json:"file"`
-	Entry    uint64 `json:"entry,omitempty"`     // journal sequence number
 	AuditSeq uint64 `json:"audit_seq,omitempty"` // the audit record concerned
 	Kind     string `json:"kind"`
 	Detail   string `json:"detail"`
 }
 
 // Totals reconcile one account: Opening + Credits − Charges == Balance ==
-// Stored, and Charges == AuditCosts (the costs its audit records carry).
+// Stored, and Charges (what the stated balances fell by) == AuditCosts (what
+// the records' costs say).
 type Totals struct {
 	Account    string `json:"account"`
 	Currency   string `json:"currency"`
@@ -49,8 +48,8 @@ type Totals struct {
 // Report is VerifyFiles' result.
 type Report struct {
 	Files    []string `json:"files"`
-	Entries  uint64   `json:"entries"`
-	Records  uint64   `json:"records"` // audit records read for reconciliation
+	Entries  uint64   `json:"entries"` // journal lines: records carrying a charge or a credit
+	Records  uint64   `json:"records"` // records read
 	Accounts []Totals `json:"accounts"`
 	Problem  *Problem `json:"problem,omitempty"`
 }
@@ -58,29 +57,20 @@ type Report struct {
 // OK reports whether everything reconciled.
 func (r *Report) OK() bool { return r.Problem == nil }
 
-// VerifyOptions tune VerifyFiles.
-type VerifyOptions struct {
-	// JournalOnly checks the journal alone: its chain, every balance, and
-	// each entry's binding to its audit record by sequence number and
-	// hash, without reading the records' contents (faster; the full check
-	// also matches every entry against its record and sums the costs).
-	JournalOnly bool
-}
-
-// VerifyFiles checks the journal of a chain of audit log files offline,
-// read-only: every entry's hash chain, every balance recomputed from the
-// entries (from the balances a file opens with) against the stated and the
-// stored ones, no request charged twice, the opening balances of each file
-// equal to the closing ones of the one before, and each entry matched to
-// the audit record that carries it (and every record carrying a cost or a
-// credit matched to an entry). Run audit.VerifyFiles too: the records'
-// own integrity is the audit chain's.
-func VerifyFiles(paths []string, opts VerifyOptions) (*Report, error) {
+// VerifyFiles replays the credit journal of a chain of audit log files
+// offline, read-only: every balance recomputed from the opening balances
+// and the records' changes, against the balance each record states and the
+// balances and budget spend the file stores; no request charged twice; each
+// file's opening state equal to the previous file's closing one; every
+// charge's stated fall in balance equal to its recorded cost. The records'
+// own integrity (hashes, chain, signatures, anchors) is audit.VerifyFiles':
+// run both.
+func VerifyFiles(paths []string) (*Report, error) {
 	ordered, err := audit.SortChain(paths)
 	if err != nil {
 		return nil, err
 	}
-	v := &verifier{opts: opts, totals: map[string]*Totals{}, charged: map[string]struct{}{}}
+	v := &verifier{totals: map[string]*Totals{}, charged: map[uint64]uint64{}, collided: map[string]struct{}{}, seed: maphash.MakeSeed()}
 	rep := &Report{Files: ordered}
 	for i, path := range ordered {
 		err := audit.ViewFile(path, func(tx *bolt.Tx) error { return v.file(tx, path, i > 0) })
@@ -100,21 +90,26 @@ func VerifyFiles(paths []string, opts VerifyOptions) (*Report, error) {
 }
 
 type verifier struct {
-	opts    VerifyOptions
-	totals  map[string]*Totals
-	charged map[string]struct{} // request ids charged
-	entries uint64
-	records uint64
-	problem *Problem
-	path    string
+	tx       *bolt.Tx
+	in       interner
+	seed     maphash.Seed
+	charged  map[uint64]uint64   // hash of a charged request id → its record (high bit: an earlier file's)
+	collided map[string]struct{} // ids whose hash another id had
+	keyCache map[string][]string // tenant, app, key, day → the stored spend keys they count against
+	buf      []byte
+	totals   map[string]*Totals
+	spend    map[string]spent // this file's budget spend, recomputed
+	stored   map[string]spent // as this file holds it
+	previous map[string]spent // the previous file's, as it closed
+	entries  uint64
+	records  uint64
+	problem  *Problem
+	path     string
 }
 
-func (v *verifier) fail(kind string, e *Entry, auditSeq uint64, format string, args ...any) error {
-	v.problem = &Problem{File: v.path, AuditSeq: auditSeq, Kind: kind, Detail: fmt.Sprintf(format, args...)}
-	if e != nil {
-		v.problem.Entry = e.Seq
-	}
-	return nil
+func (v *verifier) fail(kind string, seq uint64, format string, args ...any) bool {
+	v.problem = &Problem{File: v.path, AuditSeq: seq, Kind: kind, Detail: fmt.Sprintf(format, args...)}
+	return false
 }
 
 func (v *verifier) account(name, currency string) *Totals {
@@ -126,38 +121,49 @@ func (v *verifier) account(name, currency string) *Totals {
 	return t
 }
 
-// file verifies one file; continued says it follows another.
+// file replays one file; continued says it follows another.
 func (v *verifier) file(tx *bolt.Tx, path string, continued bool) error {
-	v.path = path
-	if tx.Bucket(bucketJournal) == nil {
+	v.path, v.tx, v.keyCache = path, tx, map[string][]string{}
+	for h, seq := range v.charged { // ids of earlier files: hashes only
+		v.charged[h] = seq | 1<<63
+	}
+	if tx.Bucket(bucketAccounts) == nil {
 		return nil // no accounting in this file
 	}
 	op, err := openingOf(tx)
 	if err != nil {
 		return err
 	}
+	if op == nil {
+		op = &audit.Opening{}
+	}
+	if v.stored, err = storedSpend(tx); err != nil {
+		return err
+	}
 	if !v.carry(op, continued) {
 		return nil
 	}
-	entries, ok := v.journal(tx)
-	if !ok {
-		return nil
+	if err := eachLine(tx, v.line, &v.records, &v.in); err != nil || v.problem != nil {
+		return err
 	}
-	if !v.stored(tx, entries) {
-		return nil
+	if v.storedAccounts(tx) && v.storedSpendMatches() {
+		v.previous = v.stored
 	}
-	if v.opts.JournalOnly {
-		return v.bindings(tx, entries)
-	}
-	return v.reconcile(tx, entries)
+	return nil
 }
 
-// carry checks (or, for the first file, takes) the opening balances.
+// carry checks (or, for the first file, takes) the opening state.
 func (v *verifier) carry(op *audit.Opening, continued bool) bool {
 	opening := map[string]audit.Balance{}
-	if op != nil {
-		for _, b := range op.Balances {
-			opening[b.Account] = b
+	for _, b := range op.Balances {
+		opening[b.Account] = b
+	}
+	v.spend = map[string]spent{}
+	for _, s := range op.Spend {
+		k := spendKey(s.Scope, s.Period)
+		v.spend[k] = spent{s.Micros, s.Tokens}
+		if p, ok := v.previous[k]; continued && (!ok || p != v.spend[k]) {
+			return v.fail(ProblemCarry, 0, "budget spend %s opens at %d but closed the previous file at %d", k, s.Micros, p.micros)
 		}
 	}
 	if !continued {
@@ -169,100 +175,121 @@ func (v *verifier) carry(op *audit.Opening, continued bool) bool {
 	}
 	for name, t := range v.totals {
 		if b := opening[name]; b.Micros != t.Balance || (t.Balance != 0 && b.Currency != t.Currency) {
-			v.fail(ProblemCarry, nil, 0, "account %s closed the previous file at %d and opens this one at %d", name, t.Balance, b.Micros)
-			return false
+			return v.fail(ProblemCarry, 0, "account %s closed the previous file at %d and opens this one at %d", name, t.Balance, b.Micros)
 		}
 	}
 	for name, b := range opening {
 		if v.totals[name] == nil && b.Micros != 0 {
-			v.fail(ProblemCarry, nil, 0, "account %s opens at %d but was not in the previous file", name, b.Micros)
-			return false
+			return v.fail(ProblemCarry, 0, "account %s opens at %d but was not in the previous file", name, b.Micros)
 		}
 	}
 	return true
 }
 
-// journal walks the entries: sequence, chain, balances, duplicates.
-func (v *verifier) journal(tx *bolt.Tx) ([]Entry, bool) {
-	var prev [32]byte
-	var out []Entry
-	c := tx.Bucket(bucketJournal).Cursor()
-	expected := uint64(1)
-	for k, val := c.First(); k != nil; k, val = c.Next() {
-		seq := binary.BigEndian.Uint64(k)
-		if len(k) != 8 || seq != expected || len(val) < 64 || !bytes.Equal(val[:32], prev[:]) {
-			v.fail(ProblemChain, &Entry{Seq: expected}, 0, "entry %d is missing, moved or does not chain to its predecessor", expected)
-			return nil, false
-		}
-		if sum := entryHash(seq, prev, val[64:]); !bytes.Equal(sum[:], val[32:64]) {
-			v.fail(ProblemChain, &Entry{Seq: seq}, 0, "entry %d does not match its hash", seq)
-			return nil, false
-		}
-		e, err := decodeEntry(seq, val[64:])
-		if err != nil {
-			v.fail(ProblemChain, &e, 0, "entry %d is unreadable", seq)
-			return nil, false
-		}
-		if !v.entry(&e) {
-			return nil, false
-		}
-		copy(prev[:], val[32:64])
-		out = append(out, e)
-		expected++
-		v.entries++
-	}
-	return out, v.head(tx, expected-1, prev)
-}
-
-// entry adds one entry to its account's totals and checks its balance.
-func (v *verifier) entry(e *Entry) bool {
-	t := v.account(e.Account, e.Currency)
+// line replays one record.
+func (v *verifier) line(seq uint64, l *line) bool {
+	op, acct, cur, micros, ok := change(l.cost, l.credit)
 	switch {
-	case t.Currency != e.Currency:
-		v.fail(ProblemBalance, e, e.AuditSeq, "entry %d is in %s, account %s in %s", e.Seq, e.Currency, e.Account, t.Currency)
-		return false
-	case t.Balance+e.Micros != e.Balance:
-		v.fail(ProblemBalance, e, e.AuditSeq, "entry %d states balance %d for %s; the entries add up to %d", e.Seq, e.Balance, e.Account, t.Balance+e.Micros)
-		return false
+	case !ok && l.hasBalance:
+		return v.fail(ProblemRecord, seq, "record %d states a balance but changes none", seq)
+	case !ok:
+		return true
+	case !l.hasBalance:
+		return v.fail(ProblemRecord, seq, "record %d changes account %s but states no balance after", seq, acct)
 	}
-	t.Balance = e.Balance
-	if e.Op == OpCharge {
-		if _, dup := v.charged[e.RequestID]; dup {
-			v.fail(ProblemDuplicate, e, e.AuditSeq, "request %s is charged a second time", e.RequestID)
-			return false
+	v.entries++
+	t := v.account(acct, cur)
+	switch {
+	case t.Currency != cur:
+		return v.fail(ProblemBalance, seq, "record %d is in %s, account %s in %s", seq, cur, acct, t.Currency)
+	case t.Balance+micros != l.balance:
+		return v.fail(ProblemBalance, seq, "record %d states balance %d for %s; the changes add up to %d", seq, l.balance, acct, t.Balance+micros)
+	}
+	t.Balance = l.balance
+	if op != OpCharge {
+		t.Credits += micros
+		if op == audit.CreditTopUp {
+			t.TopUps += micros
 		}
-		v.charged[e.RequestID] = struct{}{}
-		t.Charges -= e.Micros
-		t.Requests++
 		return true
 	}
-	t.Credits += e.Micros
-	if e.Op == audit.CreditTopUp {
-		t.TopUps += e.Micros
+	if v.seen(seq, l.requestID) {
+		return v.fail(ProblemDuplicate, seq, "request %s is charged a second time", l.requestID)
 	}
-	return true
+	t.Charges -= micros
+	t.AuditCosts += l.cost.Micros
+	t.Requests++
+	return v.countSpend(seq, l, -micros)
 }
 
-func (v *verifier) head(tx *bolt.Tx, seq uint64, hash [32]byte) bool {
-	h := tx.Bucket(bucketLedger).Get(keyHead)
-	if seq == 0 && h == nil {
-		return true
-	}
-	if len(h) != 40 || binary.BigEndian.Uint64(h) != seq || !bytes.Equal(h[8:], hash[:]) {
-		v.fail(ProblemChain, &Entry{Seq: seq}, 0, "the journal head does not name its last entry %d", seq)
+// seen records a charged request id and says whether it was charged
+// before. Ids are kept as 64-bit hashes; a hash seen before is confirmed
+// against the earlier record's id (in an earlier file: the hash alone), so
+// a collision within a file never passes as a duplicate.
+func (v *verifier) seen(seq uint64, id []byte) bool {
+	h := maphash.Bytes(v.seed, id)
+	prev, hit := v.charged[h]
+	if !hit {
+		v.charged[h] = seq
 		return false
 	}
+	if prev>>63 == 1 || bytes.Equal(v.requestIDOf(prev), id) {
+		return true
+	}
+	if _, dup := v.collided[string(id)]; dup {
+		return true
+	}
+	v.collided[string(id)] = struct{}{}
+	return false
+}
+
+// requestIDOf reads the request id of an earlier record of this file.
+func (v *verifier) requestIDOf(seq uint64) []byte {
+	var l line
+	if val := v.tx.Bucket(bucketRecords).Get(binary.BigEndian.AppendUint64(nil, seq)); len(val) > 64 && scanRecord(val[64:], &l, &v.in) {
+		return bytes.Clone(l.requestID)
+	}
+	return nil
+}
+
+// countSpend adds a charge to the stored budget spend keys it falls under.
+func (v *verifier) countSpend(seq uint64, l *line, micros int64) bool {
+	if len(v.stored) == 0 {
+		return true
+	}
+	day, month, ok := l.periods()
+	if !ok {
+		return v.fail(ProblemRecord, seq, "record %d has a time that is not UTC RFC 3339", seq)
+	}
+	v.buf = append(append(append(append(append(append(append(v.buf[:0], l.tenant...), 0), l.app...), 0), l.keyID...), 0), day...)
+	keys, hit := v.keyCache[string(v.buf)]
+	if !hit {
+		for _, sc := range scopes(string(l.tenant), string(l.app), string(l.keyID)) {
+			for _, p := range []string{string(day), string(month)} {
+				if k := spendKey(sc, p); hasKey(v.stored, k) {
+					keys = append(keys, k)
+				}
+			}
+		}
+		v.keyCache[string(v.buf)] = keys
+	}
+	for _, k := range keys {
+		s := v.spend[k]
+		v.spend[k] = spent{s.micros + micros, s.tokens + l.tokens}
+	}
 	return true
 }
 
-// stored compares the accounts bucket with the recomputed balances.
-func (v *verifier) stored(tx *bolt.Tx, entries []Entry) bool {
+func hasKey(m map[string]spent, k string) bool { _, ok := m[k]; return ok }
+
+// storedAccounts compares the accounts bucket with the recomputed balances.
+func (v *verifier) storedAccounts(tx *bolt.Tx) bool {
 	seen := map[string]bool{}
 	err := tx.Bucket(bucketAccounts).ForEach(func(k, val []byte) error {
 		cur, bal, _, err := decodeAccount(val)
 		t := v.totals[string(k)]
 		if err != nil || t == nil || t.Balance != bal || t.Currency != cur {
-			v.fail(ProblemBalance, nil, 0, "account %s is stored at %d; its entries add up to another balance", k, bal)
+			v.fail(ProblemBalance, 0, "account %s is stored at %d; its records add up to another balance", k, bal)
 			return errStop
 		}
 		t.Stored, seen[string(k)] = bal, true
@@ -273,8 +300,17 @@ func (v *verifier) stored(tx *bolt.Tx, entries []Entry) bool {
 	}
 	for name, t := range v.totals {
 		if !seen[name] && t.Balance != 0 {
-			v.fail(ProblemBalance, nil, 0, "account %s has balance %d and is not stored", name, t.Balance)
-			return false
+			return v.fail(ProblemBalance, 0, "account %s has balance %d and is not stored", name, t.Balance)
+		}
+	}
+	return true
+}
+
+func (v *verifier) storedSpendMatches() bool {
+	for k, s := range v.stored {
+		if v.spend[k] != s {
+			return v.fail(ProblemSpend, 0, "budget spend %s is stored as %d micro-units and %d tokens; the charges add up to %d and %d",
+				k, s.micros, s.tokens, v.spend[k].micros, v.spend[k].tokens)
 		}
 	}
 	return true
@@ -282,84 +318,61 @@ func (v *verifier) stored(tx *bolt.Tx, entries []Entry) bool {
 
 var errStop = fmt.Errorf("stop")
 
-// bindings checks each entry names an audit record with its hash.
-func (v *verifier) bindings(tx *bolt.Tx, entries []Entry) error {
-	recs := tx.Bucket(bucketRecords)
-	for i := range entries {
-		e := &entries[i]
-		if val := recs.Get(seqKey(e.AuditSeq)); len(val) < 64 || !bytes.Equal(val[32:64], e.RecordHash[:]) {
-			return v.fail(ProblemRecord, e, e.AuditSeq, "entry %d names record %d, which is not the record it was written with", e.Seq, e.AuditSeq)
-		}
+func storedSpend(tx *bolt.Tx) (map[string]spent, error) {
+	out := map[string]spent{}
+	b := tx.Bucket(bucketSpend)
+	if b == nil {
+		return out, nil
 	}
-	return nil
+	err := b.ForEach(func(k, val []byte) error {
+		s, err := decodeSpend(val)
+		out[string(k)] = s
+		return err
+	})
+	return out, err
 }
 
-// ledgerView is what reconciliation reads of a record.
-type ledgerView struct {
-	Seq       uint64        `json:"seq"`
-	Time      time.Time     `json:"time"`
-	Kind      string        `json:"kind"`
-	RequestID string        `json:"request_id"`
-	Tenant    string        `json:"tenant"`
-	App       string        `json:"app"`
-	KeyID     string        `json:"key_id"`
-	Tokens    *audit.Tokens `json:"tokens"`
-	Cost      *audit.Cost   `json:"cost"`
-	Credit    *audit.Credit `json:"credit"`
-}
+var intentKind = []byte(`,"kind":"intent"`)
 
-var (
-	costField   = []byte(`"cost":{"micros":`)
-	creditField = []byte(`"credit":{"op":`)
-)
+// isIntent reads the kind near the start of a record (the encoder writes
+// seq, time, kind first): intents never carry money, and are half the log.
+func isIntent(body []byte) bool { return bytes.Contains(body[:min(len(body), 96)], intentKind) }
 
-// reconcile walks the records and the entries together: each record with
-// an accounted cost or a credit has exactly the next entry, equal in every
-// field; the costs add up per account.
-func (v *verifier) reconcile(tx *bolt.Tx, entries []Entry) error {
-	next := 0
+// eachLine calls fn for every record of the file but intents, read by
+// scanRecord, until fn returns false.
+func eachLine(tx *bolt.Tx, fn func(seq uint64, l *line) bool, read *uint64, in *interner) error {
+	var l line
 	c := tx.Bucket(bucketRecords).Cursor()
-	for k, val := c.First(); k != nil; k, val = c.Next() {
-		if len(val) < 64 || (!bytes.Contains(val[64:], costField) && !bytes.Contains(val[64:], creditField)) {
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		*read++
+		if len(k) != 8 || len(v) < 64 {
+			return fmt.Errorf("ledger: record %x unreadable: run audit verify", k)
+		}
+		body := v[64:]
+		if isIntent(body) {
 			continue
 		}
-		var r ledgerView
-		if err := json.Unmarshal(val[64:], &r); err != nil {
-			return v.fail(ProblemRecord, nil, binary.BigEndian.Uint64(k), "record unreadable")
+		seq := binary.BigEndian.Uint64(k)
+		if !scanRecord(body, &l, in) {
+			return fmt.Errorf("ledger: record %d unreadable: run audit verify", seq)
 		}
-		v.records++
-		w := audit.Written{Seq: r.Seq, Record: r.record()}
-		copy(w.Hash[:], val[32:64])
-		want, carries := entryFor(w)
-		if !carries {
-			continue
+		if !fn(seq, &l) {
+			return nil
 		}
-		if next >= len(entries) || !sameEntry(want, entries[next]) {
-			return v.fail(ProblemRecord, nil, r.Seq, "record %d carries a %s of %d for %s that the journal does not have as its next entry", r.Seq, want.Op, want.Micros, want.Account)
-		}
-		if want.Op == OpCharge {
-			v.totals[want.Account].AuditCosts -= want.Micros
-		}
-		next++
-	}
-	if next < len(entries) {
-		e := entries[next]
-		return v.fail(ProblemRecord, &e, e.AuditSeq, "entry %d names record %d, which carries no such change", e.Seq, e.AuditSeq)
 	}
 	return nil
 }
 
-func (r *ledgerView) record() *audit.Record {
-	return &audit.Record{Seq: r.Seq, Time: r.Time, Kind: r.Kind, RequestID: r.RequestID, Tenant: r.Tenant, App: r.App,
-		KeyID: r.KeyID, Tokens: r.Tokens, Cost: r.Cost, Credit: r.Credit}
-}
-
-// sameEntry compares an entry with the one its record implies (all but
-// Seq and Balance, which the journal walk checked).
-func sameEntry(want, got Entry) bool {
-	if !want.Time.Equal(got.Time) {
-		return false
+// entryOf is the journal line a record carries, if any.
+func entryOf(seq uint64, l *line) (Entry, bool) {
+	op, acct, cur, micros, ok := change(l.cost, l.credit)
+	if !ok {
+		return Entry{}, false
 	}
-	want.Seq, want.Balance, want.Time = got.Seq, got.Balance, got.Time
-	return want == got
+	t, _ := l.when()
+	e := Entry{AuditSeq: seq, Op: op, Time: t, Account: acct, Currency: cur, Micros: micros, Balance: l.balance, RequestID: string(l.requestID)}
+	if op == OpCharge {
+		e.Tokens, e.Tenant, e.App, e.KeyID = l.tokens, string(l.tenant), string(l.app), string(l.keyID)
+	}
+	return e, true
 }

@@ -9,6 +9,6 @@ func rootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCmd(), keysCmd(), policyCmd(), auditCmd(), redactCmd())
+	root.AddCommand(serveCmd(), keysCmd(), policyCmd(), auditCmd(), redactCmd(), creditCmd(), usageCmd())
 	return root
 }
