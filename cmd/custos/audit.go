@@ -17,9 +17,11 @@ import (
 
 func auditCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "audit", Short: "Verify and export the audit log; make signing keys"}
+	cmd.AddCommand(verifyCmd(), exportCmd(), keygenCmd(), pubkeyCmd())
+	return cmd
+}
 
-	verify := verifyCmd()
-
+func exportCmd() *cobra.Command {
 	var exportDB, from, to, tenant, format string
 	export := &cobra.Command{
 		Use:   "export --db FILE [--from T] [--to T] [--tenant X] --format jsonl|csv",
@@ -52,6 +54,10 @@ func auditCmd() *cobra.Command {
 	export.Flags().StringVar(&tenant, "tenant", "", "only this tenant's records")
 	export.Flags().StringVar(&format, "format", audit.FormatJSONL, "jsonl or csv")
 
+	return export
+}
+
+func keygenCmd() *cobra.Command {
 	var out string
 	keygen := &cobra.Command{
 		Use:   "keygen --out FILE",
@@ -71,8 +77,12 @@ func auditCmd() *cobra.Command {
 	}
 	keygen.Flags().StringVar(&out, "out", "", "private key file to create")
 
+	return keygen
+}
+
+func pubkeyCmd() *cobra.Command {
 	var cfgPath string
-	pubkeyCmd := &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "pubkey --config FILE",
 		Short: "Print the PEM public key that verifies this gateway's checkpoints (key file or Vault Transit)",
 		Args:  cobra.NoArgs,
@@ -102,9 +112,8 @@ func auditCmd() *cobra.Command {
 			return err
 		},
 	}
-	pubkeyCmd.Flags().StringVar(&cfgPath, "config", "", "the gateway's configuration")
+	cmd.Flags().StringVar(&cfgPath, "config", "", "the gateway's configuration")
 
-	cmd.AddCommand(verify, export, keygen, pubkeyCmd)
 	return cmd
 }
 
