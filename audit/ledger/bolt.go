@@ -219,6 +219,18 @@ func (l *BoltLedger) Account(_ context.Context, name string) (Account, error) {
 	return a.state(name), nil
 }
 
+// AccountFor returns the account tenant/app requests are charged to.
+func (l *BoltLedger) AccountFor(_ context.Context, tenant, app string) (Account, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.book.sweep(l.now())
+	name, a := l.book.resolve(tenant, app)
+	if a == nil {
+		return Account{}, fmt.Errorf("%w: %s", ErrNoAccount, name)
+	}
+	return a.state(name), nil
+}
+
 // Accounts lists every account, by name.
 func (l *BoltLedger) Accounts() []Account {
 	l.mu.Lock()

@@ -32,6 +32,11 @@ type Ledger interface {
 	Credit(ctx context.Context, c audit.Credit) (Account, error)
 	// Account returns an account's balance and what is reserved of it.
 	Account(ctx context.Context, name string) (Account, error)
+	// AccountFor returns the account a request of tenant (and app) is
+	// charged to: tenant/app when that account exists, else the tenant's
+	// (ErrNoAccount when neither does). For the policy input and
+	// GET /v1/credits.
+	AccountFor(ctx context.Context, tenant, app string) (Account, error)
 }
 
 // Errors the ledger reports; none carries request content.

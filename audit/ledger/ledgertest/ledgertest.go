@@ -319,6 +319,24 @@ func testCredits(t *testing.T, open New) {
 	if err != nil || h.Account != "st-marys/assistant" {
 		t.Errorf("reserve: %+v %v", h, err)
 	}
+	cases2 := []struct {
+		tenant, app, account string
+		err                  error
+	}{
+		{"st-marys", "assistant", "st-marys/assistant", nil},
+		{"st-marys", "other", "st-marys", nil},
+		{"st-marys", "", "st-marys", nil},
+		{"northbank", "support", "", ledger.ErrNoAccount},
+	}
+	for _, c := range cases2 {
+		a, err := l.AccountFor(ctx, c.tenant, c.app)
+		if a.Name != c.account || !errors.Is(err, c.err) || (c.err == nil && err != nil) {
+			t.Errorf("AccountFor(%s, %s) = %+v, %v", c.tenant, c.app, a, err)
+		}
+	}
+	if a, _ := l.AccountFor(ctx, "st-marys", "assistant"); a.Available != 0 || a.Reserved != 42 {
+		t.Errorf("the app account with its reservation: %+v", a)
+	}
 }
 
 // testConcurrency: 400 concurrent reservations against a balance good for
