@@ -2,8 +2,11 @@ package audit_test
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -108,4 +111,110 @@ func writeLogFast(b *testing.B, n int) (string, []byte) {
 	}
 	l.Close()
 	return path, pub
+}
+
+// BenchmarkDurability measures what a request costs the log in each mode:
+// one request is a durable intent followed by its outcome, as the gateway
+// writes them (strict: both wait for their commit; group: the outcome is
+// deferred into the next commit). Each reports requests/s, the fsyncs per
+// request (bbolt fsyncs twice per commit) and its time per request as a
+// multiple of the floor (x-floor): a raw fsync of a small append on the
+// same disk, measured in the same benchmark run just before and after the
+// requests (the disk is shared, so the floor moves; "fsync-floor" gives its
+// absolute figure).
+func BenchmarkDurability(b *testing.B) {
+	b.Run("fsync-floor", func(b *testing.B) {
+		f := floorFile(b)
+		start := time.Now()
+		for b.Loop() {
+			rawFsync(b, f)
+		}
+		b.ReportMetric(float64(time.Since(start).Microseconds())/float64(b.N), "µs/fsync")
+	})
+	for _, mode := range []audit.Durability{audit.DurabilityStrict, audit.DurabilityGroup} {
+		for _, clients := range []int{1, 64} {
+			b.Run(fmt.Sprintf("%s/clients=%d", mode, clients), func(b *testing.B) {
+				benchRequests(b, mode, clients)
+			})
+		}
+	}
+}
+
+func floorFile(b *testing.B) *os.File {
+	f, err := os.Create(filepath.Join(b.TempDir(), "floor"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { f.Close() })
+	return f
+}
+
+var floorLine = []byte(`{"seq":1,"kind":"intent","request_id":"req_000001"}` + "\n")
+
+func rawFsync(b *testing.B, f *os.File) {
+	if _, err := f.Write(floorLine); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Sync(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// measureFloor times n raw fsyncs of a small append.
+func measureFloor(b *testing.B, f *os.File, n int) time.Duration {
+	start := time.Now()
+	for range n {
+		rawFsync(b, f)
+	}
+	return time.Since(start)
+}
+
+func benchRequests(b *testing.B, mode audit.Durability, clients int) {
+	l, err := audit.Open(filepath.Join(b.TempDir(), "audit.db"), audit.Options{Durability: mode})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	f := floorFile(b)
+	in, out := intent(1), outcome(1, 0)
+	request := func() {
+		rc, err := l.Append(context.Background(), in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		o := out
+		o.IntentSeq = rc.Seq
+		if err := l.AppendDeferred(o); err != nil {
+			b.Fatal(err)
+		}
+	}
+	const floorN = 50
+	floor := measureFloor(b, f, floorN)
+	before := l.Stats()
+	b.ResetTimer()
+	start := time.Now()
+	if clients == 1 {
+		for range b.N {
+			request()
+		}
+	} else {
+		b.SetParallelism(clients / runtime.GOMAXPROCS(0))
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				request()
+			}
+		})
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	if err := l.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	floor += measureFloor(b, f, floorN)
+	s := l.Stats()
+	commits := float64(s.Commits-before.Commits) + float64(s.Checkpoints-before.Checkpoints)
+	perRequest := float64(elapsed.Nanoseconds()) / float64(b.N)
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "requests/s")
+	b.ReportMetric(2*commits/float64(b.N), "fsyncs/request")
+	b.ReportMetric(perRequest/(float64(floor.Nanoseconds())/(2*floorN)), "x-floor")
 }

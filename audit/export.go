@@ -35,12 +35,8 @@ const (
 
 // ExportFile streams the records of a log file, opened read-only.
 func ExportFile(w io.Writer, path string, f Filter, format string) (int, error) {
-	db, err := bolt.Open(path, 0o400, &bolt.Options{ReadOnly: true, Timeout: 2 * time.Second})
-	if err != nil {
-		return 0, fmt.Errorf("audit: opening %s read-only: %w", path, err)
-	}
-	defer db.Close()
-	return export(w, db, f, format)
+	view := func(fn func(*bolt.Tx) error) error { return ViewFile(path, fn) }
+	return export(w, view, f, format)
 }
 
 // Export streams the live log's records (a consistent snapshot taken when it
@@ -50,10 +46,10 @@ func (l *Log) Export(w io.Writer, f Filter, format string) (int, error) {
 	if err := l.do(func() error { db = l.db; return nil }); err != nil {
 		return 0, err
 	}
-	return export(w, db, f, format)
+	return export(w, db.View, f, format)
 }
 
-func export(w io.Writer, db *bolt.DB, f Filter, format string) (int, error) {
+func export(w io.Writer, view func(func(*bolt.Tx) error) error, f Filter, format string) (int, error) {
 	if format != FormatJSONL && format != FormatCSV {
 		return 0, fmt.Errorf("audit: unknown export format %q (jsonl or csv)", format)
 	}
@@ -66,7 +62,7 @@ func export(w io.Writer, db *bolt.DB, f Filter, format string) (int, error) {
 		}
 	}
 	n := 0
-	err := db.View(func(tx *bolt.Tx) error {
+	err := view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketRecords)
 		if b == nil {
 			return fmt.Errorf("audit: not a Custos audit log")
@@ -114,7 +110,8 @@ var csvHeader = []string{
 	"seq", "time", "kind", "instance", "request_id", "intent_seq", "tenant", "app", "purpose", "key_id", "route",
 	"stream", "client_ip", "model_requested", "model_served", "endpoint", "provider", "region", "policy_revision",
 	"allow", "deny_codes", "dry_run", "pii", "prompt_tokens", "completion_tokens", "cached_tokens",
-	"tokens_estimated", "cost_usd", "latency_ms", "status", "error_code", "attempts", "export",
+	"tokens_estimated", "cost_micros", "latency_ms", "status", "error_code", "attempts", "export", "unauthenticated",
+	"currency", "price_version", "cost_estimated", "account", "credit",
 }
 
 func csvRow(r *Record) []string {
@@ -123,7 +120,8 @@ func csvRow(r *Record) []string {
 		strconv.FormatUint(r.Seq, 10), r.Time.UTC().Format(time.RFC3339Nano), r.Kind, r.Instance, r.RequestID,
 		"", r.Tenant, r.App, r.Purpose, r.KeyID, r.Route, strconv.FormatBool(r.Stream), r.ClientIP,
 		r.ModelRequested, r.ModelServed, r.Endpoint, r.Provider, r.Region, r.PolicyRevision,
-		"", "", "", "", "", "", "", "", "", itoa(r.LatencyMS), "", r.ErrorCode, "", "",
+		"", "", "", "", "", "", "", "", "", itoa(r.LatencyMS), "", r.ErrorCode, "", "", "",
+		"", "", "", "", "",
 	}
 	if r.IntentSeq != 0 {
 		row[5] = strconv.FormatUint(r.IntentSeq, 10)
@@ -146,8 +144,11 @@ func csvRow(r *Record) []string {
 	if t := r.Tokens; t != nil {
 		row[23], row[24], row[25], row[26] = itoa(t.Prompt), itoa(t.Completion), itoa(t.Cached), strconv.FormatBool(t.Estimated)
 	}
-	if r.CostUSD != nil {
-		row[27] = strconv.FormatFloat(*r.CostUSD, 'f', -1, 64)
+	if c := r.Cost; c != nil {
+		row[27], row[34], row[35], row[36], row[37] = itoa(c.Micros), c.Currency, c.PriceVersion, strconv.FormatBool(c.Estimated), c.Account
+	}
+	if c := r.Credit; c != nil {
+		row[38] = fmt.Sprintf("op=%s account=%s micros=%d currency=%s reference=%s actor=%s", c.Op, c.Account, c.Micros, c.Currency, c.Reference, c.Actor)
 	}
 	if r.Status != 0 {
 		row[29] = strconv.Itoa(r.Status)
@@ -162,6 +163,10 @@ func csvRow(r *Record) []string {
 	if e := r.Export; e != nil {
 		row[32] = fmt.Sprintf("auditor=%s format=%s tenant=%s from=%s to=%s", e.Auditor, e.Format, e.Tenant, e.From, e.To)
 	}
+	if u := r.Unauthenticated; u != nil {
+		row[33] = fmt.Sprintf("source=%s window_start=%s count=%d codes=%s routes=%s", u.Source,
+			u.WindowStart.UTC().Format(time.RFC3339), u.Count, countsText(u.Codes), countsText(u.Routes))
+	}
 	for i := range row {
 		row[i] = spreadsheetSafe(row[i])
 	}
@@ -175,4 +180,18 @@ func spreadsheetSafe(s string) string {
 		return "'" + s
 	}
 	return s
+}
+
+// countsText writes a count map as "name:n name:n", sorted by name.
+func countsText(m map[string]int64) string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = n + ":" + strconv.FormatInt(m[n], 10)
+	}
+	return strings.Join(parts, " ")
 }

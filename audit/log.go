@@ -10,8 +10,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -34,6 +36,29 @@ var (
 	ErrClosed = errors.New("audit: log closed")
 )
 
+// Durability says when a record counts as written.
+type Durability string
+
+const (
+	// DurabilityGroup (the default): Append returns once its record is on
+	// disk; AppendDeferred queues its record for the next group commit
+	// without waiting, so that an outcome rides in the same fsync as the
+	// next request's intent. A crash can lose the deferred records of the
+	// last FlushInterval; Verify then reports their requests incomplete.
+	DurabilityGroup Durability = "group"
+	// DurabilityStrict: every record, deferred or not, is on disk before
+	// its append returns.
+	DurabilityStrict Durability = "strict"
+)
+
+// DefaultFlushInterval bounds how long a deferred record waits for a
+// commit when no durable append comes to carry it. Under load intents
+// arrive far more often and carry the deferred records with them; when
+// traffic is sparse, 100 ms costs at most ten extra commits a second, off
+// every request's path, and bounds what a crash can lose to the outcomes
+// of the last tenth of a second.
+const DefaultFlushInterval = 100 * time.Millisecond
+
 // Options tune a Log.
 type Options struct {
 	// Instance names this gateway instance in every record.
@@ -45,16 +70,32 @@ type Options struct {
 	// CheckpointInterval signs the head at least this often while records
 	// arrive (default 1 minute).
 	CheckpointInterval time.Duration
-	// CheckpointFile, if set, also receives every checkpoint as a JSON line,
-	// for an operator to ship elsewhere.
+	// CheckpointFile, if set, also receives every checkpoint as a JSON line
+	// (a FileAnchor added to Anchors).
 	CheckpointFile string
+	// Anchors receive every signed checkpoint, in order, from a goroutine of
+	// their own: a slow anchor never delays an append. Close waits for the
+	// final checkpoint to be anchored.
+	Anchors []Anchor
+	// AnchorTimeout bounds each delivery to an anchor (default 10 s).
+	AnchorTimeout time.Duration
 	// MaxBatch bounds how many appends share one commit (default 1024).
 	MaxBatch int
+	// Durability is DurabilityGroup (default) or DurabilityStrict.
+	Durability Durability
+	// FlushInterval is how long deferred records may wait for a commit
+	// (default DefaultFlushInterval); group durability only.
+	FlushInterval time.Duration
+	// Journal, if set, keeps state derived from the records in the same
+	// file and the same commits (see audit/ledger).
+	Journal Journal
 	// RotateMonthly closes the file when a UTC month ends and continues the
 	// chain in <name>-YYYY-MM<ext> beside it.
 	RotateMonthly bool
 	// Now is the clock (tests); time.Now when nil.
 	Now func() time.Time
+
+	afterFunc func(time.Duration, func()) // time.AfterFunc; tests replace it
 }
 
 // Receipt identifies a committed record.
@@ -71,18 +112,22 @@ type Chain struct {
 	PreviousFile string `json:"previous_file,omitempty"`
 }
 
-// Log is an open audit log. Append is safe for concurrent use; appends are
-// group-committed by a single writer, and each returns only once its record
-// is on disk (bbolt fsyncs every commit).
+// Log is an open audit log. Appends are safe for concurrent use; they are
+// group-committed by a single writer goroutine (bbolt fsyncs every commit).
 type Log struct {
-	opts  Options
-	queue chan *pending
-	ctrl  chan func()
-	quit  chan struct{}
-	done  chan struct{}
+	opts     Options
+	queue    chan *pending
+	ctrl     chan func()
+	flushDue chan struct{} // the flush timer fired
+	quit     chan struct{}
+	done     chan struct{}
 
 	mu     sync.Mutex // guards closed
 	closed bool
+
+	stats   counters
+	anchors *anchorer
+	curPath atomic.Pointer[string] // the file being written, for FreeBytes
 
 	// Writer-goroutine state.
 	db              *bolt.DB
@@ -92,10 +137,17 @@ type Log struct {
 	head            Receipt
 	month           string // UTC year-month the current file began in
 	basePath        string // the path Open was given, for monthly names
+	batch           []*pending
+	durableWaiting  bool // the batch holds an append whose caller waits
+	flushArmed      bool
+	fault           func() error // tests: fails the next commits
+	writtenBuf      []Written
 }
 
+// pending is one queued record; done is nil for a deferred append.
 type pending struct {
 	rec  Record
+	hash [32]byte // set at commit
 	done chan result
 }
 
@@ -119,21 +171,44 @@ func open(path string, opts Options, cont *Chain) (*Log, error) {
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 1024
 	}
+	if opts.FlushInterval <= 0 {
+		opts.FlushInterval = DefaultFlushInterval
+	}
+	switch opts.Durability {
+	case "":
+		opts.Durability = DurabilityGroup
+	case DurabilityGroup, DurabilityStrict:
+	default:
+		return nil, fmt.Errorf("audit: durability %q is neither %q nor %q", opts.Durability, DurabilityGroup, DurabilityStrict)
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	l := &Log{
-		opts:  opts,
-		queue: make(chan *pending, opts.MaxBatch),
-		ctrl:  make(chan func()),
-		quit:  make(chan struct{}),
-		done:  make(chan struct{}),
+	if opts.AnchorTimeout <= 0 {
+		opts.AnchorTimeout = 10 * time.Second
 	}
+	if opts.CheckpointFile != "" {
+		opts.Anchors = append(append([]Anchor(nil), opts.Anchors...), NewFileAnchor(opts.CheckpointFile))
+	}
+	if opts.afterFunc == nil {
+		opts.afterFunc = func(d time.Duration, f func()) { time.AfterFunc(d, f) }
+	}
+	l := &Log{
+		opts:     opts,
+		queue:    make(chan *pending, opts.MaxBatch),
+		ctrl:     make(chan func()),
+		flushDue: make(chan struct{}),
+		quit:     make(chan struct{}),
+		done:     make(chan struct{}),
+		batch:    make([]*pending, 0, opts.MaxBatch),
+	}
+	l.stats.init()
 	if err := l.openDB(path, cont); err != nil {
 		return nil, err
 	}
 	l.basePath = path
 	l.month = opts.Now().UTC().Format("2006-01")
+	l.anchors = newAnchorer(opts.Anchors, opts.AnchorTimeout, &l.stats)
 	go l.writer()
 	return l, nil
 }
@@ -145,174 +220,138 @@ func (l *Log) openDB(path string, cont *Chain) error {
 	}
 	var head Receipt
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketRecords, bucketCheckpoints, bucketMeta} {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
+		var err error
+		var created bool
+		if head, created, err = initFile(tx, cont); err != nil || l.opts.Journal == nil {
+			return err
 		}
-		meta := tx.Bucket(bucketMeta)
-		if meta.Get(keyChain) == nil {
-			c := Chain{FirstSeq: 1, Prev: hex.EncodeToString(make([]byte, 32))}
-			if cont != nil {
-				c = *cont
-			}
-			b, _ := json.Marshal(c)
-			if err := meta.Put(keyChain, b); err != nil {
-				return err
-			}
-			prev, err := parseHash(c.Prev)
-			if err != nil {
-				return fmt.Errorf("chain prev: %w", err)
-			}
-			return meta.Put(keyHead, encodeHead(Receipt{Seq: c.FirstSeq - 1, Hash: prev}))
-		}
-		head = decodeHead(meta.Get(keyHead))
-		return nil
+		return l.openJournal(tx, created, &head)
 	})
 	if err != nil {
 		db.Close()
 		return fmt.Errorf("audit: initialising %s: %w", path, err)
 	}
-	if head == (Receipt{}) {
-		_ = db.View(func(tx *bolt.Tx) error {
-			head = decodeHead(tx.Bucket(bucketMeta).Get(keyHead))
-			return nil
-		})
-	}
 	l.db, l.path, l.head = db, path, head
+	l.curPath.Store(&path)
 	l.lastCheckpoint = time.Now()
 	l.sinceCheckpoint = 0
 	return nil
 }
 
+// initFile creates the buckets of a new file (its chain starting at cont,
+// or at 1) and returns the file's head and whether it was created.
+func initFile(tx *bolt.Tx, cont *Chain) (Receipt, bool, error) {
+	for _, b := range [][]byte{bucketRecords, bucketCheckpoints, bucketMeta} {
+		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+			return Receipt{}, false, err
+		}
+	}
+	meta := tx.Bucket(bucketMeta)
+	if meta.Get(keyChain) != nil {
+		return decodeHead(meta.Get(keyHead)), false, nil
+	}
+	c := Chain{FirstSeq: 1, Prev: hex.EncodeToString(make([]byte, 32))}
+	if cont != nil {
+		c = *cont
+	}
+	b, _ := json.Marshal(c)
+	if err := meta.Put(keyChain, b); err != nil {
+		return Receipt{}, false, err
+	}
+	prev, err := parseHash(c.Prev)
+	if err != nil {
+		return Receipt{}, false, fmt.Errorf("chain prev: %w", err)
+	}
+	head := Receipt{Seq: c.FirstSeq - 1, Hash: prev}
+	return head, true, meta.Put(keyHead, encodeHead(head))
+}
+
+// openJournal lets the journal load or carry its state, and writes the
+// record it begins a new file with, in the transaction opening the file.
+func (l *Log) openJournal(tx *bolt.Tx, created bool, head *Receipt) error {
+	first, err := l.opts.Journal.Open(tx, created)
+	if err != nil || first == nil {
+		return err
+	}
+	rec, err := l.prepare(*first)
+	if err != nil {
+		return err
+	}
+	*head, err = l.putRecords(tx, []*pending{{rec: rec}}, nil)
+	return err
+}
+
+// ErrInvalid means a record cannot be written as given (a time outside the
+// years 0 to 9999, which JSON cannot hold).
+var ErrInvalid = errors.New("audit: invalid record")
+
 // Append makes r durable and returns its sequence number and hash. Seq,
 // Time (if zero) and Instance are filled in by the log. An error wraps
-// ErrUnavailable or ErrClosed, and the record was not written.
+// ErrUnavailable, ErrClosed or ErrInvalid, and the record was not written.
 func (l *Log) Append(ctx context.Context, r Record) (Receipt, error) {
-	l.mu.Lock()
-	closed := l.closed
-	l.mu.Unlock()
-	if closed {
-		return Receipt{}, ErrClosed
+	rec, err := l.prepare(r)
+	if err != nil {
+		return Receipt{}, err
 	}
-	if r.Time.IsZero() {
-		r.Time = time.Now().UTC()
+	p := &pending{rec: rec, done: make(chan result, 1)}
+	if err := l.enqueue(ctx, p); err != nil {
+		return Receipt{}, err
 	}
-	r.Time = r.Time.UTC()
-	r.Instance = l.opts.Instance
-	p := &pending{rec: r, done: make(chan result, 1)}
-	select {
-	case l.queue <- p:
-	case <-l.quit:
-		return Receipt{}, ErrClosed
-	case <-ctx.Done():
-		return Receipt{}, fmt.Errorf("%w: %w", ErrUnavailable, ctx.Err())
-	}
+	l.stats.appends.Add(1)
 	// Once queued the record will be committed or failed promptly; wait for
 	// the outcome even if ctx ends, so that the caller knows.
 	res := <-p.done
 	return res.r, res.err
 }
 
-// writer is the single goroutine that commits appends, batching whatever is
-// queued so throughput scales with load without delaying a lone append.
-func (l *Log) writer() {
-	defer close(l.done)
-	ticker := time.NewTicker(l.opts.CheckpointInterval)
-	defer ticker.Stop()
-	batch := make([]*pending, 0, l.opts.MaxBatch)
-	for {
-		select {
-		case p := <-l.queue:
-			batch = append(batch[:0], p)
-		drain:
-			for len(batch) < l.opts.MaxBatch {
-				select {
-				case p := <-l.queue:
-					batch = append(batch, p)
-				default:
-					break drain
-				}
-			}
-			l.commit(batch)
-		case f := <-l.ctrl:
-			f()
-		case <-ticker.C:
-			if l.sinceCheckpoint > 0 {
-				_ = l.checkpoint()
-			}
-		case <-l.quit:
-			// Commit whatever is still queued, then stop.
-			for {
-				select {
-				case p := <-l.queue:
-					l.commit([]*pending{p})
-					continue
-				default:
-				}
-				break
-			}
-			return
-		}
+// AppendDeferred queues r for the next group commit and returns without
+// waiting for it (under DurabilityStrict it waits, as Append does). The
+// record is committed with the next durable append, when a batch fills,
+// when FlushInterval has passed, before a checkpoint, at Rotate, Flush and
+// Close. An error (ErrClosed, ErrInvalid) means it was not queued; a failed
+// commit is counted in Stats and reported by Healthy.
+func (l *Log) AppendDeferred(r Record) error {
+	if l.opts.Durability == DurabilityStrict {
+		_, err := l.Append(context.Background(), r)
+		return err
 	}
+	rec, err := l.prepare(r)
+	if err != nil {
+		return err
+	}
+	if err := l.enqueue(context.Background(), &pending{rec: rec}); err != nil {
+		return err
+	}
+	l.stats.deferred.Add(1)
+	return nil
 }
 
-func (l *Log) commit(batch []*pending) {
-	if l.opts.RotateMonthly {
-		if m := l.opts.Now().UTC().Format("2006-01"); m != l.month {
-			ext := filepath.Ext(l.basePath)
-			next := strings.TrimSuffix(l.basePath, ext) + "-" + m + ext
-			if err := l.rotate(next); err != nil {
-				err = fmt.Errorf("%w: monthly rotation: %w", ErrUnavailable, err)
-				for _, p := range batch {
-					p.done <- result{err: err}
-				}
-				return
-			}
-			l.month = m
-		}
+func (l *Log) prepare(r Record) (Record, error) {
+	if r.Time.IsZero() {
+		r.Time = l.opts.Now()
 	}
-	receipts := make([]Receipt, len(batch))
-	var head Receipt
-	err := l.db.Update(func(tx *bolt.Tx) error {
-		records := tx.Bucket(bucketRecords)
-		records.FillPercent = 1.0 // keys only ever grow
-		meta := tx.Bucket(bucketMeta)
-		h := decodeHead(meta.Get(keyHead))
-		for i, p := range batch {
-			p.rec.Seq = h.Seq + 1
-			body, err := p.rec.marshal()
-			if err != nil {
-				return err
-			}
-			sum := recordHash(p.rec.Seq, h.Hash, body)
-			val := make([]byte, 0, 64+len(body))
-			val = append(val, h.Hash[:]...)
-			val = append(val, sum[:]...)
-			val = append(val, body...)
-			if err := records.Put(seqKey(p.rec.Seq), val); err != nil {
-				return err
-			}
-			h = Receipt{Seq: p.rec.Seq, Hash: sum}
-			receipts[i] = h
-		}
-		head = h
-		return meta.Put(keyHead, encodeHead(h))
-	})
-	if err != nil {
-		err = fmt.Errorf("%w: %w", ErrUnavailable, err)
-		for _, p := range batch {
-			p.done <- result{err: err}
-		}
-		return
+	r.Time = r.Time.UTC()
+	if y := r.Time.Year(); y < 0 || y > 9999 {
+		return r, fmt.Errorf("%w: time out of range", ErrInvalid)
 	}
-	l.head = head
-	l.sinceCheckpoint += len(batch)
-	for i, p := range batch {
-		p.done <- result{r: receipts[i]}
+	r.Instance = l.opts.Instance
+	return r, nil
+}
+
+func (l *Log) enqueue(ctx context.Context, p *pending) error {
+	l.mu.Lock()
+	closed := l.closed
+	l.mu.Unlock()
+	if closed {
+		return ErrClosed
 	}
-	if l.sinceCheckpoint >= l.opts.CheckpointEvery || time.Since(l.lastCheckpoint) >= l.opts.CheckpointInterval {
-		_ = l.checkpoint()
+	select {
+	case l.queue <- p:
+		return nil
+	case <-l.quit:
+		return ErrClosed
+	case <-ctx.Done():
+		return fmt.Errorf("%w: %w", ErrUnavailable, ctx.Err())
 	}
 }
 
@@ -350,7 +389,8 @@ func decodeHead(b []byte) Receipt {
 	return r
 }
 
-// do runs f on the writer goroutine and waits for it.
+// do runs f on the writer goroutine, after everything queued before the
+// call has been taken into the batch, and waits for it.
 func (l *Log) do(f func() error) error {
 	errc := make(chan error, 1)
 	select {
@@ -368,8 +408,19 @@ func (l *Log) Head() Receipt {
 	return r
 }
 
-// Checkpoint signs the current head now.
-func (l *Log) Checkpoint() error { return l.do(l.checkpoint) }
+// Flush commits everything queued, deferred records included, and returns
+// the commit's error.
+func (l *Log) Flush() error { return l.do(l.flush) }
+
+// Checkpoint commits everything queued and signs the head now.
+func (l *Log) Checkpoint() error {
+	return l.do(func() error {
+		if err := l.flush(); err != nil {
+			return err
+		}
+		return l.checkpoint()
+	})
+}
 
 // Path returns the file now being written.
 func (l *Log) Path() string {
@@ -378,31 +429,36 @@ func (l *Log) Path() string {
 	return p
 }
 
-// Rotate closes the current file with a final checkpoint and continues the
-// chain in a new file at path. Sequence numbers continue.
+// Rotate commits everything queued, closes the current file with a final
+// checkpoint and continues the chain in a new file at path. Sequence
+// numbers continue.
 func (l *Log) Rotate(path string) error {
-	return l.do(func() error { return l.rotate(path) })
+	return l.do(func() error {
+		if err := l.flush(); err != nil {
+			return err
+		}
+		return l.rotate(path)
+	})
 }
 
 func (l *Log) rotate(path string) error {
-	{
-		if _, err := os.Stat(path); err == nil {
-			return fmt.Errorf("audit: rotating: %s already exists", path)
-		}
-		if err := l.checkpoint(); err != nil {
-			return err
-		}
-		head, old := l.head, l.path
-		if err := l.db.Close(); err != nil {
-			return fmt.Errorf("audit: closing %s: %w", old, err)
-		}
-		cont := &Chain{FirstSeq: head.Seq + 1, Prev: hex.EncodeToString(head.Hash[:]), PreviousFile: old}
-		return l.openDB(path, cont)
+	if _, err := os.Stat(path); err == nil {
+		return fmt.Errorf("audit: rotating: %s already exists", path)
 	}
+	if err := l.checkpoint(); err != nil {
+		return err
+	}
+	head, old := l.head, l.path
+	if err := l.db.Close(); err != nil {
+		return fmt.Errorf("audit: closing %s: %w", old, err)
+	}
+	cont := &Chain{FirstSeq: head.Seq + 1, Prev: hex.EncodeToString(head.Hash[:]), PreviousFile: old}
+	return l.openDB(path, cont)
 }
 
-// Close commits every queued append, writes a final checkpoint and closes
-// the file. Appends after Close fail with ErrClosed.
+// Close commits every queued append, deferred ones included, writes a
+// final checkpoint and closes the file. Appends after Close fail with
+// ErrClosed.
 func (l *Log) Close() error {
 	l.mu.Lock()
 	if l.closed {
@@ -417,7 +473,7 @@ func (l *Log) Close() error {
 	if l.sinceCheckpoint > 0 {
 		err = l.checkpoint()
 	}
-	return errors.Join(err, l.db.Close())
+	return errors.Join(err, l.anchors.close(), l.db.Close())
 }
 
 func parseHash(s string) ([32]byte, error) {
@@ -428,4 +484,39 @@ func parseHash(s string) ([32]byte, error) {
 	}
 	copy(h[:], b)
 	return h, nil
+}
+
+// monthlyPath names the file monthly rotation continues base in for month
+// (YYYY-MM): NAME-YYYY-MM.EXT beside it.
+func monthlyPath(base, month string) string {
+	ext := filepath.Ext(base)
+	return strings.TrimSuffix(base, ext) + "-" + month + ext
+}
+
+var monthSuffix = regexp.MustCompile(`^-\d{4}-\d{2}$`)
+
+// RotatedFiles returns base and the files monthly rotation continued it in
+// (NAME-YYYY-MM.EXT beside it), in month order. base need not exist.
+func RotatedFiles(base string) ([]string, error) {
+	dir, name := filepath.Split(base)
+	ext := filepath.Ext(name)
+	stem := strings.TrimSuffix(name, ext)
+	entries, err := os.ReadDir(filepath.Clean(dir + "."))
+	if err != nil {
+		return nil, fmt.Errorf("audit: listing rotated files: %w", err)
+	}
+	var out []string
+	if _, err := os.Stat(base); err == nil {
+		out = append(out, base)
+	}
+	for _, e := range entries { // ReadDir sorts by name: months in order
+		n := e.Name()
+		if !e.Type().IsRegular() || !strings.HasPrefix(n, stem) || !strings.HasSuffix(n, ext) {
+			continue
+		}
+		if monthSuffix.MatchString(strings.TrimSuffix(strings.TrimPrefix(n, stem), ext)) {
+			out = append(out, filepath.Join(dir, n))
+		}
+	}
+	return out, nil
 }

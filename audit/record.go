@@ -10,6 +10,15 @@ const (
 	KindIntent  = "intent"  // written durably before anything is forwarded
 	KindOutcome = "outcome" // written when the request has ended, forwarded or not
 	KindExport  = "export"  // an auditor exported records
+	// KindUnauthenticated aggregates the failed authentications of one
+	// source over one window (Unauthenticated), instead of a record each.
+	KindUnauthenticated = "unauthenticated"
+	// KindCredit changes an account's balance other than by a request's
+	// charge: a top-up, an adjustment, a refund, an expiry (Credit).
+	KindCredit = "credit"
+	// KindOpening begins a file that continues a rotated one: the balances
+	// and the period spend carried over (Opening).
+	KindOpening = "opening"
 )
 
 // Record is one audit entry. It holds metadata only: there is deliberately
@@ -46,15 +55,95 @@ type Record struct {
 	// PII maps a data class to how many were found and the action taken.
 	PII map[string]PIIAction `json:"pii,omitempty"`
 
-	Tokens    *Tokens   `json:"tokens,omitempty"`
-	CostUSD   *float64  `json:"cost_usd,omitempty"`
-	LatencyMS int64     `json:"latency_ms,omitempty"`
-	Status    int       `json:"status,omitempty"`
-	ErrorCode string    `json:"error_code,omitempty"`
-	Attempts  []Attempt `json:"attempts,omitempty"`
+	Tokens *Tokens `json:"tokens,omitempty"`
+	// Cost is what the request cost and which account paid (outcomes).
+	Cost *Cost `json:"cost,omitempty"`
+	// BalanceAfter is the charged (or credited) account's balance after
+	// this record's change: the record's line in the credit journal,
+	// written by the ledger in the commit that writes the record.
+	BalanceAfter *int64    `json:"balance_after,omitempty"`
+	LatencyMS    int64     `json:"latency_ms,omitempty"`
+	Status       int       `json:"status,omitempty"`
+	ErrorCode    string    `json:"error_code,omitempty"`
+	Attempts     []Attempt `json:"attempts,omitempty"`
 
 	// Export describes an auditor's export (KindExport).
 	Export *ExportInfo `json:"export,omitempty"`
+
+	// Unauthenticated counts failed authentications (KindUnauthenticated).
+	Unauthenticated *Unauthenticated `json:"unauthenticated,omitempty"`
+
+	// Credit is a balance change (KindCredit).
+	Credit *Credit `json:"credit,omitempty"`
+	// Opening is what a continued file starts from (KindOpening).
+	Opening *Opening `json:"opening,omitempty"`
+}
+
+// Cost is what one request cost, in integer micro-units (millionths) of
+// Currency: never a float.
+type Cost struct {
+	Micros       int64  `json:"micros"`
+	Currency     string `json:"currency"`
+	PriceVersion string `json:"price_version,omitempty"`
+	// Estimated marks a cost computed from estimated token counts.
+	Estimated bool `json:"estimated,omitempty"`
+	// Account is the account charged ("tenant" or "tenant/app"); "" when
+	// the request was costed but not charged.
+	Account string `json:"account,omitempty"`
+}
+
+// Credit operations.
+const (
+	CreditTopUp  = "topup"  // prepaid credit bought (positive)
+	CreditAdjust = "adjust" // a correction (either sign)
+	CreditRefund = "refund" // unused credit paid back (negative)
+	CreditExpire = "expire" // credit that lapsed (negative)
+)
+
+// Credit is one change to an account's balance other than a charge.
+type Credit struct {
+	Op       string `json:"op"`
+	Account  string `json:"account"`
+	Micros   int64  `json:"micros"` // signed change to the balance
+	Currency string `json:"currency"`
+	// Reference names the business document (an invoice or ticket
+	// number); Actor who made the change. Both are identifiers, never
+	// free text.
+	Reference string `json:"reference,omitempty"`
+	Actor     string `json:"actor,omitempty"`
+}
+
+// Opening is the state a file continuing a rotated one starts from.
+type Opening struct {
+	Balances []Balance `json:"balances,omitempty"`
+	Spend    []Spend   `json:"spend,omitempty"`
+}
+
+// Balance is one account's balance.
+type Balance struct {
+	Account  string `json:"account"`
+	Currency string `json:"currency"`
+	Micros   int64  `json:"micros"`
+}
+
+// Spend is what one scope spent in one calendar period.
+type Spend struct {
+	Scope  string `json:"scope"`  // "tenant:T", "app:T/A" or "key:K"
+	Period string `json:"period"` // "2026-11-30" (UTC day) or "2026-11" (UTC month)
+	Micros int64  `json:"micros"`
+	Tokens int64  `json:"tokens"`
+}
+
+// Unauthenticated is one source's failed authentications over one window.
+// It holds no key material and no path: only the route templates the
+// requests matched and the error codes answered.
+type Unauthenticated struct {
+	Source      string           `json:"source"` // client address or network, as the gateway keys it
+	WindowStart time.Time        `json:"window_start"`
+	WindowSecs  int64            `json:"window_seconds"`
+	Count       int64            `json:"count"`
+	Codes       map[string]int64 `json:"codes,omitempty"`  // error code → count
+	Routes      map[string]int64 `json:"routes,omitempty"` // route template → count
 }
 
 // Decision is the policy outcome as recorded: codes, never messages.

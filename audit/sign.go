@@ -33,6 +33,10 @@ type Checkpoint struct {
 	File     string    `json:"file,omitempty"`
 	KeyID    string    `json:"key_id,omitempty"`
 	Sig      string    `json:"sig,omitempty"` // base64 Ed25519 signature of Message()
+
+	fromFile     bool        // read from the log file itself (verification only)
+	anchored     bool        // given by an anchor (verification only)
+	alsoAnchored *Checkpoint // the anchor's copy, when it differs from the file's
 }
 
 // Message is the exact byte string a checkpoint's signature covers.
@@ -41,8 +45,8 @@ func (c *Checkpoint) Message() []byte {
 		c.Seq, c.Head, c.Time.UTC().Format(time.RFC3339Nano))
 }
 
-// checkpoint signs the head and stores it (and appends it to the second
-// location, if configured). Runs on the writer goroutine.
+// checkpoint signs the head, stores it and hands it to the anchors. Runs
+// on the writer goroutine.
 func (l *Log) checkpoint() error {
 	if l.head.Seq == 0 {
 		return nil
@@ -51,6 +55,7 @@ func (l *Log) checkpoint() error {
 	if l.opts.Signer != nil {
 		sig, err := l.opts.Signer.Sign(cp.Message())
 		if err != nil {
+			l.stats.checkpointErrors.Add(1)
 			return fmt.Errorf("audit: signing checkpoint: %w", err)
 		}
 		cp.KeyID = l.opts.Signer.KeyID()
@@ -61,34 +66,16 @@ func (l *Log) checkpoint() error {
 		return tx.Bucket(bucketCheckpoints).Put(seqKey(cp.Seq), b)
 	})
 	if err != nil {
+		l.stats.checkpointErrors.Add(1)
 		return fmt.Errorf("%w: checkpoint: %w", ErrUnavailable, err)
 	}
-	if l.opts.CheckpointFile != "" {
-		cp.File = l.path
-		line, _ := json.Marshal(cp)
-		if err := appendLine(l.opts.CheckpointFile, line); err != nil {
-			return fmt.Errorf("audit: checkpoint file: %w", err)
-		}
-	}
+	cp.File = l.path
+	l.anchors.enqueue(cp)
 	l.sinceCheckpoint = 0
 	l.lastCheckpoint = time.Now()
+	l.stats.checkpoints.Add(1)
+	l.stats.lastCheckpoint.Store(l.lastCheckpoint.UnixNano())
 	return nil
-}
-
-func appendLine(path string, line []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(append(line, '\n')); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 // KeyFileSigner signs with an Ed25519 private key held in a PEM file.

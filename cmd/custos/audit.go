@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -16,65 +17,11 @@ import (
 
 func auditCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "audit", Short: "Verify and export the audit log; make signing keys"}
+	cmd.AddCommand(verifyCmd(), exportCmd(), keygenCmd(), pubkeyCmd())
+	return cmd
+}
 
-	var db, pubkey, checkpoints string
-	var asJSON bool
-	verify := &cobra.Command{
-		Use:   "verify --db FILE [--pubkey FILE] [--checkpoints FILE]",
-		Short: "Check a (copied) audit log offline, read-only; exit 0 only when intact",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if db == "" {
-				return errors.New("--db is required")
-			}
-			var opts audit.VerifyOptions
-			if pubkey != "" {
-				pub, err := audit.LoadPublicKey(pubkey)
-				if err != nil {
-					return err
-				}
-				opts.PublicKey = pub
-			}
-			if checkpoints != "" {
-				data, err := os.ReadFile(checkpoints)
-				if err != nil {
-					return err
-				}
-				if opts.Checkpoints, err = audit.ReadCheckpointFile(data, db); err != nil {
-					return err
-				}
-			}
-			rep, err := audit.Verify(db, opts)
-			if err != nil {
-				return err
-			}
-			out := cmd.OutOrStdout()
-			if asJSON {
-				b, _ := json.MarshalIndent(rep, "", "  ")
-				fmt.Fprintf(out, "%s\n", b)
-			} else {
-				fmt.Fprintf(out, "%s: %d record(s) verified (sequence %d to %d), %d checkpoint(s), last at %d\n",
-					db, rep.Verified, rep.FirstSeq, rep.LastSeq, rep.Checkpoints, rep.LastCheckpoint)
-				if !rep.SignaturesChecked {
-					fmt.Fprintln(out, "signatures not checked: give --pubkey to check them")
-				}
-				if rep.Problem != nil {
-					fmt.Fprintf(out, "TAMPERED at sequence %d: %s: %s\n", rep.Problem.Seq, rep.Problem.Kind, rep.Problem.Detail)
-				} else {
-					fmt.Fprintln(out, "intact")
-				}
-			}
-			if !rep.OK() {
-				return errFailed
-			}
-			return nil
-		},
-	}
-	verify.Flags().StringVar(&db, "db", "", "audit log file")
-	verify.Flags().StringVar(&pubkey, "pubkey", "", "Ed25519 public key (PEM) that signs checkpoints")
-	verify.Flags().StringVar(&checkpoints, "checkpoints", "", "checkpoint file from the second location")
-	verify.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
-
+func exportCmd() *cobra.Command {
 	var exportDB, from, to, tenant, format string
 	export := &cobra.Command{
 		Use:   "export --db FILE [--from T] [--to T] [--tenant X] --format jsonl|csv",
@@ -107,6 +54,10 @@ func auditCmd() *cobra.Command {
 	export.Flags().StringVar(&tenant, "tenant", "", "only this tenant's records")
 	export.Flags().StringVar(&format, "format", audit.FormatJSONL, "jsonl or csv")
 
+	return export
+}
+
+func keygenCmd() *cobra.Command {
 	var out string
 	keygen := &cobra.Command{
 		Use:   "keygen --out FILE",
@@ -126,8 +77,12 @@ func auditCmd() *cobra.Command {
 	}
 	keygen.Flags().StringVar(&out, "out", "", "private key file to create")
 
+	return keygen
+}
+
+func pubkeyCmd() *cobra.Command {
 	var cfgPath string
-	pubkeyCmd := &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "pubkey --config FILE",
 		Short: "Print the PEM public key that verifies this gateway's checkpoints (key file or Vault Transit)",
 		Args:  cobra.NoArgs,
@@ -157,9 +112,8 @@ func auditCmd() *cobra.Command {
 			return err
 		},
 	}
-	pubkeyCmd.Flags().StringVar(&cfgPath, "config", "", "the gateway's configuration")
+	cmd.Flags().StringVar(&cfgPath, "config", "", "the gateway's configuration")
 
-	cmd.AddCommand(verify, export, keygen, pubkeyCmd)
 	return cmd
 }
 
@@ -171,4 +125,153 @@ func parseTime(v string) (time.Time, error) {
 		return t, nil
 	}
 	return time.Parse(time.DateOnly, v)
+}
+
+// Exit codes of `custos audit verify`.
+const (
+	exitTampered   = 1 // an integrity problem (or the files could not be read)
+	exitIncomplete = 3 // intact, but some requests have an intent and no outcome
+)
+
+func verifyCmd() *cobra.Command {
+	var dbs, anchors []string
+	var pubkey string
+	var asJSON, chain bool
+	cmd := &cobra.Command{
+		Use:   "verify --db FILE [--db FILE...] [--chain] [--pubkey FILE] [--checkpoints ANCHOR-FILE]",
+		Short: "Check a (copied) audit log offline, read-only; exit 0 only when intact and complete",
+		Long: `Verify checks every record's hash, the chain, the checkpoints (and their
+signatures with --pubkey), and pairs every request's intent with its outcome,
+across all the files given (an outcome may sit in the next monthly file).
+With --checkpoints (the anchor file the gateway appends every checkpoint to),
+a log whose newest anchored head is missing fails: records cut from its end,
+head rewritten, are found.
+
+Exit status: 0 intact and complete; 1 tampered (or unreadable); 3 intact but
+incomplete: some requests have an intent record and no outcome record (a
+crash lost them, or requests were in flight when the file was copied).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if len(dbs) == 0 {
+				return errors.New("--db is required")
+			}
+			files, err := verifyFiles(dbs, chain)
+			if err != nil {
+				return err
+			}
+			opts, err := verifyOptions(pubkey, anchors, files, chain)
+			if err != nil {
+				return err
+			}
+			rep, err := audit.VerifyFiles(files, opts)
+			if err != nil {
+				return err
+			}
+			printReport(cmd.OutOrStdout(), rep, asJSON, len(anchors) > 0)
+			switch rep.Status() {
+			case audit.StatusTampered:
+				return errFailed
+			case audit.StatusIncomplete:
+				os.Exit(exitIncomplete) // nothing to clean up: the files are closed
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringArrayVar(&dbs, "db", nil, "audit log file (repeat for the files of one chain)")
+	cmd.Flags().BoolVar(&chain, "chain", false, "also verify the monthly files that continue each --db (NAME-YYYY-MM.EXT beside it)")
+	cmd.Flags().StringVar(&pubkey, "pubkey", "", "Ed25519 public key (PEM) that signs checkpoints")
+	cmd.Flags().StringArrayVar(&anchors, "checkpoints", nil, "anchor file: the checkpoints shipped to a second location (repeatable); verify fails when its newest head is not in the log")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
+	return cmd
+}
+
+// verifyFiles lists the files to verify: those given, and with chain the
+// monthly files that continue them.
+func verifyFiles(dbs []string, chain bool) ([]string, error) {
+	if !chain {
+		return dbs, nil
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, db := range dbs {
+		files, err := audit.RotatedFiles(db)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range files {
+			if !seen[f] {
+				seen[f] = true
+				out = append(out, f)
+			}
+		}
+	}
+	return out, nil
+}
+
+// verifyOptions loads the key and the external checkpoints. Checkpoints
+// are kept for the files given by name; with chain, all of them count, so
+// that one beyond the last file means truncation.
+func verifyOptions(pubkey string, anchors, files []string, chain bool) (audit.VerifyOptions, error) {
+	var opts audit.VerifyOptions
+	if pubkey != "" {
+		pub, err := audit.LoadPublicKey(pubkey)
+		if err != nil {
+			return opts, err
+		}
+		opts.PublicKey = pub
+	}
+	for _, a := range anchors {
+		data, err := os.ReadFile(a)
+		if err != nil {
+			return opts, err
+		}
+		if chain {
+			cps, err := audit.ReadCheckpointFile(data, "")
+			if err != nil {
+				return opts, err
+			}
+			opts.Checkpoints = append(opts.Checkpoints, cps...)
+			continue
+		}
+		for _, f := range files {
+			cps, err := audit.ReadCheckpointFile(data, f)
+			if err != nil {
+				return opts, err
+			}
+			opts.Checkpoints = append(opts.Checkpoints, cps...)
+		}
+	}
+	return opts, nil
+}
+
+func printReport(out io.Writer, rep *audit.Report, asJSON, anchored bool) {
+	if asJSON {
+		b, _ := json.MarshalIndent(rep, "", "  ")
+		fmt.Fprintf(out, "%s\n", b)
+		return
+	}
+	for _, f := range rep.Files {
+		fmt.Fprintf(out, "%s: %d record(s) verified (sequence %d to %d), %d checkpoint(s), last at %d\n",
+			f.File, f.Verified, f.FirstSeq, f.LastSeq, f.Checkpoints, f.LastCheckpoint)
+	}
+	if len(rep.Files) > 1 {
+		fmt.Fprintf(out, "%d files: %d record(s) verified (sequence %d to %d)\n", len(rep.Files), rep.Verified, rep.FirstSeq, rep.LastSeq)
+	}
+	if !rep.SignaturesChecked {
+		fmt.Fprintln(out, "signatures not checked: give --pubkey to check them")
+	}
+	if !anchored {
+		fmt.Fprintln(out, "no anchor given: a cut of the records after the file's last checkpoint cannot be detected; give --checkpoints")
+	} else if rep.Anchored > 0 {
+		fmt.Fprintf(out, "the anchor proves %d record(s), sequence %d to %d\n", rep.AnchoredRecords, rep.FirstSeq, rep.Anchored)
+	}
+	switch rep.Status() {
+	case audit.StatusTampered:
+		fmt.Fprintf(out, "TAMPERED at sequence %d: %s: %s\n", rep.Problem.Seq, rep.Problem.Kind, rep.Problem.Detail)
+	case audit.StatusIncomplete:
+		fmt.Fprintf(out, "INCOMPLETE: no tampering found, but %d request(s) have an intent record and no outcome record, the first at sequence %d\n",
+			rep.Incomplete.Count, rep.Incomplete.FirstSeq)
+	default:
+		fmt.Fprintln(out, "intact")
+	}
 }

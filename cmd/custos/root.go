@@ -9,7 +9,7 @@ func rootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCmd(), keysCmd(), policyCmd(), auditCmd(), redactCmd(), benchCmd(), versionCmd())
+	root.AddCommand(serveCmd(), keysCmd(), policyCmd(), auditCmd(), redactCmd(), benchCmd(), creditCmd(), usageCmd(), versionCmd())
 	root.Version = "(run custos version)" // --version prints the full build info
 	cobra.AddTemplateFunc("buildInfo", buildInfo)
 	root.SetVersionTemplate("{{buildInfo}}")

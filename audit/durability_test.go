@@ -1,0 +1,295 @@
+package audit_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/custos-gateway/custos/audit"
+)
+
+// manualTimer captures the flush timer so a test fires it itself.
+type manualTimer struct {
+	mu    sync.Mutex
+	armed []func()
+	asked []time.Duration
+}
+
+func (m *manualTimer) after(d time.Duration, f func()) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.armed = append(m.armed, f)
+	m.asked = append(m.asked, d)
+}
+
+// fire runs every armed timer; each returns once the writer took it.
+func (m *manualTimer) fire() int {
+	m.mu.Lock()
+	fs := m.armed
+	m.armed = nil
+	m.mu.Unlock()
+	for _, f := range fs {
+		f()
+	}
+	return len(fs)
+}
+
+func openWith(t *testing.T, opts audit.Options) (*audit.Log, string, *manualTimer) {
+	t.Helper()
+	timer := &manualTimer{}
+	audit.SetAfterFunc(&opts, timer.after)
+	path := filepath.Join(t.TempDir(), "audit.db")
+	l, err := audit.Open(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l, path, timer
+}
+
+func TestDeferredAppendsCommitLazily(t *testing.T) {
+	ctx := context.Background()
+	cases := []struct {
+		name string
+		opts audit.Options
+		// act appends deferred records and whatever should commit them;
+		// it returns the head expected afterwards.
+		act     func(t *testing.T, l *audit.Log, timer *manualTimer) uint64
+		commits uint64
+	}{
+		{"deferred only: nothing committed yet", audit.Options{}, func(t *testing.T, l *audit.Log, _ *manualTimer) uint64 {
+			deferN(t, l, 3)
+			return 0
+		}, 0},
+		{"a durable append carries them", audit.Options{}, func(t *testing.T, l *audit.Log, _ *manualTimer) uint64 {
+			deferN(t, l, 3)
+			if rc, err := l.Append(ctx, intent(9)); err != nil || rc.Seq != 4 {
+				t.Fatalf("durable append: %+v %v", rc, err)
+			}
+			return 4
+		}, 1},
+		{"a full batch commits", audit.Options{MaxBatch: 4}, func(t *testing.T, l *audit.Log, _ *manualTimer) uint64 {
+			deferN(t, l, 4)
+			return 4
+		}, 1},
+		{"the flush interval passes", audit.Options{FlushInterval: 250 * time.Millisecond}, func(t *testing.T, l *audit.Log, timer *manualTimer) uint64 {
+			deferN(t, l, 2)
+			if l.Head().Seq != 0 {
+				t.Fatal("committed before the interval passed")
+			}
+			if timer.fire() != 1 || timer.asked[0] != 250*time.Millisecond {
+				t.Fatalf("flush timer armed %v", timer.asked)
+			}
+			return 2
+		}, 1},
+		{"a checkpoint commits first", audit.Options{}, func(t *testing.T, l *audit.Log, _ *manualTimer) uint64 {
+			deferN(t, l, 2)
+			if err := l.Checkpoint(); err != nil {
+				t.Fatal(err)
+			}
+			return 2
+		}, 1},
+		{"Flush", audit.Options{}, func(t *testing.T, l *audit.Log, _ *manualTimer) uint64 {
+			deferN(t, l, 5)
+			if err := l.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			return 5
+		}, 1},
+		{"strict: every deferred append waits for its own commit", audit.Options{Durability: audit.DurabilityStrict}, func(t *testing.T, l *audit.Log, _ *manualTimer) uint64 {
+			deferN(t, l, 3)
+			return 3
+		}, 3},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			l, _, timer := openWith(t, tc.opts)
+			want := tc.act(t, l, timer)
+			if got := l.Head().Seq; got != want {
+				t.Errorf("head %d, want %d", got, want)
+			}
+			if s := l.Stats(); s.Commits != tc.commits || s.Records != want {
+				t.Errorf("stats: %d commits of %d records, want %d of %d", s.Commits, s.Records, tc.commits, want)
+			}
+		})
+	}
+}
+
+func deferN(t *testing.T, l *audit.Log, n int) {
+	t.Helper()
+	for i := range n {
+		if err := l.AppendDeferred(outcome(i, 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// At one client an intent and the previous request's outcome share one
+// commit: one commit per request instead of two.
+func TestOneCommitPerRequestAtOneClient(t *testing.T) {
+	const n = 50
+	for _, tc := range []struct {
+		durability audit.Durability
+		commits    uint64
+	}{{audit.DurabilityGroup, n + 1}, {audit.DurabilityStrict, 2 * n}} {
+		t.Run(string(tc.durability), func(t *testing.T) {
+			l, path, _ := openWith(t, audit.Options{Durability: tc.durability})
+			for i := range n {
+				rc, err := l.Append(context.Background(), intent(i))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := l.AppendDeferred(outcome(i, rc.Seq)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := l.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if s := l.Stats(); s.Commits != tc.commits || s.Records != 2*n {
+				t.Errorf("%d commits for %d records, want %d", s.Commits, s.Records, tc.commits)
+			}
+			rep, err := audit.Verify(path, audit.VerifyOptions{})
+			if err != nil || !rep.OK() || rep.Verified != 2*n {
+				t.Fatalf("verify: %+v %v", rep, err)
+			}
+		})
+	}
+}
+
+// A deferred outcome a crash loses shows as an incomplete request: the
+// file as it is on disk while the outcome waits is what a crash leaves.
+func TestLostDeferredOutcomeIsReportedIncomplete(t *testing.T) {
+	l, path, _ := openWith(t, audit.Options{})
+	ctx := context.Background()
+	rc1, _ := l.Append(ctx, intent(1))
+	l.AppendDeferred(outcome(1, rc1.Seq))
+	rc2, _ := l.Append(ctx, intent(2)) // carries outcome 1
+	if err := l.AppendDeferred(outcome(2, rc2.Seq)); err != nil {
+		t.Fatal(err)
+	}
+	if l.Head().Seq != 3 {
+		t.Fatalf("head %d", l.Head().Seq)
+	}
+	crashed := filepath.Join(t.TempDir(), "crashed.db")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(crashed, b, 0o600)
+	rep, err := audit.Verify(crashed, audit.VerifyOptions{})
+	if err != nil || !rep.Intact() || rep.Incomplete == nil || rep.Incomplete.Count != 1 || rep.Incomplete.FirstSeq != rc2.Seq {
+		t.Fatalf("crashed copy: %+v %v", rep, err)
+	}
+	l.Close()
+	if rep, _ := audit.Verify(path, audit.VerifyOptions{}); !rep.OK() {
+		t.Errorf("after Close: %s %+v", rep.Status(), rep.Incomplete)
+	}
+}
+
+func TestRotateCommitsDeferredRecordsFirst(t *testing.T) {
+	l, path, _ := openWith(t, audit.Options{})
+	deferN(t, l, 3)
+	next := filepath.Join(filepath.Dir(path), "next.db")
+	if err := l.Rotate(next); err != nil {
+		t.Fatal(err)
+	}
+	deferN(t, l, 2)
+	l.Close()
+	rep, err := audit.VerifyFiles([]string{path, next}, audit.VerifyOptions{})
+	if err != nil || !rep.OK() || rep.Files[0].LastSeq != 3 || rep.LastSeq != 5 {
+		t.Fatalf("%+v %v", rep, err)
+	}
+}
+
+func TestFailedCommitIsReportedAndRecovers(t *testing.T) {
+	l, _, _ := openWith(t, audit.Options{})
+	if err := l.Healthy(); err != nil {
+		t.Fatalf("healthy before: %v", err)
+	}
+	diskGone := errors.New("input/output error")
+	failing := true
+	audit.InjectCommitFault(l, func() error {
+		if failing {
+			return diskGone
+		}
+		return nil
+	})
+	deferN(t, l, 2)
+	if _, err := l.Append(context.Background(), intent(1)); !errors.Is(err, audit.ErrUnavailable) || !errors.Is(err, diskGone) {
+		t.Fatalf("append on a failing disk: %v", err)
+	}
+	s := l.Stats()
+	if err := l.Healthy(); !errors.Is(err, audit.ErrUnavailable) || s.CommitErrors != 1 || s.DeferredLost != 2 || s.LastCommitError == "" {
+		t.Fatalf("after a failed commit: healthy=%v stats=%+v", err, s)
+	}
+	audit.InjectCommitFault(l, func() error { return nil })
+	if _, err := l.Append(context.Background(), intent(2)); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Healthy(); err != nil || l.Stats().LastCommitError != "" {
+		t.Errorf("after recovery: %v", err)
+	}
+	l.Close()
+	if err := l.Healthy(); !errors.Is(err, audit.ErrClosed) {
+		t.Errorf("closed log healthy: %v", err)
+	}
+}
+
+func TestStatsAndFreeBytes(t *testing.T) {
+	l, _, _ := openWith(t, audit.Options{CheckpointEvery: 10})
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 10 {
+				if _, err := l.Append(context.Background(), intent(g*10+i)); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	s := l.Stats()
+	if s.Appends != 80 || s.Records != 80 || s.BatchSize.Count != s.Commits || s.BatchSize.Sum != 80 ||
+		s.CommitSeconds.Count != s.Commits || s.CommitSeconds.Sum <= 0 || s.Checkpoints == 0 || s.LastCheckpoint.IsZero() {
+		t.Errorf("stats %+v", s)
+	}
+	var inBuckets uint64
+	for _, c := range s.BatchSize.Counts {
+		inBuckets += c
+	}
+	if inBuckets != s.Commits || len(s.BatchSize.Counts) != len(s.BatchSize.Bounds)+1 {
+		t.Errorf("batch histogram %+v for %d commits", s.BatchSize, s.Commits)
+	}
+	free, err := l.FreeBytes()
+	if err != nil || free == 0 {
+		t.Errorf("free bytes %d, %v", free, err)
+	}
+}
+
+func TestRecordTimeOutOfRangeIsRefused(t *testing.T) {
+	l, _, _ := openWith(t, audit.Options{})
+	r := intent(1)
+	r.Time = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+	if _, err := l.Append(context.Background(), r); !errors.Is(err, audit.ErrInvalid) {
+		t.Errorf("append: %v", err)
+	}
+	if err := l.AppendDeferred(r); !errors.Is(err, audit.ErrInvalid) {
+		t.Errorf("deferred: %v", err)
+	}
+	if _, err := l.Append(context.Background(), intent(2)); err != nil || l.Healthy() != nil {
+		t.Errorf("log after refusing: %v %v", err, l.Healthy())
+	}
+}
+
+func TestUnknownDurabilityIsRefused(t *testing.T) {
+	if _, err := audit.Open(filepath.Join(t.TempDir(), "a.db"), audit.Options{Durability: "sometimes"}); err == nil {
+		t.Error("opened with an unknown durability")
+	}
+}

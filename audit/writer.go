@@ -1,0 +1,211 @@
+package audit
+
+import (
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// writer is the single goroutine that commits appends. It batches whatever
+// is queued, so throughput scales with load without delaying a lone durable
+// append; deferred records wait in the batch for the next durable append, a
+// full batch, the flush timer, a checkpoint, or Close.
+func (l *Log) writer() {
+	defer close(l.done)
+	ticker := time.NewTicker(l.opts.CheckpointInterval)
+	defer ticker.Stop()
+	for {
+		select {
+		case p := <-l.queue:
+			l.take(p)
+			l.drain()
+			l.commitIfDue()
+		case <-l.flushDue:
+			l.flushArmed = false
+			l.drain()
+			_ = l.flush()
+		case f := <-l.ctrl:
+			l.drain()
+			l.commitIfDue()
+			f()
+		case <-ticker.C:
+			l.drain()
+			_ = l.flush()
+			if l.sinceCheckpoint > 0 {
+				_ = l.checkpoint()
+			}
+		case <-l.quit:
+			l.drain()
+			_ = l.flush()
+			return
+		}
+	}
+}
+
+// take adds one queued record to the batch, committing first if it is full.
+func (l *Log) take(p *pending) {
+	if len(l.batch) >= l.opts.MaxBatch {
+		_ = l.flush()
+	}
+	l.batch = append(l.batch, p)
+	if p.done != nil {
+		l.durableWaiting = true
+	}
+}
+
+// drain takes everything queued now, committing each batch that fills.
+func (l *Log) drain() {
+	for {
+		select {
+		case p := <-l.queue:
+			l.take(p)
+		default:
+			return
+		}
+	}
+}
+
+// commitIfDue commits when a caller waits or the batch is full, and
+// otherwise arms the flush timer for the deferred records waiting.
+func (l *Log) commitIfDue() {
+	switch {
+	case len(l.batch) == 0:
+	case l.durableWaiting || len(l.batch) >= l.opts.MaxBatch:
+		_ = l.flush()
+	case !l.flushArmed:
+		l.flushArmed = true
+		l.opts.afterFunc(l.opts.FlushInterval, l.fireFlush)
+	}
+}
+
+// fireFlush tells the writer the flush interval has passed; it returns once
+// the writer has taken the signal (at once when the log is closed).
+func (l *Log) fireFlush() {
+	select {
+	case l.flushDue <- struct{}{}:
+	case <-l.done:
+	}
+}
+
+// flush commits the batch, if any. Runs on the writer goroutine.
+func (l *Log) flush() error {
+	if len(l.batch) == 0 {
+		return nil
+	}
+	err := l.commit(l.batch)
+	clear(l.batch)
+	l.batch = l.batch[:0]
+	l.durableWaiting = false
+	return err
+}
+
+func (l *Log) commit(batch []*pending) error {
+	if err := l.rotateIfMonthEnded(); err != nil {
+		l.fail(batch, err)
+		return err
+	}
+	t0 := time.Now()
+	var head Receipt
+	err := l.db.Update(func(tx *bolt.Tx) error {
+		if l.fault != nil {
+			if err := l.fault(); err != nil {
+				return err
+			}
+		}
+		var err error
+		head, err = l.putRecords(tx, batch, l.opts.Journal)
+		return err
+	})
+	if l.opts.Journal != nil {
+		l.opts.Journal.Committed(err)
+	}
+	l.stats.commitDone(len(batch), time.Since(t0), err)
+	if err != nil {
+		err = fmt.Errorf("%w: %w", ErrUnavailable, err)
+		l.fail(batch, err)
+		return err
+	}
+	l.head = head
+	l.sinceCheckpoint += len(batch)
+	for _, p := range batch {
+		if p.done != nil {
+			p.done <- result{r: Receipt{Seq: p.rec.Seq, Hash: p.hash}}
+		}
+	}
+	if l.sinceCheckpoint >= l.opts.CheckpointEvery || time.Since(l.lastCheckpoint) >= l.opts.CheckpointInterval {
+		_ = l.checkpoint()
+	}
+	return nil
+}
+
+func (l *Log) rotateIfMonthEnded() error {
+	if !l.opts.RotateMonthly {
+		return nil
+	}
+	m := l.opts.Now().UTC().Format("2006-01")
+	if m == l.month {
+		return nil
+	}
+	if err := l.rotate(monthlyPath(l.basePath, m)); err != nil {
+		return fmt.Errorf("%w: monthly rotation: %w", ErrUnavailable, err)
+	}
+	l.month = m
+	return nil
+}
+
+// fail reports a failed commit to the callers waiting for it; deferred
+// records of the batch are lost and counted.
+func (l *Log) fail(batch []*pending, err error) {
+	for _, p := range batch {
+		if p.done != nil {
+			p.done <- result{err: err}
+		} else {
+			l.stats.deferredLost.Add(1)
+		}
+	}
+}
+
+// putRecords writes the batch in order, each chained to its predecessor,
+// and moves the head; the journal, if any, sees the records first. Runs
+// inside the commit's transaction.
+func (l *Log) putRecords(tx *bolt.Tx, batch []*pending, j Journal) (Receipt, error) {
+	records := tx.Bucket(bucketRecords)
+	records.FillPercent = 1.0 // keys only ever grow
+	meta := tx.Bucket(bucketMeta)
+	h := decodeHead(meta.Get(keyHead))
+	for i, p := range batch {
+		p.rec.Seq = h.Seq + 1 + uint64(i)
+	}
+	if j != nil {
+		if err := j.Apply(tx, l.written(batch)); err != nil {
+			return Receipt{}, err
+		}
+	}
+	for _, p := range batch {
+		body, err := p.rec.marshal()
+		if err != nil {
+			return Receipt{}, err
+		}
+		sum := recordHash(p.rec.Seq, h.Hash, body)
+		val := make([]byte, 0, 64+len(body))
+		val = append(val, h.Hash[:]...)
+		val = append(val, sum[:]...)
+		val = append(val, body...)
+		if err := records.Put(seqKey(p.rec.Seq), val); err != nil {
+			return Receipt{}, err
+		}
+		h = Receipt{Seq: p.rec.Seq, Hash: sum}
+		p.hash = sum
+	}
+	return h, meta.Put(keyHead, encodeHead(h))
+}
+
+// written describes the batch for the journal, reusing one slice.
+func (l *Log) written(batch []*pending) []Written {
+	l.writtenBuf = l.writtenBuf[:0]
+	for _, p := range batch {
+		l.writtenBuf = append(l.writtenBuf, Written{Seq: p.rec.Seq, Record: &p.rec})
+	}
+	return l.writtenBuf
+}
