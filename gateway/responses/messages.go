@@ -15,11 +15,11 @@ func chatMessages(req *Request) (*jsondoc.Value, error) {
 		c.add(message("system", ins))
 	}
 	in := req.Doc.Get("input")
-	if in.Kind == jsondoc.String {
-		c.add(message("user", in))
+	switch {
+	case in.IsNull():
 		return c.msgs, nil
-	}
-	if in == nil {
+	case in.Kind == jsondoc.String:
+		c.add(message("user", in))
 		return c.msgs, nil
 	}
 	for i, m := range in.Kids {

@@ -141,10 +141,9 @@ func (s *StreamFromChat) start() {
 // the right content part first.
 func (s *StreamFromChat) text(t string, refusal bool) {
 	m := s.openMessage()
-	p := m.parts[len(m.parts)-1:]
-	if len(p) == 0 || p[0].closed || p[0].refusal != refusal {
-		if len(p) > 0 {
-			s.closePart(m, len(m.parts)-1)
+	if n := len(m.parts); n == 0 || m.parts[n-1].closed || m.parts[n-1].refusal != refusal {
+		if n > 0 {
+			s.closePart(m, n-1)
 		}
 		s.openPart(m, refusal)
 	}

@@ -88,12 +88,6 @@ var stateful = map[string]string{
 }
 
 func toChat(req *Request) (*jsondoc.Value, error) {
-	out := jsondoc.NewObject(jsondoc.Member{Key: "model", Value: req.Doc.Get("model")})
-	msgs, err := chatMessages(req)
-	if err != nil {
-		return nil, err
-	}
-	out.Set("messages", msgs)
 	for _, m := range req.Doc.Kids {
 		if m.Value.IsNull() {
 			continue
@@ -101,11 +95,18 @@ func toChat(req *Request) (*jsondoc.Value, error) {
 		if why, ok := stateful[m.Key]; ok {
 			return nil, untranslatable(m.Key, why)
 		}
-		f, known := topLevel[m.Key]
-		if !known {
+		if _, known := topLevel[m.Key]; !known {
 			return nil, untranslatable("", "the request has a field chat completions cannot carry")
 		}
-		if f != nil {
+	}
+	out := jsondoc.NewObject(jsondoc.Member{Key: "model", Value: req.Doc.Get("model")})
+	msgs, err := chatMessages(req)
+	if err != nil {
+		return nil, err
+	}
+	out.Set("messages", msgs)
+	for _, m := range req.Doc.Kids {
+		if f := topLevel[m.Key]; f != nil && !m.Value.IsNull() {
 			if err := f(out, m.Value); err != nil {
 				return nil, err
 			}
