@@ -49,6 +49,9 @@ func readInput(r *Request) error {
 		return invalid("input", "input must be a string or an array of input items")
 	}
 	r.Items = len(in.Kids)
+	if r.Items == 0 && r.PreviousResponseID == "" && !r.Conversation && !r.Prompt {
+		return invalid("input", "input must hold at least one item")
+	}
 	for i, m := range in.Kids {
 		if err := checkItem(r, m.Value, fmt.Sprintf("input[%d]", i)); err != nil {
 			return err

@@ -95,7 +95,7 @@ func responseObject(req *Request, a *answer) []byte {
 		o.raw("incomplete_details", nil)
 	}
 	o.val("instructions", doc.Get("instructions"), "null").val("max_output_tokens", doc.Get("max_output_tokens"), "null")
-	o.raw("max_tool_calls", nil).str("model", req.Model).raw("output", array(a.output))
+	o.raw("max_tool_calls", nil).str("model", req.model()).raw("output", array(a.output))
 	o.val("parallel_tool_calls", doc.Get("parallel_tool_calls"), "true").raw("previous_response_id", nil)
 	o.val("reasoning", doc.Get("reasoning"), `{"effort":null,"summary":null}`)
 	o.str("service_tier", "default").raw("store", []byte("false"))
@@ -110,6 +110,13 @@ func responseObject(req *Request, a *answer) []byte {
 // textEcho is the text configuration with its defaults filled in.
 func textEcho(text *jsondoc.Value) []byte {
 	return newObj().val("format", text.Get("format"), `{"type":"text"}`).val("verbosity", text.Get("verbosity"), `"medium"`).done()
+}
+
+func (r *Request) model() string {
+	if r == nil {
+		return ""
+	}
+	return r.Model
 }
 
 func (r *Request) docOrEmpty() *jsondoc.Value {

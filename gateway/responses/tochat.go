@@ -50,7 +50,7 @@ func ToChat(body []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return jsondoc.Encode(out), nil
+	return jsondoc.AppendEncode(make([]byte, 0, len(body)+len(body)/8), out), nil
 }
 
 // field translates one top-level member into the chat body.
@@ -103,6 +103,9 @@ func toChat(req *Request) (*jsondoc.Value, error) {
 	msgs, err := chatMessages(req)
 	if err != nil {
 		return nil, err
+	}
+	if len(msgs.Kids) == 0 {
+		return nil, untranslatable("input", "the input holds nothing a chat endpoint can take")
 	}
 	out.Set("messages", msgs)
 	for _, m := range req.Doc.Kids {
