@@ -75,3 +75,23 @@ func ReadUsage(body []byte) *Usage {
 	return &Usage{PromptTokens: u.InputTokens, CompletionTokens: u.OutputTokens, TotalTokens: total,
 		CachedTokens: u.InputTokensDetails.CachedTokens, ReasoningTokens: u.OutputTokensDetails.ReasoningTokens}
 }
+
+// terminalTypes are the events that end a Responses stream. A native
+// stream ends with one of them; it sends no [DONE].
+var terminalTypes = [][]byte{[]byte(`"response.completed"`), []byte(`"response.incomplete"`), []byte(`"response.failed"`)}
+
+// Terminal reports whether a stream event's data is the final event of its
+// stream (response.completed, response.incomplete or response.failed).
+func Terminal(data []byte) bool {
+	hit := false
+	for _, t := range terminalTypes {
+		hit = hit || bytes.Contains(data, t)
+	}
+	if !hit {
+		return false
+	}
+	var v struct {
+		Type string `json:"type"`
+	}
+	return json.Unmarshal(data, &v) == nil && isTerminal(v.Type)
+}

@@ -184,3 +184,19 @@ func TestStreamRestorerKeepsTextsApart(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+func TestTerminal(t *testing.T) {
+	cases := map[string]bool{
+		`{"type":"response.completed","sequence_number":3,"response":{}}`:                true,
+		`{"sequence_number":3,"type":"response.incomplete","response":{}}`:               true,
+		`{"type":"response.failed","response":{"error":{}}}`:                             true,
+		`{"type":"response.output_text.delta","delta":"\"response.completed\" is done"}`: false,
+		`{"type":"response.created","response":{"status":"in_progress"}}`:                false,
+		`not json "response.completed"`:                                                  false,
+	}
+	for data, want := range cases {
+		if got := responses.Terminal([]byte(data)); got != want {
+			t.Errorf("Terminal(%s) = %v", data, got)
+		}
+	}
+}
