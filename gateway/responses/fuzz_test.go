@@ -11,6 +11,7 @@ import (
 	"github.com/custos-gateway/custos/gateway/jsondoc"
 	"github.com/custos-gateway/custos/gateway/openai"
 	"github.com/custos-gateway/custos/gateway/responses"
+	"github.com/custos-gateway/custos/redact"
 )
 
 func seedBodies(f *testing.F) {
@@ -107,6 +108,30 @@ func FuzzStreamFromChat(f *testing.F) {
 		}
 		if done && (len(evs) == 0 || (evs[len(evs)-1].Name != "response.completed" && evs[len(evs)-1].Name != "response.incomplete")) {
 			t.Fatalf("stream did not end after [DONE]")
+		}
+	})
+}
+
+// FuzzStreamRestorer: no panic on any events (lines of the input), and a
+// JSON object comes out as JSON objects.
+func FuzzStreamRestorer(f *testing.F) {
+	for _, ev := range nativeStream([]string{"Hi [PERS", "ON_1]"}, []string{`{"a":"[PERSON_1]"}`}) {
+		f.Add(ev.Data)
+	}
+	f.Add([]byte(`{"type":"response.output_text.delta","delta":"[PERSON_1"}` + "\n" + `{"type":"response.output_text.done"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sess := redact.NewSession(nil)
+		if _, err := sess.Apply("Jane Roe", []redact.Finding{{Type: redact.Person, Start: 0, End: 8}}, nil); err != nil {
+			t.Fatal(err)
+		}
+		sr := responses.NewStreamRestorer(func() responses.Restorer { return sess.NewRestorer() })
+		for _, line := range bytes.Split(data, []byte("\n")) {
+			for _, out := range sr.Event(responses.Event{Name: "e", Data: line}) {
+				var v map[string]any
+				if json.Unmarshal(line, &v) == nil && json.Unmarshal(out.Data, &v) != nil {
+					t.Fatalf("object %s restored into %s", line, out.Data)
+				}
+			}
 		}
 	})
 }

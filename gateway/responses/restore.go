@@ -110,8 +110,8 @@ func isTerminal(typ string) bool {
 func (s *StreamRestorer) key(st *streamedText, v *jsondoc.Value) string {
 	item, _ := v.Get("item_id").Text()
 	idx := ""
-	if st.index != "" {
-		idx = v.Get(st.index).Str
+	if n := v.Get(st.index); st.index != "" && n != nil && n.Kind == jsondoc.Number {
+		idx = n.Str
 	}
 	return st.delta + "\x00" + item + "\x00" + idx
 }
