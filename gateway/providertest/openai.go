@@ -257,6 +257,10 @@ func (s *core) SetChaos(c Chaos) {
 }
 
 func (s *OpenAI) serve(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost && s.responsesPath(r) {
+		s.serveResponses(w, r)
+		return
+	}
 	if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/embeddings") {
 		s.serveEmbeddings(w, r)
 		return
