@@ -117,15 +117,17 @@ func checkDefaults(t *testing.T, r *rendered, c *parsedConfig) {
 	if c.cfg.Vault.Configured() || c.cfg.TLS.Enabled() {
 		t.Error("default install configures neither Vault nor TLS")
 	}
-	wantClaims(t, r, map[string]string{"audit": "10Gi"})
+	// The checkpoints (the anchor of the audit chain's head) are on a claim
+	// of their own by default: Custos requires them outside development.
+	wantClaims(t, r, map[string]string{"audit": "10Gi", "checkpoints": "1Gi"})
 	if pdb := r.pdb; pdb == nil || pdb.Spec.MaxUnavailable == nil || pdb.Spec.MaxUnavailable.IntValue() != 1 || pdb.Spec.MinAvailable != nil {
 		t.Errorf("default PDB must be maxUnavailable 1 (a single replica can still be drained): %+v", r.pdb)
 	}
 	if r.monitor != nil || r.netpol != nil {
 		t.Error("ServiceMonitor and NetworkPolicy are opt-in")
 	}
-	if !strings.Contains(r.notes, "signed checkpoints have no second location") {
-		t.Error("NOTES must warn that checkpoints have no second location")
+	if strings.Contains(r.notes, "signed checkpoints have no second location") {
+		t.Error("NOTES warn of missing checkpoints, which are on by default")
 	}
 }
 

@@ -85,6 +85,9 @@ func (a *admission) failed(addr string) {
 func (s *Server) admit(c *gin.Context, ex *exchange, r *route) (func(), error) {
 	release := func() {}
 	if r.inFlight {
+		if s.headroom.low(s.audit) {
+			return release, errDiskLow
+		}
 		rel, err := s.admission.enter()
 		if err != nil {
 			return release, err

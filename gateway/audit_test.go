@@ -86,7 +86,24 @@ func TestEveryRequestIsAudited(t *testing.T) {
 		t.Errorf("denied decision recorded as %+v", d)
 	}
 	check("bad json", []string{"outcome"}, 400, "invalid_json")
-	check("unknown key", []string{"outcome"}, 401, "invalid_api_key")
+	// A failed authentication is recorded in aggregate: one record per
+	// source and minute, with a count and the codes (never per request).
+	if rs := got[ids["unknown key"]]; len(rs) != 0 {
+		t.Errorf("unknown key: %d records of its own, want none (aggregated)", len(rs))
+	}
+	unauth := 0
+	for _, r := range recs {
+		if r.Kind == audit.KindUnauthenticated {
+			if r.Unauthenticated == nil || r.Unauthenticated.Count != 1 || r.Unauthenticated.Codes["invalid_api_key"] != 1 ||
+				!strings.HasPrefix(r.Unauthenticated.Source, "h:") {
+				t.Errorf("aggregate record %+v", r.Unauthenticated)
+			}
+			unauth++
+		}
+	}
+	if unauth != 1 {
+		t.Errorf("%d aggregate records of failed authentications, want 1", unauth)
+	}
 
 	streamed := 0
 	for _, rs := range got {

@@ -8,8 +8,10 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/custos-gateway/custos/audit"
+	"github.com/custos-gateway/custos/gateway/config"
 	"github.com/custos-gateway/custos/policies"
 	"github.com/custos-gateway/custos/policy"
 )
@@ -47,7 +49,9 @@ func countIntents(t *testing.T, h *harness) int {
 // the provider without a durable intent, and freeing space recovers.
 func TestFullDiskFailsClosedAndRecovers(t *testing.T) {
 	dir := mountTmpfs(t, "4m")
-	h := startGatewayWith(t, nil, policy.FromFS(policies.FS, "policies"), dir)
+	// No free-space floor: this is about a disk that fills regardless.
+	h := startGatewayWith(t, func(c *config.Config) { c.Audit.MinFreeBytes = new(int64) }, policy.FromFS(policies.FS, "policies"), dir)
+	h.allowIncomplete = true // outcomes that could not be written are the point
 	send := func() (int, string) {
 		resp := h.post(t, "/v1/chat/completions", "application/json", appKey, okBody)
 		defer resp.Body.Close()
@@ -101,5 +105,48 @@ func TestFullDiskFailsClosedAndRecovers(t *testing.T) {
 	// Nothing was forwarded without its intent on disk.
 	if intents := countIntents(t, h); intents != h.Sim.Requests() {
 		t.Errorf("%d intents for %d forwarded requests", intents, h.Sim.Requests())
+	}
+}
+
+// Below the free-space floor new work is refused with 503 audit_disk_low
+// (and /readyz says so) before the log fills; freeing space recovers.
+func TestDiskHeadroomRefusesBeforeTheLogFills(t *testing.T) {
+	dir := mountTmpfs(t, "16m")
+	floor := int64(8 << 20)
+	h := startGatewayWith(t, func(c *config.Config) { c.Audit.MinFreeBytes = &floor }, policy.FromFS(policies.FS, "policies"), dir)
+	if resp := h.post(t, "/v1/chat/completions", "application/json", appKey, okBody); resp.StatusCode != 200 {
+		t.Fatalf("before: %d", resp.StatusCode)
+	}
+	filler := filepath.Join(dir, "filler")
+	if err := os.WriteFile(filler, make([]byte, 10<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	waitFor := func(want int) (int, string) {
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			resp := h.post(t, "/v1/chat/completions", "application/json", appKey, okBody)
+			code := ""
+			if resp.StatusCode != 200 {
+				_, code = openAIError(t, resp)
+			} else {
+				io.Copy(io.Discard, resp.Body)
+			}
+			if resp.StatusCode == want || time.Now().After(deadline) {
+				return resp.StatusCode, code
+			}
+			time.Sleep(100 * time.Millisecond) // free space is read at most once a second
+		}
+	}
+	if s, code := waitFor(503); s != 503 || code != "audit_disk_low" {
+		t.Fatalf("below the floor: %d %s, want 503 audit_disk_low", s, code)
+	}
+	if s, checks := readyz(t, h); s != 503 || checks["audit"] != "disk space low" {
+		t.Errorf("readiness below the floor: %d %v", s, checks)
+	}
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := waitFor(200); s != 200 {
+		t.Errorf("after freeing space: %d", s)
 	}
 }

@@ -127,6 +127,8 @@ func printable(s string, max int) bool {
 
 var errorClasses = []errorClass{
 	{match: as[*unknownModelError], build: unknownModel},
+	{match: is(errDiskLow), api: apiError{status: http.StatusServiceUnavailable, typ: "server_error", code: "audit_disk_low",
+		message: "The audit log's disk is nearly full, so new requests are refused before it fills. Retry later.", retryAfter: 30 * time.Second}},
 	{match: is(errOverloaded), api: apiError{status: http.StatusServiceUnavailable, typ: "server_error", code: "overloaded",
 		message: "The gateway is serving as many requests as it may; retry shortly.", retryAfter: time.Second}},
 	{match: as[*throttledError], build: func(err error) apiError {

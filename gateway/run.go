@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/custos-gateway/custos/audit"
+	"github.com/custos-gateway/custos/audit/ledger"
 	"github.com/custos-gateway/custos/gateway/config"
 	"github.com/custos-gateway/custos/policies"
 	"github.com/custos-gateway/custos/policy"
@@ -43,11 +44,12 @@ func Run(ctx context.Context, cfg *config.Config, deps Deps) error {
 	if err != nil {
 		return err
 	}
-	auditLog, closeAudit, err := openAudit(ctx, cfg, log)
+	auditLog, led, closeAudit, err := openAudit(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer closeAudit()
+	_ = led // wired into the spine by accounting
 	// Provider keys come from Vault only; a gateway that cannot read every
 	// key it needs does not start.
 	keys, err := NewKeySource(ctx, cfg, log)
@@ -168,31 +170,49 @@ func startPolicy(ctx context.Context, cfg *config.Config, reload <-chan struct{}
 	return engine, nil
 }
 
-// openAudit opens the audit log with the signer the config names; the
-// returned function closes both, logging a failure to close.
-func openAudit(ctx context.Context, cfg *config.Config, log *slog.Logger) (*audit.Log, func(), error) {
-	signer, closeSigner, err := NewAuditSigner(ctx, cfg, log)
+// openAudit opens the audit log, and the ledger whose journal rides in
+// it, with the signer and anchors the config names; the returned function
+// closes them, logging a failure to close.
+func openAudit(ctx context.Context, cfg *config.Config, log *slog.Logger) (*audit.Log, *ledger.BoltLedger, func(), error) {
+	signer, anchors, closeVault, err := auditVault(ctx, cfg, log)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	instance := cfg.Audit.Instance
 	if instance == "" {
 		instance, _ = os.Hostname()
 	}
-	auditLog, err := audit.Open(cfg.Audit.Path, audit.Options{
-		Instance: instance, Signer: signer,
+	led, auditLog, err := ledger.OpenBolt(cfg.Audit.Path, audit.Options{
+		Instance: instance, Signer: signer, Anchors: anchors,
 		CheckpointEvery: cfg.Audit.CheckpointEvery, CheckpointInterval: cfg.Audit.CheckpointInterval.Std(),
 		CheckpointFile: cfg.Audit.CheckpointFile, RotateMonthly: cfg.Audit.RotateMonthly,
-	})
+		Durability: audit.Durability(cfg.Audit.Durability), FlushInterval: cfg.Audit.FlushInterval.Std(),
+	}, ledgerOptions(cfg))
 	if err != nil {
-		closeSigner()
-		return nil, nil, err
+		closeVault()
+		return nil, nil, nil, err
 	}
-	log.Info("audit log open", "path", cfg.Audit.Path, "head", auditLog.Head().Seq, "signing_key", signer.KeyID())
-	return auditLog, func() {
+	log.Info("audit log open", "path", cfg.Audit.Path, "head", auditLog.Head().Seq, "signing_key", signer.KeyID(),
+		"durability", durabilityName(cfg.Audit.Durability))
+	if cfg.Dev {
+		log.Warn("dev mode: the signed chain head is kept in the audit file only, so a cut of its tail would not be detected")
+	}
+	return auditLog, led, func() {
 		if err := auditLog.Close(); err != nil {
 			log.Error("closing the audit log", "error", err.Error())
 		}
-		closeSigner()
+		closeVault()
 	}, nil
+}
+
+func durabilityName(d string) string {
+	if d == "" {
+		return string(audit.DurabilityGroup)
+	}
+	return d
+}
+
+// ledgerOptions are the ledger's settings from the config.
+func ledgerOptions(cfg *config.Config) ledger.Options {
+	return ledger.Options{}
 }

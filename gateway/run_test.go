@@ -34,6 +34,7 @@ func runConfig(t *testing.T, sim *providertest.OpenAI) *config.Config {
 		Region: "eu-west", Models: []string{testModel}, Keyless: true}}
 	cfg.Audit.Path = filepath.Join(dir, "audit.db")
 	cfg.Audit.SigningKeyFile = filepath.Join(dir, "audit.pem")
+	cfg.Audit.CheckpointFile = filepath.Join(dir, "checkpoints.jsonl")
 	if _, err := audit.GenerateKeyFiles(cfg.Audit.SigningKeyFile, cfg.Audit.SigningKeyFile+".pub"); err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,9 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -34,7 +36,11 @@ type Decider interface {
 
 // AuditLog records every request durably and exports records to auditors.
 type AuditLog interface {
+	// Append makes r durable before it returns (intents, exports).
 	Append(ctx context.Context, r audit.Record) (audit.Receipt, error)
+	// AppendDeferred queues r for the next group commit (outcomes); under
+	// strict durability it is Append.
+	AppendDeferred(r audit.Record) error
 	Export(w io.Writer, f audit.Filter, format string) (int, error)
 }
 
@@ -84,8 +90,12 @@ type Server struct {
 	tracing      *tracing
 	listener     *limitedListener // set by Serve
 
-	outcomeFailures atomic.Int64 // outcome records that could not be appended
-	draining        atomic.Bool  // shutting down: not ready for new work
+	unauth             *audit.UnauthCounter // failed authentications, recorded in aggregate
+	headroom           headroom
+	stopBackground     chan struct{}
+	outcomeFailures    atomic.Int64 // outcome records that could not be appended
+	draining           atomic.Bool  // shutting down: not ready for new work
+	stopBackgroundOnce sync.Once
 }
 
 // target is how an endpoint is reached: its wire facts and kind's adapter.
@@ -121,12 +131,15 @@ func New(opts Options) (*Server, error) {
 		router: residency.NewRouter(opts.Catalog, residency.RouterOptions{
 			BreakerFailures: cfg.Routing.BreakerFailures, BreakerCooldown: cfg.Routing.BreakerCooldown.Std(),
 		}),
-		scanner:    redact.NewScanner(redact.Options{}),
-		hashKey:    newHashKey(),
-		upstream:   upstream.NewClient(cfg.Upstream.Options()),
-		jsonLimits: jsondoc.Limits{MaxDepth: cfg.Limits.MaxJSONDepth, MaxValues: cfg.Limits.MaxJSONValues},
-		admission:  newAdmission(cfg.Server.MaxInFlight, cfg.Server.MaxFailedAuthPerMinute, nil),
-		log:        log,
+		scanner:        redact.NewScanner(redact.Options{}),
+		hashKey:        newHashKey(),
+		upstream:       upstream.NewClient(cfg.Upstream.Options()),
+		jsonLimits:     jsondoc.Limits{MaxDepth: cfg.Limits.MaxJSONDepth, MaxValues: cfg.Limits.MaxJSONValues},
+		admission:      newAdmission(cfg.Server.MaxInFlight, cfg.Server.MaxFailedAuthPerMinute, nil),
+		unauth:         audit.NewUnauthCounter(time.Minute, 10_000),
+		headroom:       headroom{floor: cfg.Audit.FreeBytesFloor()},
+		stopBackground: make(chan struct{}),
+		log:            log,
 	}
 	if s.tracing, err = newTracing(cfg.Tracing); err != nil {
 		return nil, err
@@ -207,6 +220,7 @@ func (s *Server) Handler() http.Handler { return s.engine }
 // config names a certificate.
 func (s *Server) Serve(ln net.Listener) error {
 	s.listener = newLimitedListener(ln, s.cfg.Server.MaxConnections, s.cfg.Server.MaxConnectionsPerClient)
+	go s.background()
 	ln = s.listener
 	var err error
 	if s.cfg.TLS.Enabled() {
@@ -226,6 +240,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.draining.Store(true)
 	err := s.http.Shutdown(ctx)
 	s.upstream.CloseIdle()
+	s.stopBackgroundOnce.Do(func() { close(s.stopBackground) })
+	s.appendAll(s.unauth.Drain())
 	return errors.Join(err, s.tracing.shutdown(ctx))
 }
 
@@ -352,6 +368,8 @@ func (s *Server) readiness() map[string]string {
 	}
 	if h, ok := s.audit.(healthReporter); ok && h.Healthy() != nil {
 		checks["audit"] = "not writable"
+	} else if s.headroom.low(s.audit) {
+		checks["audit"] = "disk space low"
 	}
 	if r, ok := s.keys.(readyReporter); ok && r.Ready() != nil {
 		checks["keys"] = "unavailable"

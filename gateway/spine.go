@@ -67,7 +67,10 @@ func (s *Server) finish(c *gin.Context, ex *exchange, err error) {
 	if err != nil || !ex.end.recorded {
 		ex.setEnd(endStatus(c, ex, err), err)
 	}
-	if ex.recordsOutcome() {
+	switch {
+	case unauthenticated(ex):
+		s.noteUnauthenticated(c, ex) // in aggregate: a flood costs one record per source and minute
+	case ex.recordsOutcome():
 		if rerr := s.recordOutcome(ex); rerr != nil && err != nil && !c.Writer.Written() {
 			// A refusal that cannot be recorded is answered as such.
 			ex.setEnd(classify(rerr).status, errors.Join(err, rerr))
@@ -138,17 +141,16 @@ func presentedKey(r *http.Request) string {
 	return strings.TrimSpace(r.Header.Get("x-api-key"))
 }
 
-// recordOutcome appends the request's outcome record, once: with a context
-// that outlives the client, so that a caller going away never loses it. A
-// failure is logged and counted, and returned.
+// recordOutcome appends the request's outcome record, once, for the next
+// group commit (under strict durability it is on disk before this
+// returns); it never depends on the client still being there. A failure is
+// logged and counted, and returned.
 func (s *Server) recordOutcome(ex *exchange) error {
 	if ex.end.recorded {
 		return ex.end.recordErr
 	}
 	ex.end.recorded = true
-	ctx, cancel := context.WithTimeout(context.Background(), outcomeTimeout)
-	defer cancel()
-	if _, err := s.audit.Append(ctx, s.auditRecord(ex, audit.KindOutcome)); err != nil {
+	if err := s.audit.AppendDeferred(s.auditRecord(ex, audit.KindOutcome)); err != nil {
 		s.outcomeFailures.Add(1)
 		s.log.Error("audit outcome not recorded", "request_id", ex.meta.id, "error", err.Error())
 		ex.end.recordErr = err

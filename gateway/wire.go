@@ -109,20 +109,38 @@ func VaultOptions(cfg *config.Config, log *slog.Logger) keysource.Options {
 // NewAuditSigner returns the checkpoint signer the config names: a key file,
 // or a Vault Transit key. The close function releases what it opened.
 func NewAuditSigner(ctx context.Context, cfg *config.Config, log *slog.Logger) (audit.Signer, func(), error) {
-	if cfg.Audit.VaultTransitKey == "" {
-		s, err := audit.LoadSigner(cfg.Audit.SigningKeyFile)
-		return s, func() {}, err
+	signer, _, closer, err := auditVault(ctx, cfg, log)
+	return signer, closer, err
+}
+
+// auditVault returns the checkpoint signer and the anchors the config
+// names (a Vault Transit key, a Vault KV anchor), with one Vault login for
+// both; the close function releases it.
+func auditVault(ctx context.Context, cfg *config.Config, log *slog.Logger) (audit.Signer, []audit.Anchor, func(), error) {
+	a := cfg.Audit
+	if a.VaultTransitKey == "" && a.VaultAnchor == nil {
+		s, err := audit.LoadSigner(a.SigningKeyFile)
+		return s, nil, func() {}, err
 	}
 	src, err := keysource.New(ctx, VaultOptions(cfg, log), nil)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	signer, err := src.TransitSigner(ctx, cfg.Audit.VaultTransitMount, cfg.Audit.VaultTransitKey)
+	var signer audit.Signer
+	if a.VaultTransitKey != "" {
+		signer, err = src.TransitSigner(ctx, a.VaultTransitMount, a.VaultTransitKey)
+	} else {
+		signer, err = audit.LoadSigner(a.SigningKeyFile)
+	}
 	if err != nil {
 		src.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return signer, src.Close, nil
+	var anchors []audit.Anchor
+	if v := a.VaultAnchor; v != nil {
+		anchors = append(anchors, src.KVAnchor(v.Mount, v.Path))
+	}
+	return signer, anchors, src.Close, nil
 }
 
 // NewKeySource logs in to Vault and reads the key of every endpoint that

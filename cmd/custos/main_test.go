@@ -163,7 +163,7 @@ func TestKeysCreate(t *testing.T) {
 
 	// With --config, tenant and app must exist.
 	cfg := filepath.Join(t.TempDir(), "custos.yaml")
-	os.WriteFile(cfg, []byte("audit: {path: a.db, signing_key_file: a.pem}\ntenants: [{id: t1, apps: [{id: a1, purpose: treatment}]}]\nendpoints: [{name: e, kind: openai, base_url: 'http://127.0.0.1:9/v1', region: eu-west, models: [m], keyless: true}]\n"), 0o600)
+	os.WriteFile(cfg, []byte("audit: {path: a.db, signing_key_file: a.pem, checkpoint_file: a.checkpoints}\ntenants: [{id: t1, apps: [{id: a1, purpose: treatment}]}]\nendpoints: [{name: e, kind: openai, base_url: 'http://127.0.0.1:9/v1', region: eu-west, models: [m], keyless: true}]\n"), 0o600)
 	if out, err := exec.Command(bin, "keys", "create", "--tenant", "t1", "--app", "nope", "--config", cfg).CombinedOutput(); err == nil ||
 		!strings.Contains(string(out), `app "nope" is not in tenant "t1"`) {
 		t.Errorf("unknown app accepted: %v %s", err, out)

@@ -28,7 +28,7 @@ func writeVaultConfig(t *testing.T, dir, vaultAddr, simURL, path string) (cfgPat
 		t.Fatalf("keygen: %v %s", err, out)
 	}
 	cfg := fmt.Sprintf(`listen: 127.0.0.1:0
-audit: {path: %s, signing_key_file: %s}
+audit: {path: %s, signing_key_file: %s, checkpoint_file: %[2]s.checkpoints}
 vault:
   address: %s
   auth: {method: token, token_file: %s}

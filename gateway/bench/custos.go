@@ -28,6 +28,7 @@ listen: 127.0.0.1:0
 audit:
   path: {{.Dir}}/audit.db
   signing_key_file: {{.Dir}}/audit-signing.pem
+  checkpoint_file: {{.Dir}}/checkpoints.jsonl
 tenants:
   - id: {{.Tenant}}
     apps:

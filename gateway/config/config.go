@@ -24,6 +24,9 @@ import (
 
 // Config is the whole start-up configuration.
 type Config struct {
+	// Dev marks the embedded development default (custos serve --dev): the
+	// few production requirements it cannot meet are waived, and said so.
+	Dev       bool       `yaml:"-"`
 	Listen    string     `yaml:"listen"`
 	TLS       TLS        `yaml:"tls"`
 	Limits    Limits     `yaml:"limits"`
@@ -122,6 +125,36 @@ type Audit struct {
 	// RotateMonthly starts a new file (<path>-YYYY-MM) each UTC month; the
 	// chain continues across files.
 	RotateMonthly bool `yaml:"rotate_monthly"`
+	// Durability: group (default) makes an intent durable before anything
+	// is forwarded and an outcome in the next group commit (at most
+	// FlushInterval later); strict makes every record durable before its
+	// append returns (two fsyncs a request).
+	Durability    string   `yaml:"durability"`
+	FlushInterval Duration `yaml:"flush_interval"` // default 100ms
+	// MinFreeBytes: below this much free space on the log's filesystem,
+	// new work is refused (503 audit_disk_low) before the log fills
+	// (default 64 MiB; 0 turns the check off).
+	MinFreeBytes *int64 `yaml:"min_free_bytes"`
+	// VaultAnchor also writes every signed chain head to a Vault KV v2
+	// path, whose versions the file's owner cannot rewrite.
+	VaultAnchor *VaultPath `yaml:"vault_anchor"`
+}
+
+// VaultPath names a Vault KV v2 secret.
+type VaultPath struct {
+	Mount string `yaml:"mount"`
+	Path  string `yaml:"path"`
+}
+
+// DefaultMinFreeBytes is audit.min_free_bytes when not set.
+const DefaultMinFreeBytes = 64 << 20
+
+// FreeBytesFloor returns audit.min_free_bytes, or its default.
+func (a Audit) FreeBytesFloor() int64 {
+	if a.MinFreeBytes == nil {
+		return DefaultMinFreeBytes
+	}
+	return *a.MinFreeBytes
 }
 
 // Server bounds what clients may hold of the gateway: time to send a
@@ -410,6 +443,9 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 	if v := getenv("CUSTOS_AUDIT_PATH"); v != "" {
 		c.Audit.Path = v
 	}
+	if v := getenv("CUSTOS_AUDIT_DURABILITY"); v != "" {
+		c.Audit.Durability = v
+	}
 	if v := getenv("CUSTOS_AUDIT_INSTANCE"); v != "" {
 		c.Audit.Instance = v
 	}
@@ -597,6 +633,21 @@ func (c *Config) validateAudit(p *problems) {
 		p.bad("audit.vault_transit_key", "set either signing_key_file or vault_transit_key, not both")
 	case c.Audit.VaultTransitKey != "" && !c.Vault.Configured():
 		p.bad("audit.vault_transit_key", "needs a vault: section")
+	}
+	if d := c.Audit.Durability; d != "" && d != "group" && d != "strict" {
+		p.bad("audit.durability", "%q is not group or strict", d)
+	}
+	if c.Audit.FlushInterval < 0 {
+		p.bad("audit.flush_interval", "must not be negative")
+	}
+	if n := c.Audit.MinFreeBytes; n != nil && *n < 0 {
+		p.bad("audit.min_free_bytes", "must not be negative")
+	}
+	if v := c.Audit.VaultAnchor; v != nil && (v.Mount == "" || v.Path == "" || !c.Vault.Configured()) {
+		p.bad("audit.vault_anchor", "needs mount, path and a vault: section")
+	}
+	if !c.Dev && c.Audit.CheckpointFile == "" && c.Audit.VaultAnchor == nil {
+		p.bad("audit.checkpoint_file", "is required (or audit.vault_anchor): the signed chain head must also live where the log file's owner cannot rewrite it, so that a cut tail is detected")
 	}
 }
 

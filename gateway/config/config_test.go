@@ -50,7 +50,7 @@ func TestEnvOverridesFile(t *testing.T) {
 }
 
 const validBase = `
-audit: {path: /var/lib/custos/audit.db, signing_key_file: /etc/custos/audit.pem}
+audit: {path: /var/lib/custos/audit.db, signing_key_file: /etc/custos/audit.pem, checkpoint_file: /var/lib/custos/checkpoints.jsonl}
 tenants:
   - id: t1
     apps:

@@ -16,6 +16,7 @@ const (
 // config file, no Vault and no network.
 func Dev(listen, devKeyHash, auditPath, signingKeyFile string) *Config {
 	c := Defaults()
+	c.Dev = true
 	c.Listen = listen
 	c.Audit.Path = auditPath
 	c.Audit.SigningKeyFile = signingKeyFile
