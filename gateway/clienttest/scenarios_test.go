@@ -129,6 +129,8 @@ var scenarios = []scenario{
 		want: want{content: wardReply}},
 	{script: "aisdk.mjs", op: "openai.chat.generateText", model: gptModel, prompt: chartPrompt, replies: reply(chartReply),
 		want: want{content: chartRestored, received: []string{"[PERSON_1]"}}},
+	{script: "aisdk.mjs", op: "openai.chat.streamText", model: gptModel, prompt: chartPrompt, replies: reply(chartReply),
+		want: want{content: chartRestored, received: []string{"[PERSON_1]"}}},
 	{script: "aisdk.mjs", op: "anthropic.generateText", model: claudeModel, prompt: notePrompt, replies: reply(noteReply),
 		want: want{content: noteRestored, received: []string{"[PERSON_1]"}}},
 	{script: "aisdk.mjs", op: "anthropic.streamText", model: claudeModel, prompt: wardPrompt, replies: reply(wardReply),
@@ -142,6 +144,8 @@ var scenarios = []scenario{
 
 	// LangChain
 	{script: "langchain.mjs", op: "chat.invoke", model: gptModel, prompt: chartPrompt, replies: reply(chartReply),
+		want: want{content: chartRestored, received: []string{"[PERSON_1]"}}},
+	{script: "langchain.mjs", op: "chat.stream", model: gptModel, prompt: chartPrompt, replies: reply(chartReply),
 		want: want{content: chartRestored, received: []string{"[PERSON_1]"}}},
 	{script: "langchain.mjs", op: "responses.invoke", model: gptModel, prompt: chartPrompt, replies: reply(chartReply),
 		want: want{content: chartRestored, received: []string{"[PERSON_1]"}}},

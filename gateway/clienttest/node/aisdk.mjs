@@ -41,6 +41,7 @@ run({
   'openai.generateText': () => generate('openai'),
   'openai.streamText': () => stream('openai'),
   'openai.chat.generateText': () => generate('openai.chat'),
+  'openai.chat.streamText': () => stream('openai.chat'),
   'anthropic.generateText': () => generate('anthropic'),
   'anthropic.streamText': () => stream('anthropic'),
 });

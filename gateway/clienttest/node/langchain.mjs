@@ -25,7 +25,23 @@ async function invoke(useResponsesApi) {
   };
 }
 
+// stream concatenates the chunks, as LangChain's docs show; the last
+// carries the usage.
+async function stream(useResponsesApi) {
+  let acc;
+  for await (const chunk of await chat(useResponsesApi).stream([['system', 'Be brief.'], ['human', env.prompt]])) {
+    acc = acc ? acc.concat(chunk) : chunk;
+  }
+  const u = acc.usage_metadata;
+  return {
+    content: acc.text,
+    usage: u ? { input: u.input_tokens, output: u.output_tokens } : undefined,
+    sdk_request_id: exchanges.at(-1)?.x_request_id ?? '',
+  };
+}
+
 run({
   'chat.invoke': () => invoke(false),
+  'chat.stream': () => stream(false),
   'responses.invoke': () => invoke(true),
 });
