@@ -19,8 +19,9 @@ const nodeDir = "node"
 // loaded machine.
 const scriptTimeout = 45 * time.Second
 
-// nodeSlots bounds the Node processes running at once.
-var nodeSlots = make(chan struct{}, 3)
+// nodeSlots bounds the Node processes running at once: one per core, so
+// the suite leaves room for the packages tested beside it.
+var nodeSlots = make(chan struct{}, 2)
 
 // usage is a token count pair as a client reads it.
 type usage struct {
