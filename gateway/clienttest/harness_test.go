@@ -145,6 +145,7 @@ func testConfig(t testing.TB, g *custos) *config.Config {
 	}}
 	cfg.Audit.Path = filepath.Join(dir, "audit.db")
 	cfg.Audit.SigningKeyFile = filepath.Join(dir, "audit.pem")
+	cfg.Audit.CheckpointFile = filepath.Join(dir, "checkpoints.jsonl")
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("test config: %v", err)
 	}

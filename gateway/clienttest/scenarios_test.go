@@ -48,6 +48,10 @@ type want struct {
 	// simRequests is how many requests the model's simulator must receive;
 	// -1 for any number (count_tokens may be answered locally).
 	simRequests int
+	// noRequestID: the library exposes no request id for this call (the
+	// Agents SDK's chat completions model reads none); if it ever shows
+	// one, it must be Custos's.
+	noRequestID bool
 }
 
 // scenario is one library operation against Custos.
@@ -140,7 +144,7 @@ var scenarios = []scenario{
 	{script: "agents.mjs", op: "run.tool", model: gptModel, prompt: wardPrompt, replies: toolRoundTrip(),
 		want: want{content: toolReply, usage: usageSum, calls: 2, tool: wardTool, received: []string{"get_ward_status", "beds_free"}}},
 	{script: "agents.mjs", op: "run.tool.chat", model: gptModel, prompt: wardPrompt, replies: toolRoundTrip(),
-		want: want{content: toolReply, usage: usageSum, calls: 2, tool: wardTool, received: []string{"get_ward_status", "beds_free"}}},
+		want: want{content: toolReply, usage: usageSum, calls: 2, tool: wardTool, received: []string{"get_ward_status", "beds_free"}, noRequestID: true}},
 
 	// LangChain
 	{script: "langchain.mjs", op: "chat.invoke", model: gptModel, prompt: chartPrompt, replies: reply(chartReply),

@@ -2,6 +2,7 @@ package upstream
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"math"
@@ -18,9 +19,10 @@ const echoDimensions = 8
 // two inputs differing only in a redacted value embed the same.
 func echoEmbeddings(w http.ResponseWriter, body []byte) {
 	var req struct {
-		Model      string          `json:"model"`
-		Input      json.RawMessage `json:"input"`
-		Dimensions int             `json:"dimensions"`
+		Model          string          `json:"model"`
+		Input          json.RawMessage `json:"input"`
+		Dimensions     int             `json:"dimensions"`
+		EncodingFormat string          `json:"encoding_format"`
 	}
 	if err := json.Unmarshal(body, &req); err != nil {
 		writeEchoError(w, http.StatusBadRequest, "request body is not an embeddings request")
@@ -42,7 +44,11 @@ func echoEmbeddings(w http.ResponseWriter, body []byte) {
 	promptBytes := 0
 	for i, in := range inputs {
 		promptBytes += len(in)
-		data[i] = map[string]any{"object": "embedding", "index": i, "embedding": echoVector(in, dims)}
+		var vec any = echoVector(in, dims)
+		if req.EncodingFormat == "base64" {
+			vec = base64Floats(echoVector(in, dims))
+		}
+		data[i] = map[string]any{"object": "embedding", "index": i, "embedding": vec}
 	}
 	tokens := estimateTokens(promptBytes)
 	w.Header().Set("Content-Type", "application/json")
@@ -66,4 +72,14 @@ func echoVector(s string, dims int) []float64 {
 		v[i] = math.Round(v[i]/norm*1e6) / 1e6
 	}
 	return v
+}
+
+// base64Floats encodes a vector as the API's base64 form: little-endian
+// float32s.
+func base64Floats(v []float64) string {
+	b := make([]byte, 4*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(float32(x)))
+	}
+	return base64.StdEncoding.EncodeToString(b)
 }
