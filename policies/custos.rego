@@ -20,6 +20,8 @@ decision := {
 	"actions": actions,
 	"restore_pseudonyms": restore_pseudonyms,
 	"max_estimated_tokens": max_estimated_tokens,
+	"provider_storage": provider_storage,
+	"date_scope": date_scope,
 }
 
 # Allow only when no deny rule fired. A deny rule never depends on anything
@@ -44,6 +46,20 @@ max_estimated_tokens := tenant.max_estimated_tokens
 default restore_pseudonyms := false
 
 restore_pseudonyms if tenant.restore_pseudonyms == true
+
+# Whether providers may keep conversation state for the tenant (the
+# Responses API's store, previous_response_id, conversation). Off unless
+# the tenant's data says so: state kept by a provider is data kept there.
+default provider_storage := false
+
+provider_storage if tenant.provider_storage == true
+
+# Which dates are redacted: "any" date (HIPAA Safe Harbor: every element
+# of a date related to an individual, except the year), or only "person":
+# dates tied to an individual by context.
+default date_scope := "any"
+
+date_scope := tenant.date_scope if tenant.date_scope in {"any", "person"}
 
 default allowed_models := set()
 

@@ -183,3 +183,14 @@ test_messages_do_not_name_the_model if {
 		not contains(r.message, "secret-model-name")
 	}
 }
+
+test_provider_storage_is_off_unless_the_tenant_allows_it if {
+	not custos.decision.provider_storage with input as hospital
+	custos.decision.provider_storage with input as hospital with data.tenants["st-marys"].provider_storage as true
+}
+
+test_date_scope_is_any_unless_the_tenant_narrows_it if {
+	custos.decision.date_scope == "any" with input as hospital
+	custos.decision.date_scope == "person" with input as hospital with data.tenants["st-marys"].date_scope as "person"
+	custos.decision.date_scope == "any" with input as hospital with data.tenants["st-marys"].date_scope as "sometimes"
+}

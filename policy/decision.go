@@ -22,6 +22,19 @@ type Input struct {
 	Candidates      []Candidate    `json:"candidates"`
 	Findings        map[string]int `json:"findings"`
 	Uninspectable   int            `json:"uninspectable"`
+	// Cost is what the request may cost at most and what the account has
+	// left, for spend rules; nil when the tenant is not metered.
+	Cost *CostInput `json:"cost,omitempty"`
+}
+
+// CostInput is the money side of a request, in integer micro-units.
+type CostInput struct {
+	EstimatedMicros int64  `json:"estimated_micros"` // the most the request can cost
+	Currency        string `json:"currency"`
+	Billing         string `json:"billing"` // "prepaid" or "postpaid"
+	// AvailableMicros is a prepaid account's balance less its reservations;
+	// nil for postpaid or when unknown.
+	AvailableMicros *int64 `json:"available_micros,omitempty"`
 }
 
 // Candidate is an endpoint that serves the requested model.
@@ -84,9 +97,22 @@ type Decision struct {
 	RestorePseudonyms    bool              `json:"restore_pseudonyms"`
 	// MaxEstimatedTokens is the per-request budget the policy sets; nil sets
 	// none. Decide enforces it with the deny code token_budget_exceeded.
-	MaxEstimatedTokens *int64   `json:"max_estimated_tokens"`
-	Revision           Revision `json:"revision"`
+	MaxEstimatedTokens *int64 `json:"max_estimated_tokens"`
+	// ProviderStorage lets providers keep conversation state for the tenant
+	// (the Responses API's store, previous_response_id, conversation).
+	// Optional in the document: absent is false.
+	ProviderStorage bool `json:"provider_storage"`
+	// DateScope says which dates are redacted: "any" (absent, the default)
+	// or "person" (only dates tied to an individual by context).
+	DateScope string   `json:"date_scope"`
+	Revision  Revision `json:"revision"`
 }
+
+// Date scopes.
+const (
+	DatesAny    = "any"
+	DatesPerson = "person"
+)
 
 // Budget enforcement is Custos's: the policy states the limit.
 const codeTokenBudget = "token_budget_exceeded"
@@ -165,6 +191,28 @@ func Code(err error) string {
 
 // decode turns the evaluated document into a Decision, refusing anything
 // that is not exactly the documented shape.
+// optionalFields reads the decision's optional fields; absent, each takes
+// its strictest value (no provider storage, every date redacted).
+func optionalFields(doc map[string]any, err *error) (bool, string) {
+	storage := false
+	if v, ok := doc["provider_storage"]; ok {
+		b, isBool := v.(bool)
+		if !isBool && *err == nil {
+			*err = fmt.Errorf("%w: field \"provider_storage\" is not a boolean", ErrInvalidDecision)
+		}
+		storage = b
+	}
+	scope := DatesAny
+	if v, ok := doc["date_scope"]; ok {
+		s, _ := v.(string)
+		if s != DatesAny && s != DatesPerson && *err == nil {
+			*err = fmt.Errorf("%w: field \"date_scope\" is not \"any\" or \"person\"", ErrInvalidDecision)
+		}
+		scope = s
+	}
+	return storage, scope
+}
+
 func decode(v any) (Decision, error) {
 	var d Decision
 	doc, ok := v.(map[string]any)
@@ -208,6 +256,7 @@ func decode(v any) (Decision, error) {
 	}
 	d.Allow = boolean("allow")
 	d.DryRun = boolean("dry_run")
+	d.ProviderStorage, d.DateScope = optionalFields(doc, &err)
 	d.RestorePseudonyms = boolean("restore_pseudonyms")
 	d.AllowedJurisdictions = strs("allowed_jurisdictions")
 	d.AllowedRegions = strs("allowed_regions")

@@ -49,5 +49,16 @@ func (in *Input) value() ast.Value {
 		findings.Insert(str(class), ast.IntNumberTerm(n))
 	}
 	obj.Insert(str("findings"), ast.NewTerm(findings))
+	if c := in.Cost; c != nil {
+		cost := ast.NewObject(
+			ast.Item(str("estimated_micros"), ast.IntNumberTerm(int(c.EstimatedMicros))),
+			ast.Item(str("currency"), str(c.Currency)),
+			ast.Item(str("billing"), str(c.Billing)),
+		)
+		if c.AvailableMicros != nil {
+			cost.Insert(str("available_micros"), ast.IntNumberTerm(int(*c.AvailableMicros)))
+		}
+		obj.Insert(str("cost"), ast.NewTerm(cost))
+	}
 	return obj
 }

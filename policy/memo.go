@@ -121,6 +121,15 @@ func (m *memo) key(in *Input) string {
 				sb.WriteString(strconv.Itoa(in.Findings[c]))
 				sb.WriteByte(',')
 			}
+		case "cost":
+			if c := in.Cost; c != nil {
+				sb.WriteString(strconv.FormatInt(c.EstimatedMicros, 10))
+				str(c.Currency)
+				str(c.Billing)
+				if c.AvailableMicros != nil {
+					sb.WriteString("/" + strconv.FormatInt(*c.AvailableMicros, 10))
+				}
+			}
 		case "candidates":
 			for _, c := range in.Candidates {
 				str(c.Endpoint)

@@ -28,6 +28,10 @@ func TestMemoKeyCoversEveryInputField(t *testing.T) {
 		"estimated_tokens": func(in *Input) { in.EstimatedTokens = 9 },
 		"uninspectable":    func(in *Input) { in.Uninspectable = 1 },
 		"findings":         func(in *Input) { in.Findings = map[string]int{"A": 2} },
+		"cost": func(in *Input) {
+			left := int64(5)
+			in.Cost = &CostInput{EstimatedMicros: 10, Currency: "USD", Billing: "prepaid", AvailableMicros: &left}
+		},
 		"candidates": func(in *Input) {
 			in.Candidates = []Candidate{{Endpoint: "e", Attributes: map[string]bool{"baa": true}}}
 		},
