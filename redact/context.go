@@ -28,6 +28,7 @@ const (
 	kVersion
 	kDOB
 	kDateEvt
+	kPersonCue
 	numLists
 )
 
@@ -35,7 +36,7 @@ var kwLists = [numLists]*[]string{
 	kSSN: &ctxSSN, kITIN: &ctxITIN, kRouting: &ctxRouting, kAccount: &ctxAccount, kNPI: &ctxNPI, kNHS: &ctxNHS,
 	kDEA: &ctxDEA, kTaxDE: &ctxTaxDE, kNIR: &ctxNIR, kMRN: &ctxMRN, kPlan: &ctxPlan, kPassport: &ctxPassport,
 	kLicense: &ctxLicense, kPhone: &ctxPhone, kPostal: &ctxPostal, kSwift: &ctxSwift, kReference: &ctxReference,
-	kVersion: &ctxVersion, kDOB: &ctxDOB, kDateEvt: &ctxDateEvt,
+	kVersion: &ctxVersion, kDOB: &ctxDOB, kDateEvt: &ctxDateEvt, kPersonCue: &ctxPersonCue,
 }
 
 type kwRef struct {

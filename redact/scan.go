@@ -30,49 +30,31 @@ func NewScanner(opts Options) *Scanner {
 	return &Scanner{opts: opts}
 }
 
-// word is one whitespace-separated token, trimmed of surrounding punctuation,
-// with what the detectors ask of it computed once.
-type word struct {
-	s, e  int
-	flags uint8
-}
-
-const (
-	wDigit  uint8 = 1 << iota // holds a digit
-	wUpper                    // holds an upper-case ASCII letter
-	wAssign                   // holds '=' or ':'
-	wAt                       // holds '@'
-)
-
-var (
-	leadTrim, tailTrim [256]bool
-)
-
-func init() {
-	for _, c := range []byte("([{<\"'`*") {
-		leadTrim[c] = true
-	}
-	for _, c := range []byte(")]}>\"'`,;:!?.*") {
-		tailTrim[c] = true
-	}
-}
-
 var wordPool = sync.Pool{New: func() any { b := make([]word, 0, 256); return &b }}
 
-// Scan returns the findings in text, ordered by position, without overlaps.
+// Scan returns the findings in text, ordered by position, without overlaps,
+// in byte offsets of text as given (before normalization).
 func (sc *Scanner) Scan(text string) []Finding {
+	return sc.Inspect([]Field{{Text: text}})[0]
+}
+
+// detectNorm normalizes text and runs every detector over it. The findings
+// are in offsets of the normalized text, which is returned with them.
+func (sc *Scanner) detectNorm(text string, depth int) (normalized, []Finding) {
+	n := normalize(text)
 	wp := wordPool.Get().(*[]word)
-	words := tokenize(text, (*wp)[:0])
-	var fs []Finding
-	st := scanState{sc: sc, text: text, words: words}
+	words := tokenize(n.s, (*wp)[:0])
+	st := scanState{sc: sc, text: n.s, words: words, depth: depth}
 	st.scanPrivateKeys()
+	st.scanCJKDates()
 	for i := 0; i < len(words); {
 		i = st.at(i)
 	}
-	fs = resolve(st.out)
+	fs := splitURLs(resolve(st.out), st.inner)
+	markPersonalDates(n.s, fs)
 	*wp = words[:0]
 	wordPool.Put(wp)
-	return fs
+	return n, fs
 }
 
 type scanState struct {
@@ -80,6 +62,9 @@ type scanState struct {
 	text  string
 	words []word
 	out   []Finding
+	depth int
+	// inner holds, by URL start, the findings inside that URL.
+	inner map[int][]Finding
 	// consumed marks a number that context identifies as a (failed)
 	// identifier: it is nothing else either.
 	consumed bool
@@ -89,65 +74,6 @@ type scanState struct {
 
 func (st *scanState) add(t Type, s, e int, score float64) {
 	st.out = append(st.out, Finding{Type: t, Start: s, End: e, Score: score})
-}
-
-// tokenize splits on white space and trims surrounding punctuation.
-func tokenize(text string, out []word) []word {
-	n := len(text)
-	i := 0
-	for i < n {
-		for i < n && isSpace(text[i]) {
-			i++
-		}
-		start := i
-		var flags uint8
-		for i < n && !isSpace(text[i]) {
-			switch c := text[i]; {
-			case c >= '0' && c <= '9':
-				flags |= wDigit
-			case c >= 'A' && c <= 'Z':
-				flags |= wUpper
-			case c == '=' || c == ':':
-				flags |= wAssign
-			case c == '@':
-				flags |= wAt
-			}
-			i++
-		}
-		s, e := start, i
-		for s < e && leadTrim[text[s]] {
-			s++
-		}
-		for e > s {
-			if tailTrim[text[e-1]] {
-				e--
-				continue
-			}
-			if text[e-1] >= 0x80 {
-				r, size := utf8.DecodeLastRuneInString(text[s:e])
-				if unicode.IsPunct(r) || unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r) {
-					e -= size
-					continue
-				}
-			}
-			break
-		}
-		for s < e && text[s] >= 0x80 {
-			r, size := utf8.DecodeRuneInString(text[s:e])
-			if !(unicode.IsPunct(r) || unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r)) {
-				break
-			}
-			s += size
-		}
-		if e > s {
-			out = append(out, word{s, e, flags})
-		}
-	}
-	return out
-}
-
-func isSpace(c byte) bool {
-	return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v'
 }
 
 // at examines the word at index i and returns the index to continue at.
@@ -163,6 +89,9 @@ func (st *scanState) at(i int) int {
 	case st.secret(i):
 		return i + 1
 	case isDigit(c) || c == '+' || c == '(':
+		if next := st.date(i); next > i {
+			return next
+		}
 		if next := st.numeric(i); next > i {
 			return next
 		}
@@ -171,9 +100,6 @@ func (st *scanState) at(i int) int {
 		}
 		if st.address(i) {
 			return max(i+1, st.skipTo)
-		}
-		if next := st.textDate(i); next > i {
-			return next
 		}
 		if st.alnumID(i) {
 			return max(i+1, st.skipTo)
@@ -185,7 +111,7 @@ func (st *scanState) at(i int) int {
 	if w.flags&(wDigit|wUpper) != 0 && st.alnumID(i) {
 		return max(i+1, st.skipTo)
 	}
-	if next := st.textDate(i); next > i {
+	if next := st.date(i); next > i {
 		return next
 	}
 	if !st.sc.opts.NoNames {
@@ -248,8 +174,10 @@ var (
 	ctxSwift     = []string{"swift", "bic", "bank", "banque", "banco"}
 	ctxReference = []string{"order", "invoice", "ticket", "ref", "reference", "tracking", "shipment", "meeting id", "bestellung", "auftrag",
 		"rechnung", "sendung", "commande", "facture", "pedido", "factura", "número de pedido", "case #", "job", "batch", "lot"}
-	ctxVersion = []string{"version", "v.", "release", "build", "firmware", "ver "}
-	ctxDOB     = []string{"dob", "d.o.b", "date of birth", "birth date", "birthdate", "born", "birthday", "geb.", "geboren", "geburtsdatum", "né le", "née le", "né en", "date de naissance", "fecha de nacimiento", "nacido", "nacida", "f. nac", "fec. nac"}
+	ctxVersion   = []string{"version", "v.", "release", "build", "firmware", "ver "}
+	ctxDOB       = []string{"dob", "d.o.b", "date of birth", "birth date", "birthdate", "born", "birthday", "geb.", "geboren", "geburtsdatum", "né le", "née le", "né en", "date de naissance", "fecha de nacimiento", "nacido", "nacida", "f. nac", "fec. nac"}
+	ctxPersonCue = []string{"patient", "pt.", "pt ", "mr.", "mrs.", "ms.", "dr.", "appointment", "scheduled", "follow-up", "follow up",
+		"patientin", "paciente", "rendez-vous", "termin", "cita"}
 	ctxDateEvt = []string{"seen", "visit", "admitted", "admission", "discharged", "discharge", "date of service", "dos", "visit on", "visited on", "seen on", "died", "deceased", "date of death", "surgery on", "operated on", "aufnahme", "entlassung", "entlassen", "aufgenommen", "hospitalisé", "hospitalisée", "admis", "sortie le", "ingreso", "ingresó", "alta", "fallecido", "fallecida", "appointment on"}
 )
 
@@ -302,6 +230,14 @@ func (st *scanState) url(w word) bool {
 		return false
 	}
 	st.add(URL, w.s, w.e, 0.95)
+	if st.depth < maxURLDepth {
+		if in := st.urlInner(w.s, w.e); len(in) > 0 {
+			if st.inner == nil {
+				st.inner = map[int][]Finding{}
+			}
+			st.inner[w.s] = in
+		}
+	}
 	return true
 }
 
@@ -541,7 +477,7 @@ func numericWord(s string) bool {
 func (st *scanState) numeric(i int) int {
 	j := i
 	for j < len(st.words) && j-i < 8 && numericWord(st.text[st.words[j].s:st.words[j].e]) {
-		if j > i && st.words[j].s-st.words[j-1].e != 1 {
+		if j > i && (st.words[j].s-st.words[j-1].e != 1 || !numberGap(st.text[st.words[j].s-1])) {
 			break
 		}
 		j++
@@ -576,6 +512,12 @@ func (st *scanState) numeric(i int) int {
 	return i
 }
 
+// numberGap: the characters that may stand between the groups of one
+// number (a space, a newline); a field separator may not.
+func numberGap(c byte) bool {
+	return c == ' ' || c == '\n' || c == '\t' || byteClass[c]&(cHard|cSoft) == 0
+}
+
 func (st *scanState) classifyNumber(s, e, nwords int) (Type, float64) {
 	span := st.text[s:e]
 	d, ok := digitsOf(stripPhoneMarks(span))
@@ -592,16 +534,14 @@ func (st *scanState) classifyNumber(s, e, nwords int) (Type, float64) {
 	dashed := strings.Count(span, "-")
 	spaced := nwords > 1
 
-	if t := st.numericDate(span, ctx); t != "" {
-		return t, 0.9
-	} else if isDateShape(span) {
-		st.consumed = true // a date not tied to a person: not a phone number either
+	if numericDateShape(span) {
+		st.consumed = true // a date (found by date()) is not a phone number either
 		return "", 0
 	}
 	if hasDecimal(st.text[s:e]) {
 		return "", 0 // measurements, not identifiers
 	}
-	if strings.Count(span, ".") == 3 && !spaced {
+	if strings.Count(span, ".") == 3 && !spaced && n <= 12 {
 		return "", 0 // an IPv4 address or a version: handled by ip()
 	}
 	if cardShaped(span) && !hasPlus && !hasParen {
@@ -705,15 +645,8 @@ func cardShaped(span string) bool {
 	if !ok || len(d) < 13 || len(d) > 19 {
 		return false
 	}
-	groups := strings.FieldsFunc(span, func(r rune) bool { return r == ' ' || r == '-' })
+	groups := strings.FieldsFunc(span, func(r rune) bool { return r == ' ' || r == '-' || r == '.' || r == '\n' })
 	return len(groups) >= 3 && len(groups[0]) == 4
-}
-
-// isDateShape: d/m/y, y-m-d and the like, with plausible day and month.
-func isDateShape(span string) bool {
-	var h hits
-	h.end[kDOB] = 1
-	return (&scanState{}).numericDate(span, h) != ""
 }
 
 // hasDecimal reports a word such as 0.42 or 36.8 among the run.
@@ -749,139 +682,6 @@ func validPhone(span string, plus bool) bool {
 		}
 	}
 	return false
-}
-
-// numericDate recognizes 12/03/1984, 1984-03-12, 12.03.1984 and returns a
-// date type when the context ties it to a person.
-func (st *scanState) numericDate(span string, ctx hits) Type {
-	sep := byte(0)
-	for _, c := range []byte{'/', '-', '.'} {
-		if strings.Count(span, string(c)) == 2 {
-			sep = c
-		}
-	}
-	if sep == 0 {
-		return ""
-	}
-	parts := strings.Split(span, string(sep))
-	if len(parts) != 3 {
-		return ""
-	}
-	for _, p := range parts {
-		if len(p) == 0 || len(p) > 4 {
-			return ""
-		}
-		if _, ok := digitsOf(p); !ok {
-			return ""
-		}
-	}
-	num := func(p string) int {
-		n := 0
-		for i := 0; i < len(p); i++ {
-			n = n*10 + int(p[i]-'0')
-		}
-		return n
-	}
-	a, b, c := num(parts[0]), num(parts[1]), num(parts[2])
-	switch {
-	case len(parts[0]) == 4 && len(parts[1]) <= 2 && len(parts[2]) <= 2:
-		if b < 1 || b > 12 || c < 1 || c > 31 {
-			return ""
-		}
-	case len(parts[0]) <= 2 && len(parts[1]) <= 2 && (len(parts[2]) == 4 || len(parts[2]) == 2):
-		if !(a >= 1 && b >= 1 && (a <= 12 && b <= 31 || a <= 31 && b <= 12)) {
-			return ""
-		}
-	default:
-		return ""
-	}
-	switch {
-	case ctx.has(kDOB):
-		return DateOfBirth
-	case ctx.has(kDateEvt):
-		return Date
-	}
-	return ""
-}
-
-var monthWords = map[string]bool{
-	"january": true, "february": true, "march": true, "april": true, "may": true, "june": true, "july": true, "august": true,
-	"september": true, "october": true, "november": true, "december": true, "jan": true, "feb": true, "mar": true, "apr": true,
-	"jun": true, "jul": true, "aug": true, "sep": true, "sept": true, "oct": true, "nov": true, "dec": true,
-	"januar": true, "februar": true, "märz": true, "mai": true, "juni": true, "juli": true, "oktober": true, "dezember": true,
-	"janvier": true, "février": true, "mars": true, "avril": true, "juin": true, "juillet": true, "août": true, "septembre": true,
-	"octobre": true, "novembre": true, "décembre": true,
-	"enero": true, "febrero": true, "marzo": true, "abril": true, "mayo": true, "junio": true, "julio": true, "agosto": true,
-	"septiembre": true, "octubre": true, "noviembre": true, "diciembre": true,
-}
-
-// monthInitial: the first letters of the month names Custos knows.
-var monthInitial = func() (t [256]bool) {
-	for m := range monthWords {
-		t[m[0]] = true
-	}
-	return t
-}()
-
-// isMonthWord looks a word up in monthWords without allocating.
-func isMonthWord(w string) bool {
-	w = strings.TrimRight(w, ".")
-	if len(w) < 3 || len(w) > 12 || !monthInitial[w[0]|0x20] {
-		return false
-	}
-	var buf [12]byte
-	for i := 0; i < len(w); i++ {
-		c := w[i]
-		if isUpper(c) {
-			c += 'a' - 'A'
-		}
-		buf[i] = c
-	}
-	return monthWords[string(buf[:len(w)])]
-}
-
-// textDate recognizes "12 March 1984", "March 12, 1984", "12. März 1984",
-// "12 de marzo de 1984" tied to a person by context.
-func (st *scanState) textDate(i int) int {
-	words := st.words
-	if w := st.text[words[i].s:words[i].e]; len(w) > 10 || !isDigit(w[0]) && !isMonthWord(w) {
-		return i
-	}
-	get := func(k int) string {
-		if k >= len(words) {
-			return ""
-		}
-		return lower(strings.TrimRight(st.text[words[k].s:words[k].e], "."))
-	}
-	isDay := func(s string) bool {
-		s = strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(s, "st"), "nd"), "th"), "rd")
-		return len(s) >= 1 && len(s) <= 2 && isDigit(s[0]) && (len(s) == 1 || isDigit(s[1]))
-	}
-	isYear := func(s string) bool { return len(s) == 4 && isDigit(s[0]) && isDigit(s[3]) }
-	end := -1
-	switch {
-	case isDay(get(i)) && monthWords[get(i+1)] && isYear(get(i+2)):
-		end = i + 3
-	case isDay(get(i)) && get(i+1) == "de" && monthWords[get(i+2)] && get(i+3) == "de" && isYear(get(i+4)):
-		end = i + 5
-	case monthWords[get(i)] && isDay(get(i+1)) && isYear(get(i+2)):
-		end = i + 3
-	}
-	if end < 0 {
-		return i
-	}
-	ctx := st.hitsAt(words[i].s, 48)
-	t := Type("")
-	switch {
-	case ctx.has(kDOB):
-		t = DateOfBirth
-	case ctx.has(kDateEvt):
-		t = Date
-	default:
-		return i
-	}
-	st.add(t, words[i].s, words[end-1].e, 0.9)
-	return end
 }
 
 // ---- identifiers with letters ----

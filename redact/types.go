@@ -37,13 +37,15 @@ const (
 	Address         Type = "ADDRESS"
 	PostalCode      Type = "POSTAL_CODE"
 	Secret          Type = "SECRET"
+	Location        Type = "LOCATION"
+	Organization    Type = "ORGANIZATION"
 )
 
 // AllTypes lists every type the scanner can report.
 var AllTypes = []Type{
 	Email, Phone, IPAddress, URL, CreditCard, IBAN, SwiftBIC, USBankRouting, BankAccount, CryptoWallet,
 	USSSN, USITIN, USNPI, USDEA, MedicalRecord, HealthPlanID, UKNHS, UKNINO, USPassport, USDriverLicense,
-	DETaxID, FRNIR, ESDNI, ITFiscalCode, DateOfBirth, Date, Person, Address, PostalCode, Secret,
+	DETaxID, FRNIR, ESDNI, ITFiscalCode, DateOfBirth, Date, Person, Address, PostalCode, Secret, Location, Organization,
 }
 
 // Finding is one detected span: byte offsets into the scanned text. It never
@@ -55,6 +57,10 @@ type Finding struct {
 	Score float64 `json:"score"`
 	// Also records a second type that claimed exactly the same span.
 	Also Type `json:"also,omitempty"`
+	// Personal marks a date tied to an individual by its context (birth,
+	// admission, discharge, death, a name or patient nearby); a policy that
+	// redacts only such dates keeps the others.
+	Personal bool `json:"personal,omitempty"`
 }
 
 // resolve orders findings by position and removes overlaps: the longest

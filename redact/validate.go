@@ -15,7 +15,7 @@ func digitsOf(s string) (string, bool) {
 		switch {
 		case c >= '0' && c <= '9':
 			b = append(b, c)
-		case c == ' ' || c == '-' || c == '.' || c == '/':
+		case c == ' ' || c == '-' || c == '.' || c == '/' || c == '\n':
 		default:
 			return "", false
 		}

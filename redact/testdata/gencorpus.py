@@ -221,7 +221,8 @@ def url(): return R.choice(['https://portal.example.com/patients/%d' % R.randint
 # ---------- hard negatives (must not be redacted) ----------
 def order_id(): return R.choice(['ORD-%d' % R.randint(10**6, 10**7), '#%d' % R.randint(10**5, 10**9), 'INV-2024-%05d' % R.randint(0, 99999)])
 def version(): return R.choice(['v%d.%d.%d' % (R.randint(0, 9), R.randint(0, 30), R.randint(0, 99)), '%d.%d.%d.%d' % (R.randint(1, 20), R.randint(0, 9), R.randint(0, 999), R.randint(0, 9999)), '2.%d.%d' % (R.randint(0, 20), R.randint(0, 9))])
-def timestamp(): return R.choice(['2024-%02d-%02dT%02d:%02d:%02dZ' % (R.randint(1, 12), R.randint(1, 28), R.randint(0, 23), R.randint(0, 59), R.randint(0, 59)), '%02d:%02d:%02d' % (R.randint(0, 23), R.randint(0, 59), R.randint(0, 59)), '%d' % R.randint(1700000000, 1800000000)])
+# Every calendar date is a DATE now; times of day and epoch seconds are not.
+def timestamp(): return R.choice(['%02d:%02d:%02d' % (R.randint(0, 23), R.randint(0, 59), R.randint(0, 59)), '%d' % R.randint(1700000000, 1800000000)])
 def sha(): return hashlib.sha1(str(R.random()).encode()).hexdigest() if R.random() < 0.5 else hashlib.sha256(str(R.random()).encode()).hexdigest()[:40]
 def uuid(): return '%08x-%04x-4%03x-%04x-%012x' % (R.getrandbits(32), R.getrandbits(16), R.getrandbits(12), 0x8000 | R.getrandbits(14), R.getrandbits(48))
 def amount(): return R.choice(['$%d.%02d' % (R.randint(1, 9999), R.randint(0, 99)), '%d,%02d €' % (R.randint(1, 9999), R.randint(0, 99)), 'EUR %d' % R.randint(100, 99999)])
@@ -282,7 +283,7 @@ T = {
    "The NHS-style number {N:badnhs} failed its checksum and was ignored.",
    "Metformin 500 mg twice daily, Lisinopril 10 mg once daily; HbA1c 7.2% at {N:ts}.",
    "Release notes for Orion {N:version}: fixed memory leak in Atlas scheduler, see build {N:digits}.",
-   "Meeting at Conference Room B on Tuesday, agenda item {N:order}, budget {N:amount}.",
+   "Meeting at Conference Room B after lunch, agenda item {N:order}, budget {N:amount}.",
   ],
  },
  'de': {
