@@ -265,7 +265,7 @@ func (st *scanState) dateEnd(i int) int {
 		}
 		return st.dateFromMonth(i, get)
 	case dw.weekday:
-		if !isUpper(w[0]) {
+		if !isUpper(w[0]) && englishWeekday(w) {
 			return i
 		}
 		k := i + 1
@@ -425,4 +425,10 @@ func markPersonalDates(text string, fs []Finding) {
 			}
 		}
 	}
+}
+
+// englishWeekday: English weekday names are capitalized; French and Spanish
+// ones are not.
+func englishWeekday(w string) bool {
+	return strings.HasSuffix(lower(strings.TrimRight(w, ".")), "day")
 }

@@ -26,6 +26,7 @@ type Scanner struct {
 func NewScanner(opts Options) *Scanner {
 	if !opts.NoNames {
 		names() // load the lexicon now, not on the first request
+		loadNER()
 	}
 	return &Scanner{opts: opts}
 }
@@ -49,6 +50,9 @@ func (sc *Scanner) detectNorm(text string, depth int) (normalized, []Finding) {
 	st.scanCJKDates()
 	for i := 0; i < len(words); {
 		i = st.at(i)
+	}
+	if !sc.opts.NoNames {
+		st.names()
 	}
 	fs := splitURLs(resolve(st.out), st.inner)
 	markPersonalDates(n.s, fs)
@@ -92,14 +96,16 @@ func (st *scanState) at(i int) int {
 		if next := st.date(i); next > i {
 			return next
 		}
+		if !st.sc.opts.NoNames && isDigit(c) {
+			if next := st.address(i); next > i {
+				return next
+			}
+		}
 		if next := st.numeric(i); next > i {
 			return next
 		}
 		if st.ip(w) {
 			return i + 1
-		}
-		if st.address(i) {
-			return max(i+1, st.skipTo)
 		}
 		if st.alnumID(i) {
 			return max(i+1, st.skipTo)
@@ -115,7 +121,7 @@ func (st *scanState) at(i int) int {
 		return next
 	}
 	if !st.sc.opts.NoNames {
-		if next := st.address2(i); next > i {
+		if next := st.address(i); next > i {
 			return next
 		}
 		if next := st.person(i); next > i {
@@ -178,6 +184,9 @@ var (
 	ctxDOB       = []string{"dob", "d.o.b", "date of birth", "birth date", "birthdate", "born", "birthday", "geb.", "geboren", "geburtsdatum", "né le", "née le", "né en", "date de naissance", "fecha de nacimiento", "nacido", "nacida", "f. nac", "fec. nac"}
 	ctxPersonCue = []string{"patient", "pt.", "pt ", "mr.", "mrs.", "ms.", "dr.", "appointment", "scheduled", "follow-up", "follow up",
 		"patientin", "paciente", "rendez-vous", "termin", "cita"}
+	ctxAddressCue = []string{"address", "lives at", "living at", "located at", "moved to", "ship to", "sent to", "send to", "mail to",
+		"mailing", "deliver to", "adresse", "anschrift", "wohnhaft", "wohnt in der", "domicilio", "dirección", "direccion", "domicilié",
+		"domiciliée", "demeurant", "residenza", "indirizzo"}
 	ctxDateEvt = []string{"seen", "visit", "admitted", "admission", "discharged", "discharge", "date of service", "dos", "visit on", "visited on", "seen on", "died", "deceased", "date of death", "surgery on", "operated on", "aufnahme", "entlassung", "entlassen", "aufgenommen", "hospitalisé", "hospitalisée", "admis", "sortie le", "ingreso", "ingresó", "alta", "fallecido", "fallecida", "appointment on"}
 )
 
@@ -651,7 +660,7 @@ func cardShaped(span string) bool {
 
 // hasDecimal reports a word such as 0.42 or 36.8 among the run.
 func hasDecimal(span string) bool {
-	for _, w := range strings.Fields(span) {
+	for _, w := range strings.FieldsFunc(span, func(r rune) bool { return r == ' ' || r == '/' || r == '\n' }) {
 		if strings.Count(w, ".") == 1 {
 			i := strings.IndexByte(w, '.')
 			if i > 0 && i < len(w)-1 && i <= 3 && len(w)-i-1 <= 2 {
@@ -833,126 +842,7 @@ func validSwiftShape(s string) bool {
 	return strings.Contains(countryCodes, s[4:6])
 }
 
-// ---- addresses ----
-
-// address: "<number> <Capitalized words> <street word>" (English) or
-// "<number> rue/avenue ... " (French).
-func (st *scanState) address(i int) bool {
-	if st.sc.opts.NoNames {
-		return false
-	}
-	w := st.words[i]
-	num := st.text[w.s:w.e]
-	if len(num) > 6 || !isDigit(num[0]) || !isDigit(num[len(num)-1]) && !isUpper(num[len(num)-1]) && !isLower(num[len(num)-1]) {
-		return false
-	}
-	words := st.words
-	// French: 12 rue de la Paix
-	if i+2 < len(words) && streetPrefixes[strings.ToLower(st.text[words[i+1].s:words[i+1].e])] {
-		end := i + 1
-		for k := i + 2; k < len(words) && k-i <= 6; k++ {
-			t := st.text[words[k].s:words[k].e]
-			if isCapWord(t) || particle(t) {
-				end = k
-				if strings.HasSuffix(st.text[words[k].e:min(len(st.text), words[k].e+1)], ",") {
-					break
-				}
-				continue
-			}
-			break
-		}
-		if end >= i+2 {
-			st.add(Address, w.s, words[end].e, 0.85)
-			st.postalAfter(end)
-			st.skipTo = end + 1
-			return true
-		}
-	}
-	// English: 221B Baker Street
-	for k := i + 1; k < len(words) && k-i <= 5; k++ {
-		t := st.text[words[k].s:words[k].e]
-		lt := strings.ToLower(strings.TrimSuffix(t, "."))
-		if k > i+1 && streetSuffixes[lt] {
-			end := k
-			if k+1 < len(words) {
-				if d := st.text[words[k+1].s:words[k+1].e]; d == "NW" || d == "NE" || d == "SW" || d == "SE" || d == "N" || d == "S" || d == "E" || d == "W" {
-					end = k + 1
-				}
-			}
-			st.add(Address, w.s, words[end].e, 0.85)
-			st.postalAfter(end)
-			st.skipTo = end + 1
-			return true
-		}
-		if !isCapWord(t) {
-			return false
-		}
-	}
-	return false
-}
-
-// address2: German "Hauptstraße 12" and Spanish "Calle Mayor 5".
-func (st *scanState) address2(i int) int {
-	words := st.words
-	t := st.text[words[i].s:words[i].e]
-	if !isCapWord(t) {
-		return i
-	}
-	lt := lower(t)
-	if streetPrefixes[lt] && isCapWord(t) {
-		for k := i + 1; k < len(words) && k-i <= 5; k++ {
-			if strings.ContainsAny(st.text[words[k-1].e:words[k].s], ",;\n") {
-				return i
-			}
-			x := st.text[words[k].s:words[k].e]
-			if isDigit(x[0]) && len(x) <= 5 {
-				if k == i+1 {
-					return i
-				}
-				st.add(Address, words[i].s, words[k].e, 0.85)
-				st.postalAfter(k)
-				return k + 1
-			}
-			if !isCapWord(x) && !particle(x) {
-				return i
-			}
-		}
-		return i
-	}
-	if !isCapWord(t) {
-		return i
-	}
-	for _, end := range streetEndings {
-		if strings.HasSuffix(lt, end) && len(lt) > len(end)+2 && i+1 < len(words) {
-			x := st.text[words[i+1].s:words[i+1].e]
-			if isDigit(x[0]) && len(x) <= 5 {
-				st.add(Address, words[i].s, words[i+1].e, 0.85)
-				st.postalAfter(i + 1)
-				return i + 2
-			}
-		}
-	}
-	return i
-}
-
-// postalAfter marks a postal code shortly after an address.
-func (st *scanState) postalAfter(k int) {
-	for j := k + 1; j < len(st.words) && j-k <= 5; j++ {
-		if st.words[j].s-st.words[k].e > 60 || strings.IndexByte(st.text[st.words[k].e:st.words[j].s], '\n') >= 0 && j-k > 2 {
-			return
-		}
-		t := st.text[st.words[j].s:st.words[j].e]
-		if d, ok := digitsOf(t); ok && (len(d) == 5 || len(d) == 9 && len(t) == 10) && len(t) <= 10 {
-			st.add(PostalCode, st.words[j].s, st.words[j].e, 0.85)
-			return
-		}
-		// UK: SW1A 1AA
-		if j+1 < len(st.words) && ukPostcode(t, st.text[st.words[j+1].s:st.words[j+1].e]) {
-			st.add(PostalCode, st.words[j].s, st.words[j+1].e, 0.85)
-			return
-		}
-	}
-}
+// ---- addresses: see address.go ----
 
 func ukPostcode(a, b string) bool {
 	if len(a) < 2 || len(a) > 4 || len(b) != 3 || !isUpper(a[0]) || !isDigit(b[0]) || !isUpper(b[1]) || !isUpper(b[2]) {

@@ -1,0 +1,423 @@
+package redact
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/custos-gateway/custos/redact/internal/ner"
+)
+
+// Addresses are read by a small grammar over words, with the street types,
+// unit designators and post-box words of libpostal's dictionaries for every
+// language it covers (see the gazetteer):
+//
+//	street  = num? name* TYPE num? | num TYPE_PRE name+ | TYPE_PRE name+ num? | name* GLUED num | POBOX num
+//	unit    = UNIT id | "#" id
+//	tail    = postcode city | city [region] [postcode] | region | country     (same line after a comma, or next lines)
+//
+// The street and its unit are one ADDRESS; a postcode in the tail is a
+// POSTAL_CODE and the city, region or country a LOCATION.
+
+func (st *scanState) gaz(k int) ner.Entry {
+	if k < 0 || k >= len(st.words) {
+		return ner.Entry{}
+	}
+	return gazTable.Lookup(strings.TrimRight(st.word(k), "."))
+}
+
+func (st *scanState) word(k int) string {
+	if k < 0 || k >= len(st.words) {
+		return ""
+	}
+	return st.text[st.words[k].s:st.words[k].e]
+}
+
+// gap is the text between word k-1 and word k.
+func (st *scanState) gap(k int) string {
+	if k <= 0 || k >= len(st.words) {
+		return ""
+	}
+	return st.text[st.words[k-1].e:st.words[k].s]
+}
+
+// sameLine: word k follows word k-1 on the same line, with at most a
+// comma or a dot between.
+func (st *scanState) sameLine(k int) bool {
+	g := st.gap(k)
+	return len(g) <= 4 && !strings.ContainsAny(g, "\n;|()[]{}<>\"")
+}
+
+// houseNumber: 12, 221B, 12-14, 3/5, 12a.
+func houseNumber(w string) bool {
+	if len(w) == 0 || len(w) > 7 || !isDigit(w[0]) {
+		return false
+	}
+	letters := 0
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		switch {
+		case isDigit(c):
+		case (isUpper(c) || isLower(c)) && i == len(w)-1:
+			letters++
+		case (c == '-' || c == '/') && i > 0 && i < len(w)-1:
+		default:
+			return false
+		}
+	}
+	return letters <= 1
+}
+
+// streetNameWord: a word that can be part of a street's name.
+func streetNameWord(w string) bool {
+	r, _ := utf8.DecodeRuneInString(w)
+	if !unicode.IsLetter(r) {
+		return isDigit(w[0]) && len(w) <= 4 && !houseNumber(w) // "5th", "42nd"
+	}
+	for _, r := range w {
+		if !unicode.IsLetter(r) && r != '-' && r != '\'' && r != '.' && r != '’' {
+			return false
+		}
+	}
+	return unicode.IsUpper(r) || particle(w) || utf8.RuneCountInString(w) >= 3
+}
+
+// gluedStreet: a word ending in a street type written as one word with the
+// name (Hauptstraße, Strandvej, Puruntie, Kalverstraat).
+func gluedStreet(w string) bool {
+	lw := lower(strings.TrimRight(w, "."))
+	n := utf8.RuneCountInString(lw)
+	if n < 5 || gazTable.Lookup(lw).Has(ner.Ordinary) {
+		return false
+	}
+	k := 0
+	for c := 0; c < n-2 && k < len(lw); c++ {
+		_, size := utf8.DecodeRuneInString(lw[k:])
+		k += size
+		if c < 1 {
+			continue // at least two letters of name before the type
+		}
+		if suf := lw[k:]; len(suf) >= 3 && len(suf) <= 12 && gazTable.Lookup("-"+suf).Has(ner.StreetType) {
+			return true
+		}
+	}
+	return false
+}
+
+// street returns the index after a street at word i, or i.
+func (st *scanState) street(i int) int {
+	w := st.word(i)
+	e := st.gaz(i)
+	switch {
+	case houseNumber(w):
+		return st.streetAfterNumber(i)
+	case e.Has(ner.PostBox) || strings.EqualFold(w, "p.o") || strings.EqualFold(w, "po"):
+		return st.postBox(i)
+	case st.streetType(i, true) && isUpper(w[0]):
+		return st.streetFromPrefix(i, 0)
+	case streetNameWord(w) && isUpper(w[0]) || gluedStreet(w):
+		return st.streetFromName(i)
+	}
+	return i
+}
+
+// streetType reports whether word k is a street type (written before the
+// name when pre). A type that is also an ordinary word ("way", "number" in
+// some language) counts only capitalized.
+func (st *scanState) streetType(k int, pre bool) bool {
+	e := st.gaz(k)
+	if !e.Has(ner.StreetType) || pre != e.Has(ner.StreetPre) {
+		return false
+	}
+	if e.Has(ner.Ordinary) {
+		w := st.word(k)
+		return isUpper(w[0]) && !allUpperASCII(w)
+	}
+	return true
+}
+
+func allUpperASCII(w string) bool {
+	for i := 0; i < len(w); i++ {
+		if isLower(w[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// streetAfterNumber: "221B Baker Street", "12 rue de la Paix", or a number
+// before a street written name-first ("28245 Puruntie 82").
+func (st *scanState) streetAfterNumber(i int) int {
+	k := i + 1
+	if k >= len(st.words) || !st.sameLine(k) {
+		return i
+	}
+	if st.streetType(k, true) {
+		if end := st.streetFromPrefix(k, 1); end > k {
+			return end
+		}
+		return i
+	}
+	for n := 0; k < len(st.words) && n < 5 && st.sameLine(k); n++ {
+		w := st.word(k)
+		if n > 0 && st.streetType(k, false) {
+			end := k + 1
+			if end < len(st.words) && st.sameLine(end) && direction(st.word(end)) {
+				end++
+			}
+			if end < len(st.words) && st.sameLine(end) && houseNumber(st.word(end)) && !st.postcodeAt(end) {
+				end++ // a number after the type too: "6614 Luite tee 87"
+			}
+			return end
+		}
+		if gluedStreet(w) && k+1 < len(st.words) && st.sameLine(k+1) && houseNumber(st.word(k+1)) {
+			return k + 2
+		}
+		if !streetNameWord(w) || strings.Contains(st.gap(k), ",") || !isUpper(w[0]) && !st.strongTypeAhead(k) {
+			break
+		}
+		k++
+	}
+	// A name-first street after a leading number.
+	if end := st.streetFromName(i + 1); end > i+1 {
+		return end
+	}
+	return i
+}
+
+// streetFromPrefix: "rue de la Paix 12", "Calle Mayor 5", "ul. Narewska 94".
+// need is the number of words already matched before the type.
+func (st *scanState) streetFromPrefix(k, need int) int {
+	end := k
+	for j := k + 1; j < len(st.words) && j-k <= 6 && st.sameLine(j); j++ {
+		w := st.word(j)
+		if houseNumber(w) {
+			if j > k+1 || need > 0 {
+				return j + 1
+			}
+			return k
+		}
+		if !streetNameWord(w) {
+			break
+		}
+		end = j
+		if strings.Contains(st.gap(j+1), ",") {
+			break
+		}
+	}
+	if end >= k+1 && (need > 0 || end >= k+2 || st.hitsAt(st.words[k].s, 24).has(kAddressCue)) {
+		return end + 1
+	}
+	return k
+}
+
+// streetFromName: "Hauptstraße 12", "Koepenicker Str. 74", "Erzsébet tér 19".
+func (st *scanState) streetFromName(i int) int {
+	for k := i; k < len(st.words) && k-i < 4; k++ {
+		if k > i && !st.sameLine(k) {
+			return i
+		}
+		w := st.word(k)
+		typed := k > i && st.streetType(k, false) || gluedStreet(w)
+		if typed && k+1 < len(st.words) && st.sameLine(k+1) && houseNumber(st.word(k+1)) {
+			return k + 2
+		}
+		if !streetNameWord(w) {
+			return i
+		}
+	}
+	return i
+}
+
+// postBox: "P.O. Box 123", "Postfach 4711", "BP 928", "Apartado de Correos 129".
+func (st *scanState) postBox(i int) int {
+	for k := i + 1; k < len(st.words) && k-i <= 3 && st.sameLine(k); k++ {
+		w := st.word(k)
+		if houseNumber(w) && allDigits(w) && (k+1 >= len(st.words) || st.gap(k+1) != "/") {
+			return k + 1
+		}
+		if !st.gaz(k).Has(ner.PostBox) && !particle(w) && !strings.EqualFold(w, "box") && !strings.EqualFold(w, "correos") {
+			return i
+		}
+	}
+	return i
+}
+
+// strongTypeAhead reports whether one of the next two words is an
+// unmistakable street type, the evidence a lower-case street name needs.
+func (st *scanState) strongTypeAhead(k int) bool {
+	for j := k; j < len(st.words) && j <= k+2; j++ {
+		switch lower(strings.TrimRight(st.word(j), ".")) {
+		case "street", "st", "avenue", "ave", "road", "rd", "lane", "ln", "drive", "boulevard", "blvd", "straße", "strasse", "str",
+			"rue", "calle", "via", "avenida", "vej", "gade", "weg", "gasse", "allee", "platz", "plaza", "court", "way":
+			return true
+		}
+		if gluedStreet(st.word(j)) {
+			return true
+		}
+	}
+	return false
+}
+
+func direction(w string) bool {
+	switch strings.TrimRight(w, ".") {
+	case "N", "S", "E", "W", "NE", "NW", "SE", "SW", "North", "South", "East", "West":
+		return true
+	}
+	return false
+}
+
+// unitAfter extends an address over a unit: ", Apt 5", "Suite 250",
+// "#39", "3º B", "Apt. 931" on the next line.
+func (st *scanState) unitAfter(end int) int {
+	for n := 0; n < 2 && end < len(st.words); n++ {
+		g := st.gap(end)
+		if len(g) > 6 || strings.Count(g, "\n") > 1 || strings.ContainsAny(g, ";|()") {
+			return end
+		}
+		w := st.word(end)
+		switch {
+		case st.gaz(end).Has(ner.Unit) && end+1 < len(st.words) && st.sameLine(end+1) && unitID(st.word(end+1)):
+			end += 2
+		case w[0] == '#' && len(w) > 1 && unitID(w[1:]), strings.HasSuffix(g, "#") && unitID(w):
+			end++
+		case len(w) <= 3 && isDigit(w[0]) && strings.ContainsAny(w, "º°ª") && end+1 < len(st.words):
+			end++
+			if len(st.word(end)) == 1 && isUpper(st.word(end)[0]) {
+				end++
+			}
+		default:
+			return end
+		}
+	}
+	return end
+}
+
+func unitID(w string) bool {
+	if len(w) == 0 || len(w) > 6 {
+		return false
+	}
+	digits := 0
+	for i := 0; i < len(w); i++ {
+		if isDigit(w[i]) {
+			digits++
+		} else if !isUpper(w[i]) && !isLower(w[i]) && w[i] != '-' {
+			return false
+		}
+	}
+	return digits > 0 || len(w) == 1
+}
+
+// postcodeAt reports whether a postal code starts at word k and returns
+// its last word.
+func (st *scanState) postcodeAt(k int) bool { return st.postcodeEnd(k) > k }
+
+func (st *scanState) postcodeEnd(k int) int {
+	w := st.word(k)
+	if w == "" {
+		return k
+	}
+	nx := ""
+	if k+1 < len(st.words) && st.gap(k+1) == " " {
+		nx = st.word(k + 1)
+	}
+	d, ok := digitsOf(w)
+	switch {
+	case ok && len(w) == len(d) && (len(d) == 4 || len(d) == 5):
+		if len(d) == 5 && len(nx) == 4 && allDigits(nx) {
+			return k // a phone number
+		}
+		if len(nx) == 2 && isUpper(nx[0]) && isUpper(nx[1]) && len(d) == 4 {
+			return k + 2 // NL: 7412 SL
+		}
+		return k + 1
+	case ok && len(d) == 3 && len(w) == 3 && len(nx) == 2 && allDigits(nx):
+		return k + 2 // SE, GR, CZ: 114 55
+	case ok && (len(w) == 10 && w[5] == '-' || len(w) == 6 && w[2] == '-' || len(w) == 8 && w[4] == '-' || len(w) == 9 && w[5] == '-'):
+		return k + 1 // US ZIP+4, PL 35-403, PT 1000-001, BR 75534-030
+	case ukPostcode(w, nx) || caPostcode(w, nx):
+		return k + 2
+	}
+	return k
+}
+
+func caPostcode(a, b string) bool {
+	return len(a) == 3 && len(b) == 3 && isUpper(a[0]) && isDigit(a[1]) && isUpper(a[2]) && isDigit(b[0]) && isUpper(b[1]) && isDigit(b[2])
+}
+
+// placeWords returns the index after a run of one to three capitalized
+// (or upper-case) words on one line: a city, a region, a country.
+func (st *scanState) placeWords(k int) int {
+	end := k
+	for j := k; j < len(st.words) && j-k < 4; j++ {
+		if j > k && (!st.sameLine(j) || strings.Contains(st.gap(j), ",")) {
+			break
+		}
+		w := st.word(j)
+		r, _ := utf8.DecodeRuneInString(w)
+		if !unicode.IsUpper(r) && !(j > k && particle(w)) && !st.gaz(j).Has(ner.City) && !st.gaz(j).Has(ner.Country) {
+			break
+		}
+		if strings.IndexAny(w, "0123456789@") >= 0 || st.gaz(j).Has(ner.Unit) {
+			break
+		}
+		end = j + 1
+	}
+	return end
+}
+
+// addressTail reads what follows a street: unit, city, region, postcode,
+// country, on the same line after a comma or on the next lines, and adds
+// POSTAL_CODE and LOCATION findings. It returns the index after the tail.
+func (st *scanState) addressTail(end int) int {
+	lines := 0
+	for n := 0; n < 8 && end < len(st.words); n++ {
+		g := st.gap(end)
+		nl := strings.Count(g, "\n")
+		if nl > 1 || strings.Count(g, ",") > 1 || len(strings.Trim(g, " \t\r\n,>")) > 0 {
+			return end // a blank line, a sentence end or other punctuation ends the address
+		}
+		if nl == 1 {
+			lines++
+			if lines > 4 {
+				return end
+			}
+		}
+		if e := st.postcodeEnd(end); e > end {
+			st.add(PostalCode, st.words[end].s, st.words[e-1].e, 0.85)
+			end = e
+			continue
+		}
+		if e := st.placeWords(end); e > end {
+			if e < len(st.words) && st.sameLine(e) && !strings.Contains(st.gap(e), ",") && !st.postcodeAt(e) && e-end < 3 {
+				if w := st.word(e); isLower(w[0]) && !particle(w) {
+					return end // a sentence goes on: not a place line
+				}
+			}
+			st.add(Location, st.words[end].s, st.words[e-1].e, 0.8)
+			end = e
+			continue
+		}
+		w := st.word(end)
+		if w == "nan" || w == "n/a" { // an empty field in an export
+			end++
+			continue
+		}
+		return end
+	}
+	return end
+}
+
+// address finds an address at word i and returns the index after it.
+func (st *scanState) address(i int) int {
+	if gazTable == nil {
+		return i
+	}
+	end := st.street(i)
+	if end <= i {
+		return i
+	}
+	end = st.unitAfter(end)
+	st.add(Address, st.words[i].s, st.words[end-1].e, 0.85)
+	return st.addressTail(end)
+}

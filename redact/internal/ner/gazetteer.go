@@ -1,0 +1,139 @@
+package ner
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Entry is what the gazetteer knows of one lower-case word.
+type Entry struct {
+	First uint8 // given-name log-frequency bucket: 0 = not a given name, 1 (rare) .. 7 (most common)
+	Last  uint8 // surname log-frequency bucket, likewise
+	Flags uint16
+}
+
+// Entry flags.
+const (
+	Ordinary   uint16 = 1 << iota // an ordinary word of English or another claimed language ("will", "rose")
+	City                          // a city or town
+	Country                       // a country
+	Region                        // a state, province, region or county
+	StreetType                    // a street type ("street", "straße", "rue", "vej")
+	StreetPre                     // a street type written before the name ("rue", "calle", "via")
+	Unit                          // a unit designator ("apt", "suite", "piso")
+	PostBox                       // a post office box word ("box", "postfach", "apartado")
+	OrgSuffix                     // a company form ("inc", "gmbh", "s.a.")
+	Title                         // a personal title ("mr", "dr", "frau")
+	Demonym                       // a nationality or people ("german", "czech")
+	Particle                      // a name particle ("van", "de", "al")
+)
+
+// Has reports whether e holds every flag in f.
+func (e Entry) Has(f uint16) bool { return e.Flags&f == f }
+
+// Name reports whether the word is a given name or a surname.
+func (e Entry) Name() bool { return e.First > 0 || e.Last > 0 }
+
+// Gazetteer maps lower-case words to entries.
+type Gazetteer struct {
+	m map[string]Entry
+}
+
+// Len is the number of words known.
+func (g *Gazetteer) Len() int { return len(g.m) }
+
+// Lookup finds a word in any letter case.
+func (g *Gazetteer) Lookup(w string) Entry {
+	if g == nil || len(w) == 0 || len(w) > 48 {
+		return Entry{}
+	}
+	var buf [48]byte
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if c >= utf8.RuneSelf {
+			return g.m[strings.ToLower(w)]
+		}
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return g.m[string(buf[:len(w)])]
+}
+
+// Set adds flags and frequencies to a word (build time).
+func (g *Gazetteer) Set(w string, e Entry) {
+	if g.m == nil {
+		g.m = map[string]Entry{}
+	}
+	w = strings.ToLower(w)
+	old := g.m[w]
+	old.First = max(old.First, e.First)
+	old.Last = max(old.Last, e.Last)
+	old.Flags |= e.Flags
+	g.m[w] = old
+}
+
+// Marshal writes the gazetteer as gzip-compressed lines "word TAB first
+// TAB last TAB flags(hex)", sorted.
+func (g *Gazetteer) Marshal() ([]byte, error) {
+	keys := make([]string, 0, len(g.m))
+	for k := range g.m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&b, gzip.BestCompression)
+	if err != nil {
+		return nil, err
+	}
+	w := bufio.NewWriter(zw)
+	for _, k := range keys {
+		e := g.m[k]
+		fmt.Fprintf(w, "%s\t%d\t%d\t%x\n", k, e.First, e.Last, e.Flags)
+	}
+	if err := w.Flush(); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// LoadGazetteer reads what Marshal wrote.
+func LoadGazetteer(data []byte) (*Gazetteer, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("ner: gazetteer: %w", err)
+	}
+	raw, err := io.ReadAll(zr)
+	if err != nil {
+		return nil, fmt.Errorf("ner: gazetteer: %w", err)
+	}
+	g := &Gazetteer{m: make(map[string]Entry, bytes.Count(raw, []byte{'\n'}))}
+	for line := range strings.SplitSeq(string(raw), "\n") {
+		if line == "" {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		if len(f) != 4 {
+			return nil, fmt.Errorf("ner: gazetteer: bad line")
+		}
+		first, err1 := strconv.ParseUint(f[1], 10, 8)
+		last, err2 := strconv.ParseUint(f[2], 10, 8)
+		flags, err3 := strconv.ParseUint(f[3], 16, 16)
+		if err1 != nil || err2 != nil || err3 != nil {
+			return nil, fmt.Errorf("ner: gazetteer: bad numbers")
+		}
+		g.m[f[0]] = Entry{First: uint8(first), Last: uint8(last), Flags: uint16(flags)}
+	}
+	return g, nil
+}

@@ -1,0 +1,104 @@
+package redact
+
+import (
+	_ "embed"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/custos-gateway/custos/redact/internal/ner"
+)
+
+var (
+	//go:embed data/gazetteer.gz
+	gazetteerGz []byte
+	//go:embed data/model.gz
+	modelGz []byte
+)
+
+var (
+	nerOnce  sync.Once
+	gazTable *ner.Gazetteer
+	nerModel *ner.Model
+)
+
+// loadNER reads the embedded gazetteer and model once. They are built by
+// redact/internal/build and checked by the tests: a failure here is a
+// broken build, not a runtime condition.
+func loadNER() (*ner.Gazetteer, *ner.Model) {
+	nerOnce.Do(func() {
+		g, err := ner.LoadGazetteer(gazetteerGz)
+		if err != nil {
+			panic("redact: embedded gazetteer: " + err.Error())
+		}
+		m, err := ner.LoadModel(modelGz)
+		if err != nil {
+			panic("redact: embedded model: " + err.Error())
+		}
+		gazTable, nerModel = g, m
+	})
+	return gazTable, nerModel
+}
+
+// minMargin is the tagger's margin over "no name" that a span needs, by
+// tag: organizations need more evidence than people.
+var minMargin = [ner.NumTags]float32{ner.PER: 3, ner.LOC: 3, ner.ORG: 4}
+
+var nerTokPool = sync.Pool{New: func() any { b := make([]ner.Token, 0, 256); return &b }}
+
+// names runs the tagger over the words and adds PERSON, LOCATION and
+// ORGANIZATION findings.
+func (st *scanState) names() {
+	g, m := loadNER()
+	tp := nerTokPool.Get().(*[]ner.Token)
+	toks := (*tp)[:0]
+	prev := 0
+	for _, w := range st.words {
+		toks = append(toks, ner.Token{Text: st.text[w.s:w.e], Before: st.text[prev:w.s]})
+		prev = w.e
+	}
+	for _, sp := range m.Tag(ner.NewSentence(g, toks)) {
+		if sp.Margin < minMargin[sp.Tag] || st.claimed(st.words[sp.Start].s, st.words[sp.End-1].e) ||
+			sp.Tag != ner.PER && st.ordinaryOnly(g, sp.Start, sp.End) {
+			continue
+		}
+		t := Person
+		switch sp.Tag {
+		case ner.LOC:
+			t = Location
+		case ner.ORG:
+			t = Organization
+		}
+		score := 0.6 + 0.39*float64(min(sp.Margin, 20))/20
+		st.add(t, st.words[sp.Start].s, st.words[sp.End-1].e, score)
+	}
+	*tp = toks[:0]
+	nerTokPool.Put(tp)
+}
+
+// claimed reports whether an identifier found by another detector overlaps
+// [s, e): a checksum or a labeled number is stronger evidence than a name.
+func (st *scanState) claimed(s, e int) bool {
+	for _, f := range st.out {
+		if f.Start < e && s < f.End && f.Type != Person && f.Type != Location && f.Type != Organization {
+			return true
+		}
+	}
+	return false
+}
+
+// ordinaryOnly: every word of [a, b) is an ordinary word or a single
+// letter, and none is a known place or an organization's form ("Conference
+// Room B"): capitalization alone makes no place or company.
+func (st *scanState) ordinaryOnly(g *ner.Gazetteer, a, b int) bool {
+	for k := a; k < b; k++ {
+		w := st.text[st.words[k].s:st.words[k].e]
+		if utf8.RuneCountInString(w) <= 1 {
+			continue
+		}
+		e := g.Lookup(w)
+		if e.Flags&(ner.City|ner.Country|ner.Region|ner.OrgSuffix) != 0 || e.Flags&ner.Ordinary == 0 {
+			return false
+		}
+	}
+	return true
+}
