@@ -48,6 +48,12 @@ func (st *scanState) sameLine(k int) bool {
 	return len(g) <= 4 && !strings.ContainsAny(g, "\n;|()[]{}<>\"")
 }
 
+// plain: only spaces stand between word k-1 and word k.
+func (st *scanState) plain(k int) bool {
+	g := st.gap(k)
+	return len(g) > 0 && len(g) <= 3 && strings.Trim(g, " \t") == ""
+}
+
 // houseNumber: 12, 221B, 12-14, 3/5, 12a.
 func houseNumber(w string) bool {
 	if len(w) == 0 || len(w) > 7 || !isDigit(w[0]) {
@@ -109,11 +115,23 @@ func (st *scanState) street(i int) int {
 	w := st.word(i)
 	e := st.gaz(i)
 	switch {
+	case houseNumber(w) && i+1 < len(st.words) && houseNumber(st.word(i+1)) && st.sameLine(i+1):
+		// two numbers before a street: a building or postal number first
+		if end := st.streetAfterNumber(i + 1); end > i+1 {
+			return end
+		}
+		return i
 	case houseNumber(w):
 		return st.streetAfterNumber(i)
+	case e.Has(ner.Unit) && i+2 < len(st.words) && unitID(st.word(i+1)) && st.sameLine(i+1) && st.sameLine(i+2):
+		// a unit written first: "Apt. 675 62314 Mellemvej 32"
+		if end := st.street(i + 2); end > i+2 {
+			return end
+		}
+		return i
 	case e.Has(ner.PostBox) || strings.EqualFold(w, "p.o") || strings.EqualFold(w, "po"):
 		return st.postBox(i)
-	case st.streetType(i, true) && isUpper(w[0]):
+	case st.streetType(i, true):
 		return st.streetFromPrefix(i, 0)
 	case streetNameWord(w) && isUpper(w[0]) || gluedStreet(w):
 		return st.streetFromName(i)
@@ -126,14 +144,54 @@ func (st *scanState) street(i int) int {
 // some language) counts only capitalized.
 func (st *scanState) streetType(k int, pre bool) bool {
 	e := st.gaz(k)
-	if !e.Has(ner.StreetType) || pre != e.Has(ner.StreetPre) {
+	if pre && !e.Has(ner.StreetPre) || !pre && !e.Has(ner.StreetType) {
 		return false
+	}
+	if pre {
+		// Written first, a street type is one of the known forms in any
+		// case, or another capitalized word of the dictionaries.
+		w := st.word(k)
+		lw := lower(strings.TrimRight(w, "."))
+		nx := st.word(k + 1)
+		return (strongPrefix[lw] || isUpper(w[0]) && !e.Has(ner.Ordinary) && utf8.RuneCountInString(lw) >= 3) &&
+			nx != "" && st.sameLine(k+1) && (isUpper(nx[0]) || particle(nx) || nx[0] >= 0x80)
+	}
+	if w := st.word(k); utf8.RuneCountInString(w) <= 2 && !isUpper(w[0]) {
+		return false // "St", "Rd", "Dr" are written capitalized; "au", "el" are words
 	}
 	if e.Has(ner.Ordinary) {
 		w := st.word(k)
-		return isUpper(w[0]) && !allUpperASCII(w)
+		if isUpper(w[0]) && !allUpperASCII(w) {
+			return true
+		}
+		// A lower-case ordinary word is a street type only in known
+		// prefix forms before a capitalized name ("rue", "calle", "ul."), or
+		// after a capitalized name right before a house number ("Luite tee
+		// 87"), and never a noun that counts things ("number 7", "room 12").
+		if pre {
+			return false
+		}
+		prev := st.word(k - 1)
+		return !countingNoun[lower(w)] && prev != "" && isUpper(prev[0]) && !allUpperASCII(prev) &&
+			k+1 < len(st.words) && st.sameLine(k+1) && houseNumber(st.word(k+1))
 	}
 	return true
+}
+
+var strongPrefix = setOf("rue", "calle", "avenida", "avda", "avenue", "av", "via", "viale", "rua", "ul", "ulica", "strada",
+	"piazza", "plaza", "praça", "carrer", "paseo", "camino", "chemin", "boulevard", "bd", "allée", "impasse", "quai",
+	"place", "cours", "route", "largo", "travessa", "calea", "aleja", "al", "plac", "odos", "leoforos")
+
+var countingNoun = setOf("number", "no", "nr", "room", "page", "line", "level", "floor", "step", "unit", "item", "version",
+	"chapter", "section", "day", "week", "year", "ward", "bed", "dose", "type", "grade", "stage", "class", "group",
+	"phase", "table", "figure", "gate", "platform", "box", "seat", "row", "case", "part", "point", "batch", "lot", "id")
+
+func setOf(ws ...string) map[string]bool {
+	m := make(map[string]bool, len(ws))
+	for _, w := range ws {
+		m[w] = true
+	}
+	return m
 }
 
 func allUpperASCII(w string) bool {
@@ -173,7 +231,7 @@ func (st *scanState) streetAfterNumber(i int) int {
 		if gluedStreet(w) && k+1 < len(st.words) && st.sameLine(k+1) && houseNumber(st.word(k+1)) {
 			return k + 2
 		}
-		if !streetNameWord(w) || strings.Contains(st.gap(k), ",") || !isUpper(w[0]) && !st.strongTypeAhead(k) {
+		if !streetNameWord(w) || n > 0 && !st.plain(k) || !isUpper(w[0]) && !st.strongTypeAhead(k) {
 			break
 		}
 		k++
@@ -214,7 +272,7 @@ func (st *scanState) streetFromPrefix(k, need int) int {
 // streetFromName: "Hauptstraße 12", "Koepenicker Str. 74", "Erzsébet tér 19".
 func (st *scanState) streetFromName(i int) int {
 	for k := i; k < len(st.words) && k-i < 4; k++ {
-		if k > i && !st.sameLine(k) {
+		if k > i && !st.plain(k) {
 			return i
 		}
 		w := st.word(k)
@@ -281,7 +339,8 @@ func (st *scanState) unitAfter(end int) int {
 			end += 2
 		case w[0] == '#' && len(w) > 1 && unitID(w[1:]), strings.HasSuffix(g, "#") && unitID(w):
 			end++
-		case len(w) <= 3 && isDigit(w[0]) && strings.ContainsAny(w, "º°ª") && end+1 < len(st.words):
+		case len(w) <= 3 && isDigit(w[0]) && strings.ContainsAny(w[len(w)-1:], "oaº°ª") && end+1 < len(st.words):
+			// Spanish floor and door, "3º B" (º reads "o" after NFKC)
 			end++
 			if len(st.word(end)) == 1 && isUpper(st.word(end)[0]) {
 				end++
@@ -350,7 +409,7 @@ func caPostcode(a, b string) bool {
 func (st *scanState) placeWords(k int) int {
 	end := k
 	for j := k; j < len(st.words) && j-k < 4; j++ {
-		if j > k && (!st.sameLine(j) || strings.Contains(st.gap(j), ",")) {
+		if j > k && !st.plain(j) {
 			break
 		}
 		w := st.word(j)
@@ -367,8 +426,8 @@ func (st *scanState) placeWords(k int) int {
 }
 
 // addressTail reads what follows a street: unit, city, region, postcode,
-// country, on the same line after a comma or on the next lines, and adds
-// POSTAL_CODE and LOCATION findings. It returns the index after the tail.
+// country, on the same line after a comma or on the next lines. It returns
+// the index after the tail: adjacent lines of one address are one ADDRESS.
 func (st *scanState) addressTail(end int) int {
 	lines := 0
 	for n := 0; n < 8 && end < len(st.words); n++ {
@@ -384,7 +443,10 @@ func (st *scanState) addressTail(end int) int {
 			}
 		}
 		if e := st.postcodeEnd(end); e > end {
-			st.add(PostalCode, st.words[end].s, st.words[e-1].e, 0.85)
+			end = e
+			continue
+		}
+		if e := st.unitAfter(end); e > end {
 			end = e
 			continue
 		}
@@ -394,7 +456,6 @@ func (st *scanState) addressTail(end int) int {
 					return end // a sentence goes on: not a place line
 				}
 			}
-			st.add(Location, st.words[end].s, st.words[e-1].e, 0.8)
 			end = e
 			continue
 		}
@@ -417,7 +478,7 @@ func (st *scanState) address(i int) int {
 	if end <= i {
 		return i
 	}
-	end = st.unitAfter(end)
+	end = st.addressTail(st.unitAfter(end))
 	st.add(Address, st.words[i].s, st.words[end-1].e, 0.85)
-	return st.addressTail(end)
+	return end
 }

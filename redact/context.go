@@ -30,6 +30,7 @@ const (
 	kDateEvt
 	kPersonCue
 	kAddressCue
+	kCard
 	numLists
 )
 
@@ -37,7 +38,7 @@ var kwLists = [numLists]*[]string{
 	kSSN: &ctxSSN, kITIN: &ctxITIN, kRouting: &ctxRouting, kAccount: &ctxAccount, kNPI: &ctxNPI, kNHS: &ctxNHS,
 	kDEA: &ctxDEA, kTaxDE: &ctxTaxDE, kNIR: &ctxNIR, kMRN: &ctxMRN, kPlan: &ctxPlan, kPassport: &ctxPassport,
 	kLicense: &ctxLicense, kPhone: &ctxPhone, kPostal: &ctxPostal, kSwift: &ctxSwift, kReference: &ctxReference,
-	kVersion: &ctxVersion, kDOB: &ctxDOB, kDateEvt: &ctxDateEvt, kPersonCue: &ctxPersonCue, kAddressCue: &ctxAddressCue,
+	kVersion: &ctxVersion, kDOB: &ctxDOB, kDateEvt: &ctxDateEvt, kPersonCue: &ctxPersonCue, kAddressCue: &ctxAddressCue, kCard: &ctxCard,
 }
 
 type kwRef struct {

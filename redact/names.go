@@ -96,7 +96,7 @@ func (st *scanState) ordinaryOnly(g *ner.Gazetteer, a, b int) bool {
 			continue
 		}
 		e := g.Lookup(w)
-		if e.Flags&(ner.City|ner.Country|ner.Region|ner.OrgSuffix) != 0 || e.Flags&ner.Ordinary == 0 {
+		if e.Flags&(ner.City|ner.Country|ner.Region|ner.OrgSuffix) != 0 || e.Flags&ner.Ordinary == 0 || ner.OrgHead(lower(w)) {
 			return false
 		}
 	}

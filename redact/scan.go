@@ -53,6 +53,7 @@ func (sc *Scanner) detectNorm(text string, depth int) (normalized, []Finding) {
 	}
 	if !sc.opts.NoNames {
 		st.names()
+		st.scanCJK()
 	}
 	fs := splitURLs(resolve(st.out), st.inner)
 	markPersonalDates(n.s, fs)
@@ -111,7 +112,7 @@ func (st *scanState) at(i int) int {
 			return max(i+1, st.skipTo)
 		}
 		return i + 1
-	case strings.Count(s, ":") >= 2 && st.ip(w):
+	case strings.Count(s, ":") >= 2 && st.ip(w), c == '[' && st.ip(w):
 		return i + 1
 	}
 	if w.flags&(wDigit|wUpper) != 0 && st.alnumID(i) {
@@ -162,20 +163,23 @@ func lower(s string) string {
 }
 
 var (
-	ctxSSN       = []string{"ssn", "social security", "soc sec", "ss#", "ss #", "sozialversicherung"}
-	ctxITIN      = []string{"itin", "taxpayer identification"}
-	ctxRouting   = []string{"routing", "aba", "rtn", "transit number", "bank code"}
-	ctxAccount   = []string{"account", "acct", "a/c", "konto", "compte", "cuenta", "checking", "savings", "kontonummer", "n° de compte", "número de cuenta"}
-	ctxNPI       = []string{"npi"}
-	ctxNHS       = []string{"nhs"}
-	ctxDEA       = []string{"dea"}
-	ctxTaxDE     = []string{"steuer", "idnr", "id-nr", "identifikationsnummer", "tax id", "tin", "st-id", "steuerid"}
-	ctxNIR       = []string{"sécurité sociale", "securite sociale", "nir", "insee", "sécu", "secu", "social security"}
-	ctxMRN       = []string{"mrn", "medical record", "record number", "record no", "record #", "chart", "patient id", "patient number", "patientennummer", "fallnummer", "n° de dossier", "dossier", "historia clínica", "historia clinica", "n.º de historia", "hospital number", "case number"}
-	ctxPlan      = []string{"member id", "member number", "member #", "policy number", "policy no", "policy #", "health plan", "insurance id", "insurance number", "subscriber", "beneficiary", "medicare", "medicaid", "versichertennummer", "krankenversicherung", "mutuelle", "n° d'assuré", "póliza", "poliza", "afiliación", "group number", "plan id"}
-	ctxPassport  = []string{"passport", "reisepass", "passeport", "pasaporte"}
-	ctxLicense   = []string{"driver's license", "drivers license", "driver license", "driving licence", "driving license", "dl#", "dl #", "dl no", "license number", "licence number", "führerschein", "permis de conduire", "licencia de conducir", "carnet de conducir"}
-	ctxPhone     = []string{"phone", "tel", "call", "mobile", "cell", "fax", "telefon", "handy", "téléphone", "telephone", "portable", "teléfono", "telefono", "móvil", "movil", "whatsapp", "sms", "text me", "reach me", "contact"}
+	ctxSSN     = []string{"ssn", "social security", "soc sec", "ss#", "ss #", "sozialversicherung"}
+	ctxITIN    = []string{"itin", "taxpayer identification"}
+	ctxRouting = []string{"routing", "aba", "rtn", "transit number", "bank code"}
+	ctxAccount = []string{"account", "acct", "a/c", "konto", "compte", "cuenta", "checking", "savings", "kontonummer", "n° de compte", "número de cuenta"}
+	ctxNPI     = []string{"npi"}
+	ctxNHS     = []string{"nhs"}
+	ctxDEA     = []string{"dea"}
+	ctxTaxDE   = []string{"steuer", "idnr", "id-nr", "identifikationsnummer", "tax id", "tin", "st-id", "steuerid"}
+	ctxNIR     = []string{"sécurité sociale", "securite sociale", "nir", "insee", "sécu", "secu", "social security"}
+	ctxMRN     = []string{"mrn", "mr#", "mr #", "mr no", "mr-nr", "med rec", "pt id", "pt. id", "pat id", "pat-id", "unit no", "unit number",
+		"file no", "file number", "hosp no", "hosp. no", "encounter", "visit id", "accession", "medical record", "record number", "record no", "record #", "chart", "patient id", "patient number", "patientennummer", "fallnummer", "n° de dossier", "dossier", "historia clínica", "historia clinica", "n.º de historia", "hospital number", "case number"}
+	ctxPlan     = []string{"member id", "member number", "member #", "policy number", "policy no", "policy #", "health plan", "insurance id", "insurance number", "subscriber", "beneficiary", "medicare", "medicaid", "versichertennummer", "krankenversicherung", "mutuelle", "n° d'assuré", "póliza", "poliza", "afiliación", "group number", "plan id"}
+	ctxPassport = []string{"passport", "reisepass", "passeport", "pasaporte"}
+	ctxLicense  = []string{"driver's license", "drivers license", "driver license", "driving licence", "driving license", "dl#", "dl #", "dl no", "license number", "licence number", "führerschein", "permis de conduire", "licencia de conducir", "carnet de conducir"}
+	ctxPhone    = []string{"phone", "tel", "call", "mobile", "cell", "fax", "telefon", "handy", "téléphone", "telephone", "portable", "teléfono", "telefono", "móvil", "movil", "whatsapp", "sms", "text me", "reach me", "contact"}
+	ctxCard     = []string{"card", "credit card", "debit card", "visa", "mastercard", "amex", "american express", "discover", "jcb",
+		"diners", "karte", "kreditkarte", "carte", "tarjeta", "carta", "cc#", "cc no", "card no", "card number", "pan"}
 	ctxPostal    = []string{"zip", "postal code", "postcode", "post code", "plz", "code postal", "cp ", "c.p.", "código postal", "codigo postal"}
 	ctxSwift     = []string{"swift", "bic", "bank", "banque", "banco"}
 	ctxReference = []string{"order", "invoice", "ticket", "ref", "reference", "tracking", "shipment", "meeting id", "bestellung", "auftrag",
@@ -252,26 +256,33 @@ func (st *scanState) url(w word) bool {
 
 func (st *scanState) ip(w word) bool {
 	s := st.text[w.s:w.e]
+	a, ok := parseIP(s)
+	if !ok || a.Is4() && st.hitsAt(w.s, 24).has(kVersion) {
+		return false
+	}
+	st.add(IPAddress, w.s, w.e, 0.95)
+	return true
+}
+
+// parseIP reads an IPv4 or IPv6 address, optionally as a CIDR range
+// (10.0.0.0/8), with a port (10.0.0.1:8080, [2001:db8::1]:443) or in
+// brackets.
+func parseIP(s string) (netip.Addr, bool) {
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p.Addr(), true
+	}
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr(), true
+	}
 	if strings.Count(s, ".") == 3 && strings.IndexByte(s, ':') < 0 {
 		a, err := netip.ParseAddr(s)
-		if err != nil || !a.Is4() {
-			return false
-		}
-		if st.hitsAt(w.s, 24).has(kVersion) {
-			return false
-		}
-		st.add(IPAddress, w.s, w.e, 0.95)
-		return true
+		return a, err == nil && a.Is4()
 	}
 	if strings.Count(s, ":") >= 2 {
 		a, err := netip.ParseAddr(strings.Trim(s, "[]"))
-		if err != nil || !a.Is6() {
-			return false
-		}
-		st.add(IPAddress, w.s, w.e, 0.95)
-		return true
+		return a, err == nil && a.Is6()
 	}
-	return false
+	return netip.Addr{}, false
 }
 
 // ---- secrets ----
@@ -485,8 +496,17 @@ func numericWord(s string) bool {
 // i when nothing matched.
 func (st *scanState) numeric(i int) int {
 	j := i
-	for j < len(st.words) && j-i < 8 && numericWord(st.text[st.words[j].s:st.words[j].e]) {
-		if j > i && (st.words[j].s-st.words[j-1].e != 1 || !numberGap(st.text[st.words[j].s-1])) {
+	ext := -1 // where a phone extension starts in the last word ("x0135")
+	for j < len(st.words) && j-i < 8 {
+		w := st.text[st.words[j].s:st.words[j].e]
+		if j > i && !st.numberGap(i, j) {
+			break
+		}
+		if !numericWord(w) {
+			if k := extensionAt(w); k > 0 && numericWord(w[:k]) {
+				ext = st.words[j].s + k
+				j++
+			}
 			break
 		}
 		j++
@@ -498,11 +518,22 @@ func (st *scanState) numeric(i int) int {
 	if first > 0 && st.text[first-1] == '(' {
 		first--
 	}
+	if ext > 0 {
+		if t, score := st.classifyNumber(first, ext, j-i); t == Phone {
+			st.add(t, first, st.words[j-1].e, score)
+			return j
+		}
+		return j
+	}
 	// A run shaped like a card number (groups of four, 13 to 19 digits)
 	// is a card or nothing: its parts are not phone numbers.
 	if t, score := st.classifyNumber(first, st.words[j-1].e, j-i); t != "" {
-		st.add(t, first, st.words[j-1].e, score)
-		return j
+		end := j
+		if t == Phone {
+			end = st.extensionWords(j)
+		}
+		st.add(t, first, st.words[end-1].e, score)
+		return end
 	} else if cardShaped(st.text[first:st.words[j-1].e]) || st.consumed {
 		st.consumed = false
 		return j
@@ -521,10 +552,45 @@ func (st *scanState) numeric(i int) int {
 	return i
 }
 
-// numberGap: the characters that may stand between the groups of one
-// number (a space, a newline); a field separator may not.
-func numberGap(c byte) bool {
-	return c == ' ' || c == '\n' || c == '\t' || byteClass[c]&(cHard|cSoft) == 0
+// extensionAt returns where a phone extension glued to a number starts
+// ("555-0132x12", "555-0132ext12"), or -1.
+func extensionAt(w string) int {
+	for _, mark := range []string{"ext.", "ext", "x", "X"} {
+		k := strings.LastIndex(w, mark)
+		if k > 0 && isDigit(w[k-1]) && k+len(mark) < len(w) && len(w)-k-len(mark) <= 6 && allDigits(w[k+len(mark):]) {
+			return k
+		}
+	}
+	return -1
+}
+
+// extensionWords extends a phone number over "ext 12", "x 12", "ext. 12".
+func (st *scanState) extensionWords(j int) int {
+	if j+1 < len(st.words) && st.words[j].s-st.words[j-1].e <= 2 {
+		switch lower(st.text[st.words[j].s:st.words[j].e]) {
+		case "x", "ext", "ext.", "extension", "durchwahl", "poste":
+			if w := st.text[st.words[j+1].s:st.words[j+1].e]; len(w) <= 6 && allDigits(w) {
+				return j + 2
+			}
+		}
+	}
+	return j
+}
+
+// numberGap: what may stand between the groups of one number: a space or
+// a newline, or the parentheses of an area code ("+44 (0)20", "(61) 834");
+// a field separator may not.
+func (st *scanState) numberGap(i, j int) bool {
+	g := st.text[st.words[j-1].e:st.words[j].s]
+	switch g {
+	case " ", "\n", "\t":
+		return true
+	case " (", "(": // "+44 (0)20": a country code, then the trunk or area code
+		return j == i+1 && st.text[st.words[i].s] == '+'
+	case ") ", ")", ") (": // "(61) 834-902": the area code in parentheses
+		return j == i+1 && st.words[i].s > 0 && st.text[st.words[i].s-1] == '('
+	}
+	return len(g) == 1 && byteClass[g[0]]&(cHard|cSoft|cSpace) == 0
 }
 
 func (st *scanState) classifyNumber(s, e, nwords int) (Type, float64) {
@@ -534,6 +600,9 @@ func (st *scanState) classifyNumber(s, e, nwords int) (Type, float64) {
 		return "", 0
 	}
 	n := len(d)
+	if n >= 3 && n <= 9 && st.hitsAt(s, 20).has(kPostal) && !strings.ContainsAny(span, "+(") && postalShape(span) {
+		return PostalCode, 0.85 // "ZIP: 6280", "code postal 75001"
+	}
 	if n < 5 {
 		return "", 0 // too short for any identifier, phone or date
 	}
@@ -550,8 +619,11 @@ func (st *scanState) classifyNumber(s, e, nwords int) (Type, float64) {
 	if hasDecimal(st.text[s:e]) {
 		return "", 0 // measurements, not identifiers
 	}
-	if strings.Count(span, ".") == 3 && !spaced && n <= 12 {
+	if strings.Count(span, ".") == 3 && !spaced && n <= 14 {
 		return "", 0 // an IPv4 address or a version: handled by ip()
+	}
+	if n >= 13 && n <= 19 && !hasPlus && !hasParen && luhn(d) && st.hitsAt(s, 32).has(kCard) {
+		return CreditCard, 0.95 // a card cue and a valid check digit, whatever the issuer range
 	}
 	if cardShaped(span) && !hasPlus && !hasParen {
 		if luhn(d) && cardIssuer(d) {
@@ -592,6 +664,9 @@ func (st *scanState) classifyNumber(s, e, nwords int) (Type, float64) {
 	}
 	if (hasPlus || hasParen) && validPhone(span, hasPlus) {
 		return Phone, 0.92
+	}
+	if n >= 6 && n <= 15 && (dashed > 0 || spaced || hasParen || hasPlus || strings.Contains(span, ".")) && st.phoneLabel(s, e) {
+		return Phone, 0.85 // labeled and shaped like a phone number, in a numbering plan Custos does not validate
 	}
 	switch ctx.nearest(kMRN, kPlan, kLicense, kPassport, kPhone, kAccount) {
 	case kMRN:
@@ -680,6 +755,11 @@ func isSSNShape(span string) bool {
 var phoneRegions = []string{"US", "GB", "DE", "FR", "ES"}
 
 func validPhone(span string, plus bool) bool {
+	span = strings.Replace(span, "(0)", "", 1) // the trunk prefix written beside the country code: +44 (0)20 ...
+	if strings.HasPrefix(span, "00") || strings.HasPrefix(span, "011") {
+		span = "+" + strings.TrimPrefix(strings.TrimPrefix(span, "011"), "00")
+		plus = true
+	}
 	if plus {
 		num, err := phonenumbers.Parse(span, "ZZ")
 		return err == nil && phonenumbers.IsValidNumber(num)
@@ -691,6 +771,34 @@ func validPhone(span string, plus bool) bool {
 		}
 	}
 	return false
+}
+
+// phoneLabel: a phone word right before the number ("Fax:", "Tel.") or
+// right after it ("... office", "... mobile").
+func (st *scanState) phoneLabel(s, e int) bool {
+	if st.hitsAt(s, 16).has(kPhone) {
+		return true
+	}
+	rest := lower(st.text[e:min(len(st.text), e+12)])
+	rest = strings.TrimLeft(rest, " -,")
+	for _, w := range []string{"office", "fax", "mobile", "cell", "home", "work", "tel", "phone", "(o)", "(m)", "(h)"} {
+		if strings.HasPrefix(rest, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// postalShape: digits with at most one space or dash inside (6280,
+// 75534-030, 340 12).
+func postalShape(span string) bool {
+	seps := 0
+	for i := 0; i < len(span); i++ {
+		if !isDigit(span[i]) {
+			seps++
+		}
+	}
+	return seps <= 1
 }
 
 // ---- identifiers with letters ----

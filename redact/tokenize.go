@@ -145,11 +145,17 @@ func keepSoft(chunk string) bool {
 		return true // an ISO date and time
 	}
 	phoneish, digitColon := true, true
-	for k := 0; k < len(chunk); k++ {
-		c := chunk[k]
-		if !isDigit(c) && strings.IndexByte("+-.()/", c) < 0 {
+	body := chunk
+	if k := extensionAt(chunk); k > 0 {
+		body = chunk[:k] // a phone number with its extension: (415)555-0132x12
+	}
+	for k := 0; k < len(body); k++ {
+		if c := body[k]; !isDigit(c) && strings.IndexByte("+-.()/", c) < 0 {
 			phoneish = false
 		}
+	}
+	for k := 0; k < len(chunk); k++ {
+		c := chunk[k]
 		if !isDigit(c) && c != ':' && c != '.' {
 			digitColon = false
 		}

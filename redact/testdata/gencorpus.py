@@ -450,7 +450,20 @@ def fill(template, lang):
         spans.append({'type': typ, 'start': start, 'end': start + len(val.encode())})
         out = out[:i] + val + out[j + 2:]
     spans.sort(key=lambda sp: sp['start'])
-    return out, spans
+    return out, merge_addresses(out, spans)
+
+def merge_addresses(text, spans):
+    """An address is one span from the street to the country: a postal code or place that follows an address,
+    separated only by a comma, spaces or a line break, belongs to it."""
+    b = text.encode()
+    out = []
+    for sp in spans:
+        if out and out[-1]['type'] == 'ADDRESS' and sp['type'] in ('POSTAL_CODE', 'LOCATION') and \
+                b[out[-1]['end']:sp['start']].decode().strip(' ,\n') == '':
+            out[-1]['end'] = sp['end']
+            continue
+        out.append(dict(sp))
+    return out
 
 cases = []
 i = 0

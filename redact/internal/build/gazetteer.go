@@ -100,7 +100,7 @@ func buildGazetteer(fakerPath, censusDir, libpostalDir, wordsPath, ambiguousPath
 			addWords(g, strings.TrimRight(s, "."), ner.Entry{Flags: ner.StreetType})
 		}
 		for _, s := range loc.StreetPrefix {
-			addWords(g, strings.TrimRight(s, "."), ner.Entry{Flags: ner.StreetType | ner.StreetPre})
+			addWords(g, strings.TrimRight(s, "."), ner.Entry{Flags: ner.StreetPre})
 		}
 		for _, s := range append(append([]string{}, loc.CompanyLegal...), loc.CompanySuffix...) {
 			addWords(g, strings.TrimRight(s, "."), ner.Entry{Flags: ner.OrgSuffix})
@@ -218,7 +218,7 @@ func addLibpostal(g *ner.Gazetteer, dir string) error {
 		lang := l.Name()
 		st := ner.StreetType
 		if prefixLangs[lang] {
-			st |= ner.StreetPre
+			st = ner.StreetPre
 		}
 		files := []struct {
 			name  string
@@ -233,7 +233,7 @@ func addLibpostal(g *ner.Gazetteer, dir string) error {
 				}
 				if !strings.Contains(alt, " ") {
 					g.Set(strings.TrimRight(alt, "."), ner.Entry{Flags: f.flags})
-					if f.flags&ner.StreetType != 0 && glueLangs[lang] && len([]rune(alt)) >= 3 {
+					if f.flags&(ner.StreetType|ner.StreetPre) != 0 && glueLangs[lang] && len([]rune(alt)) >= 3 {
 						g.Set("-"+alt, ner.Entry{Flags: ner.StreetType})
 					}
 				}

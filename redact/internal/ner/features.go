@@ -154,6 +154,10 @@ var (
 		"airlines", "logistics", "transit", "agency", "council", "ministry", "department", "office", "club")
 )
 
+// OrgHead reports whether a lower-case word heads organization names
+// ("bank", "hospital", "gmbh").
+func OrgHead(w string) bool { return orgHeads[w] }
+
 func set(ws ...string) map[string]bool {
 	m := make(map[string]bool, len(ws))
 	for _, w := range ws {
@@ -178,7 +182,7 @@ func (s *Sentence) Candidate(i int) bool {
 		}
 		return true
 	}
-	if known && in.e.Flags&Ordinary == 0 {
+	if known && (in.e.Flags&Ordinary == 0 || s.nameNeighbour(i)) {
 		r, _ := utf8.DecodeRuneInString(s.Toks[i].Text)
 		return unicode.IsLetter(r)
 	}
@@ -190,6 +194,18 @@ func (s *Sentence) Candidate(i int) bool {
 		}
 	}
 	return false
+}
+
+// nameNeighbour: a word next to i (across a plain space) is a given name or
+// surname too, so a lower-case "john smith" is worth tagging.
+func (s *Sentence) nameNeighbour(i int) bool {
+	if !s.at(i).e.Name() {
+		return false
+	}
+	if i > 0 && s.Toks[i].Before == " " && s.at(i-1).e.Name() {
+		return true
+	}
+	return i+1 < len(s.Toks) && s.Toks[i+1].Before == " " && s.at(i+1).e.Name()
 }
 
 // gapClass summarizes the text between two words.

@@ -25,7 +25,7 @@ const (
 	City                          // a city or town
 	Country                       // a country
 	Region                        // a state, province, region or county
-	StreetType                    // a street type ("street", "straße", "rue", "vej")
+	StreetType                    // a street type written after the name ("street", "straße", "vej")
 	StreetPre                     // a street type written before the name ("rue", "calle", "via")
 	Unit                          // a unit designator ("apt", "suite", "piso")
 	PostBox                       // a post office box word ("box", "postfach", "apartado")
