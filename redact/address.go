@@ -19,11 +19,27 @@ import (
 // The street and its unit are one ADDRESS; a postcode in the tail is a
 // POSTAL_CODE and the city, region or country a LOCATION.
 
+// gaz returns the gazetteer entry of word k, looked up once per scan.
 func (st *scanState) gaz(k int) ner.Entry {
 	if k < 0 || k >= len(st.words) {
 		return ner.Entry{}
 	}
-	return gazTable.Lookup(strings.TrimRight(st.word(k), "."))
+	if st.ents == nil {
+		st.ents = make([]gazEnt, len(st.words))
+	}
+	if !st.ents[k].ok {
+		w := st.word(k)
+		for len(w) > 1 && w[len(w)-1] == '.' {
+			w = w[:len(w)-1]
+		}
+		st.ents[k] = gazEnt{e: gazTable.Lookup(w), ok: true}
+	}
+	return st.ents[k].e
+}
+
+type gazEnt struct {
+	e  ner.Entry
+	ok bool
 }
 
 func (st *scanState) word(k int) string {
@@ -91,20 +107,24 @@ func streetNameWord(w string) bool {
 // gluedStreet: a word ending in a street type written as one word with the
 // name (Hauptstraße, Strandvej, Puruntie, Kalverstraat).
 func gluedStreet(w string) bool {
-	lw := lower(strings.TrimRight(w, "."))
-	n := utf8.RuneCountInString(lw)
-	if n < 5 || gazTable.Lookup(lw).Has(ner.Ordinary) {
+	for len(w) > 0 && w[len(w)-1] == '.' {
+		w = w[:len(w)-1]
+	}
+	if len(w) < 5 {
 		return false
 	}
-	k := 0
-	for c := 0; c < n-2 && k < len(lw); c++ {
-		_, size := utf8.DecodeRuneInString(lw[k:])
-		k += size
-		if c < 1 {
-			continue // at least two letters of name before the type
+	lw := lower(w)
+	// At least two letters of name before the type.
+	first := runeOffset(lw, 0, 2)
+	if first < 0 {
+		return false
+	}
+	for k := max(first, len(lw)-gluedMax); k <= len(lw)-3; k++ {
+		if !utf8.RuneStart(lw[k]) {
+			continue
 		}
-		if suf := lw[k:]; len(suf) >= 3 && len(suf) <= 12 && gazTable.Lookup("-"+suf).Has(ner.StreetType) {
-			return true
+		if glued[lw[k:]] {
+			return !gazTable.Lookup(lw).Has(ner.Ordinary)
 		}
 	}
 	return false
@@ -113,6 +133,10 @@ func gluedStreet(w string) bool {
 // street returns the index after a street at word i, or i.
 func (st *scanState) street(i int) int {
 	w := st.word(i)
+	if c := w[0]; c < utf8.RuneSelf && !isUpper(c) && !isDigit(c) && !(i+1 < len(st.words) && houseNumber(st.word(i+1))) &&
+		!strongPrefix[lower(w)] && !strings.EqualFold(w, "p.o") && !strings.EqualFold(w, "po") {
+		return i // a lower-case word starts a street only as a known type or right before a number
+	}
 	e := st.gaz(i)
 	switch {
 	case houseNumber(w) && i+1 < len(st.words) && houseNumber(st.word(i+1)) && st.sameLine(i+1):

@@ -2,6 +2,7 @@ package redact
 
 import (
 	"regexp"
+	"sort"
 	"strings"
 )
 
@@ -66,19 +67,42 @@ var dateWords = func() map[string]dateWord {
 	return m
 }()
 
-// dateInitial: first letters of dateWords, for a cheap rejection.
-var dateInitial = func() (t [256]bool) {
+// dateTri holds the first three letters of every ASCII date word, so that
+// most words are rejected without hashing.
+var dateTri = func() (t [26 * 26 * 26]bool) {
 	for w := range dateWords {
-		t[w[0]] = true
+		if k, ok := triIndex(w); ok {
+			t[k] = true
+		}
 	}
 	return t
 }()
 
+func triIndex(w string) (int, bool) {
+	if len(w) < 3 {
+		return 0, false
+	}
+	k := 0
+	for i := 0; i < 3; i++ {
+		c := w[i] | 0x20
+		if c < 'a' || c > 'z' {
+			return 0, false
+		}
+		k = k*26 + int(c-'a')
+	}
+	return k, true
+}
+
 // lookupDateWord finds a word (any case, trailing dot allowed) in dateWords
 // without allocating for ASCII words.
 func lookupDateWord(w string) (dateWord, bool) {
-	w = strings.TrimRight(w, ".,")
-	if len(w) < 3 || len(w) > 14 || !dateInitial[w[0]|0x20] {
+	for len(w) > 0 && (w[len(w)-1] == '.' || w[len(w)-1] == ',') {
+		w = w[:len(w)-1]
+	}
+	if len(w) < 3 || len(w) > 14 {
+		return dateWord{}, false
+	}
+	if k, ok := triIndex(w); ok && !dateTri[k] {
 		return dateWord{}, false
 	}
 	var buf [14]byte
@@ -405,22 +429,35 @@ func (st *scanState) scanCJKDates() {
 }
 
 // markPersonalDates ties a date to a person named close to it in the same
-// sentence.
+// sentence. fs is ordered by position.
 func markPersonalDates(text string, fs []Finding) {
+	var people []int // indexes of PERSON findings, in order
+	for i, f := range fs {
+		if f.Type == Person {
+			people = append(people, i)
+		}
+	}
+	if len(people) == 0 {
+		return
+	}
 	for i := range fs {
-		if fs[i].Type != Date || fs[i].Personal {
+		d := &fs[i]
+		if d.Type != Date || d.Personal {
 			continue
 		}
-		for j := range fs {
-			if fs[j].Type != Person {
+		// the nearest person before and after the date
+		k := sort.Search(len(people), func(k int) bool { return fs[people[k]].Start >= d.End })
+		for _, j := range []int{k - 1, k} {
+			if j < 0 || j >= len(people) {
 				continue
 			}
-			a, b := fs[j].End, fs[i].Start
-			if fs[j].Start > fs[i].End {
-				a, b = fs[i].End, fs[j].Start
+			p := fs[people[j]]
+			a, b := p.End, d.Start
+			if p.Start >= d.End {
+				a, b = d.End, p.Start
 			}
-			if b-a >= 0 && b-a <= 80 && !strings.ContainsAny(text[a:b], ".!?\n") {
-				fs[i].Personal = true
+			if b >= a && b-a <= 80 && !strings.ContainsAny(text[a:b], ".!?\n") {
+				d.Personal = true
 				break
 			}
 		}

@@ -19,6 +19,10 @@ var (
 	nerOnce  sync.Once
 	gazTable *ner.Gazetteer
 	nerModel *ner.Model
+	// glued holds the street types written as one word with the name
+	// ("straße", "vej", "tie"), gluedMax the longest in bytes.
+	glued    map[string]bool
+	gluedMax int
 )
 
 // loadNER reads the embedded gazetteer and model once. They are built by
@@ -35,6 +39,11 @@ func loadNER() (*ner.Gazetteer, *ner.Model) {
 			panic("redact: embedded model: " + err.Error())
 		}
 		gazTable, nerModel = g, m
+		glued = map[string]bool{}
+		for _, k := range g.WithPrefix("-") {
+			glued[k[1:]] = true
+			gluedMax = max(gluedMax, len(k)-1)
+		}
 	})
 	return gazTable, nerModel
 }
@@ -56,8 +65,11 @@ func (st *scanState) names() {
 		toks = append(toks, ner.Token{Text: st.text[w.s:w.e], Before: st.text[prev:w.s]})
 		prev = w.e
 	}
-	for _, sp := range m.Tag(ner.NewSentence(g, toks)) {
-		if sp.Margin < minMargin[sp.Tag] || st.claimed(st.words[sp.Start].s, st.words[sp.End-1].e) ||
+	claimed := st.claimedBytes()
+	sent := ner.NewSentence(g, toks)
+	sent.Lookup = st.gaz
+	for _, sp := range m.Tag(sent) {
+		if sp.Margin < minMargin[sp.Tag] || claimed.any(st.words[sp.Start].s, st.words[sp.End-1].e) ||
 			sp.Tag != ner.PER && st.ordinaryOnly(g, sp.Start, sp.End) {
 			continue
 		}
@@ -75,15 +87,34 @@ func (st *scanState) names() {
 	nerTokPool.Put(tp)
 }
 
-// claimed reports whether an identifier found by another detector overlaps
-// [s, e): a checksum or a labeled number is stronger evidence than a name.
-func (st *scanState) claimed(s, e int) bool {
-	for _, f := range st.out {
-		if f.Start < e && s < f.End && f.Type != Person && f.Type != Location && f.Type != Organization {
+// bitset marks bytes of the text.
+type bitset []uint64
+
+func (b bitset) any(s, e int) bool {
+	for p := s; p < e; p++ {
+		if p/64 < len(b) && b[p/64]&(1<<(p%64)) != 0 {
 			return true
 		}
 	}
 	return false
+}
+
+// claimedBytes marks the bytes of identifiers found by other detectors: a
+// checksum or a labeled number is stronger evidence than a name.
+func (st *scanState) claimedBytes() bitset {
+	var b bitset
+	for _, f := range st.out {
+		if f.Type == Person || f.Type == Location || f.Type == Organization {
+			continue
+		}
+		if b == nil {
+			b = make(bitset, len(st.text)/64+1)
+		}
+		for p := f.Start; p < f.End; p++ {
+			b[p/64] |= 1 << (p % 64)
+		}
+	}
+	return b
 }
 
 // ordinaryOnly: every word of [a, b) is an ordinary word or a single

@@ -70,6 +70,8 @@ type scanState struct {
 	depth int
 	// inner holds, by URL start, the findings inside that URL.
 	inner map[int][]Finding
+	// ents caches gazetteer entries by word.
+	ents []gazEnt
 	// consumed marks a number that context identifies as a (failed)
 	// identifier: it is nothing else either.
 	consumed bool
@@ -754,6 +756,28 @@ func isSSNShape(span string) bool {
 
 var phoneRegions = []string{"US", "GB", "DE", "FR", "ES"}
 
+// plausibleIn is a cheap check of national number length and first digit
+// before libphonenumber is asked.
+func plausibleIn(region, d string) bool {
+	n := len(d)
+	if n == 0 {
+		return false
+	}
+	switch region {
+	case "US":
+		return n == 10 && d[0] >= '2' || n == 11 && d[0] == '1' || n == 7
+	case "GB":
+		return (n == 10 || n == 11) && d[0] == '0' || n == 10 && d[0] != '0'
+	case "DE":
+		return n >= 6 && n <= 13
+	case "FR":
+		return n == 10 && d[0] == '0' || n == 9 && d[0] != '0'
+	case "ES":
+		return n == 9 && d[0] >= '6'
+	}
+	return true
+}
+
 func validPhone(span string, plus bool) bool {
 	span = strings.Replace(span, "(0)", "", 1) // the trunk prefix written beside the country code: +44 (0)20 ...
 	if strings.HasPrefix(span, "00") || strings.HasPrefix(span, "011") {
@@ -764,7 +788,11 @@ func validPhone(span string, plus bool) bool {
 		num, err := phonenumbers.Parse(span, "ZZ")
 		return err == nil && phonenumbers.IsValidNumber(num)
 	}
+	d, _ := digitsOf(stripPhoneMarks(span))
 	for _, r := range phoneRegions {
+		if !plausibleIn(r, d) {
+			continue // parsing is costly: skip regions whose plan cannot hold these digits
+		}
 		num, err := phonenumbers.Parse(span, r)
 		if err == nil && phonenumbers.IsValidNumberForRegion(num, r) {
 			return true

@@ -83,6 +83,18 @@ func resolve(fs []Finding) []Finding {
 		}
 		return a.Type < b.Type
 	})
+	var kept []Finding
+	if len(fs) <= 32 {
+		kept = resolveSmall(fs)
+	} else {
+		kept = resolveLarge(fs)
+	}
+	sort.Slice(kept, func(i, j int) bool { return kept[i].Start < kept[j].Start })
+	return kept
+}
+
+// resolveSmall keeps findings in priority order that clash with none kept.
+func resolveSmall(fs []Finding) []Finding {
 	kept := fs[:0:0]
 	for _, f := range fs {
 		clash := false
@@ -100,6 +112,44 @@ func resolve(fs []Finding) []Finding {
 			kept = append(kept, f)
 		}
 	}
-	sort.Slice(kept, func(i, j int) bool { return kept[i].Start < kept[j].Start })
+	return kept
+}
+
+// resolveLarge does the same in time linear in the covered bytes: a bitset
+// of the bytes claimed so far, and the kept findings by exact span.
+func resolveLarge(fs []Finding) []Finding {
+	end := 0
+	for _, f := range fs {
+		end = max(end, f.End)
+	}
+	claimed := make([]uint64, end/64+1)
+	bySpan := make(map[[2]int]int, len(fs))
+	kept := make([]Finding, 0, len(fs))
+	for _, f := range fs {
+		if f.Start < 0 || f.End <= f.Start {
+			continue
+		}
+		if k, ok := bySpan[[2]int{f.Start, f.End}]; ok {
+			if kept[k].Type != f.Type && kept[k].Also == "" {
+				kept[k].Also = f.Type
+			}
+			continue
+		}
+		clash := false
+		for p := f.Start; p < f.End; p++ {
+			if claimed[p/64]&(1<<(p%64)) != 0 {
+				clash = true
+				break
+			}
+		}
+		if clash {
+			continue
+		}
+		for p := f.Start; p < f.End; p++ {
+			claimed[p/64] |= 1 << (p % 64)
+		}
+		bySpan[[2]int{f.Start, f.End}] = len(kept)
+		kept = append(kept, f)
+	}
 	return kept
 }

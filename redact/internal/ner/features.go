@@ -30,7 +30,8 @@ type Token struct {
 
 // info is what is computed once per token.
 type info struct {
-	done  bool
+	done  bool // everything below
+	eDone bool // e alone
 	lower string
 	shape string
 	e     Entry
@@ -43,11 +44,27 @@ type Sentence struct {
 	Toks []Token
 	inf  []info
 	g    *Gazetteer
+	// Lookup, when set, returns the gazetteer entry of token i (a caller
+	// that has looked the words up already shares its cache).
+	Lookup func(i int) Entry
 }
 
 // NewSentence prepares tokens for tagging.
 func NewSentence(g *Gazetteer, toks []Token) *Sentence {
 	return &Sentence{Toks: toks, inf: make([]info, len(toks)), g: g}
+}
+
+func (s *Sentence) entry(i int) Entry {
+	in := &s.inf[i]
+	if !in.eDone {
+		in.eDone = true
+		if s.Lookup != nil {
+			in.e = s.Lookup(i)
+		} else {
+			in.e = s.g.Lookup(s.Toks[i].Text)
+		}
+	}
+	return in.e
 }
 
 func (s *Sentence) at(i int) *info {
@@ -58,7 +75,7 @@ func (s *Sentence) at(i int) *info {
 	in.done = true
 	w := s.Toks[i].Text
 	in.lower = lowerWord(w)
-	in.e = s.g.Lookup(w)
+	s.entry(i)
 	in.shape = shapeOf(w)
 	r, _ := utf8.DecodeRuneInString(w)
 	in.upper = unicode.IsUpper(r)
@@ -170,42 +187,47 @@ func set(ws ...string) map[string]bool {
 // tokens are tagged O without scoring. Training and tagging use the same
 // rule.
 func (s *Sentence) Candidate(i int) bool {
-	in := s.at(i)
 	w := s.Toks[i].Text
 	if strings.IndexAny(w, "0123456789@_/") >= 0 {
 		return false
 	}
-	known := in.e.Name() || in.e.Flags&(City|Country|Region|Demonym) != 0
-	if in.upper {
-		if allUpper(w) && utf8.RuneCountInString(w) > 1 {
-			return known // an acronym unless the gazetteer knows it
+	r, _ := utf8.DecodeRuneInString(w)
+	if !unicode.IsLetter(r) {
+		return false
+	}
+	if unicode.IsUpper(r) {
+		if utf8.RuneCountInString(w) > 1 && allUpper(w) {
+			return s.known(i) // an acronym unless the gazetteer knows it
 		}
 		return true
 	}
-	if known && (in.e.Flags&Ordinary == 0 || s.nameNeighbour(i)) {
-		r, _ := utf8.DecodeRuneInString(s.Toks[i].Text)
-		return unicode.IsLetter(r)
-	}
 	if i > 0 {
-		p := s.at(i - 1)
-		if p.e.Flags&Title != 0 || relationCues[p.lower] || labelCues[p.lower] && strings.Contains(s.Toks[i].Before, ":") {
-			r, _ := utf8.DecodeRuneInString(s.Toks[i].Text)
-			return unicode.IsLetter(r) && in.e.Flags&Ordinary == 0
+		p := lowerWord(s.Toks[i-1].Text)
+		if relationCues[p] || labelCues[p] && strings.Contains(s.Toks[i].Before, ":") || s.entry(i-1).Flags&Title != 0 {
+			return s.entry(i).Flags&Ordinary == 0
 		}
 	}
-	return false
+	if len(w) < 3 && r < utf8.RuneSelf {
+		return false
+	}
+	return s.known(i) && (s.entry(i).Flags&Ordinary == 0 || s.nameNeighbour(i))
+}
+
+func (s *Sentence) known(i int) bool {
+	e := s.entry(i)
+	return e.Name() || e.Flags&(City|Country|Region|Demonym) != 0
 }
 
 // nameNeighbour: a word next to i (across a plain space) is a given name or
 // surname too, so a lower-case "john smith" is worth tagging.
 func (s *Sentence) nameNeighbour(i int) bool {
-	if !s.at(i).e.Name() {
+	if !s.entry(i).Name() {
 		return false
 	}
-	if i > 0 && s.Toks[i].Before == " " && s.at(i-1).e.Name() {
+	if i > 0 && s.Toks[i].Before == " " && s.entry(i-1).Name() {
 		return true
 	}
-	return i+1 < len(s.Toks) && s.Toks[i+1].Before == " " && s.at(i+1).e.Name()
+	return i+1 < len(s.Toks) && s.Toks[i+1].Before == " " && s.entry(i+1).Name()
 }
 
 // gapClass summarizes the text between two words.

@@ -68,6 +68,17 @@ func (g *Gazetteer) Lookup(w string) Entry {
 	return g.m[string(buf[:len(w)])]
 }
 
+// WithPrefix returns the words that start with prefix (load time).
+func (g *Gazetteer) WithPrefix(prefix string) []string {
+	var out []string
+	for k := range g.m {
+		if strings.HasPrefix(k, prefix) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 // Set adds flags and frequencies to a word (build time).
 func (g *Gazetteer) Set(w string, e Entry) {
 	if g.m == nil {
