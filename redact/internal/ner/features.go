@@ -188,8 +188,10 @@ func set(ws ...string) map[string]bool {
 // rule.
 func (s *Sentence) Candidate(i int) bool {
 	w := s.Toks[i].Text
-	if strings.IndexAny(w, "0123456789@_/") >= 0 {
-		return false
+	for k := 0; k < len(w); k++ {
+		if c := w[k]; c >= '0' && c <= '9' || c == '@' || c == '_' || c == '/' {
+			return false
+		}
 	}
 	r, _ := utf8.DecodeRuneInString(w)
 	if !unicode.IsLetter(r) {
@@ -201,14 +203,16 @@ func (s *Sentence) Candidate(i int) bool {
 		}
 		return true
 	}
-	if i > 0 {
-		p := lowerWord(s.Toks[i-1].Text)
-		if relationCues[p] || labelCues[p] && strings.Contains(s.Toks[i].Before, ":") || s.entry(i-1).Flags&Title != 0 {
-			return s.entry(i).Flags&Ordinary == 0
-		}
+	if len(w) < 2 || len(w) < 3 && r < utf8.RuneSelf || !s.g.MayName(w) {
+		return false // a lower-case word that is no known name or place
 	}
-	if len(w) < 3 && r < utf8.RuneSelf {
-		return false
+	if i > 0 {
+		if pw := s.Toks[i-1].Text; len(pw) <= 12 {
+			p := lowerWord(pw)
+			if relationCues[p] || labelCues[p] && strings.Contains(s.Toks[i].Before, ":") || s.g.IsTitle(p) {
+				return s.entry(i).Flags&Ordinary == 0
+			}
+		}
 	}
 	return s.known(i) && (s.entry(i).Flags&Ordinary == 0 || s.nameNeighbour(i))
 }
@@ -359,7 +363,11 @@ func prefix(s string, n int) string {
 	return s[:k]
 }
 
-// hash is FNV-1a over the parts, separated.
+// Buckets is the number of weight slots: features are hashed into them, in
+// training and in tagging alike.
+const Buckets = 1 << 18
+
+// hash is FNV-1a over the parts, separated, folded into a bucket.
 func hash(parts ...string) uint32 {
 	h := uint32(2166136261)
 	for _, p := range parts {
@@ -370,7 +378,7 @@ func hash(parts ...string) uint32 {
 		h ^= 0xff
 		h *= 16777619
 	}
-	return h
+	return (h ^ h>>18) & (Buckets - 1)
 }
 
 // Tokenize splits text the way the scanner does for prose (white space and

@@ -44,6 +44,65 @@ func (e Entry) Name() bool { return e.First > 0 || e.Last > 0 }
 // Gazetteer maps lower-case words to entries.
 type Gazetteer struct {
 	m map[string]Entry
+	// bloom holds the names and places, so that most ordinary words are
+	// known not to be one without a map lookup.
+	bloom []uint64
+	// titles holds the words flagged Title, a small set checked often.
+	titles map[string]bool
+}
+
+// IsTitle reports whether a lower-case word is a personal title.
+func (g *Gazetteer) IsTitle(w string) bool { return g != nil && g.titles[w] }
+
+const bloomBits = 1 << 21
+
+// MayName reports whether w (any case) may be a name or a place: false
+// means certainly not.
+func (g *Gazetteer) MayName(w string) bool {
+	if g == nil || g.bloom == nil {
+		return true
+	}
+	h1, h2 := bloomHash(w)
+	for k := uint32(0); k < 3; k++ {
+		b := (h1 + k*h2) & (bloomBits - 1)
+		if g.bloom[b/64]&(1<<(b%64)) == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// bloomHash hashes the lower-cased ASCII letters of w (other bytes as they
+// are) twice.
+func bloomHash(w string) (uint32, uint32) {
+	h1, h2 := uint32(2166136261), uint32(5381)
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		h1 = (h1 ^ uint32(c)) * 16777619
+		h2 = h2*33 + uint32(c)
+	}
+	return h1, h2 | 1
+}
+
+func (g *Gazetteer) buildBloom() {
+	g.bloom = make([]uint64, bloomBits/64)
+	g.titles = map[string]bool{}
+	for k, e := range g.m {
+		if e.Flags&Title != 0 {
+			g.titles[k] = true
+		}
+		if !e.Name() && e.Flags&(City|Country|Region|Demonym) == 0 {
+			continue
+		}
+		h1, h2 := bloomHash(k)
+		for i := uint32(0); i < 3; i++ {
+			b := (h1 + i*h2) & (bloomBits - 1)
+			g.bloom[b/64] |= 1 << (b % 64)
+		}
+	}
 }
 
 // Len is the number of words known.
@@ -146,5 +205,6 @@ func LoadGazetteer(data []byte) (*Gazetteer, error) {
 		}
 		g.m[f[0]] = Entry{First: uint8(first), Last: uint8(last), Flags: uint16(flags)}
 	}
+	g.buildBloom()
 	return g, nil
 }

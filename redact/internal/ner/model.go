@@ -15,7 +15,8 @@ import (
 // feature and tag, quantized to 16 bits.
 type Model struct {
 	w     map[uint32][NumTags]int16
-	scale float32 // weight = int16 / scale
+	flat  [][NumTags]int16 // the same by bucket, for tagging
+	scale float32          // weight = int16 / scale
 }
 
 // Features is the number of features with a weight.
@@ -68,10 +69,9 @@ func joins(g string) bool {
 func (m *Model) score(fs []uint32) [NumTags]float32 {
 	var acc [NumTags]int32
 	for _, f := range fs {
-		if w, ok := m.w[f]; ok {
-			for t := range acc {
-				acc[t] += int32(w[t])
-			}
+		w := &m.flat[f]
+		for t := range acc {
+			acc[t] += int32(w[t])
 		}
 	}
 	var out [NumTags]float32
@@ -160,5 +160,14 @@ func LoadModel(data []byte) (*Model, error) {
 		}
 		m.w[prev] = w
 	}
+	m.index()
 	return m, nil
+}
+
+// index lays the weights out by bucket for tagging.
+func (m *Model) index() {
+	m.flat = make([][NumTags]int16, Buckets)
+	for f, w := range m.w {
+		m.flat[f&(Buckets-1)] = w
+	}
 }

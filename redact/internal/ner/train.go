@@ -108,5 +108,6 @@ func finish(ws map[uint32]*fweight, steps int, prune float32) *Model {
 		}
 		m.w[f] = q
 	}
+	m.index()
 	return m
 }
