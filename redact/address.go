@@ -145,8 +145,13 @@ func (st *scanState) street(i int) int {
 			return end
 		}
 		return i
+	case houseNumber(w) && i+1 < len(st.words) && st.sameLine(i+1) && st.gaz(i+1).Has(ner.PostBox):
+		return st.postBox(i + 1) // "7167 Postbox 53"
 	case houseNumber(w):
-		return st.streetAfterNumber(i)
+		if end := st.streetAfterNumber(i); end > i {
+			return end
+		}
+		return st.typelessStreet(i)
 	case e.Has(ner.Unit) && i+2 < len(st.words) && unitID(st.word(i+1)) && st.sameLine(i+1) && st.sameLine(i+2):
 		// a unit written first: "Apt. 675 62314 Mellemvej 32"
 		if end := st.street(i + 2); end > i+2 {
@@ -157,8 +162,44 @@ func (st *scanState) street(i int) int {
 		return st.postBox(i)
 	case st.streetType(i, true):
 		return st.streetFromPrefix(i, 0)
-	case streetNameWord(w) && isUpper(w[0]) || gluedStreet(w):
-		return st.streetFromName(i)
+	case streetNameWord(w) && upperInitial(w) || gluedStreet(w):
+		if end := st.streetFromName(i); end > i {
+			return end
+		}
+		return st.typelessStreet(i)
+	}
+	return i
+}
+
+func upperInitial(w string) bool {
+	r, _ := utf8.DecodeRuneInString(w)
+	return unicode.IsUpper(r)
+}
+
+// typelessStreet: a street named without a type word ("Tylova 285",
+// "4596 Tylova 285"), which needs the rest of an address to count: a unit,
+// a postcode or a place line after it, or an address cue before it.
+func (st *scanState) typelessStreet(i int) int {
+	k := i
+	if houseNumber(st.word(k)) {
+		k++
+	}
+	name := k
+	for k < len(st.words) && k-name < 3 && (k == name || st.plain(k)) && upperInitial(st.word(k)) && streetNameWord(st.word(k)) {
+		k++
+	}
+	if k == name || k >= len(st.words) || !st.plain(k) || !houseNumber(st.word(k)) || st.postcodeAt(k) && k+1 < len(st.words) && st.plain(k+1) {
+		return i
+	}
+	end := k + 1
+	if st.hitsAt(st.words[i].s, 24).has(kAddressCue) {
+		return end
+	}
+	if u := st.unitAfter(end); u > end {
+		return end
+	}
+	if end < len(st.words) && strings.Contains(st.gap(end), "\n") && st.postcodeAt(end) {
+		return end
 	}
 	return i
 }
@@ -177,11 +218,11 @@ func (st *scanState) streetType(k int, pre bool) bool {
 		w := st.word(k)
 		lw := lower(strings.TrimRight(w, "."))
 		nx := st.word(k + 1)
-		return (strongPrefix[lw] || isUpper(w[0]) && !e.Has(ner.Ordinary) && utf8.RuneCountInString(lw) >= 3) &&
-			nx != "" && st.sameLine(k+1) && (isUpper(nx[0]) || particle(nx) || nx[0] >= 0x80)
+		return (strongPrefix[lw] || upperInitial(w) && !e.Has(ner.Ordinary) && utf8.RuneCountInString(lw) >= 3) &&
+			nx != "" && st.sameLine(k+1) && (upperInitial(nx) || particle(nx))
 	}
-	if w := st.word(k); utf8.RuneCountInString(w) <= 2 && !isUpper(w[0]) {
-		return false // "St", "Rd", "Dr" are written capitalized; "au", "el" are words
+	if w := st.word(k); len(w) <= 2 && !isUpper(w[0]) {
+		return false // "St", "Rd", "Dr" are written capitalized; "au", "el" are words ("út" is not ASCII and passes)
 	}
 	if e.Has(ner.Ordinary) {
 		w := st.word(k)

@@ -228,7 +228,8 @@ func addLibpostal(g *ner.Gazetteer, dir string) error {
 		for _, f := range files {
 			readDict(filepath.Join(dir, lang, f.name), func(alt string) {
 				n := len([]rune(strings.TrimRight(alt, ".")))
-				if n < 2 || n == 2 && !claimedLangs[lang] || strings.IndexFunc(alt, unicode.IsLetter) < 0 {
+				ascii := strings.IndexFunc(alt, func(r rune) bool { return r > unicode.MaxASCII }) < 0
+				if n < 2 || n == 2 && ascii && !claimedLangs[lang] || strings.IndexFunc(alt, unicode.IsLetter) < 0 {
 					return // one-letter abbreviations, and two-letter ones of other languages, match too much
 				}
 				if !strings.Contains(alt, " ") {

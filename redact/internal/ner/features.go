@@ -203,6 +203,9 @@ func (s *Sentence) Candidate(i int) bool {
 		}
 		return true
 	}
+	if s.nameCue(i) {
+		return s.entry(i).Flags&Ordinary == 0 // "my name is vitoria", "call me višeslav"
+	}
 	if len(w) < 2 || len(w) < 3 && r < utf8.RuneSelf || !s.g.MayName(w) {
 		return false // a lower-case word that is no known name or place
 	}
@@ -215,6 +218,28 @@ func (s *Sentence) Candidate(i int) bool {
 		}
 	}
 	return s.known(i) && (s.entry(i).Flags&Ordinary == 0 || s.nameNeighbour(i))
+}
+
+// nameCue: the words before i introduce a name ("my name is", "call me",
+// "named", "Name:").
+func (s *Sentence) nameCue(i int) bool {
+	if i == 0 {
+		return false
+	}
+	p := lowerWord(s.Toks[i-1].Text)
+	switch p {
+	case "named", "called", "i'm", "im", "surname", "nom", "nombre", "heiße", "appelle", "llamo":
+		return true
+	}
+	if labelCues[p] && strings.Contains(s.Toks[i].Before, ":") {
+		return true
+	}
+	if i < 2 {
+		return false
+	}
+	pp := lowerWord(s.Toks[i-2].Text)
+	return p == "is" && (pp == "name" || pp == "this") || p == "me" && pp == "call" || p == "am" && pp == "i" ||
+		p == "name" && (pp == "last" || pp == "first" || pp == "family" || pp == "given")
 }
 
 func (s *Sentence) known(i int) bool {
