@@ -236,7 +236,14 @@ func timeShape(w string) bool {
 // yearCues introduce a year standing alone ("in 2001", "since 1971").
 var yearCues = map[string]bool{"in": true, "since": true, "during": true, "until": true, "till": true,
 	"from": true, "circa": true, "before": true, "after": true, "year": true, "en": true, "im": true,
-	"seit": true, "depuis": true, "desde": true, "jahr": true, "année": true, "año": true, "between": true}
+	"seit": true, "depuis": true, "desde": true, "jahr": true, "année": true, "año": true, "between": true, "of": true}
+
+// countNouns follow a number that counts or measures something.
+var countNouns = map[string]bool{"mg": true, "mcg": true, "g": true, "kg": true, "ml": true, "l": true, "mmol": true, "units": true,
+	"iu": true, "tablets": true, "doses": true, "people": true, "patients": true, "persons": true, "cases": true, "items": true,
+	"dollars": true, "euros": true, "pounds": true, "usd": true, "eur": true, "gbp": true, "km": true, "m": true, "cm": true,
+	"mm": true, "kcal": true, "calories": true, "steps": true, "words": true, "pages": true, "rows": true, "records": true,
+	"users": true, "employees": true, "beds": true, "times": true, "hours": true, "minutes": true, "days": true}
 
 // date matches a date starting at word i and returns the index after it.
 func (st *scanState) date(i int) int {
@@ -337,8 +344,13 @@ func (st *scanState) dateFromNumber(i int, w string, get func(int) string) int {
 	if len(w) == 4 && yearNumber(w) && i > 0 && st.words[i].s-st.words[i-1].e <= 2 &&
 		yearCues[lower(st.text[st.words[i-1].s:st.words[i-1].e])] {
 		// "in 2000 patients" counts patients; "in 2001, the firm" is a year.
-		if nx := get(i + 1); nx != "" && st.words[i+1].s-st.words[i].e == 1 && isLower(nx[0]) && strings.HasSuffix(nx, "s") {
-			return i
+		// After "of" a verb may follow the year ("the Act of 1976 applies"),
+		// but not a unit ("a total of 2000 mg").
+		nx := get(i + 1)
+		if nx != "" && st.words[i+1].s-st.words[i].e == 1 && isLower(nx[0]) {
+			if countNouns[lower(nx)] || lower(st.word(i-1)) != "of" && strings.HasSuffix(nx, "s") {
+				return i
+			}
 		}
 		return i + 1
 	}

@@ -86,3 +86,25 @@ func TestDatesArePersonalByContext(t *testing.T) {
 		t.Errorf("personal flags %v, want [false true]: %+v", got, fs)
 	}
 }
+
+func TestYearsAlone(t *testing.T) {
+	for _, c := range []struct {
+		text, want string
+	}{
+		{"the Civil Procedure Act of 1976 applies", "1976"},
+		{"since 1998, the clinic has grown", "1998"},
+		{"a total of 2000 mg was given", ""},
+		{"in 2000 patients the rate fell", ""},
+	} {
+		fs := scanner.Scan(c.text)
+		got := ""
+		for _, f := range fs {
+			if f.Type == redact.Date {
+				got = c.text[f.Start:f.End]
+			}
+		}
+		if got != c.want {
+			t.Errorf("%q: date %q, want %q", c.text, got, c.want)
+		}
+	}
+}

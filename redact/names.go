@@ -83,8 +83,48 @@ func (st *scanState) names() {
 		score := 0.6 + 0.39*float64(min(sp.Margin, 20))/20
 		st.add(t, st.words[sp.Start].s, st.words[sp.End-1].e, score)
 	}
+	st.groups(g, claimed)
 	*tp = toks[:0]
 	nerTokPool.Put(tp)
+}
+
+// groups adds NRP findings: a nationality, religion or political group said
+// of a person ("she is Czech", "a Catholic patient", "Nationality:
+// German"), not a language or an origin of things ("translate to German",
+// "a Czech film").
+func (st *scanState) groups(g *ner.Gazetteer, claimed bitset) {
+	for k, w := range st.words {
+		t := st.text[w.s:w.e]
+		if !upperInitial(t) || w.flags&wDigit != 0 || !g.MayName(t) || !st.gaz(k).Has(ner.Demonym) || claimed.any(w.s, w.e) {
+			continue
+		}
+		if st.aboutPerson(k) {
+			st.add(NRP, w.s, w.e, 0.7)
+		}
+	}
+}
+
+var (
+	nrpBefore = setOf("is", "am", "are", "was", "were", "nationality", "religion", "ethnicity", "citizenship", "faith",
+		"party", "ist", "bin", "est", "es", "nacionalidad", "nationalité", "staatsangehörigkeit", "religión")
+	nrpAfter = setOf("citizen", "citizens", "national", "nationals", "man", "woman", "men", "women", "boy", "girl",
+		"patient", "customer", "client", "origin", "descent", "background", "family", "parents", "mother", "father",
+		"wife", "husband", "immigrant", "immigrants", "community", "heritage", "ancestry", "nationality", "resident")
+)
+
+func (st *scanState) aboutPerson(k int) bool {
+	prev := ""
+	if k > 0 {
+		prev = lower(st.word(k - 1))
+		if (prev == "a" || prev == "an") && k > 1 {
+			prev = lower(st.word(k - 2))
+		}
+	}
+	next := ""
+	if k+1 < len(st.words) {
+		next = lower(st.word(k + 1))
+	}
+	return nrpBefore[prev] || nrpAfter[next]
 }
 
 // bitset marks bytes of the text.
