@@ -2,6 +2,7 @@ package redact
 
 import (
 	_ "embed"
+	"strings"
 	"sync"
 	"unicode/utf8"
 
@@ -83,6 +84,7 @@ func (st *scanState) names() {
 		score := 0.6 + 0.39*float64(min(sp.Margin, 20))/20
 		st.add(t, st.words[sp.Start].s, st.words[sp.End-1].e, score)
 	}
+	st.retypeNames(g)
 	st.groups(g, claimed)
 	*tp = toks[:0]
 	nerTokPool.Put(tp)
@@ -172,4 +174,72 @@ func (st *scanState) ordinaryOnly(g *ner.Gazetteer, a, b int) bool {
 		}
 	}
 	return true
+}
+
+// mergePersons joins two PERSON findings that stand next to each other with
+// only a space or an initial between ("Halldór" "Árnþórsson", "emidio" p
+// "lombardo"): one person, one finding.
+func mergePersons(text string, fs []Finding) []Finding {
+	out := fs[:0]
+	for _, f := range fs {
+		if n := len(out); n > 0 && f.Type == Person && out[n-1].Type == Person && initialGap(text[out[n-1].End:f.Start]) {
+			out[n-1].End = f.End
+			out[n-1].Score = max(out[n-1].Score, f.Score)
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// initialGap: " ", ". ", " Q ", " Q. ", " q ".
+func initialGap(g string) bool {
+	switch {
+	case g == " " || g == ". ":
+		return true
+	case len(g) == 3 && g[0] == ' ' && g[2] == ' ' && (isUpper(g[1]) || isLower(g[1])):
+		return true
+	case len(g) == 4 && g[0] == ' ' && g[2] == '.' && g[3] == ' ' && (isUpper(g[1]) || isLower(g[1])):
+		return true
+	}
+	return false
+}
+
+// retypeNames turns a LOCATION or ORGANIZATION of the tagger into a PERSON
+// when every one of its words is part of a PERSON found elsewhere in the
+// text, or when it starts with a known given name and holds no known place
+// or company word: the tagger confuses unfamiliar names with places.
+func (st *scanState) retypeNames(g *ner.Gazetteer) {
+	var people map[string]bool
+	for _, f := range st.out {
+		if f.Type == Person {
+			if people == nil {
+				people = map[string]bool{}
+			}
+			for _, w := range strings.Fields(st.text[f.Start:f.End]) {
+				people[bareLower(w)] = true
+			}
+		}
+	}
+	for i := range st.out {
+		f := &st.out[i]
+		if f.Type != Location && f.Type != Organization || f.Score >= 0.95 {
+			continue
+		}
+		ws := strings.Fields(st.text[f.Start:f.End])
+		all, place := len(ws) > 0, false
+		for _, w := range ws {
+			e := g.Lookup(strings.Trim(w, ".,'"))
+			if e.Flags&(ner.City|ner.Country|ner.Region|ner.OrgSuffix) != 0 || ner.OrgHead(lower(w)) {
+				place = true
+			}
+			if !people[bareLower(w)] {
+				all = false
+			}
+		}
+		first := g.Lookup(strings.Trim(ws[0], ".,'"))
+		if all || !place && first.First >= 3 && first.Flags&ner.Ordinary == 0 {
+			f.Type = Person
+		}
+	}
 }

@@ -55,7 +55,7 @@ func (sc *Scanner) detectNorm(text string, depth int) (normalized, []Finding) {
 		st.names()
 		st.scanCJK()
 	}
-	fs := splitURLs(resolve(st.out), st.inner)
+	fs := mergePersons(n.s, splitURLs(resolve(st.out), st.inner))
 	markPersonalDates(n.s, fs)
 	*wp = words[:0]
 	wordPool.Put(wp)

@@ -185,8 +185,9 @@ func set(ws ...string) map[string]bool {
 
 // Candidate reports whether token i may be part of a name at all; other
 // tokens are tagged O without scoring. Training and tagging use the same
-// rule.
-func (s *Sentence) Candidate(i int) bool {
+// rule. prev is the tag given to token i-1: a word right after a name may
+// continue it ("olga krylova").
+func (s *Sentence) Candidate(i int, prev Tag) bool {
 	w := s.Toks[i].Text
 	for k := 0; k < len(w); k++ {
 		if c := w[k]; c >= '0' && c <= '9' || c == '@' || c == '_' || c == '/' {
@@ -203,8 +204,8 @@ func (s *Sentence) Candidate(i int) bool {
 		}
 		return true
 	}
-	if s.nameCue(i) {
-		return s.entry(i).Flags&Ordinary == 0 // "my name is vitoria", "call me višeslav"
+	if (s.nameCue(i) || prev == PER && s.Toks[i].Before == " " && len(w) >= 3) && s.entry(i).Flags&Ordinary == 0 {
+		return true // "my name is vitoria", "call me višeslav", "olga krylova"
 	}
 	if len(w) < 2 || len(w) < 3 && r < utf8.RuneSelf || !s.g.MayName(w) {
 		return false // a lower-case word that is no known name or place

@@ -38,7 +38,7 @@ func (m *Model) Tag(s *Sentence) []Span {
 	p1, p2 := O, O
 	for i := range s.Toks {
 		t, margin := O, float32(0)
-		if s.Candidate(i) {
+		if s.Candidate(i, p1) {
 			sc := m.score(s.features(i, p1, p2, buf[:0]))
 			t = argmax(sc)
 			margin = sc[t] - sc[O]

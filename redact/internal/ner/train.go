@@ -42,7 +42,7 @@ func Train(g *Gazetteer, data []Example, opt TrainOptions) *Model {
 			p1, p2 := O, O
 			for i := range ex.Toks {
 				pred := O
-				if s.Candidate(i) {
+				if s.Candidate(i, p1) {
 					step++
 					buf = s.features(i, p1, p2, buf[:0])
 					var sc [NumTags]float32
