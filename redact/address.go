@@ -64,9 +64,14 @@ func (st *scanState) sameLine(k int) bool {
 	return len(g) <= 4 && !strings.ContainsAny(g, "\n;|()[]{}<>\"")
 }
 
-// plain: only spaces stand between word k-1 and word k.
+// plain: only spaces stand between word k-1 and word k, or the dot of an
+// abbreviation ("St. John Street").
 func (st *scanState) plain(k int) bool {
 	g := st.gap(k)
+	if g == ". " {
+		p := st.word(k - 1)
+		return len(p) <= 3 && upperInitial(p)
+	}
 	return len(g) > 0 && len(g) <= 3 && strings.Trim(g, " \t") == ""
 }
 
@@ -198,10 +203,38 @@ func (st *scanState) typelessStreet(i int) int {
 	if u := st.unitAfter(end); u > end {
 		return end
 	}
-	if end < len(st.words) && strings.Contains(st.gap(end), "\n") && st.postcodeAt(end) {
+	if end < len(st.words) && strings.Contains(st.gap(end), "\n") && (st.postcodeAt(end) || st.linesAfter(end) >= 2) {
 		return end
 	}
 	return i
+}
+
+// linesAfter counts the address lines (places, postcodes, units) that
+// follow word k on the next lines.
+func (st *scanState) linesAfter(k int) int {
+	n := 0
+	for k < len(st.words) && n < 4 && strings.Count(st.gap(k), "\n") == 1 {
+		e := st.postcodeEnd(k)
+		if e == k {
+			e = st.placeWords(k)
+		}
+		if e == k {
+			e = st.unitAfter(k)
+		}
+		if e == k {
+			break
+		}
+		for e < len(st.words) && !strings.Contains(st.gap(e), "\n") && (st.postcodeAt(e) || st.placeWords(e) > e) {
+			if pe := st.postcodeEnd(e); pe > e {
+				e = pe
+			} else {
+				e = st.placeWords(e)
+			}
+		}
+		n++
+		k = e
+	}
+	return n
 }
 
 // streetType reports whether word k is a street type (written before the
@@ -243,9 +276,14 @@ func (st *scanState) streetType(k int, pre bool) bool {
 	return true
 }
 
-var strongPrefix = setOf("rue", "calle", "avenida", "avda", "avenue", "av", "via", "viale", "rua", "ul", "ulica", "strada",
+var strongPrefix = setOf("rue", "calle", "avenida", "avda", "avenue", "av", "via", "viale", "rua", "rúa", "ul", "ulica", "strada",
 	"piazza", "plaza", "praça", "carrer", "paseo", "camino", "chemin", "boulevard", "bd", "allée", "impasse", "quai",
 	"place", "cours", "route", "largo", "travessa", "calea", "aleja", "al", "plac", "odos", "leoforos")
+
+// strongSuffix: street types that make a street of the capitalized words
+// before them even without a house number.
+var strongSuffix = setOf("street", "road", "avenue", "lane", "drive", "boulevard", "terrace", "crescent", "parkway", "highway",
+	"court", "square", "close", "mews", "straße", "strasse", "weg", "gasse", "allee", "platz", "ring", "damm")
 
 var countingNoun = setOf("number", "no", "nr", "room", "page", "line", "level", "floor", "step", "unit", "item", "version",
 	"chapter", "section", "day", "week", "year", "ward", "bed", "dose", "type", "grade", "stage", "class", "group",
@@ -498,6 +536,9 @@ func (st *scanState) addressTail(end int) int {
 	for n := 0; n < 8 && end < len(st.words); n++ {
 		g := st.gap(end)
 		nl := strings.Count(g, "\n")
+		if nl == 2 && st.gaz(end).Has(ner.Country) && strings.Trim(g, " \t\r\n") == "" {
+			nl = 1 // a country line after a blank line
+		}
 		if nl > 1 || strings.Count(g, ",") > 1 || len(strings.Trim(g, " \t\r\n,>")) > 0 {
 			return end // a blank line, a sentence end or other punctuation ends the address
 		}
@@ -521,7 +562,15 @@ func (st *scanState) addressTail(end int) int {
 					return end // a sentence goes on: not a place line
 				}
 			}
+			country := st.gaz(end).Has(ner.Country) || st.gaz(e-1).Has(ner.Country)
 			end = e
+			if country {
+				// the country ends an address, a postcode may follow on its line
+				if pe := st.postcodeEnd(end); pe > end && !strings.Contains(st.gap(end), "\n") {
+					end = pe
+				}
+				return end
+			}
 			continue
 		}
 		w := st.word(end)
@@ -539,11 +588,91 @@ func (st *scanState) address(i int) int {
 	if gazTable == nil {
 		return i
 	}
+	start := i
 	end := st.street(i)
+	if end <= i {
+		end = st.military(i)
+	}
+	if end <= i {
+		end = st.namedStreet(i)
+	}
 	if end <= i {
 		return i
 	}
 	end = st.addressTail(st.unitAfter(end))
-	st.add(Address, st.words[i].s, st.words[end-1].e, 0.85)
+	// An intersection: "the corner of Elm Street and 5th Avenue".
+	if strings.HasSuffix(st.before(st.words[i].s, 14), "corner of ") && i >= 2 {
+		start = i - 2
+		if end+1 < len(st.words) && lower(st.word(end)) == "and" {
+			second := st.street(end + 1)
+			if second <= end+1 {
+				second = st.placeWords(end + 1)
+			}
+			if second > end+1 {
+				end = second
+			}
+		}
+	}
+	st.add(Address, st.words[start].s, st.words[end-1].e, 0.85)
 	return end
+}
+
+// namedStreet: a street named without a number where a cue says it is
+// one ("lives on Berg Hills Street", "at Elm Road").
+func (st *scanState) namedStreet(i int) int {
+	if !upperInitial(st.word(i)) || !st.hitsAt(st.words[i].s, 16).has(kAddressCue) && !streetPlace(lower(st.word(i-1))) {
+		return i
+	}
+	for k := i + 1; k < len(st.words) && k-i <= 3 && st.plain(k); k++ {
+		if strongSuffix[lower(strings.TrimRight(st.word(k), "."))] && upperInitial(st.word(k)) {
+			return k + 1
+		}
+		if !upperInitial(st.word(k)) {
+			break
+		}
+	}
+	return i
+}
+
+func streetPlace(w string) bool {
+	return w == "on" || w == "at" || w == "in" || w == "along" || w == "off" || w == "of"
+}
+
+// military: US military mail ("PSC 3294, Box 9168\nAPO AA 61487", "USNS
+// Mercy\nFPO AP 96678", "Unit 4100 Box 22\nDPO AE 09498").
+func (st *scanState) military(i int) int {
+	w := st.word(i)
+	switch w {
+	case "PSC", "CMR", "Unit", "USS", "USNS", "USNV", "USCGC":
+	case "APO", "FPO", "DPO":
+		return st.militaryLine(i)
+	default:
+		return i
+	}
+	for k := i + 1; k < len(st.words) && k-i <= 5; k++ {
+		if strings.Contains(st.gap(k), "\n") {
+			if e := st.militaryLine(k); e > k {
+				return e
+			}
+			return i
+		}
+	}
+	return i
+}
+
+func (st *scanState) militaryLine(k int) int {
+	switch st.word(k) {
+	case "APO", "FPO", "DPO":
+	default:
+		return k
+	}
+	if k+2 < len(st.words) {
+		switch st.word(k + 1) {
+		case "AA", "AE", "AP":
+			if d := st.word(k + 2); len(d) == 5 && allDigits(d) {
+				return k + 3
+			}
+		}
+	}
+	return k
 }

@@ -45,6 +45,11 @@ func TestDetectsShapes(t *testing.T) {
 		{"french address", "au 12 rue des Tanneurs, 69002 Lyon.", redact.Address, "12 rue des Tanneurs, 69002 Lyon"},
 		{"spanish address", "domicilio Calle del Almendro 7, 3º B, 28013 Madrid.", redact.Address, "Calle del Almendro 7, 3º B, 28013 Madrid"},
 		{"po box", "P.O. Box 4471, Millbrook", redact.Address, "P.O. Box 4471, Millbrook"},
+		{"military mail", "Send it to PSC 4410, Box 2201\nAPO AE 09012 please", redact.Address, "PSC 4410, Box 2201\nAPO AE 09012"},
+		{"intersection", "meet at the corner of Quillfeather Road and Old Tannery Row today", redact.Address, "corner of Quillfeather Road and Old Tannery Row"},
+		{"street without number", "She lives on Wexcombe Terrace near the park.", redact.Address, "Wexcombe Terrace"},
+		{"typeless street with lines", "Please return to\n4413 Karnowa 27\nMillbrook\nCanada 30310\nThanks", redact.Address, "4413 Karnowa 27\nMillbrook\nCanada 30310"},
+		{"saint in a street name", "at 77 St. Brendan Street, Ashcombe", redact.Address, "77 St. Brendan Street, Ashcombe"},
 		{"location", "She moved to Hamburg last year.", redact.Location, "Hamburg"},
 		{"organization", "He works at Brightwater Bank in the city.", redact.Organization, "Brightwater Bank"},
 	}

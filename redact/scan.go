@@ -239,7 +239,8 @@ var (
 	ctxDOB       = []string{"dob", "d.o.b", "date of birth", "birth date", "birthdate", "born", "birthday", "geb.", "geboren", "geburtsdatum", "né le", "née le", "né en", "date de naissance", "fecha de nacimiento", "nacido", "nacida", "f. nac", "fec. nac"}
 	ctxPersonCue = []string{"patient", "pt.", "pt ", "mr.", "mrs.", "ms.", "dr.", "appointment", "scheduled", "follow-up", "follow up",
 		"patientin", "paciente", "rendez-vous", "termin", "cita"}
-	ctxAddressCue = []string{"address", "lives at", "living at", "located at", "moved to", "ship to", "sent to", "send to", "mail to",
+	ctxAddressCue = []string{"address", "lives at", "living at", "located at", "lives on", "located on", "is on", "live in", "lives in",
+		"moved to", "deliver it to", "return to", "enter on", "corner of", "ship to", "sent to", "send to", "mail to",
 		"mailing", "deliver to", "adresse", "anschrift", "wohnhaft", "wohnt in der", "domicilio", "dirección", "direccion", "domicilié",
 		"domiciliée", "demeurant", "residenza", "indirizzo"}
 	ctxDateEvt = []string{"seen", "visit", "admitted", "admission", "discharged", "discharge", "date of service", "dos", "visit on", "visited on", "seen on", "died", "deceased", "date of death", "surgery on", "operated on", "aufnahme", "entlassung", "entlassen", "aufgenommen", "hospitalisé", "hospitalisée", "admis", "sortie le", "ingreso", "ingresó", "alta", "fallecido", "fallecida", "appointment on"}
@@ -1038,7 +1039,8 @@ func ukPostcode(a, b string) bool {
 
 func particle(t string) bool {
 	switch strings.ToLower(t) {
-	case "de", "la", "le", "du", "des", "del", "di", "da", "van", "von", "der", "den", "y", "el", "los", "las", "l'", "d'", "of", "the":
+	case "de", "la", "le", "du", "des", "del", "di", "da", "van", "von", "der", "den", "y", "el", "los", "las", "l'", "d'", "of", "the",
+		"dei", "degli", "delle", "della", "dello", "do", "das", "dos", "het", "ter", "ten", "zu", "zum", "zur", "am", "an", "auf", "e":
 		return true
 	}
 	return false
