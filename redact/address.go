@@ -558,7 +558,7 @@ func (st *scanState) addressTail(end int) int {
 		}
 		if e := st.placeWords(end); e > end {
 			if e < len(st.words) && st.sameLine(e) && !strings.Contains(st.gap(e), ",") && !st.postcodeAt(e) && e-end < 3 {
-				if w := st.word(e); isLower(w[0]) && !particle(w) {
+				if w := st.word(e); isLower(w[0]) && !particle(w) && w != "nan" {
 					return end // a sentence goes on: not a place line
 				}
 			}

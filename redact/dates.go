@@ -238,6 +238,15 @@ var yearCues = map[string]bool{"in": true, "since": true, "during": true, "until
 	"from": true, "circa": true, "before": true, "after": true, "year": true, "en": true, "im": true,
 	"seit": true, "depuis": true, "desde": true, "jahr": true, "année": true, "año": true, "between": true, "of": true}
 
+// weekdayCue words make a lower-case English weekday a date ("on friday").
+var weekdayCue = map[string]bool{"on": true, "next": true, "last": true, "this": true, "every": true, "by": true, "until": true,
+	"from": true, "till": true}
+
+// yearNouns follow a year used as a modifier ("a 1996 film", "the 2016 election").
+var yearNouns = map[string]bool{"film": true, "movie": true, "season": true, "election": true, "edition": true, "model": true,
+	"census": true, "olympics": true, "championship": true, "war": true, "report": true, "survey": true, "budget": true,
+	"tax": true, "album": true, "novel": true, "book": true, "study": true, "law": true, "act": true}
+
 // countNouns follow a number that counts or measures something.
 var countNouns = map[string]bool{"mg": true, "mcg": true, "g": true, "kg": true, "ml": true, "l": true, "mmol": true, "units": true,
 	"iu": true, "tablets": true, "doses": true, "people": true, "patients": true, "persons": true, "cases": true, "items": true,
@@ -296,7 +305,7 @@ func (st *scanState) dateEnd(i int) int {
 		}
 		return st.dateFromMonth(i, get)
 	case dw.weekday:
-		if !isUpper(w[0]) && englishWeekday(w) {
+		if !isUpper(w[0]) && englishWeekday(w) && !weekdayCue[lower(st.word(i-1))] {
 			return i
 		}
 		k := i + 1
@@ -340,6 +349,14 @@ func (st *scanState) dateFromNumber(i int, w string, get func(int) string) int {
 			return k
 		}
 		return i
+	}
+	if len(w) == 4 && yearNumber(w) && i > 0 && st.words[i].s-st.words[i-1].e == 1 && i+1 < len(st.words) {
+		// a year as a modifier: "a 1996 Scottish film", "the 2016 election"
+		if p := lower(st.word(i - 1)); p == "a" || p == "an" || p == "the" {
+			if nx := st.word(i + 1); st.words[i+1].s-st.words[i].e == 1 && (upperInitial(nx) || yearNouns[lower(nx)]) {
+				return i + 1
+			}
+		}
 	}
 	if len(w) == 4 && yearNumber(w) && i > 0 && st.words[i].s-st.words[i-1].e <= 2 &&
 		yearCues[lower(st.text[st.words[i-1].s:st.words[i-1].e])] {

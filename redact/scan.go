@@ -228,7 +228,7 @@ var (
 	ctxPlan     = []string{"member id", "member number", "member #", "policy number", "policy no", "policy #", "health plan", "insurance id", "insurance number", "subscriber", "beneficiary", "medicare", "medicaid", "versichertennummer", "krankenversicherung", "mutuelle", "n° d'assuré", "póliza", "poliza", "afiliación", "group number", "plan id"}
 	ctxPassport = []string{"passport", "reisepass", "passeport", "pasaporte"}
 	ctxLicense  = []string{"driver's license", "drivers license", "driver license", "driving licence", "driving license", "dl#", "dl #", "dl no", "license number", "licence number", "führerschein", "permis de conduire", "licencia de conducir", "carnet de conducir"}
-	ctxPhone    = []string{"phone", "tel", "call", "mobile", "cell", "fax", "telefon", "handy", "téléphone", "telephone", "portable", "teléfono", "telefono", "móvil", "movil", "whatsapp", "sms", "text me", "reach me", "contact"}
+	ctxPhone    = []string{"phone", "desk", "office", "direct", "landline", "ph:", "ph.", "tel", "call", "mobile", "cell", "fax", "telefon", "handy", "téléphone", "telephone", "portable", "teléfono", "telefono", "móvil", "movil", "whatsapp", "sms", "text me", "reach me", "contact"}
 	ctxCard     = []string{"card", "credit card", "debit card", "visa", "mastercard", "amex", "american express", "discover", "jcb",
 		"diners", "karte", "kreditkarte", "carte", "tarjeta", "carta", "cc#", "cc no", "card no", "card number", "pan"}
 	ctxPostal    = []string{"zip", "postal code", "postcode", "post code", "plz", "code postal", "cp ", "c.p.", "código postal", "codigo postal"}
