@@ -67,11 +67,17 @@ func (st *scanState) names() {
 		prev = w.e
 	}
 	claimed := st.claimedBytes()
+	german := st.germanText()
 	sent := ner.NewSentence(g, toks)
 	sent.Lookup = st.gaz
 	for _, sp := range m.Tag(sent) {
 		if sp.Margin < minMargin[sp.Tag] || claimed.any(st.words[sp.Start].s, st.words[sp.End-1].e) ||
-			sp.Tag != ner.PER && st.ordinaryOnly(g, sp.Start, sp.End) {
+			sp.Tag != ner.PER && st.ordinaryOnly(g, sp.Start, sp.End) ||
+			sp.Tag == ner.PER && sp.End == sp.Start+1 && !st.gaz(sp.Start).Name() && !st.nameCueBefore(sp.Start) &&
+				(german || st.labelsNumber(sp.Start)) {
+			// German capitalizes every noun, and a word that labels the
+			// number after it ("Pedido 5502", "Ondansetron 4 mg") is a
+			// noun: a lone unknown capitalized word there is no name.
 			continue
 		}
 		t := Person
@@ -242,4 +248,38 @@ func (st *scanState) retypeNames(g *ner.Gazetteer) {
 			f.Type = Person
 		}
 	}
+}
+
+var germanWords = setOf("der", "die", "das", "und", "ist", "nicht", "mit", "für", "wurde", "werden", "bitte", "sie", "ich",
+	"wir", "ein", "eine", "einen", "dem", "den", "des", "auf", "bei", "nach", "von", "zu", "im", "am", "sich", "auch", "oder")
+
+// germanText reports whether the text reads as German: a tenth of its
+// words or more are German function words.
+func (st *scanState) germanText() bool {
+	n := 0
+	for k := range st.words {
+		if w := st.word(k); len(w) <= 6 && germanWords[lower(w)] {
+			n++
+		}
+	}
+	return n >= 2 && n*10 >= len(st.words)
+}
+
+// labelsNumber: word k starts a sentence or line and a number or an
+// identifier follows it.
+func (st *scanState) labelsNumber(k int) bool {
+	if k+1 >= len(st.words) || st.words[k+1].flags&wDigit == 0 || !sentenceStart(st.text, st.words[k].s) {
+		return false
+	}
+	g := st.gap(k + 1)
+	return g == " " || g == ": " || g == " #"
+}
+
+// nameCueBefore: a title or a name label right before word k.
+func (st *scanState) nameCueBefore(k int) bool {
+	if k == 0 {
+		return false
+	}
+	p := lower(strings.TrimRight(st.word(k-1), "."))
+	return nameTitles[p] || gazTable.IsTitle(p) || hasLabel(st.before(st.words[k].s, 24))
 }

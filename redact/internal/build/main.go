@@ -37,8 +37,9 @@ func run() error {
 	ambiguous := flag.String("ambiguous", "redact/lexicon/ambiguous.txt", "hand-kept list of ambiguous name words")
 	conll := flag.String("conll", "", "directory of CoNLL-format NER corpora")
 	out := flag.String("out", "redact/data", "output directory")
-	nSynth := flag.Int("synth", 60000, "generated training sentences")
+	nSynth := flag.Int("synth", 90000, "generated training sentences")
 	epochs := flag.Int("epochs", 6, "training epochs")
+	forget := flag.Float64("forget", 0.3, "share of name tokens trained without their gazetteer frequencies")
 	flag.Parse()
 	if *fakerPath == "" || *census == "" || *libpostal == "" || *conll == "" {
 		flag.Usage()
@@ -70,7 +71,7 @@ func run() error {
 	}
 	gen := newSynth(20261201, locales, ordinary).examples(*nSynth)
 	fmt.Fprintf(os.Stderr, "training: %d corpus sentences, %d generated\n", len(data), len(gen))
-	m := ner.Train(g, append(data, gen...), ner.TrainOptions{Epochs: *epochs, Seed: 7, Prune: 0.02})
+	m := ner.Train(g, append(data, gen...), ner.TrainOptions{Epochs: *epochs, Seed: 7, Prune: 0.02, Forget: *forget})
 	mb, err := m.Marshal()
 	if err != nil {
 		return err

@@ -47,6 +47,10 @@ type Sentence struct {
 	// Lookup, when set, returns the gazetteer entry of token i (a caller
 	// that has looked the words up already shares its cache).
 	Lookup func(i int) Entry
+	// forget, in training, hides the name frequencies of some tokens from
+	// the features, so that the model also learns names the gazetteer
+	// lacks from their shape, affixes and context.
+	forget []bool
 }
 
 // NewSentence prepares tokens for tagging.
@@ -76,6 +80,9 @@ func (s *Sentence) at(i int) *info {
 	w := s.Toks[i].Text
 	in.lower = lowerWord(w)
 	s.entry(i)
+	if s.forget != nil && s.forget[i] {
+		in.e.First, in.e.Last = 0, 0
+	}
 	in.shape = shapeOf(w)
 	r, _ := utf8.DecodeRuneInString(w)
 	in.upper = unicode.IsUpper(r)

@@ -17,6 +17,9 @@ type TrainOptions struct {
 	Seed   uint64
 	// Prune drops features whose largest averaged weight is below it.
 	Prune float32
+	// Forget is the share of name tokens whose gazetteer frequencies are
+	// hidden from the features in a training pass.
+	Forget float64
 }
 
 type fweight struct {
@@ -39,6 +42,12 @@ func Train(g *Gazetteer, data []Example, opt TrainOptions) *Model {
 		for _, k := range order {
 			ex := data[k]
 			s := NewSentence(g, ex.Toks)
+			if opt.Forget > 0 {
+				s.forget = make([]bool, len(ex.Toks))
+				for i := range s.forget {
+					s.forget[i] = rng.Float64() < opt.Forget
+				}
+			}
 			p1, p2 := O, O
 			for i := range ex.Toks {
 				pred := O
