@@ -116,3 +116,14 @@ func TestYearsAlone(t *testing.T) {
 		}
 	}
 }
+
+func TestPlacesOfSeveralWords(t *testing.T) {
+	for _, c := range []struct{ text, want string }{
+		{"I will be travelling to United States next week", "United States"},
+		{"She flew to RYSSBY on a Sunday morning", "RYSSBY"},
+	} {
+		if fs := scanner.Scan(c.text); !has(c.text, fs, redact.Location, c.want) {
+			t.Errorf("%q: no LOCATION %q: %+v", c.text, c.want, fs)
+		}
+	}
+}

@@ -91,6 +91,7 @@ func (st *scanState) names() {
 		st.add(t, st.words[sp.Start].s, st.words[sp.End-1].e, score)
 	}
 	st.retypeNames(g)
+	st.places(g, claimed)
 	st.groups(g, claimed)
 	*tp = toks[:0]
 	nerTokPool.Put(tp)
@@ -282,4 +283,42 @@ func (st *scanState) nameCueBefore(k int) bool {
 	}
 	p := lower(strings.TrimRight(st.word(k-1), "."))
 	return nameTitles[p] || gazTable.IsTitle(p) || hasLabel(st.before(st.words[k].s, 24))
+}
+
+// places adds the countries and the places of several words the gazetteer
+// knows ("United States", "Czech Republic", "New Zealand"), capitalized as
+// written, whatever the tagger said.
+func (st *scanState) places(g *ner.Gazetteer, claimed bitset) {
+	for k := 0; k < len(st.words); k++ {
+		w := st.word(k)
+		if !upperInitial(w) || st.words[k].flags&wDigit != 0 {
+			continue
+		}
+		for n := 4; n >= 1; n-- {
+			if k+n > len(st.words) {
+				continue
+			}
+			plain := true
+			for j := k + 1; j < k+n; j++ {
+				if st.gap(j) != " " {
+					plain = false
+				}
+			}
+			if !plain {
+				continue
+			}
+			phrase := st.text[st.words[k].s:st.words[k+n-1].e]
+			if len(phrase) > 48 || n > 1 && !g.MayName(phrase) {
+				continue
+			}
+			e := g.Lookup(phrase)
+			place := n > 1 && e.Flags&(ner.City|ner.Country|ner.Region) != 0 ||
+				n == 1 && e.Flags&ner.Country != 0 && e.Flags&ner.Ordinary == 0 && !e.Name() && !allUpperASCII(w)
+			if place && !claimed.any(st.words[k].s, st.words[k+n-1].e) {
+				st.add(Location, st.words[k].s, st.words[k+n-1].e, 0.85)
+				k += n - 1
+				break
+			}
+		}
+	}
 }

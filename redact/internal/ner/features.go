@@ -207,7 +207,9 @@ func (s *Sentence) Candidate(i int, prev Tag) bool {
 	}
 	if unicode.IsUpper(r) {
 		if utf8.RuneCountInString(w) > 1 && allUpper(w) {
-			return s.known(i) // an acronym unless the gazetteer knows it
+			// an acronym, unless the gazetteer knows it or a place word
+			// stands before it ("flew to RYSSBY")
+			return s.known(i) || i > 0 && utf8.RuneCountInString(w) >= 4 && placeCues[lowerWord(s.Toks[i-1].Text)]
 		}
 		return true
 	}
