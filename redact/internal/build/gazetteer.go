@@ -57,6 +57,12 @@ var prefixLangs = map[string]bool{"fr": true, "es": true, "it": true, "pt": true
 var glueLangs = map[string]bool{"de": true, "nl": true, "da": true, "sv": true, "nb": true, "fi": true, "et": true, "is": true,
 	"af": true, "lb": true, "gsw": true, "hu": true}
 
+// Short names of countries as people write them, written for this table.
+var countryShortNames = []string{"United States", "United Kingdom", "Czech Republic", "Czechia", "Dominican Republic",
+	"South Africa", "South Korea", "North Korea", "New Zealand", "Saudi Arabia", "United Arab Emirates", "Hong Kong",
+	"Costa Rica", "Puerto Rico", "Sri Lanka", "El Salvador", "Ivory Coast", "Great Britain", "Netherlands", "Holland",
+	"Russia", "Bosnia", "Macedonia", "North Macedonia", "Vatican City", "Burkina Faso", "Sierra Leone", "Papua New Guinea"}
+
 // Demonyms, written for this table.
 var demonyms = strings.Fields(`american british english scottish welsh irish german french spanish italian portuguese dutch
 belgian swiss austrian danish swedish norwegian finnish icelandic polish czech slovak hungarian romanian bulgarian greek
@@ -95,6 +101,9 @@ func buildGazetteer(fakerPath, censusDir, libpostalDir, wordsPath, ambiguousPath
 		}
 		for _, c := range loc.Country {
 			addPlace(g, c, ner.Country)
+			if k := strings.Index(c, " of "); k > 0 {
+				addPlace(g, c[:k], ner.Country) // "United States of America" → "United States"
+			}
 		}
 		for _, s := range loc.StreetSuffix {
 			addWords(g, strings.TrimRight(s, "."), ner.Entry{Flags: ner.StreetType})
@@ -111,6 +120,9 @@ func buildGazetteer(fakerPath, censusDir, libpostalDir, wordsPath, ambiguousPath
 	}
 	if err := addLibpostal(g, libpostalDir); err != nil {
 		return nil, err
+	}
+	for _, c := range countryShortNames {
+		addPlace(g, c, ner.Country)
 	}
 	for _, d := range demonyms {
 		g.Set(d, ner.Entry{Flags: ner.Demonym})

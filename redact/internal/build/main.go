@@ -39,7 +39,7 @@ func run() error {
 	out := flag.String("out", "redact/data", "output directory")
 	nSynth := flag.Int("synth", 90000, "generated training sentences")
 	epochs := flag.Int("epochs", 6, "training epochs")
-	forget := flag.Float64("forget", 0.3, "share of name tokens trained without their gazetteer frequencies")
+	forget := flag.Float64("forget", 0.15, "share of name tokens trained without their gazetteer frequencies")
 	flag.Parse()
 	if *fakerPath == "" || *census == "" || *libpostal == "" || *conll == "" {
 		flag.Usage()
