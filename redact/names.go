@@ -90,6 +90,7 @@ func (st *scanState) names() {
 		score := 0.6 + 0.39*float64(min(sp.Margin, 20))/20
 		st.add(t, st.words[sp.Start].s, st.words[sp.End-1].e, score)
 	}
+	sent.Release()
 	st.retypeNames(g)
 	st.places(g, claimed)
 	st.groups(g, claimed)
@@ -257,13 +258,19 @@ var germanWords = setOf("der", "die", "das", "und", "ist", "nicht", "mit", "für
 // germanText reports whether the text reads as German: a tenth of its
 // words or more are German function words.
 func (st *scanState) germanText() bool {
-	n := 0
+	n, seen := 0, 0
 	for k := range st.words {
-		if w := st.word(k); len(w) <= 6 && germanWords[lower(w)] {
+		w := st.word(k)
+		if seen++; seen > 400 {
+			break // a sample of the text's words is enough to tell
+		}
+		if len(w) >= 2 && len(w) <= 6 && (w[0]|0x20 == 'd' || w[0]|0x20 == 'u' || w[0]|0x20 == 'i' || w[0]|0x20 == 's' ||
+			w[0]|0x20 == 'm' || w[0]|0x20 == 'f' || w[0]|0x20 == 'w' || w[0]|0x20 == 'n' || w[0]|0x20 == 'a' ||
+			w[0]|0x20 == 'b' || w[0]|0x20 == 'v' || w[0]|0x20 == 'z' || w[0]|0x20 == 'e' || w[0]|0x20 == 'o') && germanWords[lower(w)] {
 			n++
 		}
 	}
-	return n >= 2 && n*10 >= len(st.words)
+	return n >= 2 && n*10 >= min(seen, len(st.words))
 }
 
 // labelsNumber: word k starts a sentence or line and a number or an

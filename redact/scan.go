@@ -130,9 +130,9 @@ func (st *scanState) at(i int) int {
 		if next := st.address(i); next > i {
 			return next
 		}
-		if next := st.person(i); next > i {
-			return next
-		}
+		// The rules for titled and labeled names add their findings; the
+		// words inside stay open to the other detectors and the tagger.
+		st.person(i)
 	}
 	return i + 1
 }

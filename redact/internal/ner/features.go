@@ -2,6 +2,7 @@ package ner
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -51,11 +52,33 @@ type Sentence struct {
 	// the features, so that the model also learns names the gazetteer
 	// lacks from their shape, affixes and context.
 	forget []bool
+	pool   *[]info
 }
 
-// NewSentence prepares tokens for tagging.
+var infoPool = sync.Pool{New: func() any { return new([]info) }}
+
+// NewSentence prepares tokens for tagging. Release gives its memory back.
 func NewSentence(g *Gazetteer, toks []Token) *Sentence {
-	return &Sentence{Toks: toks, inf: make([]info, len(toks)), g: g}
+	p := infoPool.Get().(*[]info)
+	inf := *p
+	if cap(inf) < len(toks) {
+		inf = make([]info, len(toks))
+	} else {
+		inf = inf[:len(toks)]
+		clear(inf)
+	}
+	*p = inf
+	return &Sentence{Toks: toks, inf: inf, g: g, pool: p}
+}
+
+// Release returns the sentence's working memory for reuse; the sentence
+// must not be used after.
+func (s *Sentence) Release() {
+	if s.pool != nil {
+		clear(s.inf)
+		infoPool.Put(s.pool)
+		s.pool, s.inf = nil, nil
+	}
 }
 
 func (s *Sentence) entry(i int) Entry {
@@ -236,13 +259,22 @@ func (s *Sentence) nameCue(i int) bool {
 	if i == 0 {
 		return false
 	}
-	p := lowerWord(s.Toks[i-1].Text)
+	pw := s.Toks[i-1].Text
+	if strings.IndexByte(s.Toks[i].Before, ':') >= 0 && len(pw) <= 12 && labelCues[lowerWord(pw)] {
+		return true
+	}
+	switch len(pw) {
+	case 2, 3, 4, 5, 6, 7:
+	default:
+		return false // no cue word has another length
+	}
+	p := lowerWord(pw)
 	switch p {
 	case "named", "called", "i'm", "im", "surname", "nom", "nombre", "heiße", "appelle", "llamo":
 		return true
-	}
-	if labelCues[p] && strings.Contains(s.Toks[i].Before, ":") {
-		return true
+	case "is", "me", "am", "name":
+	default:
+		return false
 	}
 	if i < 2 {
 		return false
