@@ -117,7 +117,7 @@ func (st *scanState) at(i int) int {
 			return max(i+1, st.skipTo)
 		}
 		return i + 1
-	case strings.Count(s, ":") >= 2 && st.ip(w), c == '[' && st.ip(w):
+	case w.flags&wAssign != 0 && strings.Count(s, ":") >= 2 && st.ip(w):
 		return i + 1
 	}
 	if w.flags&(wDigit|wUpper) != 0 && st.alnumID(i) {
@@ -389,7 +389,7 @@ func (st *scanState) secretAssignment(i int, w word, s string) bool {
 		return false
 	}
 	assigns := w.flags&wAssign != 0 || w.e < len(st.text) && (st.text[w.e] == ':' || st.text[w.e] == '=') ||
-		i+1 < len(st.words) && st.words[i+1].e-st.words[i+1].s <= 2 && strings.ContainsAny(st.text[st.words[i+1].s:st.words[i+1].e], "=:is")
+		i+1 < len(st.words) && assignWord(st.text[st.words[i+1].s:st.words[i+1].e])
 	if !assigns || !mayBeSecretLabel(s) {
 		return false
 	}
@@ -421,6 +421,15 @@ func (st *scanState) secretAssignment(i int, w word, s string) bool {
 				return true
 			}
 		}
+	}
+	return false
+}
+
+// assignWord: a word between a label and its value ("password is x").
+func assignWord(w string) bool {
+	switch w {
+	case "is", "=", ":", "ist", "es", "est":
+		return true
 	}
 	return false
 }

@@ -19,6 +19,7 @@ const (
 	wUpper                    // holds an upper-case ASCII letter
 	wAssign                   // holds '=' or ':'
 	wAt                       // holds '@'
+	wHigh                     // holds a byte of a multi-byte UTF-8 character
 )
 
 // Byte classes for the tokenizer.
@@ -85,6 +86,8 @@ func tokenize(text string, out []word) []word {
 				flags |= wAssign
 			case c == '@':
 				flags |= wAt
+			case c >= utf8.RuneSelf:
+				flags |= wHigh
 			}
 			if cl&cSoft != 0 {
 				soft = true
@@ -126,6 +129,16 @@ func hasPrefixFold(s, prefix string) bool {
 // keepSoft reports whether a chunk's soft punctuation belongs to it: an
 // IPv6 address, a time or ratio, a phone number with parentheses.
 func keepSoft(chunk string) bool {
+	digits := false
+	for k := 0; k < len(chunk); k++ {
+		if isDigit(chunk[k]) || chunk[k] == ':' {
+			digits = true
+			break
+		}
+	}
+	if !digits {
+		return false // words with commas, quotes or '=': split them
+	}
 	chunk = strings.TrimRight(chunk, ".,;)")
 	colons := strings.Count(chunk, ":")
 	if colons >= 2 && strings.IndexAny(chunk, ",='") < 0 {
@@ -212,6 +225,8 @@ func flagsOf(s string) uint8 {
 			flags |= wAssign
 		case c == '@':
 			flags |= wAt
+		case c >= utf8.RuneSelf:
+			flags |= wHigh
 		}
 	}
 	return flags
@@ -247,7 +262,7 @@ func appendTrimmed(out []word, text string, s, e int, flags uint8) []word {
 	if e <= s {
 		return out
 	}
-	if hasHighByte(text[s:e]) {
+	if flags&wHigh != 0 && hasHighByte(text[s:e]) {
 		return splitScripts(out, text, s, e)
 	}
 	return append(out, word{s, e, flags})
