@@ -123,6 +123,9 @@ func lookupDateWord(w string) (dateWord, bool) {
 
 // dayNumber reads "14", "14th", "1st", "2nd", "3rd", "14.", "1er", "1º".
 func dayNumber(w string) int {
+	if len(w) > 5 || len(w) == 0 || !isDigit(w[0]) {
+		return 0
+	}
 	w = strings.TrimRight(w, ".,")
 	for _, suf := range []string{"st", "nd", "rd", "th", "er", "º"} {
 		if len(w) > len(suf) && strings.HasSuffix(lower(w), suf) {
@@ -156,8 +159,25 @@ func yearNumber(w string) bool {
 // plausible parts, optionally a month abbreviation (14-Mar-1962) and an
 // ISO time (T10:00:00Z).
 func numericDateShape(span string) bool {
-	if k := strings.IndexAny(span, "Tt"); k == 10 && len(span) > 12 {
-		span = span[:k]
+	if len(span) < 6 || len(span) > 32 {
+		return false
+	}
+	if len(span) > 12 && (span[10] == 'T' || span[10] == 't') {
+		span = span[:10]
+	}
+	var nsl, nd, ndot int
+	for i := 0; i < len(span); i++ {
+		switch span[i] {
+		case '/':
+			nsl++
+		case '-':
+			nd++
+		case '.':
+			ndot++
+		}
+	}
+	if nsl != 2 && nd != 2 && ndot != 2 {
+		return false
 	}
 	var sep byte
 	for _, c := range []byte{'/', '-', '.'} {

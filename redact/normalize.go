@@ -15,6 +15,7 @@ import (
 type normalized struct {
 	s     string
 	edits []edit // sorted by n, non-overlapping
+	ascii bool   // s is all ASCII: no CJK or other script to look at
 }
 
 // edit records that normalized bytes [n, n+nl) stand for original bytes
@@ -87,9 +88,29 @@ func (b *normBuilder) result() normalized {
 // letters folded to Latin inside words that also hold Latin letters or
 // digits, and HTML entities and percent-escapes of printable ASCII decoded.
 func normalize(text string) normalized {
-	if !mayNeedNorm(text) {
-		return normalized{s: text}
+	high, other := scanBytes(text)
+	if !high && !other {
+		return normalized{s: text, ascii: true}
 	}
+	n := normalizeAll(text)
+	n.ascii = !high && !hasHighByte(n.s) // an entity may decode to any character
+	return n
+}
+
+// scanBytes reports whether text holds bytes of multi-byte characters, and
+// '%' or '&' (escapes to decode).
+func scanBytes(text string) (high, escapes bool) {
+	for i := 0; i < len(text); i++ {
+		if c := text[i]; c >= utf8.RuneSelf {
+			high = true
+		} else if c == '%' || c == '&' {
+			escapes = true
+		}
+	}
+	return high, escapes
+}
+
+func normalizeAll(text string) normalized {
 	b := normBuilder{src: text}
 	var buf [utf8.UTFMax * 4]byte
 	for i := 0; i < len(text); {
@@ -123,17 +144,6 @@ func normalize(text string) normalized {
 		i += size
 	}
 	return b.result()
-}
-
-// mayNeedNorm is the fast path: pure ASCII text without '%' or '&' is
-// already what the detectors want.
-func mayNeedNorm(text string) bool {
-	for i := 0; i < len(text); i++ {
-		if c := text[i]; c >= utf8.RuneSelf || c == '%' || c == '&' {
-			return true
-		}
-	}
-	return false
 }
 
 // foldRune returns the normalized form of the rune r at text[i:i+size] and

@@ -36,7 +36,22 @@ var wordPool = sync.Pool{New: func() any { b := make([]word, 0, 256); return &b 
 // Scan returns the findings in text, ordered by position, without overlaps,
 // in byte offsets of text as given (before normalization).
 func (sc *Scanner) Scan(text string) []Finding {
-	return sc.Inspect([]Field{{Text: text}})[0]
+	n, fs := sc.detectNorm(text, 0)
+	var idx map[string][]needle
+	for _, f := range fs {
+		if propagated(f) {
+			if idx == nil {
+				idx = map[string][]needle{}
+			}
+			collectNeedles(idx, n.s[f.Start:f.End], f)
+		}
+	}
+	if idx != nil {
+		res := [][]Finding{fs}
+		propagate(idx, []normalized{n}, res)
+		fs = res[0]
+	}
+	return mapBack(n, fs)
 }
 
 // detectNorm normalizes text and runs every detector over it. The findings
@@ -47,13 +62,17 @@ func (sc *Scanner) detectNorm(text string, depth int) (normalized, []Finding) {
 	words := tokenize(n.s, (*wp)[:0])
 	st := scanState{sc: sc, text: n.s, words: words, depth: depth}
 	st.scanPrivateKeys()
-	st.scanCJKDates()
+	if !n.ascii {
+		st.scanCJKDates()
+	}
 	for i := 0; i < len(words); {
 		i = st.at(i)
 	}
 	if !sc.opts.NoNames {
 		st.names()
-		st.scanCJK()
+		if !n.ascii {
+			st.scanCJK()
+		}
 	}
 	fs := mergePersons(n.s, splitURLs(resolve(st.out), st.inner))
 	markPersonalDates(n.s, fs)
@@ -320,11 +339,17 @@ func (st *scanState) ip(w word) bool {
 // (10.0.0.0/8), with a port (10.0.0.1:8080, [2001:db8::1]:443) or in
 // brackets.
 func parseIP(s string) (netip.Addr, bool) {
-	if p, err := netip.ParsePrefix(s); err == nil {
-		return p.Addr(), true
+	dots, colons := strings.Count(s, "."), strings.Count(s, ":")
+	if dots != 3 && colons < 2 {
+		return netip.Addr{}, false
 	}
-	if ap, err := netip.ParseAddrPort(s); err == nil {
-		return ap.Addr(), true
+	if strings.IndexByte(s, '/') > 0 {
+		p, err := netip.ParsePrefix(s)
+		return p.Addr(), err == nil
+	}
+	if colons == 1 || strings.HasPrefix(s, "[") && strings.Contains(s, "]:") {
+		ap, err := netip.ParseAddrPort(s)
+		return ap.Addr(), err == nil
 	}
 	if strings.Count(s, ".") == 3 && strings.IndexByte(s, ':') < 0 {
 		a, err := netip.ParseAddr(s)
@@ -661,13 +686,16 @@ func (st *scanState) classifyNumber(s, e, nwords int) (Type, float64) {
 		return "", 0
 	}
 	n := len(d)
-	if n >= 3 && n <= 9 && st.hitsAt(s, 20).has(kPostal) && !strings.ContainsAny(span, "+(") && postalShape(span) {
+	if n < 3 {
+		return "", 0
+	}
+	ctx := st.hitsAt(s, 48)
+	if n <= 9 && ctx.within(kPostal, 20) && !strings.ContainsAny(span, "+(") && postalShape(span) {
 		return PostalCode, 0.85 // "ZIP: 6280", "code postal 75001"
 	}
 	if n < 5 {
 		return "", 0 // too short for any identifier, phone or date
 	}
-	ctx := st.hitsAt(s, 48)
 	hasPlus := span[0] == '+'
 	hasParen := strings.IndexByte(span, '(') >= 0
 	dashed := strings.Count(span, "-")
@@ -683,7 +711,7 @@ func (st *scanState) classifyNumber(s, e, nwords int) (Type, float64) {
 	if strings.Count(span, ".") == 3 && !spaced && n <= 14 {
 		return "", 0 // an IPv4 address or a version: handled by ip()
 	}
-	if n >= 13 && n <= 19 && !hasPlus && !hasParen && luhn(d) && st.hitsAt(s, 32).has(kCard) {
+	if n >= 13 && n <= 19 && !hasPlus && !hasParen && luhn(d) && ctx.within(kCard, 32) {
 		return CreditCard, 0.95 // a card cue and a valid check digit, whatever the issuer range
 	}
 	if cardShaped(span) && !hasPlus && !hasParen {
@@ -719,14 +747,14 @@ func (st *scanState) classifyNumber(s, e, nwords int) (Type, float64) {
 	case n == 15 && !hasPlus && validNIR(d) && (spaced || ctx.has(kNIR)):
 		return FRNIR, 0.95
 	}
-	if n == 10 && ctx.has(kNHS) || n == 9 && st.hitsAt(s, 16).has(kSSN) || n == 11 && st.hitsAt(s, 16).has(kTaxDE) {
+	if n == 10 && ctx.has(kNHS) || n == 9 && ctx.within(kSSN, 16) || n == 11 && ctx.within(kTaxDE, 16) {
 		st.consumed = true // a failed checksum: not a phone or account either
 		return "", 0
 	}
 	if (hasPlus || hasParen) && validPhone(span, hasPlus) {
 		return Phone, 0.92
 	}
-	if n >= 6 && n <= 15 && (dashed > 0 || spaced || hasParen || hasPlus || strings.Contains(span, ".")) && st.phoneLabel(s, e) {
+	if n >= 6 && n <= 15 && (dashed > 0 || spaced || hasParen || hasPlus || strings.Contains(span, ".")) && (ctx.within(kPhone, 16) || st.phoneLabel(s, e)) {
 		return Phone, 0.85 // labeled and shaped like a phone number, in a numbering plan Custos does not validate
 	}
 	switch ctx.nearest(kMRN, kPlan, kLicense, kPassport, kPhone, kAccount) {
@@ -754,7 +782,7 @@ func (st *scanState) classifyNumber(s, e, nwords int) (Type, float64) {
 			return BankAccount, 0.85
 		}
 	}
-	if st.hitsAt(s, 32).nearest(kReference) >= 0 && !st.hitsAt(s, 32).has(kPhone) {
+	if near := ctx.narrow(32); near.nearest(kReference) >= 0 && !near.has(kPhone) {
 		return "", 0 // an order, invoice or ticket number
 	}
 	if (dashed+strings.Count(span, ".") > 0 || spaced) && n >= 7 && n <= 15 || ctx.has(kPhone) && n >= 7 && n <= 15 {
@@ -765,7 +793,7 @@ func (st *scanState) classifyNumber(s, e, nwords int) (Type, float64) {
 	if n == 10 && spaced && nwords == 3 && validNHS(d) && !ctx.has(kPhone) {
 		return UKNHS, 0.8
 	}
-	if (n == 5 || n == 9 && dashed == 1) && !spaced && st.hitsAt(s, 24).has(kPostal) {
+	if (n == 5 || n == 9 && dashed == 1) && !spaced && ctx.within(kPostal, 24) {
 		return PostalCode, 0.85
 	}
 	return "", 0
@@ -860,12 +888,9 @@ func validPhone(span string, plus bool) bool {
 	return false
 }
 
-// phoneLabel: a phone word right before the number ("Fax:", "Tel.") or
-// right after it ("... office", "... mobile").
+// phoneLabel: a phone word right after the number ("... office",
+// "... mobile"); one right before it is in the context hits.
 func (st *scanState) phoneLabel(s, e int) bool {
-	if st.hitsAt(s, 16).has(kPhone) {
-		return true
-	}
 	rest := lower(st.text[e:min(len(st.text), e+12)])
 	rest = strings.TrimLeft(rest, " -,")
 	for _, w := range []string{"office", "fax", "mobile", "cell", "home", "work", "tel", "phone", "(o)", "(m)", "(h)"} {
@@ -964,7 +989,7 @@ func (st *scanState) alnumID(i int) bool {
 	case (n == 34 || n == 33 || n >= 26 && n <= 35) && (s[0] == '1' || s[0] == '3') && validBase58Check(s):
 		st.add(CryptoWallet, w.s, w.e, 0.99)
 		return true
-	case strings.HasPrefix(strings.ToLower(s), "bc1") && validBech32(s):
+	case n >= 14 && hasPrefixFold(s, "bc1") && validBech32(s):
 		st.add(CryptoWallet, w.s, w.e, 0.99)
 		return true
 	case n == 42 && strings.HasPrefix(s, "0x") && isHex(s[2:]):
@@ -985,7 +1010,7 @@ func (st *scanState) alnumID(i int) bool {
 			return true
 		}
 	}
-	hasDigit := strings.ContainsAny(s, "0123456789")
+	hasDigit := w.flags&wDigit != 0
 	if !hasDigit || n < 5 || n > 20 || !idChars(s) {
 		return false
 	}

@@ -129,18 +129,28 @@ func hasPrefixFold(s, prefix string) bool {
 // keepSoft reports whether a chunk's soft punctuation belongs to it: an
 // IPv6 address, a time or ratio, a phone number with parentheses.
 func keepSoft(chunk string) bool {
-	digits := false
+	digits, letters, other := false, false, false
+	colons := 0
 	for k := 0; k < len(chunk); k++ {
-		if isDigit(chunk[k]) || chunk[k] == ':' {
+		switch c := chunk[k]; {
+		case isDigit(c):
 			digits = true
-			break
+		case c == ':':
+			colons++
+		case c == '.':
+		case isUpper(c) || isLower(c):
+			letters = true
+		default:
+			other = true
 		}
 	}
-	if !digits {
+	if !digits && colons == 0 {
 		return false // words with commas, quotes or '=': split them
 	}
+	if !letters && !other {
+		return colons > 0 || digits // a time, a ratio, a plain number
+	}
 	chunk = strings.TrimRight(chunk, ".,;)")
-	colons := strings.Count(chunk, ":")
 	if colons >= 2 && strings.IndexAny(chunk, ",='") < 0 {
 		c := strings.Trim(chunk, "[]().,")
 		if k := strings.Index(c, "]:"); k > 0 {
@@ -157,23 +167,19 @@ func keepSoft(chunk string) bool {
 	if len(chunk) >= 13 && chunk[10] == 'T' && numericDateShape(chunk[:10]) {
 		return true // an ISO date and time
 	}
-	phoneish, digitColon := true, true
-	body := chunk
-	if k := extensionAt(chunk); k > 0 {
-		body = chunk[:k] // a phone number with its extension: (415)555-0132x12
-	}
-	for k := 0; k < len(body); k++ {
-		if c := body[k]; !isDigit(c) && strings.IndexByte("+-.()/", c) < 0 {
-			phoneish = false
+	if !letters || strings.IndexAny(chunk, "xX") > 0 || strings.Contains(chunk, "ext") {
+		body := chunk
+		if k := extensionAt(chunk); k > 0 {
+			body = chunk[:k] // a phone number with its extension: (415)555-0132x12
 		}
-	}
-	for k := 0; k < len(chunk); k++ {
-		c := chunk[k]
-		if !isDigit(c) && c != ':' && c != '.' {
-			digitColon = false
+		for k := 0; k < len(body); k++ {
+			if c := body[k]; !isDigit(c) && strings.IndexByte("+-.()/", c) < 0 {
+				return false
+			}
 		}
+		return true
 	}
-	return phoneish || digitColon && colons > 0
+	return false
 }
 
 // splitSoft cuts a chunk at its soft punctuation, keeping an apostrophe
