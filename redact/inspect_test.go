@@ -71,6 +71,7 @@ func TestPunctuationBoundsIdentifiers(t *testing.T) {
 		{"brackets", "[4111111111111111]{ann@example.com}", redact.CreditCard, "4111111111111111"},
 		{"ipv6 kept whole", "from fe80::1ff:fe23:4567:890a, fine", redact.IPAddress, "fe80::1ff:fe23:4567:890a"},
 		{"iso timestamp kept whole", "at 2024-03-14T10:22:05Z it failed", redact.Date, "2024-03-14T10:22:05Z"},
+		{"date and time before a comma", "On 2007-01-17 23:08:55, it began", redact.Date, "2007-01-17 23:08:55"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

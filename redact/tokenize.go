@@ -129,6 +129,7 @@ func hasPrefixFold(s, prefix string) bool {
 // keepSoft reports whether a chunk's soft punctuation belongs to it: an
 // IPv6 address, a time or ratio, a phone number with parentheses.
 func keepSoft(chunk string) bool {
+	chunk = strings.TrimRight(chunk, ".,;)")
 	digits, letters, other := false, false, false
 	colons := 0
 	for k := 0; k < len(chunk); k++ {
@@ -150,7 +151,6 @@ func keepSoft(chunk string) bool {
 	if !letters && !other {
 		return colons > 0 || digits // a time, a ratio, a plain number
 	}
-	chunk = strings.TrimRight(chunk, ".,;)")
 	if colons >= 2 && strings.IndexAny(chunk, ",='") < 0 {
 		c := strings.Trim(chunk, "[]().,")
 		if k := strings.Index(c, "]:"); k > 0 {
