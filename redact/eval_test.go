@@ -89,6 +89,7 @@ func TestDetectionQuality(t *testing.T) {
 	}
 	hardNeg, overRedacted := 0, 0
 	groupAll, groupHit := map[string]int{}, map[string]int{}
+	srcAll, srcHit := map[string]int{}, map[string]int{}
 	heldCases, heldSpans, heldFound := 0, 0, 0
 	var misses []string
 	for _, c := range corpus {
@@ -120,8 +121,15 @@ func TestDetectionQuality(t *testing.T) {
 			}
 			if g.Src == "heldout" || g.Src == "handwritten" {
 				groupAll["unseen"]++
+				srcAll[string(g.Type)+" "+g.Src]++
 				if found {
 					groupHit["unseen"]++
+					srcHit[string(g.Type)+" "+g.Src]++
+				}
+			} else if g.Src == "lexicon" {
+				srcAll[string(g.Type)+" lexicon"]++
+				if found {
+					srcHit[string(g.Type)+" lexicon"]++
 				}
 			}
 			if found {
@@ -165,6 +173,14 @@ func TestDetectionQuality(t *testing.T) {
 	fmt.Fprintf(&b, "cases: %d (%d hard negatives), of which %d hand-written held-out cases: %d of their %d spans found\n",
 		len(corpus), hardNeg, heldCases, heldFound, heldSpans)
 	groupTP["unseen"], groupFN["unseen"] = groupHit["unseen"], groupAll["unseen"]-groupHit["unseen"]
+	var srcs []string
+	for k := range srcAll {
+		srcs = append(srcs, k)
+	}
+	sort.Strings(srcs)
+	for _, k := range srcs {
+		fmt.Fprintf(&b, "recall by source %-28s %.3f of %d\n", k, ratio(srcHit[k], srcAll[k]), srcAll[k])
+	}
 	for _, g := range []string{"checksum", "contact", "names", "places", "unseen"} {
 		fmt.Fprintf(&b, "recall %-9s %.3f of %d (floor %.2f)\n", g, ratio(groupTP[g], groupTP[g]+groupFN[g]), groupTP[g]+groupFN[g], recallFloor[g])
 	}

@@ -74,7 +74,7 @@ func (st *scanState) names() {
 		if sp.Margin < minMargin[sp.Tag] || claimed.any(st.words[sp.Start].s, st.words[sp.End-1].e) ||
 			sp.Tag != ner.PER && st.ordinaryOnly(g, sp.Start, sp.End) ||
 			sp.Tag == ner.PER && sp.End == sp.Start+1 && !st.gaz(sp.Start).Name() && !st.nameCueBefore(sp.Start) &&
-				(german || st.labelsNumber(sp.Start)) {
+				(german || st.labelsNumber(sp.Start) || st.beforeArticle(sp.Start)) {
 			// German capitalizes every noun, and a word that labels the
 			// number after it ("Pedido 5502", "Ondansetron 4 mg") is a
 			// noun: a lone unknown capitalized word there is no name.
@@ -281,6 +281,15 @@ func (st *scanState) labelsNumber(k int) bool {
 	}
 	g := st.gap(k + 1)
 	return g == " " || g == ": " || g == " #"
+}
+
+// articles and prepositions that follow a sentence's first word when that
+// word is a noun or a participle ("Hospitalisée le 3 mars", "Ingreso el").
+var articlesAfter = setOf("le", "la", "les", "el", "los", "las", "du", "des", "del", "au", "aux", "wegen", "zur", "zum", "der")
+
+// beforeArticle: word k starts a sentence and an article follows it.
+func (st *scanState) beforeArticle(k int) bool {
+	return k+1 < len(st.words) && st.plain(k+1) && articlesAfter[st.word(k+1)] && sentenceStart(st.text, st.words[k].s)
 }
 
 // nameCueBefore: a title or a name label right before word k.

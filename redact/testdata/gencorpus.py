@@ -285,7 +285,7 @@ NEG = {'order': order_id, 'version': version, 'ts': timestamp, 'sha': sha, 'uuid
 T = {
  'en': {
   'chat': [
-   "My kid {PERSON} has had a rash since Monday, is that normal?",
+   "My kid {PERSON} has had a rash since [[DATE:Monday]], is that normal?",
    "User: hi, I'm {PERSON} and I moved to {LOCATION} last month, how do I update my address?",
    "{PERSON} from {ORGANIZATION} said the claim was approved.",
    "We drove from {LOCATION} to {LOCATION} to see Dr. {PERSON} at {ORGANIZATION}.",
