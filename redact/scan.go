@@ -682,11 +682,8 @@ func (st *scanState) numberGap(i, j int) bool {
 func (st *scanState) classifyNumber(s, e, nwords int) (Type, float64) {
 	span := st.text[s:e]
 	d, ok := digitsOf(stripPhoneMarks(span))
-	if !ok {
-		return "", 0
-	}
 	n := len(d)
-	if n < 3 {
+	if !ok || n < 3 {
 		return "", 0
 	}
 	ctx := st.hitsAt(s, 48)
@@ -705,11 +702,8 @@ func (st *scanState) classifyNumber(s, e, nwords int) (Type, float64) {
 		st.consumed = true // a date (found by date()) is not a phone number either
 		return "", 0
 	}
-	if hasDecimal(st.text[s:e]) {
-		return "", 0 // measurements, not identifiers
-	}
-	if strings.Count(span, ".") == 3 && !spaced && n <= 14 {
-		return "", 0 // an IPv4 address or a version: handled by ip()
+	if hasDecimal(st.text[s:e]) || strings.Count(span, ".") == 3 && !spaced && n <= 14 {
+		return "", 0 // measurements, not identifiers; an IPv4 address or a version is ip()'s
 	}
 	if n >= 13 && n <= 19 && !hasPlus && !hasParen && luhn(d) && ctx.within(kCard, 32) {
 		return CreditCard, 0.95 // a card cue and a valid check digit, whatever the issuer range
@@ -757,6 +751,16 @@ func (st *scanState) classifyNumber(s, e, nwords int) (Type, float64) {
 	if n >= 6 && n <= 15 && (dashed > 0 || spaced || hasParen || hasPlus || strings.Contains(span, ".")) && (ctx.within(kPhone, 16) || st.phoneLabel(s, e)) {
 		return Phone, 0.85 // labeled and shaped like a phone number, in a numbering plan Custos does not validate
 	}
+	if t, score := labeledNumber(ctx, d, hasPlus || spaced); t != "" {
+		return t, score
+	}
+	return st.unlabeledNumber(ctx, span, d, nwords, hasPlus, dashed, spaced)
+}
+
+// labeledNumber: a number that the nearest label names (MRN, member ID,
+// license, passport, account).
+func labeledNumber(ctx hits, d string, spacedOrPlus bool) (Type, float64) {
+	n := len(d)
 	switch ctx.nearest(kMRN, kPlan, kLicense, kPassport, kPhone, kAccount) {
 	case kMRN:
 		if n >= 5 && n <= 12 {
@@ -778,10 +782,17 @@ func (st *scanState) classifyNumber(s, e, nwords int) (Type, float64) {
 		if n == 9 && ctx.has(kRouting) && validABA(d) {
 			return USBankRouting, 0.9
 		}
-		if n >= 6 && n <= 17 && !hasPlus && !spaced {
+		if n >= 6 && n <= 17 && !spacedOrPlus {
 			return BankAccount, 0.85
 		}
 	}
+	return "", 0
+}
+
+// unlabeledNumber: phone numbers, spaced NHS numbers and US ZIP+4 codes
+// without a label naming them, unless a reference word says what they are.
+func (st *scanState) unlabeledNumber(ctx hits, span, d string, nwords int, hasPlus bool, dashed int, spaced bool) (Type, float64) {
+	n := len(d)
 	if near := ctx.narrow(32); near.nearest(kReference) >= 0 && !near.has(kPhone) {
 		return "", 0 // an order, invoice or ticket number
 	}
@@ -915,6 +926,39 @@ func postalShape(span string) bool {
 
 // ---- identifiers with letters ----
 
+// iban: an IBAN at word i (u is the word upper-cased), possibly written in
+// groups of four.
+func (st *scanState) iban(i int, u string) bool {
+	w := st.words[i]
+	compact, end := u, i
+	for k := i + 1; k < len(st.words) && k-i < 9; k++ {
+		nw := st.words[k]
+		part := st.text[nw.s:nw.e]
+		if nw.s-st.words[k-1].e != 1 || len(part) > 4 || !upperDigits(strings.ToUpper(part)) {
+			break
+		}
+		compact += strings.ToUpper(part)
+		end = k
+	}
+	for e := end; e >= i; e-- {
+		c := u
+		for k := i + 1; k <= e; k++ {
+			c += strings.ToUpper(st.text[st.words[k].s:st.words[k].e])
+		}
+		if validIBAN(c) {
+			st.add(IBAN, w.s, st.words[e].e, 0.99)
+			st.skipTo = e + 1
+			return true
+		}
+	}
+	if _, known := ibanLengths[u[:2]]; known && len(compact) >= 15 {
+		// An IBAN with a wrong check: none of its parts is anything else.
+		st.skipTo = end + 1
+		return true
+	}
+	return false
+}
+
 func (st *scanState) alnumID(i int) bool {
 	w := st.words[i]
 	s := st.text[w.s:w.e]
@@ -941,34 +985,8 @@ func (st *scanState) alnumID(i int) bool {
 		u = strings.ToUpper(s)
 	}
 
-	// IBAN, possibly written in groups of four.
-	if n >= 4 && isUpper(u[0]) && isUpper(u[1]) && isDigit(u[2]) && isDigit(u[3]) {
-		compact, end := u, i
-		for k := i + 1; k < len(st.words) && k-i < 9; k++ {
-			nw := st.words[k]
-			part := st.text[nw.s:nw.e]
-			if nw.s-st.words[k-1].e != 1 || len(part) > 4 || !upperDigits(strings.ToUpper(part)) {
-				break
-			}
-			compact += strings.ToUpper(part)
-			end = k
-		}
-		for e := end; e >= i; e-- {
-			c := u
-			for k := i + 1; k <= e; k++ {
-				c += strings.ToUpper(st.text[st.words[k].s:st.words[k].e])
-			}
-			if validIBAN(c) {
-				st.add(IBAN, w.s, st.words[e].e, 0.99)
-				st.skipTo = e + 1
-				return true
-			}
-		}
-		if _, known := ibanLengths[u[:2]]; known && len(compact) >= 15 {
-			// An IBAN with a wrong check: none of its parts is anything else.
-			st.skipTo = end + 1
-			return true
-		}
+	if n >= 4 && isUpper(u[0]) && isUpper(u[1]) && isDigit(u[2]) && isDigit(u[3]) && st.iban(i, u) {
+		return true
 	}
 	switch {
 	case n == 16 && validCodiceFiscale(u):
