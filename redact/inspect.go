@@ -180,8 +180,13 @@ func propagate(idx map[string][]needle, norms []normalized, res [][]Finding) {
 		text := norms[i].s
 		words := tokenize(text, (*wp)[:0])
 		var add []Finding
+		var buf [64]byte
 		for k := 0; k < len(words); k++ {
-			for _, nd := range idx[bareLower(text[words[k].s:words[k].e])] {
+			key, ok := lowerKey(&buf, text[words[k].s:words[k].e])
+			if !ok {
+				continue
+			}
+			for _, nd := range idx[string(key)] {
 				if end := matchNeedle(text, words, k, nd); end >= 0 {
 					add = append(add, Finding{Type: nd.typ, Start: words[k].s, End: words[end].e, Score: 0.8})
 				}
@@ -268,6 +273,27 @@ func matchNeedle(text string, words []word, k int, nd needle) int {
 		}
 	}
 	return k + len(nd.words) - 1
+}
+
+// lowerKey writes the bare lower-case form of an ASCII word into buf for a
+// map lookup without allocating; other words take the ordinary path.
+func lowerKey(buf *[64]byte, w string) ([]byte, bool) {
+	w = strings.TrimSuffix(strings.TrimSuffix(w, "'s"), "’s")
+	w = strings.TrimRight(w, ".'")
+	if len(w) > len(buf) {
+		return nil, false
+	}
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if c >= utf8.RuneSelf {
+			return []byte(lower(w)), true
+		}
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return buf[:len(w)], true
 }
 
 // bareLower lower-cases a word and drops a possessive and trailing dots.
