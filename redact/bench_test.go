@@ -48,9 +48,7 @@ func BenchmarkScanProse(b *testing.B) {
 				}
 				b.SetBytes(int64(len(text)))
 				b.ReportAllocs()
-				for b.Loop() {
-					sc.Scan(text)
-				}
+				loopCPU(b, func() { sc.Scan(text) })
 			})
 		}
 	}
@@ -79,11 +77,52 @@ func BenchmarkScan(b *testing.B) {
 					sc := redact.NewScanner(redact.Options{NoNames: !names})
 					b.SetBytes(int64(len(text)))
 					b.ReportAllocs()
-					for b.Loop() {
-						sc.Scan(text)
-					}
+					loopCPU(b, func() { sc.Scan(text) })
 				})
 			}
 		}
 	}
+}
+
+// Text shapes that stress the scanner: every one must stay under 1 ms per
+// KB of CPU time (reported as cpu-ns/KB beside the time).
+func BenchmarkScanShapes(b *testing.B) {
+	shapes := []struct {
+		name string
+		text string
+	}{
+		{"digits-dense", strings.Repeat("4111 1111 1111 1112 555-0132 12/03/1984 ", 2600)},
+		{"lookalikes", strings.Repeat("ORD-4411-2210 v2.4.1 10.0.0.300 BP 120/80 7.35/42/88 sk-notakey ", 1700)},
+		{"capitalized", strings.Repeat("Meeting Notes Review Budget Plan Alpha Beta Gamma Delta Street Road ", 1500)},
+		{"one-line-1MB", strings.Repeat("x", 1<<20)},
+		{"punctuation", strings.Repeat("|^~;<>[]{}\"'=:,()", 6000)},
+		{"unicode", strings.Repeat("ｆｕｌｌ\u200bwidth ４１１１ Ｍüller 王小明 &#64; %40 ", 2500)},
+		{"names-dense", strings.Repeat("Dr. Anna Schmidt, Mr. John Smith and Maria Garcia met Selma. ", 1700)},
+		{"addresses", strings.Repeat("221B Baker Street, Apt 4, Springfield, IL 62704\n", 2000)},
+	}
+	for _, sh := range shapes {
+		b.Run(sh.name, func(b *testing.B) {
+			sc := redact.NewScanner(redact.Options{})
+			b.SetBytes(int64(len(sh.text)))
+			cpu := loopCPU(b, func() { sc.Scan(sh.text) })
+			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/(float64(len(sh.text))/1024), "cpu-ns/KB")
+		})
+	}
+}
+
+// BenchmarkInspect: a request of many small fields, some grouped.
+func BenchmarkInspect(b *testing.B) {
+	var fields []redact.Field
+	for i := 0; i < 200; i++ {
+		fields = append(fields, redact.Field{Text: "part of a message about the weekly report ", Group: 1 + i/10},
+			redact.Field{Key: "user_id", Text: "u-88213"})
+	}
+	sc := redact.NewScanner(redact.Options{})
+	n := 0
+	for _, f := range fields {
+		n += len(f.Text)
+	}
+	b.SetBytes(int64(n))
+	b.ReportAllocs()
+	loopCPU(b, func() { sc.Inspect(fields) })
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Context keyword lists, by id.
@@ -28,6 +29,9 @@ const (
 	kVersion
 	kDOB
 	kDateEvt
+	kPersonCue
+	kAddressCue
+	kCard
 	numLists
 )
 
@@ -35,7 +39,7 @@ var kwLists = [numLists]*[]string{
 	kSSN: &ctxSSN, kITIN: &ctxITIN, kRouting: &ctxRouting, kAccount: &ctxAccount, kNPI: &ctxNPI, kNHS: &ctxNHS,
 	kDEA: &ctxDEA, kTaxDE: &ctxTaxDE, kNIR: &ctxNIR, kMRN: &ctxMRN, kPlan: &ctxPlan, kPassport: &ctxPassport,
 	kLicense: &ctxLicense, kPhone: &ctxPhone, kPostal: &ctxPostal, kSwift: &ctxSwift, kReference: &ctxReference,
-	kVersion: &ctxVersion, kDOB: &ctxDOB, kDateEvt: &ctxDateEvt,
+	kVersion: &ctxVersion, kDOB: &ctxDOB, kDateEvt: &ctxDateEvt, kPersonCue: &ctxPersonCue, kAddressCue: &ctxAddressCue, kCard: &ctxCard,
 }
 
 type kwRef struct {
@@ -66,14 +70,54 @@ func letterRuns(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) })
 }
 
+// lowerWindow lower-cases a short ASCII window into buf without allocating
+// (the result views buf and must not outlive the call that owns it); other
+// text is lower-cased the ordinary way.
+func lowerWindow(buf *[64]byte, s string) string {
+	if len(s) > len(buf) {
+		return lower(s)
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return lower(s)
+		}
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	if len(s) == 0 {
+		return ""
+	}
+	return unsafe.String(&buf[0], len(s))
+}
+
 // hits records, per keyword list, where its nearest match ends in the
 // window (-1: none) and whether a digit follows the match.
 type hits struct {
 	end        [numLists]int
+	start      [numLists]int
 	digitAfter [numLists]bool
+	n          int // the window's length
 }
 
 func (h hits) has(list int) bool { return h.end[list] > 0 }
+
+// within reports a match of list that starts in the last m bytes of the
+// window: the same answer as a window of m bytes, without matching again.
+func (h hits) within(list, m int) bool { return h.end[list] > 0 && h.start[list] >= h.n-m }
+
+// narrow returns the hits of the last m bytes of the window.
+func (h hits) narrow(m int) hits {
+	out := h
+	for l := range out.end {
+		if !h.within(l, m) {
+			out.end[l] = 0
+		}
+	}
+	return out
+}
 
 // nearest returns the list whose match is closest to the candidate, among
 // those not followed by another number, or -1.
@@ -90,7 +134,9 @@ func (h hits) nearest(lists ...int) int {
 // hitsAt matches the keyword lists against the n bytes before p.
 func (st *scanState) hitsAt(p, n int) hits {
 	var h hits
-	ctx := st.before(p, n)
+	var buf [64]byte
+	ctx := lowerWindow(&buf, st.text[max(0, p-n):p])
+	h.n = len(ctx)
 	i := 0
 	for i < len(ctx) {
 		r, size := utf8.DecodeRuneInString(ctx[i:])
@@ -119,6 +165,7 @@ func (st *scanState) hitsAt(p, n int) hits {
 					end := lo + j + len(ref.kw)
 					if end > h.end[ref.list] {
 						h.end[ref.list] = end
+						h.start[ref.list] = end - len(ref.kw)
 						h.digitAfter[ref.list] = strings.ContainsAny(ctx[end:], "0123456789")
 					}
 				}

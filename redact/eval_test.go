@@ -22,6 +22,9 @@ type labeled struct {
 		Type  redact.Type `json:"type"`
 		Start int         `json:"start"`
 		End   int         `json:"end"`
+		// Src is where a name, address or place came from: "lexicon" (lists the
+		// detectors also hold), "heldout" or "handwritten" (sources they do not use).
+		Src string `json:"src"`
 	} `json:"spans"`
 }
 
@@ -56,6 +59,9 @@ var recallFloor = map[string]float64{
 	"checksum": 0.99, // cards, IBAN, SSN, NPI, DEA, NHS, NINO, tax ids, routing, wallets
 	"contact":  0.97, // email, phone, IP, URL, secrets
 	"names":    0.90, // person, address
+	"places":   0.85, // location, organization
+	// Names and addresses from sources the detectors do not use.
+	"unseen": 0.90,
 }
 
 var group = map[redact.Type]string{
@@ -64,7 +70,7 @@ var group = map[redact.Type]string{
 	redact.DETaxID: "checksum", redact.FRNIR: "checksum", redact.ESDNI: "checksum", redact.ITFiscalCode: "checksum",
 	redact.USBankRouting: "checksum", redact.CryptoWallet: "checksum",
 	redact.Email: "contact", redact.Phone: "contact", redact.IPAddress: "contact", redact.URL: "contact", redact.Secret: "contact",
-	redact.Person: "names", redact.Address: "names",
+	redact.Person: "names", redact.Address: "names", redact.Location: "places", redact.Organization: "places",
 }
 
 func TestDetectionQuality(t *testing.T) {
@@ -82,6 +88,8 @@ func TestDetectionQuality(t *testing.T) {
 		return per[ty]
 	}
 	hardNeg, overRedacted := 0, 0
+	groupAll, groupHit := map[string]int{}, map[string]int{}
+	srcAll, srcHit := map[string]int{}, map[string]int{}
 	heldCases, heldSpans, heldFound := 0, 0, 0
 	var misses []string
 	for _, c := range corpus {
@@ -109,6 +117,19 @@ func TestDetectionQuality(t *testing.T) {
 				heldSpans++
 				if found {
 					heldFound++
+				}
+			}
+			if g.Src == "heldout" || g.Src == "handwritten" {
+				groupAll["unseen"]++
+				srcAll[string(g.Type)+" "+g.Src]++
+				if found {
+					groupHit["unseen"]++
+					srcHit[string(g.Type)+" "+g.Src]++
+				}
+			} else if g.Src == "lexicon" {
+				srcAll[string(g.Type)+" lexicon"]++
+				if found {
+					srcHit[string(g.Type)+" lexicon"]++
 				}
 			}
 			if found {
@@ -151,8 +172,17 @@ func TestDetectionQuality(t *testing.T) {
 	fmt.Fprintf(&b, "hard negatives over-redacted: %d of %d (%.3f)\n", overRedacted, hardNeg, over)
 	fmt.Fprintf(&b, "cases: %d (%d hard negatives), of which %d hand-written held-out cases: %d of their %d spans found\n",
 		len(corpus), hardNeg, heldCases, heldFound, heldSpans)
-	for _, g := range []string{"checksum", "contact", "names"} {
-		fmt.Fprintf(&b, "recall %-9s %.3f (floor %.2f)\n", g, ratio(groupTP[g], groupTP[g]+groupFN[g]), recallFloor[g])
+	groupTP["unseen"], groupFN["unseen"] = groupHit["unseen"], groupAll["unseen"]-groupHit["unseen"]
+	var srcs []string
+	for k := range srcAll {
+		srcs = append(srcs, k)
+	}
+	sort.Strings(srcs)
+	for _, k := range srcs {
+		fmt.Fprintf(&b, "recall by source %-28s %.3f of %d\n", k, ratio(srcHit[k], srcAll[k]), srcAll[k])
+	}
+	for _, g := range []string{"checksum", "contact", "names", "places", "unseen"} {
+		fmt.Fprintf(&b, "recall %-9s %.3f of %d (floor %.2f)\n", g, ratio(groupTP[g], groupTP[g]+groupFN[g]), groupTP[g]+groupFN[g], recallFloor[g])
 	}
 	t.Log("\n" + b.String())
 	if testing.Verbose() {

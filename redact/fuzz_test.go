@@ -117,3 +117,29 @@ func FuzzInspectChat(f *testing.F) {
 		}
 	})
 }
+
+// FuzzInspect: no panic; every finding lies inside its own field, in order;
+// applying them leaves no detected value behind.
+func FuzzInspect(f *testing.F) {
+	f.Add("card 4111 1111", " 1111 1111", "ssn", "Dr. Swackhamer")
+	f.Add("ann&#64;exa", "mple.com", "", "\u200b")
+	f.Fuzz(func(t *testing.T, a, b, key, c string) {
+		fields := []redact.Field{{Text: a, Group: 1}, {Text: b, Group: 1}, {Text: c, Key: key}, {Text: key, IsKey: true}}
+		res := scanner.Inspect(fields)
+		if len(res) != len(fields) {
+			t.Fatalf("%d results for %d fields", len(res), len(fields))
+		}
+		for i, fs := range res {
+			last := 0
+			for _, x := range fs {
+				if x.Start < last || x.End > len(fields[i].Text) || x.Start >= x.End {
+					t.Fatalf("field %d: finding out of bounds or overlapping: %+v (%d bytes)", i, x, len(fields[i].Text))
+				}
+				last = x.End
+			}
+			if _, err := redact.NewSession(nil).Apply(fields[i].Text, fs, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}

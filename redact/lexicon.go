@@ -66,24 +66,6 @@ var nameLabels = []string{
 	"physician:", "provider:", "emergency contact:", "wife", "husband", "daughter", "son", "mother", "father",
 }
 
-// Street words, by language, that make "<number> <words> <street word>" or
-// "<street word> <words> <number>" an address.
-var streetSuffixes = map[string]bool{
-	"street": true, "st": true, "avenue": true, "ave": true, "road": true, "rd": true, "boulevard": true, "blvd": true,
-	"lane": true, "ln": true, "drive": true, "court": true, "ct": true, "way": true, "place": true, "pl": true,
-	"terrace": true, "parkway": true, "pkwy": true, "highway": true, "hwy": true, "circle": true, "square": true,
-	"close": true, "crescent": true, "gardens": true, "grove": true, "row": true, "mews": true,
-}
-
-// Street words written as a prefix: rue de la Paix 12, Calle Mayor 5.
-var streetPrefixes = map[string]bool{
-	"rue": true, "avenue": true, "boulevard": true, "bd": true, "chemin": true, "allée": true, "impasse": true, "place": true, "quai": true,
-	"calle": true, "avenida": true, "avda": true, "paseo": true, "plaza": true, "camino": true, "carrer": true, "via": true, "piazza": true,
-}
-
-// German street names end in these.
-var streetEndings = []string{"straße", "strasse", "str.", "weg", "allee", "platz", "gasse", "ring", "damm", "ufer"}
-
 var accentFolds = strings.NewReplacer(
 	"á", "a", "à", "a", "â", "a", "ä", "a", "ã", "a", "å", "a", "é", "e", "è", "e", "ê", "e", "ë", "e",
 	"í", "i", "ì", "i", "î", "i", "ï", "i", "ó", "o", "ò", "o", "ô", "o", "ö", "o", "õ", "o", "ú", "u",

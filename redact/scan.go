@@ -26,53 +26,59 @@ type Scanner struct {
 func NewScanner(opts Options) *Scanner {
 	if !opts.NoNames {
 		names() // load the lexicon now, not on the first request
+		loadNER()
 	}
 	return &Scanner{opts: opts}
 }
 
-// word is one whitespace-separated token, trimmed of surrounding punctuation,
-// with what the detectors ask of it computed once.
-type word struct {
-	s, e  int
-	flags uint8
-}
-
-const (
-	wDigit  uint8 = 1 << iota // holds a digit
-	wUpper                    // holds an upper-case ASCII letter
-	wAssign                   // holds '=' or ':'
-	wAt                       // holds '@'
-)
-
-var (
-	leadTrim, tailTrim [256]bool
-)
-
-func init() {
-	for _, c := range []byte("([{<\"'`*") {
-		leadTrim[c] = true
-	}
-	for _, c := range []byte(")]}>\"'`,;:!?.*") {
-		tailTrim[c] = true
-	}
-}
-
 var wordPool = sync.Pool{New: func() any { b := make([]word, 0, 256); return &b }}
 
-// Scan returns the findings in text, ordered by position, without overlaps.
+// Scan returns the findings in text, ordered by position, without overlaps,
+// in byte offsets of text as given (before normalization).
 func (sc *Scanner) Scan(text string) []Finding {
+	n, fs := sc.detectNorm(text, 0)
+	var idx map[string][]needle
+	for _, f := range fs {
+		if propagated(f) {
+			if idx == nil {
+				idx = map[string][]needle{}
+			}
+			collectNeedles(idx, n.s[f.Start:f.End], f)
+		}
+	}
+	if idx != nil {
+		res := [][]Finding{fs}
+		propagate(idx, []normalized{n}, res)
+		fs = res[0]
+	}
+	return mapBack(n, fs)
+}
+
+// detectNorm normalizes text and runs every detector over it. The findings
+// are in offsets of the normalized text, which is returned with them.
+func (sc *Scanner) detectNorm(text string, depth int) (normalized, []Finding) {
+	n := normalize(text)
 	wp := wordPool.Get().(*[]word)
-	words := tokenize(text, (*wp)[:0])
-	var fs []Finding
-	st := scanState{sc: sc, text: text, words: words}
+	words := tokenize(n.s, (*wp)[:0])
+	st := scanState{sc: sc, text: n.s, words: words, depth: depth}
 	st.scanPrivateKeys()
+	if !n.ascii {
+		st.scanCJKDates()
+	}
 	for i := 0; i < len(words); {
 		i = st.at(i)
 	}
-	fs = resolve(st.out)
+	if !sc.opts.NoNames {
+		st.names()
+		if !n.ascii {
+			st.scanCJK()
+		}
+	}
+	fs := mergePersons(n.s, splitURLs(resolve(st.out), st.inner))
+	markPersonalDates(n.s, fs)
 	*wp = words[:0]
 	wordPool.Put(wp)
-	return fs
+	return n, fs
 }
 
 type scanState struct {
@@ -80,6 +86,11 @@ type scanState struct {
 	text  string
 	words []word
 	out   []Finding
+	depth int
+	// inner holds, by URL start, the findings inside that URL.
+	inner map[int][]Finding
+	// ents caches gazetteer entries by word.
+	ents []gazEnt
 	// consumed marks a number that context identifies as a (failed)
 	// identifier: it is nothing else either.
 	consumed bool
@@ -89,65 +100,6 @@ type scanState struct {
 
 func (st *scanState) add(t Type, s, e int, score float64) {
 	st.out = append(st.out, Finding{Type: t, Start: s, End: e, Score: score})
-}
-
-// tokenize splits on white space and trims surrounding punctuation.
-func tokenize(text string, out []word) []word {
-	n := len(text)
-	i := 0
-	for i < n {
-		for i < n && isSpace(text[i]) {
-			i++
-		}
-		start := i
-		var flags uint8
-		for i < n && !isSpace(text[i]) {
-			switch c := text[i]; {
-			case c >= '0' && c <= '9':
-				flags |= wDigit
-			case c >= 'A' && c <= 'Z':
-				flags |= wUpper
-			case c == '=' || c == ':':
-				flags |= wAssign
-			case c == '@':
-				flags |= wAt
-			}
-			i++
-		}
-		s, e := start, i
-		for s < e && leadTrim[text[s]] {
-			s++
-		}
-		for e > s {
-			if tailTrim[text[e-1]] {
-				e--
-				continue
-			}
-			if text[e-1] >= 0x80 {
-				r, size := utf8.DecodeLastRuneInString(text[s:e])
-				if unicode.IsPunct(r) || unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r) {
-					e -= size
-					continue
-				}
-			}
-			break
-		}
-		for s < e && text[s] >= 0x80 {
-			r, size := utf8.DecodeRuneInString(text[s:e])
-			if !(unicode.IsPunct(r) || unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r)) {
-				break
-			}
-			s += size
-		}
-		if e > s {
-			out = append(out, word{s, e, flags})
-		}
-	}
-	return out
-}
-
-func isSpace(c byte) bool {
-	return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v'
 }
 
 // at examines the word at index i and returns the index to continue at.
@@ -163,40 +115,91 @@ func (st *scanState) at(i int) int {
 	case st.secret(i):
 		return i + 1
 	case isDigit(c) || c == '+' || c == '(':
+		if next := st.date(i); next > i {
+			return next
+		}
+		if next := st.age(i); next > i {
+			return next
+		}
+		if !st.sc.opts.NoNames && isDigit(c) {
+			if next := st.address(i); next > i {
+				return next
+			}
+		}
 		if next := st.numeric(i); next > i {
 			return next
 		}
 		if st.ip(w) {
 			return i + 1
 		}
-		if st.address(i) {
-			return max(i+1, st.skipTo)
-		}
-		if next := st.textDate(i); next > i {
-			return next
-		}
 		if st.alnumID(i) {
 			return max(i+1, st.skipTo)
 		}
 		return i + 1
-	case strings.Count(s, ":") >= 2 && st.ip(w):
+	case w.flags&wAssign != 0 && strings.Count(s, ":") >= 2 && st.ip(w):
 		return i + 1
 	}
 	if w.flags&(wDigit|wUpper) != 0 && st.alnumID(i) {
 		return max(i+1, st.skipTo)
 	}
-	if next := st.textDate(i); next > i {
+	if next := st.date(i); next > i {
 		return next
 	}
 	if !st.sc.opts.NoNames {
-		if next := st.address2(i); next > i {
+		if next := st.address(i); next > i {
 			return next
 		}
-		if next := st.person(i); next > i {
-			return next
-		}
+		// The rules for titled and labeled names add their findings; the
+		// words inside stay open to the other detectors and the tagger.
+		st.person(i)
 	}
 	return i + 1
+}
+
+// ---- ages ----
+
+var ageAfter = []string{"years old", "year old", "years of age", "-year-old", "-years-old", " year-old", "yo ", "y/o", "y.o.", "yrs old",
+	"yrs", "jahre alt", "jährige", "jährig", "ans", "años", "anni", "anos", "jaar"}
+
+// age finds "54 years old", "a 54-year-old", "aged 54", "age: 54".
+func (st *scanState) age(i int) int {
+	w := st.words[i]
+	s := st.text[w.s:w.e]
+	n := 0
+	for k := 0; k < len(s); k++ {
+		if !isDigit(s[k]) {
+			if k == 0 || !strings.HasPrefix(s[k:], "-year") && !strings.HasPrefix(s[k:], "yo") {
+				return i
+			}
+			break
+		}
+		n = n*10 + int(s[k]-'0')
+		if k >= 3 {
+			return i
+		}
+	}
+	if n == 0 || n > 125 {
+		return i
+	}
+	digits := 0
+	for digits < len(s) && isDigit(s[digits]) {
+		digits++
+	}
+	rest := lower(st.text[w.s+digits : min(len(st.text), w.s+digits+14)])
+	for _, a := range ageAfter {
+		if strings.HasPrefix(strings.TrimLeft(rest, " "), strings.TrimLeft(a, " ")) && (a != "ans" && a != "yrs" || len(rest) > 0 && rest[0] == ' ') {
+			st.add(Age, w.s, w.s+digits, 0.85)
+			return i + 1
+		}
+	}
+	before := strings.TrimRight(st.before(w.s, 12), " :=")
+	for _, b := range []string{"age", "aged", "ages", "alter", "âge", "edad", "età", "idade", "leeftijd"} {
+		if strings.HasSuffix(before, b) && (len(before) == len(b) || !isLower(before[len(before)-len(b)-1])) {
+			st.add(Age, w.s, w.s+digits, 0.85)
+			return i + 1
+		}
+	}
+	return i
 }
 
 // ---- context ----
@@ -230,26 +233,35 @@ func lower(s string) string {
 }
 
 var (
-	ctxSSN       = []string{"ssn", "social security", "soc sec", "ss#", "ss #", "sozialversicherung"}
-	ctxITIN      = []string{"itin", "taxpayer identification"}
-	ctxRouting   = []string{"routing", "aba", "rtn", "transit number", "bank code"}
-	ctxAccount   = []string{"account", "acct", "a/c", "konto", "compte", "cuenta", "checking", "savings", "kontonummer", "n° de compte", "número de cuenta"}
-	ctxNPI       = []string{"npi"}
-	ctxNHS       = []string{"nhs"}
-	ctxDEA       = []string{"dea"}
-	ctxTaxDE     = []string{"steuer", "idnr", "id-nr", "identifikationsnummer", "tax id", "tin", "st-id", "steuerid"}
-	ctxNIR       = []string{"sécurité sociale", "securite sociale", "nir", "insee", "sécu", "secu", "social security"}
-	ctxMRN       = []string{"mrn", "medical record", "record number", "record no", "record #", "chart", "patient id", "patient number", "patientennummer", "fallnummer", "n° de dossier", "dossier", "historia clínica", "historia clinica", "n.º de historia", "hospital number", "case number"}
-	ctxPlan      = []string{"member id", "member number", "member #", "policy number", "policy no", "policy #", "health plan", "insurance id", "insurance number", "subscriber", "beneficiary", "medicare", "medicaid", "versichertennummer", "krankenversicherung", "mutuelle", "n° d'assuré", "póliza", "poliza", "afiliación", "group number", "plan id"}
-	ctxPassport  = []string{"passport", "reisepass", "passeport", "pasaporte"}
-	ctxLicense   = []string{"driver's license", "drivers license", "driver license", "driving licence", "driving license", "dl#", "dl #", "dl no", "license number", "licence number", "führerschein", "permis de conduire", "licencia de conducir", "carnet de conducir"}
-	ctxPhone     = []string{"phone", "tel", "call", "mobile", "cell", "fax", "telefon", "handy", "téléphone", "telephone", "portable", "teléfono", "telefono", "móvil", "movil", "whatsapp", "sms", "text me", "reach me", "contact"}
+	ctxSSN     = []string{"ssn", "social security", "soc sec", "ss#", "ss #", "sozialversicherung"}
+	ctxITIN    = []string{"itin", "taxpayer identification"}
+	ctxRouting = []string{"routing", "aba", "rtn", "transit number", "bank code"}
+	ctxAccount = []string{"account", "acct", "a/c", "konto", "compte", "cuenta", "checking", "savings", "kontonummer", "n° de compte", "número de cuenta"}
+	ctxNPI     = []string{"npi"}
+	ctxNHS     = []string{"nhs"}
+	ctxDEA     = []string{"dea"}
+	ctxTaxDE   = []string{"steuer", "idnr", "id-nr", "identifikationsnummer", "tax id", "tin", "st-id", "steuerid"}
+	ctxNIR     = []string{"sécurité sociale", "securite sociale", "nir", "insee", "sécu", "secu", "social security"}
+	ctxMRN     = []string{"mrn", "mr#", "mr #", "mr no", "mr-nr", "med rec", "pt id", "pt. id", "pat id", "pat-id", "unit no", "unit number",
+		"file no", "file number", "hosp no", "hosp. no", "encounter", "visit id", "accession", "medical record", "record number", "record no", "record #", "chart", "patient id", "patient number", "patientennummer", "fallnummer", "n° de dossier", "dossier", "historia clínica", "historia clinica", "n.º de historia", "hospital number", "case number"}
+	ctxPlan     = []string{"member id", "member number", "member #", "policy number", "policy no", "policy #", "health plan", "insurance id", "insurance number", "subscriber", "beneficiary", "medicare", "medicaid", "versichertennummer", "krankenversicherung", "mutuelle", "n° d'assuré", "póliza", "poliza", "afiliación", "group number", "plan id"}
+	ctxPassport = []string{"passport", "reisepass", "passeport", "pasaporte"}
+	ctxLicense  = []string{"driver's license", "drivers license", "driver license", "driving licence", "driving license", "dl#", "dl #", "dl no", "license number", "licence number", "führerschein", "permis de conduire", "licencia de conducir", "carnet de conducir"}
+	ctxPhone    = []string{"phone", "desk", "office", "direct", "landline", "ph:", "ph.", "tel", "call", "mobile", "cell", "fax", "telefon", "handy", "téléphone", "telephone", "portable", "teléfono", "telefono", "móvil", "movil", "whatsapp", "sms", "text me", "reach me", "contact"}
+	ctxCard     = []string{"card", "credit card", "debit card", "visa", "mastercard", "amex", "american express", "discover", "jcb",
+		"diners", "karte", "kreditkarte", "carte", "tarjeta", "carta", "cc#", "cc no", "card no", "card number", "pan"}
 	ctxPostal    = []string{"zip", "postal code", "postcode", "post code", "plz", "code postal", "cp ", "c.p.", "código postal", "codigo postal"}
 	ctxSwift     = []string{"swift", "bic", "bank", "banque", "banco"}
 	ctxReference = []string{"order", "invoice", "ticket", "ref", "reference", "tracking", "shipment", "meeting id", "bestellung", "auftrag",
 		"rechnung", "sendung", "commande", "facture", "pedido", "factura", "número de pedido", "case #", "job", "batch", "lot"}
-	ctxVersion = []string{"version", "v.", "release", "build", "firmware", "ver "}
-	ctxDOB     = []string{"dob", "d.o.b", "date of birth", "birth date", "birthdate", "born", "birthday", "geb.", "geboren", "geburtsdatum", "né le", "née le", "né en", "date de naissance", "fecha de nacimiento", "nacido", "nacida", "f. nac", "fec. nac"}
+	ctxVersion   = []string{"version", "v.", "release", "build", "firmware", "ver "}
+	ctxDOB       = []string{"dob", "d.o.b", "date of birth", "birth date", "birthdate", "born", "birthday", "geb.", "geboren", "geburtsdatum", "né le", "née le", "né en", "date de naissance", "fecha de nacimiento", "nacido", "nacida", "f. nac", "fec. nac"}
+	ctxPersonCue = []string{"patient", "pt.", "pt ", "mr.", "mrs.", "ms.", "dr.", "appointment", "scheduled", "follow-up", "follow up",
+		"patientin", "paciente", "rendez-vous", "termin", "cita"}
+	ctxAddressCue = []string{"address", "lives at", "living at", "located at", "lives on", "located on", "is on", "live in", "lives in",
+		"moved to", "deliver it to", "return to", "enter on", "corner of", "ship to", "sent to", "send to", "mail to",
+		"mailing", "deliver to", "adresse", "anschrift", "wohnhaft", "wohnt in der", "domicilio", "dirección", "direccion", "domicilié",
+		"domiciliée", "demeurant", "residenza", "indirizzo"}
 	ctxDateEvt = []string{"seen", "visit", "admitted", "admission", "discharged", "discharge", "date of service", "dos", "visit on", "visited on", "seen on", "died", "deceased", "date of death", "surgery on", "operated on", "aufnahme", "entlassung", "entlassen", "aufgenommen", "hospitalisé", "hospitalisée", "admis", "sortie le", "ingreso", "ingresó", "alta", "fallecido", "fallecida", "appointment on"}
 )
 
@@ -302,31 +314,52 @@ func (st *scanState) url(w word) bool {
 		return false
 	}
 	st.add(URL, w.s, w.e, 0.95)
+	if st.depth < maxURLDepth {
+		if in := st.urlInner(w.s, w.e); len(in) > 0 {
+			if st.inner == nil {
+				st.inner = map[int][]Finding{}
+			}
+			st.inner[w.s] = in
+		}
+	}
 	return true
 }
 
 func (st *scanState) ip(w word) bool {
 	s := st.text[w.s:w.e]
+	a, ok := parseIP(s)
+	if !ok || a.Is4() && st.hitsAt(w.s, 24).has(kVersion) {
+		return false
+	}
+	st.add(IPAddress, w.s, w.e, 0.95)
+	return true
+}
+
+// parseIP reads an IPv4 or IPv6 address, optionally as a CIDR range
+// (10.0.0.0/8), with a port (10.0.0.1:8080, [2001:db8::1]:443) or in
+// brackets.
+func parseIP(s string) (netip.Addr, bool) {
+	dots, colons := strings.Count(s, "."), strings.Count(s, ":")
+	if dots != 3 && colons < 2 {
+		return netip.Addr{}, false
+	}
+	if strings.IndexByte(s, '/') > 0 {
+		p, err := netip.ParsePrefix(s)
+		return p.Addr(), err == nil
+	}
+	if colons == 1 || strings.HasPrefix(s, "[") && strings.Contains(s, "]:") {
+		ap, err := netip.ParseAddrPort(s)
+		return ap.Addr(), err == nil
+	}
 	if strings.Count(s, ".") == 3 && strings.IndexByte(s, ':') < 0 {
 		a, err := netip.ParseAddr(s)
-		if err != nil || !a.Is4() {
-			return false
-		}
-		if st.hitsAt(w.s, 24).has(kVersion) {
-			return false
-		}
-		st.add(IPAddress, w.s, w.e, 0.95)
-		return true
+		return a, err == nil && a.Is4()
 	}
 	if strings.Count(s, ":") >= 2 {
 		a, err := netip.ParseAddr(strings.Trim(s, "[]"))
-		if err != nil || !a.Is6() {
-			return false
-		}
-		st.add(IPAddress, w.s, w.e, 0.95)
-		return true
+		return a, err == nil && a.Is6()
 	}
-	return false
+	return netip.Addr{}, false
 }
 
 // ---- secrets ----
@@ -381,7 +414,7 @@ func (st *scanState) secretAssignment(i int, w word, s string) bool {
 		return false
 	}
 	assigns := w.flags&wAssign != 0 || w.e < len(st.text) && (st.text[w.e] == ':' || st.text[w.e] == '=') ||
-		i+1 < len(st.words) && st.words[i+1].e-st.words[i+1].s <= 2 && strings.ContainsAny(st.text[st.words[i+1].s:st.words[i+1].e], "=:is")
+		i+1 < len(st.words) && assignWord(st.text[st.words[i+1].s:st.words[i+1].e])
 	if !assigns || !mayBeSecretLabel(s) {
 		return false
 	}
@@ -413,6 +446,15 @@ func (st *scanState) secretAssignment(i int, w word, s string) bool {
 				return true
 			}
 		}
+	}
+	return false
+}
+
+// assignWord: a word between a label and its value ("password is x").
+func assignWord(w string) bool {
+	switch w {
+	case "is", "=", ":", "ist", "es", "est":
+		return true
 	}
 	return false
 }
@@ -540,8 +582,17 @@ func numericWord(s string) bool {
 // i when nothing matched.
 func (st *scanState) numeric(i int) int {
 	j := i
-	for j < len(st.words) && j-i < 8 && numericWord(st.text[st.words[j].s:st.words[j].e]) {
-		if j > i && st.words[j].s-st.words[j-1].e != 1 {
+	ext := -1 // where a phone extension starts in the last word ("x0135")
+	for j < len(st.words) && j-i < 8 {
+		w := st.text[st.words[j].s:st.words[j].e]
+		if j > i && !st.numberGap(i, j) {
+			break
+		}
+		if !numericWord(w) {
+			if k := extensionAt(w); k > 0 && numericWord(w[:k]) {
+				ext = st.words[j].s + k
+				j++
+			}
 			break
 		}
 		j++
@@ -553,11 +604,22 @@ func (st *scanState) numeric(i int) int {
 	if first > 0 && st.text[first-1] == '(' {
 		first--
 	}
+	if ext > 0 {
+		if t, score := st.classifyNumber(first, ext, j-i); t == Phone {
+			st.add(t, first, st.words[j-1].e, score)
+			return j
+		}
+		return j
+	}
 	// A run shaped like a card number (groups of four, 13 to 19 digits)
 	// is a card or nothing: its parts are not phone numbers.
 	if t, score := st.classifyNumber(first, st.words[j-1].e, j-i); t != "" {
-		st.add(t, first, st.words[j-1].e, score)
-		return j
+		end := j
+		if t == Phone {
+			end = st.extensionWords(j)
+		}
+		st.add(t, first, st.words[end-1].e, score)
+		return end
 	} else if cardShaped(st.text[first:st.words[j-1].e]) || st.consumed {
 		st.consumed = false
 		return j
@@ -576,33 +638,75 @@ func (st *scanState) numeric(i int) int {
 	return i
 }
 
+// extensionAt returns where a phone extension glued to a number starts
+// ("555-0132x12", "555-0132ext12"), or -1.
+func extensionAt(w string) int {
+	for _, mark := range []string{"ext.", "ext", "x", "X"} {
+		k := strings.LastIndex(w, mark)
+		if k > 0 && isDigit(w[k-1]) && k+len(mark) < len(w) && len(w)-k-len(mark) <= 6 && allDigits(w[k+len(mark):]) {
+			return k
+		}
+	}
+	return -1
+}
+
+// extensionWords extends a phone number over "ext 12", "x 12", "ext. 12".
+func (st *scanState) extensionWords(j int) int {
+	if j+1 < len(st.words) && st.words[j].s-st.words[j-1].e <= 2 {
+		switch lower(st.text[st.words[j].s:st.words[j].e]) {
+		case "x", "ext", "ext.", "extension", "durchwahl", "poste":
+			if w := st.text[st.words[j+1].s:st.words[j+1].e]; len(w) <= 6 && allDigits(w) {
+				return j + 2
+			}
+		}
+	}
+	return j
+}
+
+// numberGap: what may stand between the groups of one number: a space or
+// a newline, or the parentheses of an area code ("+44 (0)20", "(61) 834");
+// a field separator may not.
+func (st *scanState) numberGap(i, j int) bool {
+	g := st.text[st.words[j-1].e:st.words[j].s]
+	switch g {
+	case " ", "\n", "\t":
+		return true
+	case " (", "(": // "+44 (0)20": a country code, then the trunk or area code
+		return j == i+1 && st.text[st.words[i].s] == '+'
+	case ") ", ")", ") (": // "(61) 834-902": the area code in parentheses
+		return j == i+1 && st.words[i].s > 0 && st.text[st.words[i].s-1] == '('
+	}
+	return len(g) == 1 && byteClass[g[0]]&(cHard|cSoft|cSpace) == 0
+}
+
 func (st *scanState) classifyNumber(s, e, nwords int) (Type, float64) {
 	span := st.text[s:e]
 	d, ok := digitsOf(stripPhoneMarks(span))
-	if !ok {
+	n := len(d)
+	if !ok || n < 3 {
 		return "", 0
 	}
-	n := len(d)
+	ctx := st.hitsAt(s, 48)
+	if n <= 9 && ctx.within(kPostal, 20) && !strings.ContainsAny(span, "+(") && postalShape(span) {
+		return PostalCode, 0.85 // "ZIP: 6280", "code postal 75001"
+	}
 	if n < 5 {
 		return "", 0 // too short for any identifier, phone or date
 	}
-	ctx := st.hitsAt(s, 48)
 	hasPlus := span[0] == '+'
 	hasParen := strings.IndexByte(span, '(') >= 0
 	dashed := strings.Count(span, "-")
 	spaced := nwords > 1
 
-	if t := st.numericDate(span, ctx); t != "" {
-		return t, 0.9
-	} else if isDateShape(span) {
-		st.consumed = true // a date not tied to a person: not a phone number either
+	if numericDateShape(span) {
+		st.consumed = true // a date (found by date()) is not a phone number either
 		return "", 0
 	}
-	if hasDecimal(st.text[s:e]) {
-		return "", 0 // measurements, not identifiers
+	if hasDecimal(st.text[s:e]) || strings.Count(span, ".") == 3 && !spaced && n <= 14 {
+		return "", 0 // measurements, not identifiers; an IPv4 address or a version is ip()'s
 	}
-	if strings.Count(span, ".") == 3 && !spaced {
-		return "", 0 // an IPv4 address or a version: handled by ip()
+	if n >= 13 && n <= 19 && !hasPlus && !hasParen && luhn(d) && ctx.within(kCard, 32) {
+		return CreditCard, 0.95 // a card cue and a valid check digit, whatever the issuer range
 	}
 	if cardShaped(span) && !hasPlus && !hasParen {
 		if luhn(d) && cardIssuer(d) {
@@ -637,13 +741,26 @@ func (st *scanState) classifyNumber(s, e, nwords int) (Type, float64) {
 	case n == 15 && !hasPlus && validNIR(d) && (spaced || ctx.has(kNIR)):
 		return FRNIR, 0.95
 	}
-	if n == 10 && ctx.has(kNHS) || n == 9 && st.hitsAt(s, 16).has(kSSN) || n == 11 && st.hitsAt(s, 16).has(kTaxDE) {
+	if n == 10 && ctx.has(kNHS) || n == 9 && ctx.within(kSSN, 16) || n == 11 && ctx.within(kTaxDE, 16) {
 		st.consumed = true // a failed checksum: not a phone or account either
 		return "", 0
 	}
 	if (hasPlus || hasParen) && validPhone(span, hasPlus) {
 		return Phone, 0.92
 	}
+	if n >= 6 && n <= 15 && (dashed > 0 || spaced || hasParen || hasPlus || strings.Contains(span, ".")) && (ctx.within(kPhone, 16) || st.phoneLabel(s, e)) {
+		return Phone, 0.85 // labeled and shaped like a phone number, in a numbering plan Custos does not validate
+	}
+	if t, score := labeledNumber(ctx, d, hasPlus || spaced); t != "" {
+		return t, score
+	}
+	return st.unlabeledNumber(ctx, span, d, nwords, hasPlus, dashed, spaced)
+}
+
+// labeledNumber: a number that the nearest label names (MRN, member ID,
+// license, passport, account).
+func labeledNumber(ctx hits, d string, spacedOrPlus bool) (Type, float64) {
+	n := len(d)
 	switch ctx.nearest(kMRN, kPlan, kLicense, kPassport, kPhone, kAccount) {
 	case kMRN:
 		if n >= 5 && n <= 12 {
@@ -665,11 +782,18 @@ func (st *scanState) classifyNumber(s, e, nwords int) (Type, float64) {
 		if n == 9 && ctx.has(kRouting) && validABA(d) {
 			return USBankRouting, 0.9
 		}
-		if n >= 6 && n <= 17 && !hasPlus && !spaced {
+		if n >= 6 && n <= 17 && !spacedOrPlus {
 			return BankAccount, 0.85
 		}
 	}
-	if st.hitsAt(s, 32).nearest(kReference) >= 0 && !st.hitsAt(s, 32).has(kPhone) {
+	return "", 0
+}
+
+// unlabeledNumber: phone numbers, spaced NHS numbers and US ZIP+4 codes
+// without a label naming them, unless a reference word says what they are.
+func (st *scanState) unlabeledNumber(ctx hits, span, d string, nwords int, hasPlus bool, dashed int, spaced bool) (Type, float64) {
+	n := len(d)
+	if near := ctx.narrow(32); near.nearest(kReference) >= 0 && !near.has(kPhone) {
 		return "", 0 // an order, invoice or ticket number
 	}
 	if (dashed+strings.Count(span, ".") > 0 || spaced) && n >= 7 && n <= 15 || ctx.has(kPhone) && n >= 7 && n <= 15 {
@@ -680,7 +804,7 @@ func (st *scanState) classifyNumber(s, e, nwords int) (Type, float64) {
 	if n == 10 && spaced && nwords == 3 && validNHS(d) && !ctx.has(kPhone) {
 		return UKNHS, 0.8
 	}
-	if (n == 5 || n == 9 && dashed == 1) && !spaced && st.hitsAt(s, 24).has(kPostal) {
+	if (n == 5 || n == 9 && dashed == 1) && !spaced && ctx.within(kPostal, 24) {
 		return PostalCode, 0.85
 	}
 	return "", 0
@@ -705,20 +829,13 @@ func cardShaped(span string) bool {
 	if !ok || len(d) < 13 || len(d) > 19 {
 		return false
 	}
-	groups := strings.FieldsFunc(span, func(r rune) bool { return r == ' ' || r == '-' })
+	groups := strings.FieldsFunc(span, func(r rune) bool { return r == ' ' || r == '-' || r == '.' || r == '\n' })
 	return len(groups) >= 3 && len(groups[0]) == 4
-}
-
-// isDateShape: d/m/y, y-m-d and the like, with plausible day and month.
-func isDateShape(span string) bool {
-	var h hits
-	h.end[kDOB] = 1
-	return (&scanState{}).numericDate(span, h) != ""
 }
 
 // hasDecimal reports a word such as 0.42 or 36.8 among the run.
 func hasDecimal(span string) bool {
-	for _, w := range strings.Fields(span) {
+	for _, w := range strings.FieldsFunc(span, func(r rune) bool { return r == ' ' || r == '/' || r == '\n' }) {
 		if strings.Count(w, ".") == 1 {
 			i := strings.IndexByte(w, '.')
 			if i > 0 && i < len(w)-1 && i <= 3 && len(w)-i-1 <= 2 {
@@ -737,12 +854,43 @@ func isSSNShape(span string) bool {
 
 var phoneRegions = []string{"US", "GB", "DE", "FR", "ES"}
 
+// plausibleIn is a cheap check of national number length and first digit
+// before libphonenumber is asked.
+func plausibleIn(region, d string) bool {
+	n := len(d)
+	if n == 0 {
+		return false
+	}
+	switch region {
+	case "US":
+		return n == 10 && d[0] >= '2' || n == 11 && d[0] == '1' || n == 7
+	case "GB":
+		return (n == 10 || n == 11) && d[0] == '0' || n == 10 && d[0] != '0'
+	case "DE":
+		return n >= 6 && n <= 13
+	case "FR":
+		return n == 10 && d[0] == '0' || n == 9 && d[0] != '0'
+	case "ES":
+		return n == 9 && d[0] >= '6'
+	}
+	return true
+}
+
 func validPhone(span string, plus bool) bool {
+	span = strings.Replace(span, "(0)", "", 1) // the trunk prefix written beside the country code: +44 (0)20 ...
+	if strings.HasPrefix(span, "00") || strings.HasPrefix(span, "011") {
+		span = "+" + strings.TrimPrefix(strings.TrimPrefix(span, "011"), "00")
+		plus = true
+	}
 	if plus {
 		num, err := phonenumbers.Parse(span, "ZZ")
 		return err == nil && phonenumbers.IsValidNumber(num)
 	}
+	d, _ := digitsOf(stripPhoneMarks(span))
 	for _, r := range phoneRegions {
+		if !plausibleIn(r, d) {
+			continue // parsing is costly: skip regions whose plan cannot hold these digits
+		}
 		num, err := phonenumbers.Parse(span, r)
 		if err == nil && phonenumbers.IsValidNumberForRegion(num, r) {
 			return true
@@ -751,140 +899,65 @@ func validPhone(span string, plus bool) bool {
 	return false
 }
 
-// numericDate recognizes 12/03/1984, 1984-03-12, 12.03.1984 and returns a
-// date type when the context ties it to a person.
-func (st *scanState) numericDate(span string, ctx hits) Type {
-	sep := byte(0)
-	for _, c := range []byte{'/', '-', '.'} {
-		if strings.Count(span, string(c)) == 2 {
-			sep = c
+// phoneLabel: a phone word right after the number ("... office",
+// "... mobile"); one right before it is in the context hits.
+func (st *scanState) phoneLabel(s, e int) bool {
+	rest := lower(st.text[e:min(len(st.text), e+12)])
+	rest = strings.TrimLeft(rest, " -,")
+	for _, w := range []string{"office", "fax", "mobile", "cell", "home", "work", "tel", "phone", "(o)", "(m)", "(h)"} {
+		if strings.HasPrefix(rest, w) {
+			return true
 		}
 	}
-	if sep == 0 {
-		return ""
-	}
-	parts := strings.Split(span, string(sep))
-	if len(parts) != 3 {
-		return ""
-	}
-	for _, p := range parts {
-		if len(p) == 0 || len(p) > 4 {
-			return ""
-		}
-		if _, ok := digitsOf(p); !ok {
-			return ""
-		}
-	}
-	num := func(p string) int {
-		n := 0
-		for i := 0; i < len(p); i++ {
-			n = n*10 + int(p[i]-'0')
-		}
-		return n
-	}
-	a, b, c := num(parts[0]), num(parts[1]), num(parts[2])
-	switch {
-	case len(parts[0]) == 4 && len(parts[1]) <= 2 && len(parts[2]) <= 2:
-		if b < 1 || b > 12 || c < 1 || c > 31 {
-			return ""
-		}
-	case len(parts[0]) <= 2 && len(parts[1]) <= 2 && (len(parts[2]) == 4 || len(parts[2]) == 2):
-		if !(a >= 1 && b >= 1 && (a <= 12 && b <= 31 || a <= 31 && b <= 12)) {
-			return ""
-		}
-	default:
-		return ""
-	}
-	switch {
-	case ctx.has(kDOB):
-		return DateOfBirth
-	case ctx.has(kDateEvt):
-		return Date
-	}
-	return ""
+	return false
 }
 
-var monthWords = map[string]bool{
-	"january": true, "february": true, "march": true, "april": true, "may": true, "june": true, "july": true, "august": true,
-	"september": true, "october": true, "november": true, "december": true, "jan": true, "feb": true, "mar": true, "apr": true,
-	"jun": true, "jul": true, "aug": true, "sep": true, "sept": true, "oct": true, "nov": true, "dec": true,
-	"januar": true, "februar": true, "märz": true, "mai": true, "juni": true, "juli": true, "oktober": true, "dezember": true,
-	"janvier": true, "février": true, "mars": true, "avril": true, "juin": true, "juillet": true, "août": true, "septembre": true,
-	"octobre": true, "novembre": true, "décembre": true,
-	"enero": true, "febrero": true, "marzo": true, "abril": true, "mayo": true, "junio": true, "julio": true, "agosto": true,
-	"septiembre": true, "octubre": true, "noviembre": true, "diciembre": true,
-}
-
-// monthInitial: the first letters of the month names Custos knows.
-var monthInitial = func() (t [256]bool) {
-	for m := range monthWords {
-		t[m[0]] = true
-	}
-	return t
-}()
-
-// isMonthWord looks a word up in monthWords without allocating.
-func isMonthWord(w string) bool {
-	w = strings.TrimRight(w, ".")
-	if len(w) < 3 || len(w) > 12 || !monthInitial[w[0]|0x20] {
-		return false
-	}
-	var buf [12]byte
-	for i := 0; i < len(w); i++ {
-		c := w[i]
-		if isUpper(c) {
-			c += 'a' - 'A'
+// postalShape: digits with at most one space or dash inside (6280,
+// 75534-030, 340 12).
+func postalShape(span string) bool {
+	seps := 0
+	for i := 0; i < len(span); i++ {
+		if !isDigit(span[i]) {
+			seps++
 		}
-		buf[i] = c
 	}
-	return monthWords[string(buf[:len(w)])]
-}
-
-// textDate recognizes "12 March 1984", "March 12, 1984", "12. März 1984",
-// "12 de marzo de 1984" tied to a person by context.
-func (st *scanState) textDate(i int) int {
-	words := st.words
-	if w := st.text[words[i].s:words[i].e]; len(w) > 10 || !isDigit(w[0]) && !isMonthWord(w) {
-		return i
-	}
-	get := func(k int) string {
-		if k >= len(words) {
-			return ""
-		}
-		return lower(strings.TrimRight(st.text[words[k].s:words[k].e], "."))
-	}
-	isDay := func(s string) bool {
-		s = strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(s, "st"), "nd"), "th"), "rd")
-		return len(s) >= 1 && len(s) <= 2 && isDigit(s[0]) && (len(s) == 1 || isDigit(s[1]))
-	}
-	isYear := func(s string) bool { return len(s) == 4 && isDigit(s[0]) && isDigit(s[3]) }
-	end := -1
-	switch {
-	case isDay(get(i)) && monthWords[get(i+1)] && isYear(get(i+2)):
-		end = i + 3
-	case isDay(get(i)) && get(i+1) == "de" && monthWords[get(i+2)] && get(i+3) == "de" && isYear(get(i+4)):
-		end = i + 5
-	case monthWords[get(i)] && isDay(get(i+1)) && isYear(get(i+2)):
-		end = i + 3
-	}
-	if end < 0 {
-		return i
-	}
-	ctx := st.hitsAt(words[i].s, 48)
-	t := Type("")
-	switch {
-	case ctx.has(kDOB):
-		t = DateOfBirth
-	case ctx.has(kDateEvt):
-		t = Date
-	default:
-		return i
-	}
-	st.add(t, words[i].s, words[end-1].e, 0.9)
-	return end
+	return seps <= 1
 }
 
 // ---- identifiers with letters ----
+
+// iban: an IBAN at word i (u is the word upper-cased), possibly written in
+// groups of four.
+func (st *scanState) iban(i int, u string) bool {
+	w := st.words[i]
+	compact, end := u, i
+	for k := i + 1; k < len(st.words) && k-i < 9; k++ {
+		nw := st.words[k]
+		part := st.text[nw.s:nw.e]
+		if nw.s-st.words[k-1].e != 1 || len(part) > 4 || !upperDigits(strings.ToUpper(part)) {
+			break
+		}
+		compact += strings.ToUpper(part)
+		end = k
+	}
+	for e := end; e >= i; e-- {
+		c := u
+		for k := i + 1; k <= e; k++ {
+			c += strings.ToUpper(st.text[st.words[k].s:st.words[k].e])
+		}
+		if validIBAN(c) {
+			st.add(IBAN, w.s, st.words[e].e, 0.99)
+			st.skipTo = e + 1
+			return true
+		}
+	}
+	if _, known := ibanLengths[u[:2]]; known && len(compact) >= 15 {
+		// An IBAN with a wrong check: none of its parts is anything else.
+		st.skipTo = end + 1
+		return true
+	}
+	return false
+}
 
 func (st *scanState) alnumID(i int) bool {
 	w := st.words[i]
@@ -912,34 +985,8 @@ func (st *scanState) alnumID(i int) bool {
 		u = strings.ToUpper(s)
 	}
 
-	// IBAN, possibly written in groups of four.
-	if n >= 4 && isUpper(u[0]) && isUpper(u[1]) && isDigit(u[2]) && isDigit(u[3]) {
-		compact, end := u, i
-		for k := i + 1; k < len(st.words) && k-i < 9; k++ {
-			nw := st.words[k]
-			part := st.text[nw.s:nw.e]
-			if nw.s-st.words[k-1].e != 1 || len(part) > 4 || !upperDigits(strings.ToUpper(part)) {
-				break
-			}
-			compact += strings.ToUpper(part)
-			end = k
-		}
-		for e := end; e >= i; e-- {
-			c := u
-			for k := i + 1; k <= e; k++ {
-				c += strings.ToUpper(st.text[st.words[k].s:st.words[k].e])
-			}
-			if validIBAN(c) {
-				st.add(IBAN, w.s, st.words[e].e, 0.99)
-				st.skipTo = e + 1
-				return true
-			}
-		}
-		if _, known := ibanLengths[u[:2]]; known && len(compact) >= 15 {
-			// An IBAN with a wrong check: none of its parts is anything else.
-			st.skipTo = end + 1
-			return true
-		}
+	if n >= 4 && isUpper(u[0]) && isUpper(u[1]) && isDigit(u[2]) && isDigit(u[3]) && st.iban(i, u) {
+		return true
 	}
 	switch {
 	case n == 16 && validCodiceFiscale(u):
@@ -960,7 +1007,7 @@ func (st *scanState) alnumID(i int) bool {
 	case (n == 34 || n == 33 || n >= 26 && n <= 35) && (s[0] == '1' || s[0] == '3') && validBase58Check(s):
 		st.add(CryptoWallet, w.s, w.e, 0.99)
 		return true
-	case strings.HasPrefix(strings.ToLower(s), "bc1") && validBech32(s):
+	case n >= 14 && hasPrefixFold(s, "bc1") && validBech32(s):
 		st.add(CryptoWallet, w.s, w.e, 0.99)
 		return true
 	case n == 42 && strings.HasPrefix(s, "0x") && isHex(s[2:]):
@@ -981,7 +1028,7 @@ func (st *scanState) alnumID(i int) bool {
 			return true
 		}
 	}
-	hasDigit := strings.ContainsAny(s, "0123456789")
+	hasDigit := w.flags&wDigit != 0
 	if !hasDigit || n < 5 || n > 20 || !idChars(s) {
 		return false
 	}
@@ -1033,126 +1080,7 @@ func validSwiftShape(s string) bool {
 	return strings.Contains(countryCodes, s[4:6])
 }
 
-// ---- addresses ----
-
-// address: "<number> <Capitalized words> <street word>" (English) or
-// "<number> rue/avenue ... " (French).
-func (st *scanState) address(i int) bool {
-	if st.sc.opts.NoNames {
-		return false
-	}
-	w := st.words[i]
-	num := st.text[w.s:w.e]
-	if len(num) > 6 || !isDigit(num[0]) || !isDigit(num[len(num)-1]) && !isUpper(num[len(num)-1]) && !isLower(num[len(num)-1]) {
-		return false
-	}
-	words := st.words
-	// French: 12 rue de la Paix
-	if i+2 < len(words) && streetPrefixes[strings.ToLower(st.text[words[i+1].s:words[i+1].e])] {
-		end := i + 1
-		for k := i + 2; k < len(words) && k-i <= 6; k++ {
-			t := st.text[words[k].s:words[k].e]
-			if isCapWord(t) || particle(t) {
-				end = k
-				if strings.HasSuffix(st.text[words[k].e:min(len(st.text), words[k].e+1)], ",") {
-					break
-				}
-				continue
-			}
-			break
-		}
-		if end >= i+2 {
-			st.add(Address, w.s, words[end].e, 0.85)
-			st.postalAfter(end)
-			st.skipTo = end + 1
-			return true
-		}
-	}
-	// English: 221B Baker Street
-	for k := i + 1; k < len(words) && k-i <= 5; k++ {
-		t := st.text[words[k].s:words[k].e]
-		lt := strings.ToLower(strings.TrimSuffix(t, "."))
-		if k > i+1 && streetSuffixes[lt] {
-			end := k
-			if k+1 < len(words) {
-				if d := st.text[words[k+1].s:words[k+1].e]; d == "NW" || d == "NE" || d == "SW" || d == "SE" || d == "N" || d == "S" || d == "E" || d == "W" {
-					end = k + 1
-				}
-			}
-			st.add(Address, w.s, words[end].e, 0.85)
-			st.postalAfter(end)
-			st.skipTo = end + 1
-			return true
-		}
-		if !isCapWord(t) {
-			return false
-		}
-	}
-	return false
-}
-
-// address2: German "Hauptstraße 12" and Spanish "Calle Mayor 5".
-func (st *scanState) address2(i int) int {
-	words := st.words
-	t := st.text[words[i].s:words[i].e]
-	if !isCapWord(t) {
-		return i
-	}
-	lt := lower(t)
-	if streetPrefixes[lt] && isCapWord(t) {
-		for k := i + 1; k < len(words) && k-i <= 5; k++ {
-			if strings.ContainsAny(st.text[words[k-1].e:words[k].s], ",;\n") {
-				return i
-			}
-			x := st.text[words[k].s:words[k].e]
-			if isDigit(x[0]) && len(x) <= 5 {
-				if k == i+1 {
-					return i
-				}
-				st.add(Address, words[i].s, words[k].e, 0.85)
-				st.postalAfter(k)
-				return k + 1
-			}
-			if !isCapWord(x) && !particle(x) {
-				return i
-			}
-		}
-		return i
-	}
-	if !isCapWord(t) {
-		return i
-	}
-	for _, end := range streetEndings {
-		if strings.HasSuffix(lt, end) && len(lt) > len(end)+2 && i+1 < len(words) {
-			x := st.text[words[i+1].s:words[i+1].e]
-			if isDigit(x[0]) && len(x) <= 5 {
-				st.add(Address, words[i].s, words[i+1].e, 0.85)
-				st.postalAfter(i + 1)
-				return i + 2
-			}
-		}
-	}
-	return i
-}
-
-// postalAfter marks a postal code shortly after an address.
-func (st *scanState) postalAfter(k int) {
-	for j := k + 1; j < len(st.words) && j-k <= 5; j++ {
-		if st.words[j].s-st.words[k].e > 60 || strings.IndexByte(st.text[st.words[k].e:st.words[j].s], '\n') >= 0 && j-k > 2 {
-			return
-		}
-		t := st.text[st.words[j].s:st.words[j].e]
-		if d, ok := digitsOf(t); ok && (len(d) == 5 || len(d) == 9 && len(t) == 10) && len(t) <= 10 {
-			st.add(PostalCode, st.words[j].s, st.words[j].e, 0.85)
-			return
-		}
-		// UK: SW1A 1AA
-		if j+1 < len(st.words) && ukPostcode(t, st.text[st.words[j+1].s:st.words[j+1].e]) {
-			st.add(PostalCode, st.words[j].s, st.words[j+1].e, 0.85)
-			return
-		}
-	}
-}
+// ---- addresses: see address.go ----
 
 func ukPostcode(a, b string) bool {
 	if len(a) < 2 || len(a) > 4 || len(b) != 3 || !isUpper(a[0]) || !isDigit(b[0]) || !isUpper(b[1]) || !isUpper(b[2]) {
@@ -1163,7 +1091,8 @@ func ukPostcode(a, b string) bool {
 
 func particle(t string) bool {
 	switch strings.ToLower(t) {
-	case "de", "la", "le", "du", "des", "del", "di", "da", "van", "von", "der", "den", "y", "el", "los", "las", "l'", "d'", "of", "the":
+	case "de", "la", "le", "du", "des", "del", "di", "da", "van", "von", "der", "den", "y", "el", "los", "las", "l'", "d'", "of", "the",
+		"dei", "degli", "delle", "della", "dello", "do", "das", "dos", "het", "ter", "ten", "zu", "zum", "zur", "am", "an", "auf", "e":
 		return true
 	}
 	return false

@@ -37,13 +37,17 @@ const (
 	Address         Type = "ADDRESS"
 	PostalCode      Type = "POSTAL_CODE"
 	Secret          Type = "SECRET"
+	Location        Type = "LOCATION"
+	Organization    Type = "ORGANIZATION"
+	Age             Type = "AGE" // an age in years, with context ("aged 54", "54-year-old")
+	NRP             Type = "NRP" // a nationality, religious or political group (GDPR special categories)
 )
 
 // AllTypes lists every type the scanner can report.
 var AllTypes = []Type{
 	Email, Phone, IPAddress, URL, CreditCard, IBAN, SwiftBIC, USBankRouting, BankAccount, CryptoWallet,
 	USSSN, USITIN, USNPI, USDEA, MedicalRecord, HealthPlanID, UKNHS, UKNINO, USPassport, USDriverLicense,
-	DETaxID, FRNIR, ESDNI, ITFiscalCode, DateOfBirth, Date, Person, Address, PostalCode, Secret,
+	DETaxID, FRNIR, ESDNI, ITFiscalCode, DateOfBirth, Date, Person, Address, PostalCode, Secret, Location, Organization, Age, NRP,
 }
 
 // Finding is one detected span: byte offsets into the scanned text. It never
@@ -55,6 +59,10 @@ type Finding struct {
 	Score float64 `json:"score"`
 	// Also records a second type that claimed exactly the same span.
 	Also Type `json:"also,omitempty"`
+	// Personal marks a date tied to an individual by its context (birth,
+	// admission, discharge, death, a name or patient nearby); a policy that
+	// redacts only such dates keeps the others.
+	Personal bool `json:"personal,omitempty"`
 }
 
 // resolve orders findings by position and removes overlaps: the longest
@@ -77,6 +85,18 @@ func resolve(fs []Finding) []Finding {
 		}
 		return a.Type < b.Type
 	})
+	var kept []Finding
+	if len(fs) <= 32 {
+		kept = resolveSmall(fs)
+	} else {
+		kept = resolveLarge(fs)
+	}
+	sort.Slice(kept, func(i, j int) bool { return kept[i].Start < kept[j].Start })
+	return kept
+}
+
+// resolveSmall keeps findings in priority order that clash with none kept.
+func resolveSmall(fs []Finding) []Finding {
 	kept := fs[:0:0]
 	for _, f := range fs {
 		clash := false
@@ -94,6 +114,44 @@ func resolve(fs []Finding) []Finding {
 			kept = append(kept, f)
 		}
 	}
-	sort.Slice(kept, func(i, j int) bool { return kept[i].Start < kept[j].Start })
+	return kept
+}
+
+// resolveLarge does the same in time linear in the covered bytes: a bitset
+// of the bytes claimed so far, and the kept findings by exact span.
+func resolveLarge(fs []Finding) []Finding {
+	end := 0
+	for _, f := range fs {
+		end = max(end, f.End)
+	}
+	claimed := make([]uint64, end/64+1)
+	bySpan := make(map[[2]int]int, len(fs))
+	kept := make([]Finding, 0, len(fs))
+	for _, f := range fs {
+		if f.Start < 0 || f.End <= f.Start {
+			continue
+		}
+		if k, ok := bySpan[[2]int{f.Start, f.End}]; ok {
+			if kept[k].Type != f.Type && kept[k].Also == "" {
+				kept[k].Also = f.Type
+			}
+			continue
+		}
+		clash := false
+		for p := f.Start; p < f.End; p++ {
+			if claimed[p/64]&(1<<(p%64)) != 0 {
+				clash = true
+				break
+			}
+		}
+		if clash {
+			continue
+		}
+		for p := f.Start; p < f.End; p++ {
+			claimed[p/64] |= 1 << (p % 64)
+		}
+		bySpan[[2]int{f.Start, f.End}] = len(kept)
+		kept = append(kept, f)
+	}
 	return kept
 }

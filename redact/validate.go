@@ -15,7 +15,7 @@ func digitsOf(s string) (string, bool) {
 		switch {
 		case c >= '0' && c <= '9':
 			b = append(b, c)
-		case c == ' ' || c == '-' || c == '.' || c == '/':
+		case c == ' ' || c == '-' || c == '.' || c == '/' || c == '\n':
 		default:
 			return "", false
 		}
@@ -67,6 +67,8 @@ func cardIssuer(d string) bool {
 		return l == 14
 	case hasPrefixNum(d, 3528, 3589, 4):
 		return l >= 16 && l <= 19
+	case hasPrefixNum(d, 1800, 1800, 4), hasPrefixNum(d, 2131, 2131, 4):
+		return l == 15 // JCB's older 15-digit ranges
 	case hasPrefixNum(d, 62, 62, 2):
 		return l >= 16 && l <= 19
 	case hasPrefixNum(d, 50, 50, 2), hasPrefixNum(d, 56, 69, 2):

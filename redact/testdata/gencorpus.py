@@ -192,14 +192,53 @@ LAST = {'en': ['Johnson', 'Williams', 'Garcia', 'Rodriguez', 'Martinez', 'Anders
         'de': ['Müller', 'Schneider', 'Fischer', 'Weber', 'Meyer', 'Wagner', 'Becker', 'Schulz', 'Hoffmann', 'Koch', 'Richter', 'Klein', 'Wolf', 'Schröder', 'Neumann'],
         'fr': ['Martin', 'Bernard', 'Dubois', 'Thomas', 'Robert', 'Richard', 'Petit', 'Durand', 'Leroy', 'Moreau', 'Simon', 'Laurent', 'Lefebvre', 'Michel', 'Garnier'],
         'es': ['García', 'Fernández', 'González', 'Rodríguez', 'López', 'Martínez', 'Sánchez', 'Pérez', 'Gómez', 'Jiménez', 'Ruiz', 'Hernández', 'Díaz', 'Moreno', 'Álvarez']}
-def person(lang): return R.choice(FIRST[lang]) + ' ' + R.choice(LAST[lang])
+# Names and addresses come from three pools, recorded per span as "src": "lexicon" (the lists above, which the
+# detectors' gazetteer also holds), "heldout" (heldout_names.txt: a sample of a CC0 name dataset the gazetteer is
+# not built from) and "handwritten" (written for this corpus, below). At least a third of the names and addresses
+# are not from the lexicon pool; the evaluation reports them separately.
+HELD = {'given': [], 'surname': []}
+for line in open(__file__.rsplit('/', 1)[0] + '/heldout_names.txt', encoding='utf-8'):
+    if line.startswith('#') or not line.strip(): continue
+    kind, _, name = line.rstrip('\n').split('\t')
+    HELD[kind].append(name)
+HAND_NAMES = ['Tamsin Okonkwo-Reyes', 'Birgit Halvorsrud', 'Oisín Mac Gearailt', 'Priyamvada Iyengar', 'Wendell Quarshie',
+              'Zofia Wiśniewska-Krupa', 'Ahanu Redcloud', 'Margarethe Pfeilschifter', 'Thandiwe Mbeki-Nkosi', 'Ruaridh Strachan',
+              'Inês Vasconcelos Prado', 'Kwabena Asante', 'Solveig Brekkestø', 'Dagny Lindqvist', 'Mehmet Karaosmanoğlu',
+              'Lucinda Fairweather', 'Bartholomew Quist', 'Aurelio Santangelo', 'Yevgenia Dolgorukova', 'Eero Kivistö',
+              'Nkechi Eze', 'Radovan Štěpánek', 'Honorine Delacroix-Battu', 'Teodora Vlahović', 'Cormac Ó Súilleabháin',
+              'Fenna Dijkstra', 'Ikaika Kahananui', 'Rosalind Featherstonehaugh', 'Anselm Grünwald', 'Perpetua Nwosu',
+              'Ximena Urrutia Goñi', 'Leocadia Barros', 'Torbjørn Aasland', 'Magdalena Przybylska', 'Hamish Auchterlonie',
+              'Sigrún Þórðardóttir', 'Quentin Marchetti', 'Delphine Arbogast', 'Evander Pettigrew', 'Wilhelmina Oosterhuis']
+def person_src(lang):
+    r = R.random()
+    if r < 0.5: return R.choice(FIRST[lang]) + ' ' + R.choice(LAST[lang]), 'lexicon'
+    if r < 0.8: return R.choice(HELD['given']) + ' ' + R.choice(HELD['surname']), 'heldout'
+    return R.choice(HAND_NAMES), 'handwritten'
+def person(lang): return person_src(lang)[0]
 
 STREETS = {'en': lambda: '%d %s %s' % (R.randint(2, 9999), R.choice(['Maple', 'Oak', 'Elm', 'Cedar', 'Washington', 'Lincoln', 'Park', 'Lake', 'Hillside', 'Sunset']), R.choice(['Street', 'Avenue', 'Road', 'Lane', 'Drive', 'Boulevard'])),
            'de': lambda: '%s %d' % (R.choice(['Hauptstraße', 'Bahnhofstraße', 'Lindenweg', 'Schillerstraße', 'Gartenstraße', 'Birkenallee', 'Goethestraße']), R.randint(1, 150)),
            'fr': lambda: '%d %s' % (R.randint(1, 150), R.choice(['rue de la Paix', 'avenue Victor Hugo', 'boulevard Saint-Michel', 'rue des Lilas', 'rue du Commerce', 'avenue Jean Jaurès'])),
            'es': lambda: '%s %d' % (R.choice(['Calle Mayor', 'Calle de Alcalá', 'Avenida de la Constitución', 'Calle Real', 'Paseo del Prado']), R.randint(1, 150))}
-POSTAL = {'en': lambda: '%05d' % R.randint(10001, 98999), 'de': lambda: '%05d' % R.randint(10115, 99998), 'fr': lambda: '%05d' % R.randint(75001, 95999), 'es': lambda: '%05d' % R.randint(28001, 50999)}
+# Hand-written street names and unit forms.
+def _fill(t): return t.replace('%d', str(R.randint(2, 980)), 1).replace('%d', str(R.randint(1, 40)))
+HAND_STREETS = {
+ 'en': lambda: _fill(R.choice(['%d Quillfeather Crescent', '%d Old Tannery Row', '%d Barrowmere Court, Apt %d', '%d Wexcombe Terrace, Suite %d',
+                               'P.O. Box %d', '%d N Juniper Hollow Rd', '%d Harrowgate Way #%d', '%d Bellweather Parkway, Unit %d'])),
+ 'de': lambda: _fill(R.choice(['Kornblumenstraße %d', 'Am Ziegelteich %d', 'Rabenhorster Weg %d', 'Obere Mühlgasse %d', 'Postfach %d'])),
+ 'fr': lambda: _fill(R.choice(['%d rue des Tanneurs', '%d impasse du Moulin Vert', '%d chemin des Aubépines', '%d allée des Cormiers', 'BP %d'])),
+ 'es': lambda: _fill(R.choice(['Calle del Almendro %d', 'Camino de las Acequias %d', 'Avenida del Tamarindo %d, 3º B', 'Plaza de los Alfareros %d', 'Apartado de Correos %d']))}
+def address_src(lang):
+    if R.random() < 0.55: return STREETS[lang](), 'lexicon'
+    return HAND_STREETS[lang](), 'handwritten'
 CITY = {'en': ['Springfield', 'Boston', 'Denver', 'Austin'], 'de': ['Berlin', 'Hamburg', 'München', 'Köln'], 'fr': ['Paris', 'Lyon', 'Marseille', 'Lille'], 'es': ['Madrid', 'Barcelona', 'Sevilla', 'Valencia']}
+HAND_CITIES = {'en': ['Harrowby Falls', 'Millbrook', 'Ashcombe'], 'de': ['Kleinwiesenau', 'Oberhollstedt'], 'fr': ['Saint-Aubin-des-Prés', 'Montvernier'], 'es': ['Villanueva del Pinar', 'Torrealba']}
+def city_src(lang):
+    if R.random() < 0.6: return R.choice(CITY[lang]), 'lexicon'
+    return R.choice(HAND_CITIES[lang]), 'handwritten'
+ORGS = ['Northwind Logistics', 'Halvorsen & Pike LLP', 'Bluefield Community Hospital', 'Cardinal Mutual Insurance', 'Brightwater Bank',
+        'Meridian Health Partners', 'Quarry Lane Software', 'Saint Brigid Medical Center', 'Kestrel Analytics GmbH', 'Alder Creek Credit Union']
+POSTAL = {'en': lambda: '%05d' % R.randint(10001, 98999), 'de': lambda: '%05d' % R.randint(10115, 99998), 'fr': lambda: '%05d' % R.randint(75001, 95999), 'es': lambda: '%05d' % R.randint(28001, 50999)}
 MONTHS = {'en': ['January', 'March', 'June', 'September', 'November'], 'de': ['Januar', 'März', 'Juni', 'September', 'November'], 'fr': ['janvier', 'mars', 'juin', 'septembre', 'novembre'], 'es': ['enero', 'marzo', 'junio', 'septiembre', 'noviembre']}
 def date(lang):
     d, m, y = R.randint(1, 28), R.randint(1, 12), R.randint(1935, 2005)
@@ -221,7 +260,8 @@ def url(): return R.choice(['https://portal.example.com/patients/%d' % R.randint
 # ---------- hard negatives (must not be redacted) ----------
 def order_id(): return R.choice(['ORD-%d' % R.randint(10**6, 10**7), '#%d' % R.randint(10**5, 10**9), 'INV-2024-%05d' % R.randint(0, 99999)])
 def version(): return R.choice(['v%d.%d.%d' % (R.randint(0, 9), R.randint(0, 30), R.randint(0, 99)), '%d.%d.%d.%d' % (R.randint(1, 20), R.randint(0, 9), R.randint(0, 999), R.randint(0, 9999)), '2.%d.%d' % (R.randint(0, 20), R.randint(0, 9))])
-def timestamp(): return R.choice(['2024-%02d-%02dT%02d:%02d:%02dZ' % (R.randint(1, 12), R.randint(1, 28), R.randint(0, 23), R.randint(0, 59), R.randint(0, 59)), '%02d:%02d:%02d' % (R.randint(0, 23), R.randint(0, 59), R.randint(0, 59)), '%d' % R.randint(1700000000, 1800000000)])
+# Every calendar date is a DATE now; times of day and epoch seconds are not.
+def timestamp(): return R.choice(['%02d:%02d:%02d' % (R.randint(0, 23), R.randint(0, 59), R.randint(0, 59)), '%d' % R.randint(1700000000, 1800000000)])
 def sha(): return hashlib.sha1(str(R.random()).encode()).hexdigest() if R.random() < 0.5 else hashlib.sha256(str(R.random()).encode()).hexdigest()[:40]
 def uuid(): return '%08x-%04x-4%03x-%04x-%012x' % (R.getrandbits(32), R.getrandbits(16), R.getrandbits(12), 0x8000 | R.getrandbits(14), R.getrandbits(48))
 def amount(): return R.choice(['$%d.%02d' % (R.randint(1, 9999), R.randint(0, 99)), '%d,%02d €' % (R.randint(1, 9999), R.randint(0, 99)), 'EUR %d' % R.randint(100, 99999)])
@@ -237,17 +277,40 @@ GEN = {'CREDIT_CARD': card, 'IBAN': iban, 'US_SSN': ssn, 'US_ITIN': itin, 'US_NP
        'DE_TAX_ID': steuer_id, 'FR_NIR': nir, 'ES_DNI': dni, 'IT_FISCAL_CODE': codice, 'US_BANK_ROUTING': routing, 'CRYPTO_WALLET': lambda: R.choice([btc(), eth()]),
        'IP_ADDRESS': ip, 'SECRET': secret, 'MEDICAL_RECORD_NUMBER': mrn, 'HEALTH_PLAN_ID': plan_id, 'BANK_ACCOUNT': acct, 'US_PASSPORT': passport,
        'US_DRIVER_LICENSE': dl, 'URL': url}
-LGEN = {'PERSON': person, 'PHONE': phone, 'EMAIL': email, 'ADDRESS': lambda l: STREETS[l](), 'POSTAL_CODE': lambda l: POSTAL[l](), 'DATE_OF_BIRTH': date, 'DATE': date}
+LGEN = {'PERSON': person_src, 'PHONE': phone, 'EMAIL': email, 'ADDRESS': address_src, 'POSTAL_CODE': lambda l: POSTAL[l](), 'DATE_OF_BIRTH': date, 'DATE': date,
+        'LOCATION': city_src, 'ORGANIZATION': lambda l: R.choice(ORGS)}
 NEG = {'order': order_id, 'version': version, 'ts': timestamp, 'sha': sha, 'uuid': uuid, 'amount': amount, 'badiban': bad_iban, 'badssn': bad_ssn,
        'badnhs': bad_nhs, 'badcard': bad_card, 'digits': digits_run, 'tracking': tracking}
 
 T = {
  'en': {
+  'chat': [
+   "My kid {PERSON} has had a rash since [[DATE:Monday]], is that normal?",
+   "User: hi, I'm {PERSON} and I moved to {LOCATION} last month, how do I update my address?",
+   "{PERSON} from {ORGANIZATION} said the claim was approved.",
+   "We drove from {LOCATION} to {LOCATION} to see Dr. {PERSON} at {ORGANIZATION}.",
+   "New mailing address: {ADDRESS}, {LOCATION} {POSTAL_CODE}",
+   "Please send the statement to\n{PERSON}\n{ADDRESS}\n{LOCATION} {POSTAL_CODE}",
+   "Thanks,\n{PERSON}\n{ORGANIZATION}",
+  ],
+  'clinicalneg': [
+   "BP 120/80, HR 72, RR 16, SpO2 97% on room air, T 37.2.",
+   "ABG 7.35/42/88 on 2 L nasal cannula; lactate 1.8.",
+   "Start heparin drip, titrate to aPTT 60-80 s; INR target 2.0-3.0.",
+   "Ondansetron 4-8 mg IV q8h PRN nausea; morphine 2-4 mg IV q4h PRN pain.",
+   "Na 138 (135-145), K 4.1 (3.5-5.1), creatinine 1.1 mg/dL, eGFR 68.",
+   "GCS 15, APGAR 8/9, pain score 3/10, BMI 27.4 kg/m2.",
+   "Hemoglobin 13.2 g/dL, WBC 7.8, platelets 245, glucose 5.6-7.8 mmol/L.",
+   "Amoxicillin 500 mg PO TID x 7 days; recheck in 10-14 days.",
+   "Fluids at 125 mL/h; urine output 0.5 mL/kg/h; weight 72.5 kg.",
+   "Echo: EF 55-60%, mild MR; LVEDD 48 mm.",
+  ],
+
   'clinical': [
    "Patient: {PERSON} (DOB {DATE_OF_BIRTH}), MRN {MEDICAL_RECORD_NUMBER}. Presented with chest pain; troponin negative. Follow up in 2 weeks.",
    "Discharge summary for {PERSON}. Admitted {DATE} for pneumonia, treated with ceftriaxone. Contact number {PHONE}.",
    "Referral from Dr. {PERSON}, NPI {US_NPI}, DEA {US_DEA}. Please review the MRI and call {PHONE}.",
-   "{PERSON} lives at {ADDRESS}, Springfield, IL {POSTAL_CODE}. Insurance member ID {HEALTH_PLAN_ID}.",
+   "{PERSON} lives at {ADDRESS}, {LOCATION}, [[LOCATION:IL]] {POSTAL_CODE}. Insurance member ID {HEALTH_PLAN_ID}.",
    "Nurse note: spoke with {PERSON}'s daughter at {EMAIL}; she confirmed allergies to penicillin.",
    "SSN on file {US_SSN}; patient prefers contact via {EMAIL}. BP 132/84, HR 76.",
    "Lab order {N:order} for patient id {MEDICAL_RECORD_NUMBER}, collected at {N:ts}. Result portal: {URL}",
@@ -262,7 +325,7 @@ T = {
    "Customer {PERSON} disputes transaction {N:order} of {N:amount}; card ending shown in app. Email {EMAIL}.",
   ],
   'loan': [
-   "Loan application: Name: {PERSON}; Date of birth: {DATE_OF_BIRTH}; SSN: {US_SSN}; Address: {ADDRESS}, Austin, TX {POSTAL_CODE}.",
+   "Loan application: Name: {PERSON}; Date of birth: {DATE_OF_BIRTH}; SSN: {US_SSN}; Address: {ADDRESS}, {LOCATION}, [[LOCATION:TX]] {POSTAL_CODE}.",
    "Applicant passport number {US_PASSPORT}, driver's license {US_DRIVER_LICENSE}, phone {PHONE}.",
    "Co-applicant {PERSON}, employer verified. Annual income {N:amount}. Contact {EMAIL}.",
   ],
@@ -281,14 +344,14 @@ T = {
    "Run id {N:digits} finished at {N:ts} with version {N:version}.",
    "The NHS-style number {N:badnhs} failed its checksum and was ignored.",
    "Metformin 500 mg twice daily, Lisinopril 10 mg once daily; HbA1c 7.2% at {N:ts}.",
-   "Release notes for Orion {N:version}: fixed memory leak in Atlas scheduler, see build {N:digits}.",
-   "Meeting at Conference Room B on Tuesday, agenda item {N:order}, budget {N:amount}.",
+   "Release notes for version {N:version}: fixed a memory leak in the scheduler, see build {N:digits}.",
+   "Meeting at Conference Room B after lunch, agenda item {N:order}, budget {N:amount}.",
   ],
  },
  'de': {
   'clinical': [
    "Patient: {PERSON}, geb. {DATE_OF_BIRTH}, Patientennummer {MEDICAL_RECORD_NUMBER}. Aufnahme wegen Dyspnoe.",
-   "Arztbrief für Frau {PERSON}, wohnhaft {ADDRESS}, {POSTAL_CODE} Berlin. Telefon {PHONE}.",
+   "Arztbrief für Frau {PERSON}, wohnhaft {ADDRESS}, {POSTAL_CODE} {LOCATION}. Telefon {PHONE}.",
    "Entlassung am {DATE}. Rückfragen an {EMAIL}. Versichertennummer {HEALTH_PLAN_ID}.",
   ],
   'bank': [
@@ -308,7 +371,7 @@ T = {
  'fr': {
   'clinical': [
    "Patient : M. {PERSON}, né le {DATE_OF_BIRTH}, numéro de sécurité sociale {FR_NIR}.",
-   "Compte rendu pour Mme {PERSON}, domiciliée au {ADDRESS}, {POSTAL_CODE} Paris. Téléphone {PHONE}.",
+   "Compte rendu pour Mme {PERSON}, domiciliée au {ADDRESS}, {POSTAL_CODE} {LOCATION}. Téléphone {PHONE}.",
    "Hospitalisée le {DATE} ; contact {EMAIL}. Numéro de dossier {MEDICAL_RECORD_NUMBER}.",
   ],
   'bank': [
@@ -326,7 +389,7 @@ T = {
  'es': {
   'clinical': [
    "Paciente: {PERSON}, fecha de nacimiento {DATE_OF_BIRTH}, DNI {ES_DNI}. Historia clínica {MEDICAL_RECORD_NUMBER}.",
-   "Informe de alta de {PERSON}, domicilio {ADDRESS}, {POSTAL_CODE} Madrid. Teléfono {PHONE}.",
+   "Informe de alta de {PERSON}, domicilio {ADDRESS}, {POSTAL_CODE} {LOCATION}. Teléfono {PHONE}.",
    "Ingreso el {DATE}; correo {EMAIL}; póliza {HEALTH_PLAN_ID}.",
   ],
   'bank': [
@@ -369,11 +432,38 @@ def fill(template, lang):
             if kind == 'PERSON_RU': val, typ = R.choice(RU_NAMES), 'PERSON'
             elif kind in GEN: val, typ = GEN[kind](), kind
             else: val, typ = LGEN[kind]('en' if lang not in LAST else lang), kind
-            spans.append({'type': typ, 'start': len(out.encode()), 'end': len((out + val).encode())})
+            src = 'lexicon'
+            if isinstance(val, tuple): val, src = val
+            span = {'type': typ, 'start': len(out.encode()), 'end': len((out + val).encode())}
+            if typ in ('PERSON', 'ADDRESS', 'LOCATION'): span['src'] = src
+            spans.append(span)
             out += val
         pos = m.end()
     out += template[pos:]
-    return out, spans
+    # Literal labels written into a template: [[TYPE:value]].
+    while '[[' in out:
+        i = out.index('[['); j = out.index(']]', i); typ, val = out[i + 2:j].split(':', 1)
+        shift = len(val.encode()) - len(out[i:j + 2].encode())
+        start = len(out[:i].encode())
+        for sp in spans:
+            if sp['start'] > start: sp['start'] += shift; sp['end'] += shift
+        spans.append({'type': typ, 'start': start, 'end': start + len(val.encode())})
+        out = out[:i] + val + out[j + 2:]
+    spans.sort(key=lambda sp: sp['start'])
+    return out, merge_addresses(out, spans)
+
+def merge_addresses(text, spans):
+    """An address is one span from the street to the country: a postal code or place that follows an address,
+    separated only by a comma, spaces or a line break, belongs to it."""
+    b = text.encode()
+    out = []
+    for sp in spans:
+        if out and out[-1]['type'] == 'ADDRESS' and sp['type'] in ('POSTAL_CODE', 'LOCATION') and \
+                b[out[-1]['end']:sp['start']].decode().strip(' ,\n') == '':
+            out[-1]['end'] = sp['end']
+            continue
+        out.append(dict(sp))
+    return out
 
 cases = []
 i = 0

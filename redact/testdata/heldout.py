@@ -18,6 +18,14 @@ for n, line in enumerate(open('redact/testdata/heldout.txt', encoding='utf-8')):
         text += val
         pos = m.end()
     text += line[pos:]
+    merged = []
+    for sp in spans:  # an address is one span from the street to the country
+        if merged and merged[-1]['type'] == 'ADDRESS' and sp['type'] in ('POSTAL_CODE', 'LOCATION') and \
+                text.encode()[merged[-1]['end']:sp['start']].decode().strip(' ,') == '':
+            merged[-1]['end'] = sp['end']
+        else:
+            merged.append(sp)
+    spans = merged
     out.append({'id': 'h%03d' % n, 'lang': 'mixed', 'domain': 'heldout', 'text': text, 'spans': spans, 'hard_negative': not spans})
 with open('redact/testdata/heldout.jsonl', 'w') as f:
     for c in out:

@@ -1,0 +1,497 @@
+package ner
+
+import (
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Tag is a token's class.
+type Tag uint8
+
+// Tags.
+const (
+	O Tag = iota
+	PER
+	LOC
+	ORG
+	NumTags
+)
+
+var tagNames = [NumTags]string{"O", "PER", "LOC", "ORG"}
+
+func (t Tag) String() string { return tagNames[t] }
+
+// Token is one word as the tagger sees it.
+type Token struct {
+	Text   string // the word, trimmed of surrounding punctuation
+	Before string // what stands between the previous word and this one
+}
+
+// info is what is computed once per token.
+type info struct {
+	done  bool // everything below
+	eDone bool // e alone
+	lower string
+	shape string
+	e     Entry
+	cls   string // gazetteer classes, for neighbour features
+	upper bool   // starts with an upper-case letter
+}
+
+// Sentence holds tokens and their computed information.
+type Sentence struct {
+	Toks []Token
+	inf  []info
+	g    *Gazetteer
+	// Lookup, when set, returns the gazetteer entry of token i (a caller
+	// that has looked the words up already shares its cache).
+	Lookup func(i int) Entry
+	// forget, in training, hides the name frequencies of some tokens from
+	// the features, so that the model also learns names the gazetteer
+	// lacks from their shape, affixes and context.
+	forget []bool
+	pool   *[]info
+}
+
+var infoPool = sync.Pool{New: func() any { return new([]info) }}
+
+// NewSentence prepares tokens for tagging. Release gives its memory back.
+func NewSentence(g *Gazetteer, toks []Token) *Sentence {
+	p := infoPool.Get().(*[]info)
+	inf := *p
+	if cap(inf) < len(toks) {
+		inf = make([]info, len(toks))
+	} else {
+		inf = inf[:len(toks)]
+		clear(inf)
+	}
+	*p = inf
+	return &Sentence{Toks: toks, inf: inf, g: g, pool: p}
+}
+
+// Release returns the sentence's working memory for reuse; the sentence
+// must not be used after.
+func (s *Sentence) Release() {
+	if s.pool != nil {
+		clear(s.inf)
+		infoPool.Put(s.pool)
+		s.pool, s.inf = nil, nil
+	}
+}
+
+func (s *Sentence) entry(i int) Entry {
+	in := &s.inf[i]
+	if !in.eDone {
+		in.eDone = true
+		if s.Lookup != nil {
+			in.e = s.Lookup(i)
+		} else {
+			in.e = s.g.Lookup(s.Toks[i].Text)
+		}
+	}
+	return in.e
+}
+
+func (s *Sentence) at(i int) *info {
+	in := &s.inf[i]
+	if in.done {
+		return in
+	}
+	in.done = true
+	w := s.Toks[i].Text
+	in.lower = lowerWord(w)
+	s.entry(i)
+	if s.forget != nil && s.forget[i] {
+		in.e.First, in.e.Last = 0, 0
+	}
+	in.shape = shapeOf(w)
+	r, _ := utf8.DecodeRuneInString(w)
+	in.upper = unicode.IsUpper(r)
+	in.cls = classOf(in.e)
+	return in
+}
+
+func lowerWord(w string) string {
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if c >= utf8.RuneSelf || c >= 'A' && c <= 'Z' {
+			return strings.ToLower(w)
+		}
+	}
+	return w
+}
+
+// shapeOf maps letters to X/x, digits to d, keeps other marks, and
+// collapses repeats: "McDonald" → "XxXx", "J." → "X.", "O'Neil" → "X'Xx".
+func shapeOf(w string) string {
+	var b [16]byte
+	n := 0
+	var last byte
+	for _, r := range w {
+		var c byte
+		switch {
+		case unicode.IsUpper(r):
+			c = 'X'
+		case unicode.IsLower(r):
+			c = 'x'
+		case unicode.IsDigit(r):
+			c = 'd'
+		case unicode.IsLetter(r):
+			c = 'L' // a letter of a script without case
+		case r < utf8.RuneSelf:
+			c = byte(r)
+		default:
+			c = '?'
+		}
+		if c == last {
+			continue
+		}
+		last = c
+		if n < len(b) {
+			b[n] = c
+			n++
+		}
+	}
+	return string(b[:n])
+}
+
+func classOf(e Entry) string {
+	var b [8]byte
+	n := 0
+	add := func(ok bool, c byte) {
+		if ok && n < len(b) {
+			b[n] = c
+			n++
+		}
+	}
+	add(e.First > 0, 'f')
+	add(e.Last > 0, 'l')
+	add(e.Flags&(City|Country|Region) != 0, 'g')
+	add(e.Flags&Title != 0, 't')
+	add(e.Flags&OrgSuffix != 0, 'o')
+	add(e.Flags&(StreetType|StreetPre) != 0, 's')
+	add(e.Flags&Ordinary != 0, 'w')
+	add(e.Flags&Demonym != 0, 'd')
+	return string(b[:n])
+}
+
+// Cue words, by kind, read before a candidate.
+var (
+	relationCues = set("son", "daughter", "kid", "kids", "child", "children", "wife", "husband", "mother", "father", "mom", "mum",
+		"dad", "brother", "sister", "friend", "partner", "boss", "colleague", "neighbor", "neighbour", "grandson",
+		"granddaughter", "grandmother", "grandfather", "uncle", "aunt", "cousin", "nephew", "niece", "fiancé", "fiancée",
+		"girlfriend", "boyfriend", "baby", "sohn", "tochter", "frau", "mann", "mutter", "vater", "bruder", "schwester",
+		"fils", "fille", "femme", "mari", "mère", "père", "frère", "sœur", "hijo", "hija", "esposa", "esposo", "madre", "padre",
+		"hermano", "hermana", "named", "called", "nurse", "doctor", "dr", "patient", "client", "customer", "manager")
+	labelCues = set("name", "patient", "user", "customer", "client", "contact", "from", "to", "cc", "signed", "attn",
+		"attention", "dear", "hi", "hello", "hey", "thanks", "regards", "sincerely", "cheers", "nombre", "nom", "vorname",
+		"nachname", "surname", "given", "family", "author", "owner", "holder", "cardholder", "recipient", "sender",
+		"physician", "provider", "referrer", "guarantor", "insured", "member", "employee", "applicant")
+	placeCues = set("in", "at", "from", "to", "near", "of", "city", "town", "country", "state", "province", "county",
+		"born", "lives", "living", "moved", "visit", "visiting", "based", "located", "headquartered", "à", "en", "nach",
+		"aus", "bei", "de", "desde", "via")
+	orgHeads = set("inc", "ltd", "llc", "llp", "plc", "corp", "corporation", "company", "co", "group", "bank", "hospital",
+		"clinic", "university", "college", "school", "institute", "foundation", "partners", "associates", "solutions",
+		"systems", "technologies", "technology", "services", "consulting", "insurance", "holdings", "industries",
+		"labs", "laboratories", "pharma", "pharmaceuticals", "health", "healthcare", "medical", "center", "centre",
+		"gmbh", "ag", "sa", "sarl", "srl", "spa", "bv", "nv", "ab", "oy", "as", "kg", "ug", "sas", "ltda", "pty",
+		"trust", "fund", "capital", "ventures", "media", "network", "networks", "software", "energy", "motors",
+		"airlines", "logistics", "transit", "agency", "council", "ministry", "department", "office", "club")
+)
+
+// OrgHead reports whether a lower-case word heads organization names
+// ("bank", "hospital", "gmbh").
+func OrgHead(w string) bool { return orgHeads[w] }
+
+func set(ws ...string) map[string]bool {
+	m := make(map[string]bool, len(ws))
+	for _, w := range ws {
+		m[w] = true
+	}
+	return m
+}
+
+// Candidate reports whether token i may be part of a name at all; other
+// tokens are tagged O without scoring. Training and tagging use the same
+// rule. prev is the tag given to token i-1: a word right after a name may
+// continue it ("olga krylova").
+func (s *Sentence) Candidate(i int, prev Tag) bool {
+	w := s.Toks[i].Text
+	for k := 0; k < len(w); k++ {
+		if c := w[k]; c >= '0' && c <= '9' || c == '@' || c == '_' || c == '/' {
+			return false
+		}
+	}
+	r, _ := utf8.DecodeRuneInString(w)
+	if !unicode.IsLetter(r) {
+		return false
+	}
+	if unicode.IsUpper(r) {
+		if utf8.RuneCountInString(w) > 1 && allUpper(w) {
+			// an acronym, unless the gazetteer knows it or a place word
+			// stands before it ("flew to RYSSBY")
+			return s.known(i) || i > 0 && utf8.RuneCountInString(w) >= 4 && placeCues[lowerWord(s.Toks[i-1].Text)]
+		}
+		return true
+	}
+	if (s.nameCue(i) || prev == PER && s.Toks[i].Before == " " && len(w) >= 3) && s.entry(i).Flags&Ordinary == 0 {
+		return true // "my name is vitoria", "call me višeslav", "olga krylova"
+	}
+	if len(w) < 2 || len(w) < 3 && r < utf8.RuneSelf || !s.g.MayName(w) {
+		return false // a lower-case word that is no known name or place
+	}
+	if i > 0 {
+		if pw := s.Toks[i-1].Text; len(pw) <= 12 {
+			p := lowerWord(pw)
+			if relationCues[p] || labelCues[p] && strings.Contains(s.Toks[i].Before, ":") || s.g.IsTitle(p) {
+				return s.entry(i).Flags&Ordinary == 0
+			}
+		}
+	}
+	return s.known(i) && (s.entry(i).Flags&Ordinary == 0 || s.nameNeighbour(i))
+}
+
+// nameCue: the words before i introduce a name ("my name is", "call me",
+// "named", "Name:").
+func (s *Sentence) nameCue(i int) bool {
+	if i == 0 {
+		return false
+	}
+	pw := s.Toks[i-1].Text
+	if strings.IndexByte(s.Toks[i].Before, ':') >= 0 && len(pw) <= 12 && labelCues[lowerWord(pw)] {
+		return true
+	}
+	switch len(pw) {
+	case 2, 3, 4, 5, 6, 7:
+	default:
+		return false // no cue word has another length
+	}
+	p := lowerWord(pw)
+	switch p {
+	case "named", "called", "i'm", "im", "surname", "nom", "nombre", "heiße", "appelle", "llamo":
+		return true
+	case "is", "me", "am", "name":
+	default:
+		return false
+	}
+	if i < 2 {
+		return false
+	}
+	pp := lowerWord(s.Toks[i-2].Text)
+	return p == "is" && (pp == "name" || pp == "this") || p == "me" && pp == "call" || p == "am" && pp == "i" ||
+		p == "name" && (pp == "last" || pp == "first" || pp == "family" || pp == "given")
+}
+
+func (s *Sentence) known(i int) bool {
+	e := s.entry(i)
+	return e.Name() || e.Flags&(City|Country|Region|Demonym) != 0
+}
+
+// nameNeighbour: a word next to i (across a plain space) is a given name or
+// surname too, so a lower-case "john smith" is worth tagging.
+func (s *Sentence) nameNeighbour(i int) bool {
+	if !s.entry(i).Name() {
+		return false
+	}
+	if i > 0 && s.Toks[i].Before == " " && s.entry(i-1).Name() {
+		return true
+	}
+	return i+1 < len(s.Toks) && s.Toks[i+1].Before == " " && s.entry(i+1).Name()
+}
+
+// gapClass summarizes the text between two words.
+func gapClass(g string) string {
+	switch {
+	case g == "" || g == " ":
+		return "_"
+	case strings.Contains(g, "\n"):
+		return "nl"
+	case strings.Contains(g, ":"):
+		return ":"
+	case strings.Contains(g, ","):
+		return ","
+	case strings.ContainsAny(g, ".!?"):
+		return "."
+	case strings.ContainsAny(g, "([{"):
+		return "("
+	case strings.ContainsAny(g, ")]}"):
+		return ")"
+	case strings.ContainsAny(g, "|^;\t"):
+		return "|"
+	case strings.Contains(g, "-"):
+		return "-"
+	case strings.ContainsAny(g, "\"'`"):
+		return "q"
+	}
+	return "o"
+}
+
+// features appends the hashed features of token i given the two previous
+// tags.
+func (s *Sentence) features(i int, p1, p2 Tag, out []uint32) []uint32 {
+	in := s.at(i)
+	f := func(parts ...string) { out = append(out, hash(parts...)) }
+	f("b")
+	f("w", in.lower)
+	lw := in.lower
+	if n := len(lw); n > 3 {
+		f("s3", suffix(lw, 3))
+		f("s2", suffix(lw, 2))
+		f("p3", prefix(lw, 3))
+	}
+	f("sh", in.shape)
+	f("gf", string('0'+in.e.First))
+	f("gl", string('0'+in.e.Last))
+	f("gc", in.cls)
+	f("gc+sh", in.cls, in.shape)
+	f("gfl", string('0'+in.e.First), string('0'+in.e.Last), boolStr(in.e.Flags&Ordinary != 0), boolStr(in.upper))
+	gb := gapClass(s.Toks[i].Before)
+	ga := "$"
+	if i+1 < len(s.Toks) {
+		ga = gapClass(s.Toks[i+1].Before)
+	}
+	f("gap", gb, ga)
+	start := i == 0 || gb == "." || gb == "nl"
+	f("st", boolStr(start), in.cls)
+	f("t1", p1.String())
+	f("t12", p1.String(), p2.String())
+	f("t1sh", p1.String(), in.shape)
+	f("t1gap", p1.String(), gb)
+	if i > 0 {
+		p := s.at(i - 1)
+		f("w-1", p.lower)
+		f("w-1w", p.lower, in.lower)
+		f("sh-1", p.shape, in.shape)
+		f("c-1", p.cls, gb)
+		switch {
+		case p.e.Flags&Title != 0:
+			f("cueT", gb)
+		case relationCues[p.lower]:
+			f("cueR", gb)
+		case labelCues[p.lower]:
+			f("cueL", gb)
+		case placeCues[p.lower]:
+			f("cueP", gb)
+		}
+		if i > 1 {
+			pp := s.at(i - 2)
+			f("w-2", pp.lower)
+			if relationCues[pp.lower] || pp.e.Flags&Title != 0 {
+				f("cue2", pp.lower)
+			}
+		}
+	} else {
+		f("w-1", "^")
+	}
+	if i+1 < len(s.Toks) {
+		n := s.at(i + 1)
+		f("w+1", n.lower)
+		f("sh+1", n.shape)
+		f("c+1", n.cls, ga)
+		if orgHeads[n.lower] {
+			f("org+1", ga)
+		}
+		if i+2 < len(s.Toks) {
+			f("w+2", s.at(i+2).lower)
+		}
+	} else {
+		f("w+1", "$")
+	}
+	if orgHeads[in.lower] {
+		f("orghead", boolStr(in.upper))
+	}
+	return out
+}
+
+func boolStr(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+func suffix(s string, n int) string {
+	k := len(s)
+	for c := 0; c < n && k > 0; c++ {
+		_, size := utf8.DecodeLastRuneInString(s[:k])
+		k -= size
+	}
+	return s[k:]
+}
+
+func prefix(s string, n int) string {
+	k := 0
+	for c := 0; c < n && k < len(s); c++ {
+		_, size := utf8.DecodeRuneInString(s[k:])
+		k += size
+	}
+	return s[:k]
+}
+
+// Buckets is the number of weight slots: features are hashed into them, in
+// training and in tagging alike.
+const Buckets = 1 << 18
+
+// hash is FNV-1a over the parts, separated, folded into a bucket.
+func hash(parts ...string) uint32 {
+	h := uint32(2166136261)
+	for _, p := range parts {
+		for i := 0; i < len(p); i++ {
+			h ^= uint32(p[i])
+			h *= 16777619
+		}
+		h ^= 0xff
+		h *= 16777619
+	}
+	return (h ^ h>>18) & (Buckets - 1)
+}
+
+// Tokenize splits text the way the scanner does for prose (white space and
+// field punctuation bound words; surrounding punctuation is trimmed into the
+// gaps) and returns the tokens with their byte ranges. The scanner has its
+// own tokenizer for every text shape; this one builds training sentences.
+func Tokenize(text string) ([]Token, [][2]int) {
+	var toks []Token
+	var spans [][2]int
+	last := 0
+	i := 0
+	for i < len(text) {
+		r, size := utf8.DecodeRuneInString(text[i:])
+		if !isWordRune(r) {
+			i += size
+			continue
+		}
+		s := i
+		for i < len(text) {
+			r, size := utf8.DecodeRuneInString(text[i:])
+			if isWordRune(r) || (r == '\'' || r == '.' || r == '-' || r == '’') && i+size < len(text) && nextIsWord(text[i+size:]) {
+				i += size
+				continue
+			}
+			break
+		}
+		e := i
+		toks = append(toks, Token{Text: text[s:e], Before: text[last:s]})
+		spans = append(spans, [2]int{s, e})
+		last = e
+	}
+	return toks, spans
+}
+
+func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r) }
+
+func nextIsWord(s string) bool {
+	r, _ := utf8.DecodeRuneInString(s)
+	return isWordRune(r)
+}
+
+func allUpper(w string) bool {
+	for _, r := range w {
+		if unicode.IsLower(r) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,173 @@
+package ner
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+)
+
+// Model is an averaged perceptron over hashed features, one weight per
+// feature and tag, quantized to 16 bits.
+type Model struct {
+	w     map[uint32][NumTags]int16
+	flat  [][NumTags]int16 // the same by bucket, for tagging
+	scale float32          // weight = int16 / scale
+}
+
+// Features is the number of features with a weight.
+func (m *Model) Features() int { return len(m.w) }
+
+// Span is a run of tokens [Start, End) with one tag and its margin over O.
+type Span struct {
+	Start, End int
+	Tag        Tag
+	Margin     float32
+}
+
+// Tag tags every candidate token greedily left to right and returns the
+// spans of equal tags, joined across plain spaces (and the dot of an
+// initial or a hyphen) but never across other punctuation.
+func (m *Model) Tag(s *Sentence) []Span {
+	var spans []Span
+	var buf [64]uint32
+	p1, p2 := O, O
+	for i := range s.Toks {
+		t, margin := O, float32(0)
+		if s.Candidate(i, p1) {
+			sc := m.score(s.features(i, p1, p2, buf[:0]))
+			t = argmax(sc)
+			margin = sc[t] - sc[O]
+		}
+		if t != O {
+			n := len(spans)
+			if n > 0 && spans[n-1].Tag == t && spans[n-1].End == i && joins(s.Toks[i].Before) {
+				spans[n-1].End = i + 1
+				spans[n-1].Margin = min(spans[n-1].Margin, margin)
+			} else {
+				spans = append(spans, Span{Start: i, End: i + 1, Tag: t, Margin: margin})
+			}
+		}
+		p1, p2 = t, p1
+	}
+	return spans
+}
+
+// joins reports whether a gap may stand inside one name.
+func joins(g string) bool {
+	switch g {
+	case " ", "", ". ", "-", " - ", "  ", "'", "^":
+		return true
+	}
+	return false
+}
+
+func (m *Model) score(fs []uint32) [NumTags]float32 {
+	var acc [NumTags]int32
+	for _, f := range fs {
+		w := &m.flat[f]
+		for t := range acc {
+			acc[t] += int32(w[t])
+		}
+	}
+	var out [NumTags]float32
+	for t := range out {
+		out[t] = float32(acc[t]) / m.scale
+	}
+	return out
+}
+
+func argmax(s [NumTags]float32) Tag {
+	best := O
+	for t := Tag(1); t < NumTags; t++ {
+		if s[t] > s[best] {
+			best = t
+		}
+	}
+	return best
+}
+
+// Marshal writes the model: gzip of the scale, the count, then per feature
+// its hash and weights, sorted by hash.
+func (m *Model) Marshal() ([]byte, error) {
+	keys := make([]uint32, 0, len(m.w))
+	for k := range m.w {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	var b bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&b, gzip.BestCompression)
+	if err != nil {
+		return nil, err
+	}
+	hdr := []any{math.Float32bits(m.scale), uint32(len(keys))}
+	for _, h := range hdr {
+		if err := binary.Write(zw, binary.LittleEndian, h); err != nil {
+			return nil, err
+		}
+	}
+	prev := uint32(0)
+	for _, k := range keys {
+		if err := binary.Write(zw, binary.LittleEndian, k-prev); err != nil {
+			return nil, err
+		}
+		prev = k
+		w := m.w[k]
+		if err := binary.Write(zw, binary.LittleEndian, w); err != nil {
+			return nil, err
+		}
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// ErrModel means the embedded model could not be read.
+var ErrModel = errors.New("ner: bad model")
+
+// LoadModel reads what Marshal wrote.
+func LoadModel(data []byte) (*Model, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrModel, err)
+	}
+	raw, err := io.ReadAll(zr)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrModel, err)
+	}
+	if len(raw) < 8 {
+		return nil, ErrModel
+	}
+	m := &Model{scale: math.Float32frombits(binary.LittleEndian.Uint32(raw))}
+	n := int(binary.LittleEndian.Uint32(raw[4:]))
+	rec := 4 + 2*int(NumTags)
+	if len(raw) != 8+n*rec || m.scale <= 0 {
+		return nil, ErrModel
+	}
+	m.w = make(map[uint32][NumTags]int16, n)
+	prev := uint32(0)
+	for i := 0; i < n; i++ {
+		p := raw[8+i*rec:]
+		prev += binary.LittleEndian.Uint32(p)
+		var w [NumTags]int16
+		for t := range w {
+			w[t] = int16(binary.LittleEndian.Uint16(p[4+2*t:]))
+		}
+		m.w[prev] = w
+	}
+	m.index()
+	return m, nil
+}
+
+// index lays the weights out by bucket for tagging.
+func (m *Model) index() {
+	m.flat = make([][NumTags]int16, Buckets)
+	for f, w := range m.w {
+		m.flat[f&(Buckets-1)] = w
+	}
+}

@@ -1,0 +1,109 @@
+package ner
+
+import (
+	"testing"
+)
+
+func smallGazetteer(t *testing.T) *Gazetteer {
+	t.Helper()
+	g := &Gazetteer{}
+	g.Set("Anna", Entry{First: 5})
+	g.Set("Kowalski", Entry{Last: 3})
+	g.Set("will", Entry{First: 4, Flags: Ordinary})
+	g.Set("Hamburg", Entry{Flags: City})
+	g.Set("dr", Entry{Flags: Title})
+	b, err := g.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g2, err := LoadGazetteer(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g2
+}
+
+func TestGazetteerRoundTrip(t *testing.T) {
+	g := smallGazetteer(t)
+	cases := []struct {
+		w    string
+		want Entry
+	}{
+		{"ANNA", Entry{First: 5}}, {"anna", Entry{First: 5}}, {"Will", Entry{First: 4, Flags: Ordinary}},
+		{"hamburg", Entry{Flags: City}}, {"nobody", Entry{}},
+	}
+	for _, c := range cases {
+		if got := g.Lookup(c.w); got != c.want {
+			t.Errorf("Lookup(%q) = %+v, want %+v", c.w, got, c.want)
+		}
+	}
+	if !g.MayName("Kowalski") || !g.MayName("HAMBURG") {
+		t.Error("bloom filter lost a name or a place")
+	}
+	if !g.IsTitle("dr") || g.IsTitle("anna") {
+		t.Error("titles wrong")
+	}
+	if _, err := LoadGazetteer([]byte("not gzip")); err == nil {
+		t.Error("garbage accepted")
+	}
+}
+
+func TestTokenize(t *testing.T) {
+	toks, spans := Tokenize("Dr. O'Neil, (Anna-Maria) 42x")
+	want := []string{"Dr", "O'Neil", "Anna-Maria", "42x"}
+	if len(toks) != len(want) {
+		t.Fatalf("tokens %+v", toks)
+	}
+	for i, w := range want {
+		if toks[i].Text != w {
+			t.Errorf("token %d = %q, want %q", i, toks[i].Text, w)
+		}
+	}
+	if toks[1].Before != ". " || spans[2] != [2]int{13, 23} {
+		t.Errorf("gaps or spans wrong: %+v %v", toks, spans)
+	}
+}
+
+// A model trained on a few sentences tags names it saw in new sentences,
+// and survives a marshal round trip with the same tags.
+func TestTrainTagRoundTrip(t *testing.T) {
+	g := smallGazetteer(t)
+	var data []Example
+	for _, s := range []struct {
+		text string
+		tags []Tag
+	}{
+		{"Dr Kowalski called today", []Tag{O, PER, O, O}},
+		{"Anna Kowalski lives in Hamburg", []Tag{PER, PER, O, O, LOC}},
+		{"Please call Anna tomorrow", []Tag{O, O, PER, O}},
+		{"The Report is in Hamburg", []Tag{O, O, O, O, LOC}},
+	} {
+		toks, _ := Tokenize(s.text)
+		data = append(data, Example{Toks: toks, Tags: s.tags})
+	}
+	m := Train(g, data, TrainOptions{Epochs: 10, Seed: 1})
+	b, err := m.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, err := LoadModel(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	toks, _ := Tokenize("Yesterday Anna Kowalski flew to Hamburg")
+	for _, mm := range []*Model{m, m2} {
+		spans := mm.Tag(NewSentence(g, toks))
+		got := map[Tag]string{}
+		for _, sp := range spans {
+			for k := sp.Start; k < sp.End; k++ {
+				got[sp.Tag] += toks[k].Text
+			}
+		}
+		if got[PER] != "AnnaKowalski" || got[LOC] != "Hamburg" {
+			t.Errorf("tags %+v", spans)
+		}
+	}
+	if _, err := LoadModel([]byte{1, 2, 3}); err == nil {
+		t.Error("garbage model accepted")
+	}
+}
