@@ -6,6 +6,7 @@ import (
 
 	"github.com/custos-gateway/custos/gateway/jsondoc"
 	"github.com/custos-gateway/custos/gateway/openai"
+	"github.com/custos-gateway/custos/policy"
 	"github.com/custos-gateway/custos/redact"
 )
 
@@ -45,17 +46,35 @@ func (s *Server) inspect(req *modelRequest) (*inspection, error) {
 	return in, nil
 }
 
-// scanTexts runs the scanner over every text that is data (structural names
-// and enum values are part of the API).
+// scanTexts inspects every text that is data (structural names and enum
+// values are part of the API) together: adjacent parts of a message are
+// scanned joined as well, and a value found with good evidence in one field
+// is found wherever else it occurs.
 func (s *Server) scanTexts(texts []*jsondoc.Text) [][]redact.Finding {
 	out := make([][]redact.Finding, len(texts))
+	fields := make([]redact.Field, 0, len(texts))
+	index := make([]int, 0, len(texts))
 	for i, t := range texts {
-		if !t.Structural && t.Text != "" {
-			out[i] = s.scanner.Scan(t.Text)
+		if t.Structural || t.Text == "" {
+			continue
 		}
+		key := t.Key
+		if proseKeys[key] && !t.IsKey {
+			key = "" // message text, not a labelled value
+		}
+		fields = append(fields, redact.Field{Text: t.Text, Key: key, IsKey: t.IsKey, Group: t.Group})
+		index = append(index, i)
+	}
+	for j, fs := range s.scanner.Inspect(fields) {
+		out[index[j]] = fs
 	}
 	return out
 }
+
+// proseKeys hold free text (a message, a description), not a value its key
+// would label.
+var proseKeys = map[string]bool{"content": true, "text": true, "input": true, "instructions": true,
+	"description": true, "system": true, "output": true, "refusal": true, "prompt": true, "arguments": true}
 
 // estimatedTokens is a rough prompt size (about four bytes a token) for
 // budgets before the provider's own count is known.
@@ -69,6 +88,9 @@ func (s *Server) redact(in *inspection, dec *decision) (*redact.Session, error) 
 	actions := make(map[redact.Type]redact.Action, len(dec.Actions))
 	for class, a := range dec.Actions {
 		actions[redact.Type(class)] = redact.Action(a)
+	}
+	if dec.DateScope == policy.DatesPerson {
+		in.keepPersonalDates()
 	}
 	var sess *redact.Session
 	for i, t := range in.walk.Texts {
@@ -86,6 +108,20 @@ func (s *Server) redact(in *inspection, dec *decision) (*redact.Session, error) 
 	}
 	in.walk.Finish()
 	return sess, nil
+}
+
+// keepPersonalDates drops the DATE findings no context ties to a person,
+// for a tenant whose policy redacts only those.
+func (in *inspection) keepPersonalDates() {
+	for i, fs := range in.found {
+		kept := fs[:0:0]
+		for _, f := range fs {
+			if f.Type != redact.Date || f.Personal {
+				kept = append(kept, f)
+			}
+		}
+		in.found[i] = kept
+	}
 }
 
 // changes reports whether applying actions to fs rewrites anything.
