@@ -13,6 +13,7 @@ import (
 	"github.com/custos-gateway/custos/gateway/anthropic"
 	"github.com/custos-gateway/custos/gateway/auth"
 	"github.com/custos-gateway/custos/gateway/openai"
+	"github.com/custos-gateway/custos/gateway/responses"
 	"github.com/custos-gateway/custos/gateway/upstream"
 	"github.com/custos-gateway/custos/policy"
 	"github.com/custos-gateway/custos/redact"
@@ -186,6 +187,12 @@ var errorClasses = []errorClass{
 		message: "The audit log cannot record this request, so it was not processed. Retry later."}},
 	{match: is(errWrongRole), api: apiError{status: http.StatusForbidden, typ: "permission_error", code: "wrong_key_role",
 		message: "This key is not valid here: app keys call models, auditor keys export the audit log."}},
+	{match: as[*responses.TranslateError], build: func(err error) apiError {
+		var e *responses.TranslateError
+		errors.As(err, &e)
+		return apiError{status: http.StatusBadRequest, typ: "invalid_request_error", code: "untranslatable_request", param: e.Param,
+			message: "The request uses " + e.Param + ", which the endpoint serving this model cannot carry: " + e.Reason + "."}
+	}},
 	{match: is(errUntranslatable), api: apiError{status: http.StatusBadRequest, typ: "invalid_request_error", code: "untranslatable_request",
 		message: "The request uses content or an API the selected provider's format cannot carry."}},
 	{match: is(errBadQuery), api: apiError{status: http.StatusBadRequest, typ: "invalid_request_error", code: "invalid_query",
@@ -240,7 +247,7 @@ func anthropicRequestError(err error) apiError {
 }
 
 // servedRoutes names the API routes, for the unknown-route message.
-const servedRoutes = "POST /v1/chat/completions, POST /v1/messages, POST /v1/embeddings and GET /v1/models"
+const servedRoutes = "POST /v1/chat/completions, POST /v1/responses, POST /v1/messages, POST /v1/messages/count_tokens, POST /v1/embeddings, GET /v1/models and GET /v1/credits"
 
 // requestErrorStatus is 413 for a body too large to take apart, else 400.
 func requestErrorStatus(code string) int {

@@ -62,6 +62,9 @@ type forwarding struct {
 	intentSeq uint64
 	endpoint  *residency.Endpoint
 	attempts  []audit.Attempt
+	// translated: a Responses API request went to the endpoint as chat, so
+	// its answer is a chat completion to turn back into a response.
+	translated bool
 }
 
 // answer is the relay's result.

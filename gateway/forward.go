@@ -15,6 +15,7 @@ import (
 
 	"github.com/custos-gateway/custos/audit"
 	"github.com/custos-gateway/custos/gateway/jsondoc"
+	"github.com/custos-gateway/custos/gateway/responses"
 	"github.com/custos-gateway/custos/gateway/upstream"
 	"github.com/custos-gateway/custos/residency"
 )
@@ -44,7 +45,7 @@ func (s *Server) route(ex *exchange) ([]*residency.Endpoint, error) {
 	}
 	able := kept[:0]
 	for _, ep := range kept {
-		if s.targets[ep.Name].adapter.Supports(ex.req.op) {
+		if a := s.targets[ep.Name].adapter; a.Supports(ex.req.op) || (ex.req.op == upstream.OpResponses && a.Supports(upstream.OpChat)) {
 			able = append(able, ep)
 		}
 	}
@@ -59,7 +60,7 @@ func (s *Server) route(ex *exchange) ([]*residency.Endpoint, error) {
 // before the first byte of an answer, within a bounded number of attempts
 // and time. The caller relays and closes the answer.
 func (s *Server) forward(ctx context.Context, ex *exchange) (*http.Response, error) {
-	if ex.req.stream && !ex.req.includeUsage {
+	if ex.req.stream && !ex.req.includeUsage && ex.req.op == upstream.OpChat {
 		// Accounting needs the provider's token counts; ask for them and
 		// keep the extra chunk from a caller that did not ask.
 		ex.req.doc.Set("stream_options", jsondoc.NewObject(jsondoc.Member{Key: "include_usage", Value: jsondoc.NewBool(true)}))
@@ -123,7 +124,17 @@ func (s *Server) try(ctx context.Context, ex *exchange, ep *residency.Endpoint) 
 func (s *Server) attempt(ctx context.Context, ex *exchange, ep *residency.Endpoint, hdr http.Header) (*http.Response, error) {
 	t := s.targets[ep.Name]
 	call := &upstream.Call{Op: ex.req.op, Model: ep.Served(ex.req.model), Stream: ex.req.stream, RequestID: ex.meta.id, Header: hdr}
-	call.Body = s.encodeFor(ex.req, call.Model)
+	// A Responses request goes as it is where the endpoint serves the
+	// API, translated to chat where it does not.
+	ex.fwd.translated = !t.adapter.Supports(ex.req.op)
+	body, err := s.encodeFor(ex.req, call.Model, ex.fwd.translated)
+	if err != nil {
+		return nil, err
+	}
+	call.Body = body
+	if ex.fwd.translated {
+		call.Op = upstream.OpChat
+	}
 	if t.needsKey {
 		key, err := s.keys.Key(ctx, ep.Name)
 		if err != nil {
@@ -170,13 +181,18 @@ func errorType(att *audit.Attempt) string {
 	return strconv.Itoa(att.Status)
 }
 
-// encodeFor encodes the (redacted) tree with the model the endpoint serves:
-// the bytes that leave are always encoded from the tree that was inspected.
-func (s *Server) encodeFor(req *modelRequest, model string) []byte {
+// encodeFor encodes the (redacted) tree with the model the endpoint serves,
+// translated from the Responses API to chat when asked: the bytes that
+// leave are always encoded from the tree that was inspected.
+func (s *Server) encodeFor(req *modelRequest, model string, toChat bool) ([]byte, error) {
 	if m, ok := req.doc.Get("model").Text(); !ok || m != model {
 		req.doc.Set("model", jsondoc.NewString(model))
 	}
-	return jsondoc.Encode(req.doc)
+	body := jsondoc.Encode(req.doc)
+	if !toChat {
+		return body, nil
+	}
+	return responses.ToChat(body)
 }
 
 // retryable: failures another compliant endpoint may not have.

@@ -35,6 +35,9 @@ func (s *Server) inspect(req *modelRequest) (*inspection, error) {
 	in := &inspection{walk: walk, uninspectable: walk.Uninspectable + req.uninspectable}
 	in.found = s.scanTexts(walk.Texts)
 	for i, t := range walk.Texts {
+		if t.Context {
+			continue // evidence only: its members are counted and set
+		}
 		in.textBytes += len(t.Text)
 		for _, f := range in.found[i] {
 			if in.findings == nil {
@@ -94,7 +97,7 @@ func (s *Server) redact(in *inspection, dec *decision) (*redact.Session, error) 
 	}
 	var sess *redact.Session
 	for i, t := range in.walk.Texts {
-		if !changes(in.found[i], actions) {
+		if t.Context || !changes(in.found[i], actions) {
 			continue
 		}
 		if sess == nil {

@@ -27,6 +27,9 @@ func (s *Server) serveModel(parse parser) handler {
 		if ex.dec, err = s.decide(c.Request.Context(), ex); err != nil {
 			return err
 		}
+		if err := providerState(ex); err != nil {
+			return err
+		}
 		ex.stage(stageRedact)
 		if ex.sess, err = s.redact(ex.insp, &ex.dec); err != nil {
 			return err
@@ -47,6 +50,21 @@ func (s *Server) serveModel(parse parser) handler {
 		}
 		return s.relayAnswer(c, ex, resp)
 	}
+}
+
+// providerState applies the decision to a Responses API request's provider
+// state: a request that depends on state kept by the provider needs the
+// policy's leave, and without it nothing is stored there (store: false).
+func providerState(ex *exchange) error {
+	r := ex.req.responses
+	if r == nil || ex.dec.ProviderStorage {
+		return nil
+	}
+	if err := r.StateError(); err != nil {
+		return err
+	}
+	r.SetStore(false)
+	return nil
 }
 
 // answerHeaders name where the request went.

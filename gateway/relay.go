@@ -9,64 +9,108 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/custos-gateway/custos/gateway/jsondoc"
 	"github.com/custos-gateway/custos/gateway/openai"
-	"github.com/custos-gateway/custos/gateway/sse"
+	"github.com/custos-gateway/custos/gateway/responses"
 	"github.com/custos-gateway/custos/gateway/upstream"
 )
+
+// native reports an answer in the Responses API's own form: a Responses
+// request an endpoint served itself.
+func (ex *exchange) native() bool {
+	return ex.req.op == upstream.OpResponses && !ex.fwd.translated
+}
 
 // relayAnswer sends a complete (non-streamed) answer on to the caller, its
 // outcome recorded first: an answer that cannot be accounted for is withheld.
 func (s *Server) relayAnswer(c *gin.Context, ex *exchange, resp *http.Response) error {
-	limit := s.cfg.Limits.MaxResponseBytes
-	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	body, err := s.readAnswer(c, resp)
 	if err != nil {
-		if ctxErr := c.Request.Context().Err(); ctxErr != nil {
-			return ctxErr
-		}
-		return errAnswerUnreadable
-	}
-	if int64(len(body)) > limit {
-		return errAnswerTooLarge
+		return err
 	}
 	t := s.targets[ex.fwd.endpoint.Name]
 	call := &upstream.Call{Op: ex.req.op, Model: ex.fwd.endpoint.Served(ex.req.model)}
+	if ex.fwd.translated {
+		call.Op = upstream.OpChat
+	}
 	if body, err = t.adapter.Answer(call, body); err != nil {
 		return errAnswerUnreadable
 	}
-	ex.ans.usage = openai.ReadUsage(body)
+	if ex.native() {
+		if u := responses.ReadUsage(body); u != nil {
+			ex.ans.usage = u.OpenAI()
+		}
+	} else {
+		ex.ans.usage = openai.ReadUsage(body)
+	}
 	ex.ans.status = resp.StatusCode
 	ex.setEnd(resp.StatusCode, nil)
 	if err := s.recordOutcome(ex); err != nil {
 		return err
 	}
-	if ex.restoring() {
-		body = restoreAnswer(ex.sess, body)
-	}
-	if ex.req.op == upstream.OpChat {
-		if body, err = ex.meta.dialect.answer(body, ex.req.model); err != nil {
-			return errAnswerUnreadable
-		}
+	if body, err = s.answerForCaller(ex, body); err != nil {
+		return errAnswerUnreadable
 	}
 	c.Data(resp.StatusCode, "application/json", body)
 	return nil
+}
+
+// readAnswer reads a provider's answer within the size limit.
+func (s *Server) readAnswer(c *gin.Context, resp *http.Response) ([]byte, error) {
+	limit := s.cfg.Limits.MaxResponseBytes
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		if ctxErr := c.Request.Context().Err(); ctxErr != nil {
+			return nil, ctxErr
+		}
+		return nil, errAnswerUnreadable
+	}
+	if int64(len(body)) > limit {
+		return nil, errAnswerTooLarge
+	}
+	return body, nil
+}
+
+// answerForCaller restores the pseudonyms the policy lets come back and
+// puts the answer in the caller's dialect.
+func (s *Server) answerForCaller(ex *exchange, body []byte) ([]byte, error) {
+	if ex.native() {
+		if ex.restoring() {
+			body = restoreWith(ex, body, &responses.AnswerRules)
+		}
+		return body, nil
+	}
+	if ex.restoring() {
+		body = restoreAnswer(ex.sess, body)
+	}
+	if ex.req.op == upstream.OpEmbeddings {
+		return body, nil
+	}
+	return ex.meta.dialect.answer(ex, body)
+}
+
+// startStream sends the stream's headers; from here the status is fixed.
+func startStream(c *gin.Context, ex *exchange) {
+	h := c.Writer.Header()
+	h.Set("Content-Type", "text/event-stream; charset=utf-8")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	c.Writer.WriteHeader(http.StatusOK)
+	c.Writer.Flush()
+	ex.ans.status = http.StatusOK
 }
 
 // relayStream relays a provider's SSE answer event by event, flushing each as
 // it arrives. Once the first byte is sent the status is fixed, so a provider
 // failure mid-stream becomes an error event the SDKs surface.
 func (s *Server) relayStream(c *gin.Context, ex *exchange, resp *http.Response) error {
+	if ex.native() {
+		return s.relayNativeResponses(c, ex, resp)
+	}
 	t := s.targets[ex.fwd.endpoint.Name]
-	src := t.adapter.Events(&upstream.Call{Op: ex.req.op, Model: ex.req.model, Stream: true}, resp.Body)
-	w := c.Writer
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream; charset=utf-8")
-	h.Set("Cache-Control", "no-cache")
-	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	w.Flush()
-	ex.ans.status = http.StatusOK
-
-	out := ex.meta.dialect.stream(w, ex.req.model)
+	src := t.adapter.Events(&upstream.Call{Op: upstream.OpChat, Model: ex.req.model, Stream: true}, resp.Body)
+	startStream(c, ex)
+	out := ex.meta.dialect.stream(ex, c.Writer)
 	var restorer *chunkRestorer
 	if ex.restoring() {
 		restorer = newChunkRestorer(ex.sess)
@@ -74,14 +118,14 @@ func (s *Server) relayStream(c *gin.Context, ex *exchange, resp *http.Response) 
 	for sawDone := false; ; {
 		ev, err := src.Next()
 		if err != nil {
-			return s.streamEnded(c, ex, err, sawDone)
+			return s.streamEnded(c, ex, out, err, sawDone)
 		}
 		if bytes.Equal(ev.Data, openai.DoneData) {
 			sawDone = true
 			// The outcome is recorded before the caller sees the stream end.
 			ex.setEnd(http.StatusOK, nil)
 			if err := s.recordOutcome(ex); err != nil {
-				return s.endStream(c, ex, err)
+				return s.endStream(c, ex, out, err)
 			}
 		} else if u := openai.ReadUsage(ev.Data); u != nil {
 			ex.ans.usage = u
@@ -95,28 +139,28 @@ func (s *Server) relayStream(c *gin.Context, ex *exchange, resp *http.Response) 
 		if err := out.write(ev); err != nil {
 			return c.Request.Context().Err()
 		}
-		w.Flush()
+		c.Writer.Flush()
 	}
 }
 
 // streamEnded handles the end of a provider's stream: normal after [DONE],
 // a client that went away, or a provider that cut its answer short.
-func (s *Server) streamEnded(c *gin.Context, ex *exchange, err error, sawDone bool) error {
+func (s *Server) streamEnded(c *gin.Context, ex *exchange, out streamWriter, err error, sawDone bool) error {
 	if errors.Is(err, io.EOF) && sawDone {
 		return nil
 	}
 	if ctxErr := c.Request.Context().Err(); ctxErr != nil {
 		return ctxErr
 	}
-	return s.endStream(c, ex, errStreamInterrupted)
+	return s.endStream(c, ex, out, errStreamInterrupted)
 }
 
 // endStream ends a started stream with an error event in the caller's
 // dialect, after recording the outcome.
-func (s *Server) endStream(c *gin.Context, ex *exchange, cause error) error {
+func (s *Server) endStream(c *gin.Context, ex *exchange, out streamWriter, cause error) error {
 	ex.setEnd(http.StatusOK, cause)
 	_ = s.recordOutcome(ex)
-	_ = sse.Write(c.Writer, ex.meta.dialect.streamError(classify(cause)))
+	_ = out.fail(classify(cause))
 	c.Writer.Flush()
 	return cause
 }
@@ -127,4 +171,25 @@ func isUsageOnlyChunk(data []byte) bool {
 		Choices []struct{} `json:"choices"`
 	}
 	return json.Unmarshal(data, &v) == nil && len(v.Choices) == 0
+}
+
+// restoreWith puts pseudonymized values back into every string of a JSON
+// answer walked with rules; an answer that is not JSON is returned as is.
+func restoreWith(ex *exchange, body []byte, rules *jsondoc.Rules) []byte {
+	doc, err := jsondoc.Parse(body, jsondoc.Limits{})
+	if err != nil {
+		return body
+	}
+	walk, err := jsondoc.Inspect(doc, rules, jsondoc.Limits{})
+	if err != nil {
+		return body
+	}
+	r := ex.sess.NewRestorer()
+	for _, t := range walk.Texts {
+		if out := r.Restore(t.Text); !t.IsKey && out != t.Text {
+			t.Set(out)
+		}
+	}
+	walk.Finish()
+	return jsondoc.Encode(doc)
 }

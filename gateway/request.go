@@ -12,6 +12,7 @@ import (
 	"github.com/custos-gateway/custos/gateway/anthropic"
 	"github.com/custos-gateway/custos/gateway/jsondoc"
 	"github.com/custos-gateway/custos/gateway/openai"
+	"github.com/custos-gateway/custos/gateway/responses"
 	"github.com/custos-gateway/custos/gateway/upstream"
 )
 
@@ -29,6 +30,8 @@ type modelRequest struct {
 	// uninspectable counts content the parse already knows cannot be read
 	// (embeddings given as token ids).
 	uninspectable int
+	// responses is a Responses API request's facts (nil for other routes).
+	responses *responses.Request
 }
 
 // parser reads a route's body into the pipeline's form.
@@ -63,6 +66,21 @@ func parseMessages(body []byte, lim jsondoc.Limits) (*modelRequest, error) {
 		return nil, openai.ParseError(err)
 	}
 	return chatRequest(doc)
+}
+
+// parseResponses reads an OpenAI Responses API body: forwarded as it is to
+// endpoints that serve the API, translated to chat for the others.
+func parseResponses(body []byte, lim jsondoc.Limits) (*modelRequest, error) {
+	doc, err := jsondoc.Parse(body, lim)
+	if err != nil {
+		return nil, openai.ParseError(err)
+	}
+	r, err := responses.FromDoc(doc)
+	if err != nil {
+		return nil, err
+	}
+	return &modelRequest{op: upstream.OpResponses, doc: doc, rules: &responses.Rules, model: r.Model, stream: r.Stream,
+		user: r.User, responses: r}, nil
 }
 
 func parseEmbeddings(body []byte, lim jsondoc.Limits) (*modelRequest, error) {

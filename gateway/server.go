@@ -185,6 +185,7 @@ func (s *Server) routeTable() []*route {
 		{method: http.MethodPost, path: "/v1/chat/completions", inFlight: true, name: "chat.completions", dialect: dialectOpenAI, role: auth.RoleApp, serve: s.serveModel(parseChat)},
 		{method: http.MethodPost, path: "/v1/messages", inFlight: true, name: "chat.completions", dialect: dialectAnthropic, role: auth.RoleApp, serve: s.serveModel(parseMessages)},
 		{method: http.MethodPost, path: "/v1/messages/count_tokens", inFlight: true, name: "messages.count_tokens", dialect: dialectAnthropic, role: auth.RoleApp, serve: s.countTokens},
+		{method: http.MethodPost, path: "/v1/responses", inFlight: true, name: "responses", dialect: dialectResponses, role: auth.RoleApp, serve: s.serveModel(parseResponses)},
 		{method: http.MethodPost, path: "/v1/embeddings", inFlight: true, name: "embeddings", dialect: dialectOpenAI, role: auth.RoleApp, serve: s.serveModel(parseEmbeddings)},
 		{method: http.MethodGet, path: "/v1/models", name: "models", dialect: dialectOpenAI, anthropicByHeader: true, role: auth.RoleApp, serve: s.models},
 		{method: http.MethodGet, path: "/v1/models/:id", name: "models", dialect: dialectOpenAI, anthropicByHeader: true, role: auth.RoleApp, serve: s.model},

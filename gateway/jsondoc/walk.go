@@ -20,6 +20,10 @@ type Text struct {
 	// Structural marks a known field name or a known enum value at its
 	// place (role "user", type "text"): part of the API, not of the data.
 	Structural bool
+	// Context marks the raw text of a string holding an embedded JSON
+	// document: scanned as a whole for evidence (a label in one member, its
+	// value in the next), never set (its members are set instead).
+	Context bool
 
 	node   *Value    // a string or number value
 	member *Member   // an object key
@@ -37,6 +41,9 @@ type embedded struct {
 // Set replaces the text in the tree. A number replaced by other text
 // becomes a string.
 func (t *Text) Set(s string) {
+	if t.Context {
+		return
+	}
 	if t.member != nil {
 		t.member.Key = s
 	} else {
@@ -235,6 +242,7 @@ func (wk *walker) embedded(v *Value, key string) bool {
 	if err != nil || (doc.Kind != Object && doc.Kind != Array) {
 		return false
 	}
+	wk.add(&Text{Text: v.Str, Key: key, Context: true})
 	e := &embedded{node: v, root: doc, in: wk.in}
 	saved := wk.path
 	wk.in, wk.path = e, nil

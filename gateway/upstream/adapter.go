@@ -17,6 +17,7 @@ type Op int
 const (
 	OpChat       Op = iota // chat completions (the pipeline's hub form)
 	OpEmbeddings           // OpenAI embeddings
+	OpResponses            // the OpenAI Responses API, where a kind serves it natively
 )
 
 // Target is how an endpoint is reached: the wire facts routing never reads.
@@ -33,7 +34,8 @@ type Target struct {
 }
 
 // Call is one request to a provider. Body is in the OpenAI form of Op (chat
-// completions or embeddings); the adapter encodes it for its kind.
+// completions, embeddings, responses), its model field already the one the
+// endpoint serves (Model); the adapter encodes it for its kind.
 type Call struct {
 	Op        Op
 	Body      []byte
@@ -71,7 +73,7 @@ type Adapter interface {
 // kinds is the table of provider kinds: adding one is a file with its
 // adapter and a line here.
 var kinds = map[string]Adapter{
-	KindOpenAI:     openAICompatible{},
+	KindOpenAI:     openAICompatible{responses: true},
 	KindMistral:    openAICompatible{},
 	KindDeepSeek:   openAICompatible{},
 	KindQwen:       openAICompatible{},

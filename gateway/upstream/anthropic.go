@@ -23,11 +23,8 @@ type anthropicKind struct{}
 func (anthropicKind) Supports(op Op) bool { return op == OpChat }
 
 func (anthropicKind) Request(ctx context.Context, t *Target, call *Call) (*http.Request, error) {
-	body, err := withModel(call.Body, call.Model)
+	body, err := anthropic.FromOpenAI(call.Body)
 	if err != nil {
-		return nil, err
-	}
-	if body, err = anthropic.FromOpenAI(body); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUntranslatable, err)
 	}
 	hr, err := newPost(ctx, strings.TrimSuffix(t.BaseURL, "/")+"/messages", body)

@@ -28,11 +28,7 @@ func (echo) transport() http.RoundTripper { return echoTransport }
 var echoTransport = HandlerTransport{Handler: EchoHandler()}
 
 func (echo) Request(ctx context.Context, _ *Target, call *Call) (*http.Request, error) {
-	body, err := withModel(call.Body, call.Model)
-	if err != nil {
-		return nil, err
-	}
-	return newPost(ctx, "http://echo.custos.invalid/v1"+openAIPath(call.Op), body)
+	return newPost(ctx, "http://echo.custos.invalid/v1"+openAIPath(call.Op), call.Body)
 }
 
 // EchoHandler returns an OpenAI-compatible handler whose chat answer is

@@ -57,16 +57,6 @@ func (t *translatedEvents) Next() (sse.Event, error) {
 	return sse.Event{Data: data}, nil
 }
 
-// withModel replaces the model field of a JSON body, keeping the rest.
-func withModel(body []byte, model string) ([]byte, error) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(body, &m); err != nil {
-		return nil, err
-	}
-	m["model"], _ = json.Marshal(model)
-	return json.Marshal(m)
-}
-
 // openAIErrorMessage reads {"error":{"message":...}} or {"message":...}.
 func openAIErrorMessage(body []byte) string {
 	var v struct {

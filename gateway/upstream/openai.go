@@ -13,17 +13,17 @@ import (
 // and /embeddings with a bearer key: OpenAI itself, local model servers, and
 // the compatible providers (Mistral, DeepSeek, Qwen's compatible mode,
 // OpenRouter), whose differences (error bodies, extra fields, keep-alive
-// comments) the OpenAI form already tolerates.
-type openAICompatible struct{}
+// comments) the OpenAI form already tolerates. responses: the kind serves
+// the Responses API natively at /responses (OpenAI itself); the others get
+// Responses requests translated to chat completions.
+type openAICompatible struct{ responses bool }
 
-func (openAICompatible) Supports(op Op) bool { return op == OpChat || op == OpEmbeddings }
+func (a openAICompatible) Supports(op Op) bool {
+	return op == OpChat || op == OpEmbeddings || (op == OpResponses && a.responses)
+}
 
 func (openAICompatible) Request(ctx context.Context, t *Target, call *Call) (*http.Request, error) {
-	body, err := withModel(call.Body, call.Model)
-	if err != nil {
-		return nil, err
-	}
-	hr, err := newPost(ctx, strings.TrimSuffix(t.BaseURL, "/")+openAIPath(call.Op), body)
+	hr, err := newPost(ctx, strings.TrimSuffix(t.BaseURL, "/")+openAIPath(call.Op), call.Body)
 	if err != nil {
 		return nil, err
 	}
@@ -43,8 +43,11 @@ func (openAICompatible) ErrorMessage(body []byte) string { return openAIErrorMes
 
 // openAIPath is the path of op under an OpenAI-style base URL.
 func openAIPath(op Op) string {
-	if op == OpEmbeddings {
+	switch op {
+	case OpEmbeddings:
 		return "/embeddings"
+	case OpResponses:
+		return "/responses"
 	}
 	return "/chat/completions"
 }
