@@ -58,9 +58,11 @@ var dialectOpenAI = &dialect{
 }
 
 var dialectAnthropic = &dialect{
-	name:   "anthropic",
-	model:  anthropicModel,
-	answer: func(ex *exchange, body []byte) ([]byte, error) { return anthropic.FromOpenAIResponse(body, ex.req.model) },
+	name:  "anthropic",
+	model: anthropicModel,
+	answer: func(ex *exchange, body []byte) ([]byte, error) {
+		return anthropic.FromOpenAIResponse(body, ex.req.model)
+	},
 	stream: func(ex *exchange, w io.Writer) streamWriter {
 		return &anthropicStream{w: w, conv: &anthropic.StreamFromOpenAI{Model: ex.req.model}}
 	},
