@@ -43,6 +43,7 @@ func (s *Server) policyInput(ex *exchange, model string) policy.Input {
 		Purpose:   ex.caller.Purpose,
 		Route:     ex.meta.route.name,
 		Model:     model,
+		Cost:      ex.acct.input,
 	}
 	if ex.insp != nil {
 		in.Findings = ex.insp.findings

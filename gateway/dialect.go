@@ -161,6 +161,8 @@ func anthropicErrorType(status int) string {
 		return "authentication_error"
 	case http.StatusForbidden:
 		return "permission_error"
+	case http.StatusPaymentRequired:
+		return "billing_error"
 	case http.StatusNotFound:
 		return "not_found_error"
 	case http.StatusRequestEntityTooLarge:

@@ -10,8 +10,10 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/custos-gateway/custos/audit"
+	"github.com/custos-gateway/custos/audit/ledger"
 	"github.com/custos-gateway/custos/gateway/anthropic"
 	"github.com/custos-gateway/custos/gateway/auth"
+	"github.com/custos-gateway/custos/gateway/limits"
 	"github.com/custos-gateway/custos/gateway/openai"
 	"github.com/custos-gateway/custos/gateway/responses"
 	"github.com/custos-gateway/custos/gateway/upstream"
@@ -139,6 +141,22 @@ var errorClasses = []errorClass{
 			message: "Too many failed authentications from this address; retry later.", retryAfter: e.retryAfter}
 	}},
 	{match: as[*policy.DeniedError], build: deniedError},
+	{match: as[*rateLimitedError], build: rateLimited},
+	{match: as[*budgetError], build: func(err error) apiError {
+		var e *budgetError
+		errors.As(err, &e)
+		return apiError{status: http.StatusTooManyRequests, typ: "insufficient_quota", code: "budget_exceeded",
+			message: "This request would exceed the " + e.budget.Period + " budget of " + e.scope() + "; it was not sent. The budget resets at " +
+				e.budget.ResetAt.UTC().Format(time.RFC3339) + ".", retryAfter: e.retryAfter}
+	}},
+	{match: is(ledger.ErrInsufficientCredit), api: apiError{status: http.StatusPaymentRequired, typ: "insufficient_quota", code: "insufficient_credit",
+		message: "The account's prepaid credit does not cover this request's maximum cost; it was not sent. Top up the credit, or lower max_tokens. GET /v1/credits shows the balance."}},
+	{match: is(errPriceUnavailable), api: apiError{status: http.StatusForbidden, typ: "permission_error", code: "price_unavailable", param: "model",
+		message: "This model has no price in the gateway's price table, and this account pays per token; it was not sent."}},
+	{match: is(ledger.ErrCurrency), api: apiError{status: http.StatusServiceUnavailable, typ: "server_error", code: "ledger_currency_mismatch",
+		message: "The account is kept in another currency than this model's price; the request was not sent. The gateway's operators can fix it."}},
+	{match: is(errLedgerDown, ledger.ErrUnavailable), api: apiError{status: http.StatusServiceUnavailable, typ: "server_error", code: "ledger_unavailable",
+		message: "The credit ledger cannot be reached, so the request cannot be paid for; it was not sent. Retry later.", retryAfter: 5 * time.Second}},
 	{match: is(policy.ErrNoPolicy, policy.ErrUndefined, policy.ErrEvaluation, policy.ErrTimeout, policy.ErrAmbiguous,
 		policy.ErrInvalidDecision, policy.ErrUnknownAction), build: func(err error) apiError {
 		// The policy could not decide: refuse, and say so without detail.
@@ -186,7 +204,7 @@ var errorClasses = []errorClass{
 	{match: is(audit.ErrUnavailable, audit.ErrClosed), api: apiError{status: http.StatusServiceUnavailable, typ: "server_error", code: "audit_unavailable",
 		message: "The audit log cannot record this request, so it was not processed. Retry later."}},
 	{match: is(errWrongRole), api: apiError{status: http.StatusForbidden, typ: "permission_error", code: "wrong_key_role",
-		message: "This key is not valid here: app keys call models, auditor keys export the audit log."}},
+		message: "This key is not valid here: app keys call models, auditor keys export the audit log, finance keys manage credit."}},
 	{match: as[*responses.TranslateError], build: func(err error) apiError {
 		var e *responses.TranslateError
 		errors.As(err, &e)
@@ -223,6 +241,22 @@ func recordCode(err error) string {
 		return "revoked_api_key"
 	}
 	return classify(err).code
+}
+
+// rateLimited answers a request over its key's rate.
+func rateLimited(err error) apiError {
+	var e *rateLimitedError
+	errors.As(err, &e)
+	switch {
+	case errors.Is(err, limits.ErrTooLarge):
+		return apiError{status: http.StatusTooManyRequests, typ: "rate_limit_error", code: "tokens_exceed_rate_limit",
+			message: "This request needs more tokens than this key may use in a minute; lower max_tokens or shorten it."}
+	case errors.Is(err, limits.ErrTooManyKeys):
+		return apiError{status: http.StatusServiceUnavailable, typ: "server_error", code: "overloaded",
+			message: "The gateway is tracking as many keys as it may; retry shortly.", retryAfter: time.Second}
+	}
+	return apiError{status: http.StatusTooManyRequests, typ: "rate_limit_error", code: "rate_limited",
+		message: "This key is over its rate limit; retry after the time in Retry-After.", retryAfter: e.status.RetryAfter}
 }
 
 func deniedError(err error) apiError {

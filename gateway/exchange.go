@@ -23,6 +23,8 @@ import (
 //	insp      inspect
 //	dec       decide
 //	sess      redact
+//	acct      estimate, reserve (what it may cost and what is held), then
+//	          price and settle at the outcome
 //	cands     route
 //	fwd       forward (endpoint, attempts, intent record)
 //	ans       relay (status, usage, first byte)
@@ -33,6 +35,7 @@ type exchange struct {
 	req    *modelRequest
 	insp   *inspection
 	dec    decision
+	acct   metering
 	sess   *redact.Session
 	cands  []*residency.Endpoint
 	fwd    forwarding
@@ -69,9 +72,15 @@ type forwarding struct {
 
 // answer is the relay's result.
 type answer struct {
-	status    int
-	usage     *openai.Usage
-	firstByte time.Duration
+	status int
+	usage  *openai.Usage // the provider's counts
+	// estimated are the tokenizer's counts when the provider gave none
+	// (a stream cut short, a provider that reports no usage).
+	estimated *openai.Usage
+	// completion holds the answer's text as relayed, in memory only, to
+	// count it when the provider reports no usage.
+	completion completionText
+	firstByte  time.Duration
 	// stripUsageChunk: Custos asked the provider for stream usage the
 	// caller did not ask for, so the usage-only chunk is not relayed.
 	stripUsageChunk bool
@@ -126,6 +135,15 @@ const (
 	stageDecide       = "decide"
 	stageRedact       = "redact"
 	stageRoute        = "route"
+	stageReserve      = "reserve"
 	stageForward      = "forward"
 	stageAccount      = "account"
 )
+
+// usage is the request's token counts: the provider's, else the estimate.
+func (ex *exchange) usage() *openai.Usage {
+	if ex.ans.usage != nil {
+		return ex.ans.usage
+	}
+	return ex.ans.estimated
+}

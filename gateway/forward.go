@@ -15,6 +15,7 @@ import (
 
 	"github.com/custos-gateway/custos/audit"
 	"github.com/custos-gateway/custos/gateway/jsondoc"
+	"github.com/custos-gateway/custos/gateway/limits"
 	"github.com/custos-gateway/custos/gateway/responses"
 	"github.com/custos-gateway/custos/gateway/upstream"
 	"github.com/custos-gateway/custos/residency"
@@ -98,7 +99,7 @@ func (s *Server) try(ctx context.Context, ex *exchange, ep *residency.Endpoint) 
 	att := audit.Attempt{Endpoint: ep.Name, LatencyMS: time.Since(t0).Milliseconds()}
 	defer endAttemptSpan(span, &att)
 	if err == nil {
-		s.router.Report(ep.Name, residency.Outcome{OK: true, Latency: time.Since(t0)})
+		s.router.Report(ep.Name, residency.Outcome{OK: true, Latency: time.Since(t0), Throttled: s.throttled(resp, ex)})
 		att.Status = resp.StatusCode
 		ex.fwd.attempts = append(ex.fwd.attempts, att)
 		ex.ans.firstByte = time.Since(ex.meta.started)
@@ -117,6 +118,20 @@ func (s *Server) try(ctx context.Context, ex *exchange, ep *residency.Endpoint) 
 		s.router.Report(ep.Name, residency.Outcome{RetryAfter: retryAfter})
 	}
 	return nil, err
+}
+
+// throttled reads an answering endpoint's rate-limit headers: how long
+// until it could take another request like this one, or 0 when it can now.
+func (s *Server) throttled(resp *http.Response, ex *exchange) time.Duration {
+	now := s.now()
+	th := limits.ParseThrottle(resp.Header.Get, now)
+	if !th.Known() {
+		return 0
+	}
+	if ok, until := th.Fits(now, estimatedTokens(ex), limits.Margin{}); !ok {
+		return until.Sub(now)
+	}
+	return 0
 }
 
 // attempt sends the request to one endpoint, with its key; a 401 from the

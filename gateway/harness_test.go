@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/custos-gateway/custos/audit"
+	"github.com/custos-gateway/custos/audit/ledger"
 	"github.com/custos-gateway/custos/gateway"
 	"github.com/custos-gateway/custos/gateway/auth"
 	"github.com/custos-gateway/custos/gateway/config"
@@ -63,6 +64,7 @@ type harness struct {
 	Logs      *syncBuffer
 	AuditPath string
 	AuditPub  ed25519.PublicKey
+	Ledger    *ledger.BoltLedger
 	stop      func() // shuts the server down and closes the audit log
 	// allowIncomplete: the test expects requests whose outcome could not be
 	// recorded (a full disk), so records accepts an intact but incomplete log.
@@ -91,6 +93,29 @@ func startGatewayWith(t testing.TB, edit func(*config.Config), src policy.Source
 // startGatewayKeys also wires a provider key source.
 func startGatewayKeys(t testing.TB, edit func(*config.Config), src policy.Source, auditDir string, keys gateway.KeySource) *harness {
 	t.Helper()
+	return startGatewayOpts(t, harnessOptions{edit: edit, src: &src, auditDir: auditDir, keys: keys})
+}
+
+// harnessOptions are everything a test gateway may be started with.
+type harnessOptions struct {
+	edit     func(*config.Config)
+	src      *policy.Source // the shipped policies when nil
+	auditDir string         // a temporary directory when empty
+	keys     gateway.KeySource
+	now      func() time.Time // the clock of the ledger and the rate limits
+}
+
+// startGatewayOpts runs a test gateway with every option.
+func startGatewayOpts(t testing.TB, o harnessOptions) *harness {
+	t.Helper()
+	src := policy.FromFS(policies.FS, "policies")
+	if o.src != nil {
+		src = *o.src
+	}
+	if o.auditDir == "" {
+		o.auditDir = t.TempDir()
+	}
+	edit, auditDir, keys := o.edit, o.auditDir, o.keys
 	sim := providertest.NewOpenAI(t)
 	active, _ := auth.HashKey(appKey)
 	revoked, _ := auth.HashKey(revokedKey)
@@ -134,11 +159,13 @@ func startGatewayKeys(t testing.TB, edit func(*config.Config), src policy.Source
 	if err != nil {
 		t.Fatal(err)
 	}
-	auditLog, err := audit.Open(cfg.Audit.Path, audit.Options{Instance: "test", Signer: signer, CheckpointEvery: cfg.Audit.CheckpointEvery})
+	lopts := gateway.LedgerOptions(cfg)
+	lopts.Now = o.now
+	led, auditLog, err := ledger.OpenBolt(cfg.Audit.Path, audit.Options{Instance: "test", Signer: signer, CheckpointEvery: cfg.Audit.CheckpointEvery}, lopts)
 	if err != nil {
 		t.Fatalf("audit: %v", err)
 	}
-	srv, err := gateway.NewFromConfig(cfg, engine, auditLog, keys, log)
+	srv, err := gateway.NewFromConfig(cfg, gateway.Wiring{Decider: engine, Audit: auditLog, Keys: keys, Ledger: led, Now: o.now, Logger: log})
 	if err != nil {
 		t.Fatalf("gateway: %v", err)
 	}
@@ -166,7 +193,7 @@ func startGatewayKeys(t testing.TB, edit func(*config.Config), src policy.Source
 	}
 	t.Cleanup(stop)
 	return &harness{URL: "http://" + ln.Addr().String() + "/v1", Sim: sim, Logs: logs,
-		AuditPath: cfg.Audit.Path, AuditPub: signer.Public(), stop: stop}
+		AuditPath: cfg.Audit.Path, AuditPub: signer.Public(), Ledger: led, stop: stop}
 }
 
 // post sends a raw request to the gateway.

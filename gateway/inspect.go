@@ -136,3 +136,10 @@ func changes(fs []redact.Finding, actions map[redact.Type]redact.Action) bool {
 	}
 	return false
 }
+
+// promptBound is the most tokens the prompt can be, for reservations: a
+// token is at least a byte of text, and the chat format frames each text
+// with a few more.
+func (in *inspection) promptBound() int64 {
+	return int64(in.textBytes) + 4*int64(len(in.walk.Texts)) + 16
+}

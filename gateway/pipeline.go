@@ -6,7 +6,7 @@ import "github.com/gin-gonic/gin"
 // stages, in order, each storing its result in the exchange for the later
 // ones and the audit record:
 //
-//	parse → inspect → decide → redact → route → forward → relay
+//	parse → inspect → decide → redact → route → reserve → forward → relay
 func (s *Server) serveModel(parse parser) handler {
 	return func(c *gin.Context, ex *exchange) error {
 		body, err := s.readJSONBody(c)
@@ -24,6 +24,7 @@ func (s *Server) serveModel(parse parser) handler {
 			return err
 		}
 		ex.stage(stageDecide)
+		s.estimate(c.Request.Context(), ex)
 		if ex.dec, err = s.decide(c.Request.Context(), ex); err != nil {
 			return err
 		}
@@ -36,6 +37,10 @@ func (s *Server) serveModel(parse parser) handler {
 		}
 		ex.stage(stageRoute)
 		if ex.cands, err = s.route(ex); err != nil {
+			return err
+		}
+		ex.stage(stageReserve)
+		if err := s.reserve(c.Request.Context(), ex); err != nil {
 			return err
 		}
 		ex.stage(stageForward)
@@ -74,4 +79,5 @@ func (s *Server) answerHeaders(c *gin.Context, ex *exchange) {
 	h.Set("x-custos-provider", ex.fwd.endpoint.Provider)
 	h.Set("x-custos-region", ex.fwd.endpoint.Region)
 	h.Set("x-custos-policy-revision", ex.dec.Revision.String())
+	ex.rateHeaders(h)
 }

@@ -48,11 +48,15 @@ func (s *Server) auditRecord(ex *exchange, kind string) audit.Record {
 			r.Attempts = ex.fwd.attempts
 		}
 	}
-	switch u := ex.ans.usage; {
+	switch u := ex.usage(); {
 	case u != nil:
-		r.Tokens = &audit.Tokens{Prompt: u.PromptTokens, Completion: u.CompletionTokens, Cached: u.CachedTokens()}
+		r.Tokens = &audit.Tokens{Prompt: u.PromptTokens, Completion: u.CompletionTokens, Cached: u.CachedTokens(),
+			Estimated: ex.ans.usage == nil}
 	case ex.insp != nil && ex.fwd.endpoint != nil:
 		r.Tokens = &audit.Tokens{Prompt: ex.insp.estimatedTokens(), Estimated: true}
+	}
+	if c := ex.acct.cost; c != nil && kind == audit.KindOutcome {
+		r.Cost = &audit.Cost{Micros: c.Amount, Currency: c.Currency, PriceVersion: c.PriceVersion, Estimated: ex.acct.estimate}
 	}
 	return r
 }

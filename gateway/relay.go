@@ -43,6 +43,9 @@ func (s *Server) relayAnswer(c *gin.Context, ex *exchange, resp *http.Response) 
 	} else {
 		ex.ans.usage = openai.ReadUsage(body)
 	}
+	if ex.ans.usage == nil {
+		ex.ans.completion.add("", body) // to count: the provider did not
+	}
 	ex.ans.status = resp.StatusCode
 	ex.setEnd(resp.StatusCode, nil)
 	if err := s.recordOutcome(ex); err != nil {
@@ -51,7 +54,8 @@ func (s *Server) relayAnswer(c *gin.Context, ex *exchange, resp *http.Response) 
 	if body, err = s.answerForCaller(ex, body); err != nil {
 		return errAnswerUnreadable
 	}
-	c.Data(resp.StatusCode, "application/json", body)
+	ex.costHeaders(c.Writer.Header())
+	c.Data(resp.StatusCode, "application/json", ex.withCost(body))
 	return nil
 }
 
@@ -132,6 +136,10 @@ func (s *Server) relayStream(c *gin.Context, ex *exchange, resp *http.Response) 
 			if ex.ans.stripUsageChunk && ex.meta.dialect.relaysUsageChunk && isUsageOnlyChunk(ev.Data) {
 				continue
 			}
+			s.price(ex)
+			ev.Data = ex.withCost(ev.Data)
+		} else {
+			ex.ans.completion.add(ev.Event, ev.Data)
 		}
 		if restorer != nil && !sawDone {
 			ev.Data = restorer.chunk(ev.Data)

@@ -23,6 +23,7 @@ func (s *Server) relayNativeResponses(c *gin.Context, ex *exchange, resp *http.R
 	src := s.targets[ex.fwd.endpoint.Name].adapter.Events(&upstream.Call{Op: upstream.OpResponses, Stream: true}, resp.Body)
 	startStream(c, ex)
 	out := &nativeStream{w: c.Writer}
+	ex.ans.completion.native = true
 	if ex.restoring() {
 		sess := ex.sess
 		out.restorer = responses.NewStreamRestorer(func() responses.Restorer { return restorerOf(sess) })
@@ -35,6 +36,7 @@ func (s *Server) relayNativeResponses(c *gin.Context, ex *exchange, resp *http.R
 		if ev.Comment {
 			continue
 		}
+		ex.ans.completion.add(ev.Event, ev.Data)
 		if responses.Terminal(ev.Data) {
 			if u := responses.ReadUsage(ev.Data); u != nil {
 				ex.ans.usage = u.OpenAI()

@@ -49,7 +49,9 @@ func Run(ctx context.Context, cfg *config.Config, deps Deps) error {
 		return err
 	}
 	defer closeAudit()
-	_ = led // wired into the spine by accounting
+	if err := grantDevCredit(ctx, cfg, led, log); err != nil {
+		return err
+	}
 	// Provider keys come from Vault only; a gateway that cannot read every
 	// key it needs does not start.
 	keys, err := NewKeySource(ctx, cfg, log)
@@ -61,7 +63,7 @@ func Run(ctx context.Context, cfg *config.Config, deps Deps) error {
 		defer keys.Close()
 		keySource = keys
 	}
-	srv, err := NewFromConfig(cfg, engine, auditLog, keySource, log)
+	srv, err := NewFromConfig(cfg, Wiring{Decider: engine, Audit: auditLog, Keys: keySource, Ledger: led, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -187,7 +189,7 @@ func openAudit(ctx context.Context, cfg *config.Config, log *slog.Logger) (*audi
 		CheckpointEvery: cfg.Audit.CheckpointEvery, CheckpointInterval: cfg.Audit.CheckpointInterval.Std(),
 		CheckpointFile: cfg.Audit.CheckpointFile, RotateMonthly: cfg.Audit.RotateMonthly,
 		Durability: audit.Durability(cfg.Audit.Durability), FlushInterval: cfg.Audit.FlushInterval.Std(),
-	}, ledgerOptions(cfg))
+	}, LedgerOptions(cfg))
 	if err != nil {
 		closeVault()
 		return nil, nil, nil, err
@@ -212,7 +214,22 @@ func durabilityName(d string) string {
 	return d
 }
 
-// ledgerOptions are the ledger's settings from the config.
-func ledgerOptions(cfg *config.Config) ledger.Options {
-	return ledger.Options{}
+// grantDevCredit gives the dev tenant its starting credit the first time
+// the dev gateway starts on an audit log, so that a newcomer sees cost and
+// balance on the first request.
+func grantDevCredit(ctx context.Context, cfg *config.Config, led Ledger, log *slog.Logger) error {
+	if cfg.Accounting.DevCredit <= 0 {
+		return nil
+	}
+	_, err := led.AccountFor(ctx, config.DevTenant, "")
+	if !errors.Is(err, ledger.ErrNoAccount) {
+		return err
+	}
+	a, err := led.Credit(ctx, audit.Credit{Op: audit.CreditTopUp, Account: config.DevTenant, Micros: cfg.Accounting.DevCredit,
+		Currency: "USD", Reference: "dev-credit", Actor: "custos-serve-dev"})
+	if err != nil {
+		return fmt.Errorf("dev credit: %w", err)
+	}
+	log.Info("dev tenant credited", "account", a.Name, "available", ledger.FormatAmount(a.Available)+" "+a.Currency)
+	return nil
 }

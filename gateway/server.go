@@ -21,6 +21,7 @@ import (
 	"github.com/custos-gateway/custos/gateway/auth"
 	"github.com/custos-gateway/custos/gateway/config"
 	"github.com/custos-gateway/custos/gateway/jsondoc"
+	"github.com/custos-gateway/custos/gateway/limits"
 	"github.com/custos-gateway/custos/gateway/metrics"
 	"github.com/custos-gateway/custos/gateway/upstream"
 	"github.com/custos-gateway/custos/policy"
@@ -63,7 +64,15 @@ type Options struct {
 	Decider Decider
 	Audit   AuditLog
 	Keys    KeySource
-	Logger  *slog.Logger // nil discards
+	// Ledger holds prepaid credit and budgets; required when a tenant is
+	// billed (prepaid or postpaid).
+	Ledger Ledger
+	// Prices is the price table; when nil and the Decider serves prices
+	// (the policy engine does), the Decider's.
+	Prices PriceSource
+	// Now is the clock of rate limits (tests); time.Now when nil.
+	Now    func() time.Time
+	Logger *slog.Logger // nil discards
 }
 
 // Server is a configured gateway. It is safe for concurrent use.
@@ -75,6 +84,11 @@ type Server struct {
 	decider    Decider
 	audit      AuditLog
 	keys       KeySource
+	ledger     Ledger
+	prices     PriceSource
+	limiter    *limits.Limiter
+	rateLimits map[string]limits.Limit // "tenant/app" → each key's allowance
+	now        func() time.Time
 	router     *residency.Router
 	scanner    *redact.Scanner
 	hashKey    []byte // keys the hash operator; per process
@@ -125,11 +139,16 @@ func New(opts Options) (*Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	cfg := opts.Config
+	if err := checkAccounting(cfg, &opts); err != nil {
+		return nil, err
+	}
 	s := &Server{
 		cfg: cfg, keyring: opts.Keyring, catalog: opts.Catalog, targets: targets,
 		decider: opts.Decider, audit: opts.Audit, keys: opts.Keys,
+		ledger: opts.Ledger, prices: opts.Prices, now: opts.Now,
+		limiter: limits.New(limits.Options{Now: opts.Now}), rateLimits: rateLimits(cfg),
 		router: residency.NewRouter(opts.Catalog, residency.RouterOptions{
-			BreakerFailures: cfg.Routing.BreakerFailures, BreakerCooldown: cfg.Routing.BreakerCooldown.Std(),
+			BreakerFailures: cfg.Routing.BreakerFailures, BreakerCooldown: cfg.Routing.BreakerCooldown.Std(), Now: opts.Now,
 		}),
 		scanner:        redact.NewScanner(redact.Options{}),
 		hashKey:        newHashKey(),
@@ -189,6 +208,9 @@ func (s *Server) routeTable() []*route {
 		{method: http.MethodPost, path: "/v1/embeddings", inFlight: true, name: "embeddings", dialect: dialectOpenAI, role: auth.RoleApp, serve: s.serveModel(parseEmbeddings)},
 		{method: http.MethodGet, path: "/v1/models", name: "models", dialect: dialectOpenAI, anthropicByHeader: true, role: auth.RoleApp, serve: s.models},
 		{method: http.MethodGet, path: "/v1/models/:id", name: "models", dialect: dialectOpenAI, anthropicByHeader: true, role: auth.RoleApp, serve: s.model},
+		{method: http.MethodGet, path: "/v1/credits", name: "credits", dialect: dialectOpenAI, role: auth.RoleApp, serve: s.credits},
+		{method: http.MethodGet, path: "/admin/credits", name: "credits.account", dialect: dialectOpenAI, role: auth.RoleFinance, serve: s.adminAccount},
+		{method: http.MethodPost, path: "/admin/credits", name: "credits.apply", dialect: dialectOpenAI, role: auth.RoleFinance, serve: s.adminCredit},
 		{method: http.MethodGet, path: "/admin/audit/export", name: "audit.export", dialect: dialectOpenAI, role: auth.RoleAuditor, serve: s.auditExport, noOutcome: true},
 	}
 }

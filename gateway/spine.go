@@ -77,6 +77,7 @@ func (s *Server) finish(c *gin.Context, ex *exchange, err error) {
 		}
 	}
 	if ex.end.err != nil && !c.Writer.Written() {
+		ex.rateHeaders(c.Writer.Header())
 		ex.meta.dialect.writeError(c, classify(ex.end.err))
 	}
 	end := time.Now()
@@ -141,16 +142,17 @@ func presentedKey(r *http.Request) string {
 	return strings.TrimSpace(r.Header.Get("x-api-key"))
 }
 
-// recordOutcome appends the request's outcome record, once, for the next
-// group commit (under strict durability it is on disk before this
-// returns); it never depends on the client still being there. A failure is
-// logged and counted, and returned.
+// recordOutcome prices the request, settles its reservations and appends
+// its outcome record, once, for the next group commit (under strict
+// durability it is on disk before this returns); it never depends on the
+// client still being there. A failure is logged and counted, and returned.
 func (s *Server) recordOutcome(ex *exchange) error {
 	if ex.end.recorded {
 		return ex.end.recordErr
 	}
 	ex.end.recorded = true
-	if err := s.audit.AppendDeferred(s.auditRecord(ex, audit.KindOutcome)); err != nil {
+	s.price(ex)
+	if err := s.settleMoney(ex, s.auditRecord(ex, audit.KindOutcome)); err != nil {
 		s.outcomeFailures.Add(1)
 		s.log.Error("audit outcome not recorded", "request_id", ex.meta.id, "error", err.Error())
 		ex.end.recordErr = err
@@ -221,8 +223,14 @@ func (s *Server) requestAttrs(ex *exchange) []slog.Attr {
 	if ex.insp != nil && len(ex.insp.findings) > 0 {
 		attrs = append(attrs, slog.Any("pii", ex.insp.findings))
 	}
-	if u := ex.ans.usage; u != nil {
+	if u := ex.usage(); u != nil {
 		attrs = append(attrs, slog.Int64("prompt_tokens", u.PromptTokens), slog.Int64("completion_tokens", u.CompletionTokens))
+		if ex.ans.usage == nil {
+			attrs = append(attrs, slog.Bool("tokens_estimated", true))
+		}
+	}
+	if c := ex.acct.cost; c != nil {
+		attrs = append(attrs, slog.Int64("cost_micros", c.Amount), slog.String("currency", c.Currency))
 	}
 	return attrs
 }

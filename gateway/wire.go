@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/custos-gateway/custos/audit"
 	"github.com/custos-gateway/custos/gateway/auth"
@@ -13,10 +14,22 @@ import (
 	"github.com/custos-gateway/custos/residency"
 )
 
+// Wiring is what a server takes besides its configuration: the policy
+// decider, the audit log, and optionally provider keys, the ledger, a
+// price source (the decider's by default), a clock and a logger.
+type Wiring struct {
+	Decider Decider
+	Audit   AuditLog
+	Keys    KeySource
+	Ledger  Ledger
+	Prices  PriceSource
+	Now     func() time.Time
+	Logger  *slog.Logger
+}
+
 // NewFromConfig builds the keyring and endpoint catalog a validated config
-// describes and returns the server they make with the given policy decider
-// and audit log.
-func NewFromConfig(cfg *config.Config, decider Decider, auditLog AuditLog, providerKeys KeySource, log *slog.Logger) (*Server, error) {
+// describes and returns the server they make with w.
+func NewFromConfig(cfg *config.Config, w Wiring) (*Server, error) {
 	var keys []auth.Key
 	for _, t := range cfg.Tenants {
 		for _, a := range t.Apps {
@@ -33,17 +46,19 @@ func NewFromConfig(cfg *config.Config, decider Decider, auditLog AuditLog, provi
 			}
 		}
 	}
-	for _, a := range cfg.Auditors {
-		for _, k := range a.Keys {
-			h, err := auth.ParseHash(k.SHA256)
-			if err != nil {
-				return nil, fmt.Errorf("gateway: auditor %s key %s: %w", a.ID, k.ID, err)
+	for role, people := range map[string][]config.Auditor{auth.RoleAuditor: cfg.Auditors, auth.RoleFinance: cfg.Accounting.Finance} {
+		for _, a := range people {
+			for _, k := range a.Keys {
+				h, err := auth.ParseHash(k.SHA256)
+				if err != nil {
+					return nil, fmt.Errorf("gateway: %s %s key %s: %w", role, a.ID, k.ID, err)
+				}
+				keys = append(keys, auth.Key{
+					Caller:  auth.Caller{Role: role, App: a.ID, KeyID: k.ID},
+					Hash:    h,
+					Revoked: k.Revoked,
+				})
 			}
-			keys = append(keys, auth.Key{
-				Caller:  auth.Caller{Role: auth.RoleAuditor, App: a.ID, KeyID: k.ID},
-				Hash:    h,
-				Revoked: k.Revoked,
-			})
 		}
 	}
 	keyring, err := auth.NewKeyring(keys)
@@ -54,8 +69,8 @@ func NewFromConfig(cfg *config.Config, decider Decider, auditLog AuditLog, provi
 	if err != nil {
 		return nil, err
 	}
-	return New(Options{Config: cfg, Keyring: keyring, Catalog: catalog, Targets: targets, Decider: decider,
-		Audit: auditLog, Keys: providerKeys, Logger: log})
+	return New(Options{Config: cfg, Keyring: keyring, Catalog: catalog, Targets: targets, Decider: w.Decider,
+		Audit: w.Audit, Keys: w.Keys, Ledger: w.Ledger, Prices: w.Prices, Now: w.Now, Logger: w.Logger})
 }
 
 // endpoints splits the configured endpoints into the routing catalog and

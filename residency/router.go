@@ -46,7 +46,10 @@ type health struct {
 	ewma      time.Duration // time to first byte, exponentially weighted
 	failures  int           // in a row
 	openUntil time.Time     // circuit open (or Retry-After) until
-	probing   bool          // a half-open probe is in flight
+	// throttledUntil: the endpoint said its own rate limits are nearly
+	// spent; until then it is tried after every other candidate.
+	throttledUntil time.Time
+	probing        bool // a half-open probe is in flight
 }
 
 // NewRouter tracks the health of the catalog's endpoints.
@@ -101,10 +104,16 @@ func (r *Router) Plan(model string, con Constraint) ([]*Endpoint, error) {
 		return nil, &CoolingError{RetryAfter: soonest}
 	}
 	slices.SortStableFunc(out, func(a, b *Endpoint) int {
+		ha, hb := r.health[a.Name], r.health[b.Name]
+		if ta, tb := now.Before(ha.throttledUntil), now.Before(hb.throttledUntil); ta != tb {
+			if ta {
+				return 1
+			}
+			return -1
+		}
 		if a.Priority != b.Priority {
 			return a.Priority - b.Priority
 		}
-		ha, hb := r.health[a.Name], r.health[b.Name]
 		if (ha.failures > 0) != (hb.failures > 0) {
 			if ha.failures > 0 {
 				return 1
@@ -135,6 +144,11 @@ type Outcome struct {
 	OK         bool
 	Latency    time.Duration // time to first byte, when OK
 	RetryAfter time.Duration // the endpoint asked for this pause (429/503)
+	// Throttled, with OK: the endpoint answered, but its rate-limit
+	// headers say the next request would exceed its limits for this long;
+	// other candidates go first meanwhile (it is still tried when they
+	// fail), so traffic moves before it starts answering 429.
+	Throttled time.Duration
 }
 
 // Report records an attempt's outcome.
@@ -150,6 +164,7 @@ func (r *Router) Report(endpoint string, o Outcome) {
 	if o.OK {
 		h.failures = 0
 		h.openUntil = time.Time{}
+		h.throttledUntil = now.Add(o.Throttled)
 		if h.ewma == 0 {
 			h.ewma = o.Latency
 		} else {

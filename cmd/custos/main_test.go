@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/custos-gateway/custos/audit/ledger"
 )
 
 var (
@@ -114,6 +116,27 @@ func TestServeDev(t *testing.T) {
 	if resp.Header.Get("x-custos-region") != "local" {
 		t.Errorf("x-custos-region = %q, want local", resp.Header.Get("x-custos-region"))
 	}
+	// A newcomer sees cost and balance on the first request.
+	amount, ok := strings.CutSuffix(resp.Header.Get("x-custos-cost"), " USD")
+	if micros, err := ledger.ParseAmount(amount); !ok || err != nil || micros <= 0 || micros > 1000 {
+		t.Errorf("x-custos-cost = %q, want a few micro-dollars", resp.Header.Get("x-custos-cost"))
+	}
+	creq, _ := http.NewRequest(http.MethodGet, addr+"/v1/credits", nil)
+	creq.Header.Set("Authorization", "Bearer "+key)
+	cresp, err := http.DefaultClient.Do(creq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var credit struct {
+		Billing         string `json:"billing"`
+		BalanceMicros   int64  `json:"balance_micros"`
+		AvailableMicros int64  `json:"available_micros"`
+	}
+	err = json.NewDecoder(cresp.Body).Decode(&credit)
+	cresp.Body.Close()
+	if err != nil || credit.Billing != "prepaid" || credit.AvailableMicros >= 10_000_000 || credit.AvailableMicros < 9_990_000 {
+		t.Errorf("GET /v1/credits = %+v (%v); want the 10 USD dev credit less the first request", credit, err)
+	}
 
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -137,8 +160,9 @@ func TestServeDev(t *testing.T) {
 		LastSeq        int `json:"last_seq"`
 		LastCheckpoint int `json:"last_checkpoint"`
 	}
-	if err := json.Unmarshal(vout, &rep); err != nil || rep.Verified != 2 || rep.LastCheckpoint != rep.LastSeq {
-		t.Errorf("dev audit log after SIGTERM: %+v (%v); want intent and outcome, head signed", rep, err)
+	// The dev credit, the chat's intent and outcome, the credits read.
+	if err := json.Unmarshal(vout, &rep); err != nil || rep.Verified != 4 || rep.LastCheckpoint != rep.LastSeq {
+		t.Errorf("dev audit log after SIGTERM: %+v (%v); want credit, intent, outcome and credits read, head signed", rep, err)
 	}
 }
 

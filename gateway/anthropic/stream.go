@@ -92,6 +92,7 @@ func (s *StreamToOpenAI) messageStart(ev *streamEvent) [][]byte {
 	}
 	s.usage.InputTokens = ev.Message.Usage.InputTokens
 	s.usage.CacheReadInputTokens = ev.Message.Usage.CacheReadInputTokens
+	s.usage.CacheCreationInputTokens = ev.Message.Usage.CacheCreationInputTokens
 	return [][]byte{s.chunk(map[string]any{"role": "assistant", "content": ""}, nil)}
 }
 
@@ -129,11 +130,7 @@ func (s *StreamToOpenAI) messageStop() [][]byte {
 	if s.IncludeUsage {
 		b, _ := json.Marshal(map[string]any{
 			"id": s.ID, "object": "chat.completion.chunk", "created": s.Created, "model": s.Model, "choices": []any{},
-			"usage": map[string]any{
-				"prompt_tokens": s.usage.InputTokens + s.usage.CacheReadInputTokens, "completion_tokens": s.usage.OutputTokens,
-				"total_tokens":          s.usage.InputTokens + s.usage.CacheReadInputTokens + s.usage.OutputTokens,
-				"prompt_tokens_details": map[string]any{"cached_tokens": s.usage.CacheReadInputTokens},
-			},
+			"usage": s.usage.openAIUsage(),
 		})
 		out = append(out, b)
 	}

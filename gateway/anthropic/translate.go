@@ -330,9 +330,21 @@ type Response struct {
 
 // Usage is Anthropic's token accounting.
 type Usage struct {
-	InputTokens          int64 `json:"input_tokens"`
-	OutputTokens         int64 `json:"output_tokens"`
-	CacheReadInputTokens int64 `json:"cache_read_input_tokens,omitempty"`
+	InputTokens              int64 `json:"input_tokens"`
+	OutputTokens             int64 `json:"output_tokens"`
+	CacheReadInputTokens     int64 `json:"cache_read_input_tokens,omitempty"`
+	CacheCreationInputTokens int64 `json:"cache_creation_input_tokens,omitempty"`
+}
+
+// openAIUsage is u in the OpenAI form: the prompt counts every input token
+// (Anthropic counts cache reads and writes apart), with cache reads as
+// cached_tokens and cache writes as cache_write_tokens.
+func (u Usage) openAIUsage() map[string]any {
+	prompt := u.InputTokens + u.CacheReadInputTokens + u.CacheCreationInputTokens
+	return map[string]any{
+		"prompt_tokens": prompt, "completion_tokens": u.OutputTokens, "total_tokens": prompt + u.OutputTokens,
+		"prompt_tokens_details": map[string]any{"cached_tokens": u.CacheReadInputTokens, "cache_write_tokens": u.CacheCreationInputTokens},
+	}
 }
 
 func finishReason(stop string) string {
@@ -374,11 +386,7 @@ func ToOpenAI(body []byte, created int64) ([]byte, error) {
 			msg["content"] = nil
 		}
 	}
-	usage := map[string]any{
-		"prompt_tokens": r.Usage.InputTokens + r.Usage.CacheReadInputTokens, "completion_tokens": r.Usage.OutputTokens,
-		"total_tokens":          r.Usage.InputTokens + r.Usage.CacheReadInputTokens + r.Usage.OutputTokens,
-		"prompt_tokens_details": map[string]any{"cached_tokens": r.Usage.CacheReadInputTokens},
-	}
+	usage := r.Usage.openAIUsage()
 	return json.Marshal(map[string]any{
 		"id": r.ID, "object": "chat.completion", "created": created, "model": r.Model,
 		"choices": []any{map[string]any{"index": 0, "message": msg, "finish_reason": finishReason(r.StopReason), "logprobs": nil}},

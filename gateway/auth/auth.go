@@ -25,6 +25,7 @@ var (
 const (
 	RoleApp     = "app"
 	RoleAuditor = "auditor"
+	RoleFinance = "finance" // tops up and reads credit; calls no model
 )
 
 // Caller is who a request comes from.

@@ -94,7 +94,7 @@ func startCustos(t testing.TB) *custos {
 	if err != nil {
 		t.Fatalf("audit: %v", err)
 	}
-	srv, err := gateway.NewFromConfig(cfg, sharedEngine(t), auditLog, nil, slog.New(slog.DiscardHandler))
+	srv, err := gateway.NewFromConfig(cfg, gateway.Wiring{Decider: sharedEngine(t), Audit: auditLog, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatalf("gateway: %v", err)
 	}

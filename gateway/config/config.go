@@ -26,23 +26,25 @@ import (
 type Config struct {
 	// Dev marks the embedded development default (custos serve --dev): the
 	// few production requirements it cannot meet are waived, and said so.
-	Dev       bool       `yaml:"-"`
-	Listen    string     `yaml:"listen"`
-	TLS       TLS        `yaml:"tls"`
-	Limits    Limits     `yaml:"limits"`
-	Upstream  Upstream   `yaml:"upstream"`
-	Log       Log        `yaml:"log"`
-	Policy    Policy     `yaml:"policy"`
-	Audit     Audit      `yaml:"audit"`
-	Vault     Vault      `yaml:"vault"`
-	Routing   Routing    `yaml:"routing"`
-	CORS      CORS       `yaml:"cors"`
-	Server    Server     `yaml:"server"`
-	Metrics   Metrics    `yaml:"metrics"`
-	Tracing   Tracing    `yaml:"tracing"`
-	Tenants   []Tenant   `yaml:"tenants"`
-	Auditors  []Auditor  `yaml:"auditors"`
-	Endpoints []Endpoint `yaml:"endpoints"`
+	Dev      bool     `yaml:"-"`
+	Listen   string   `yaml:"listen"`
+	TLS      TLS      `yaml:"tls"`
+	Limits   Limits   `yaml:"limits"`
+	Upstream Upstream `yaml:"upstream"`
+	Log      Log      `yaml:"log"`
+	Policy   Policy   `yaml:"policy"`
+	Audit    Audit    `yaml:"audit"`
+	Vault    Vault    `yaml:"vault"`
+	Routing  Routing  `yaml:"routing"`
+	CORS     CORS     `yaml:"cors"`
+	Server   Server   `yaml:"server"`
+	Metrics  Metrics  `yaml:"metrics"`
+	// Accounting configures the ledger, budgets and who may top up credit.
+	Accounting Accounting `yaml:"accounting"`
+	Tracing    Tracing    `yaml:"tracing"`
+	Tenants    []Tenant   `yaml:"tenants"`
+	Auditors   []Auditor  `yaml:"auditors"`
+	Endpoints  []Endpoint `yaml:"endpoints"`
 }
 
 // TLS names the server certificate and key files; both empty serves plain HTTP.
@@ -184,6 +186,42 @@ type Server struct {
 	MaxFailedAuthPerMinute int `yaml:"max_failed_auth_per_minute"`
 }
 
+// Accounting configures money: the ledger, budgets, and the finance team.
+type Accounting struct {
+	// Ledger is "bbolt" (default: the journal rides in the audit log) or
+	// "postgres" (shared by several replicas).
+	Ledger string `yaml:"ledger"`
+	// HoldTTL is how long a reservation may stay open (default 15m); one
+	// left by a crash is released after it.
+	HoldTTL  Duration `yaml:"hold_ttl"`
+	Budgets  []Budget `yaml:"budgets"`
+	Postgres Postgres `yaml:"postgres"`
+	// Finance names the people or systems that may top up credit, with
+	// keys of their own (they cannot call models).
+	Finance []Auditor `yaml:"finance"`
+	// DevCredit is the credit, in micro-units, the dev tenant starts with
+	// under custos serve --dev.
+	DevCredit int64 `yaml:"-"`
+}
+
+// Budget caps spend or tokens over a UTC calendar period, for a tenant, an
+// app or a key.
+type Budget struct {
+	Tenant    string `yaml:"tenant"`
+	App       string `yaml:"app"`    // with tenant: the app's budget
+	Key       string `yaml:"key_id"` // a key's budget (its id)
+	Period    string `yaml:"period"` // day or month (UTC)
+	MaxMicros int64  `yaml:"max_micros"`
+	MaxTokens int64  `yaml:"max_tokens"`
+	Currency  string `yaml:"currency"`
+}
+
+// Postgres is the shared ledger's database; its password comes from Vault.
+type Postgres struct {
+	DSN      string  `yaml:"dsn"` // without a password
+	Password *KeyRef `yaml:"password"`
+}
+
 // Metrics configures the Prometheus endpoint (on by default).
 type Metrics struct {
 	Enabled *bool `yaml:"enabled"` // default true
@@ -283,6 +321,10 @@ type Auditor struct {
 type Tenant struct {
 	ID   string `yaml:"id"`
 	Apps []App  `yaml:"apps"`
+	// Billing: "prepaid" (requests draw down a credit balance, refused with
+	// 402 when it is spent), "postpaid" (invoiced monthly, capped by its
+	// budgets), or "" (costed and recorded, not charged).
+	Billing string `yaml:"billing"`
 }
 
 // App is one calling application of a tenant, with the purpose it processes
@@ -291,6 +333,14 @@ type App struct {
 	ID      string   `yaml:"id"`
 	Purpose string   `yaml:"purpose"`
 	Keys    []AppKey `yaml:"keys"`
+	// RateLimit bounds each of the app's keys per minute.
+	RateLimit *RateLimit `yaml:"rate_limit"`
+}
+
+// RateLimit is an allowance per minute; zero is no limit on that count.
+type RateLimit struct {
+	RequestsPerMinute int64 `yaml:"requests_per_minute"`
+	TokensPerMinute   int64 `yaml:"tokens_per_minute"`
 }
 
 // AppKey is a Custos-issued key, known only by its SHA-256 hash.
@@ -499,7 +549,75 @@ func (c *Config) Validate() error {
 	c.validateCORS(&p)
 	c.validateServer(&p)
 	c.validateTelemetry(&p)
+	c.validateAccounting(&p, keys)
 	return errors.Join(p...)
+}
+
+// validateAccounting checks billing modes, rate limits, budgets and the
+// finance team's keys.
+func (c *Config) validateAccounting(p *problems, keys keyHashes) {
+	for i, t := range c.Tenants {
+		if b := t.Billing; b != "" && b != "prepaid" && b != "postpaid" {
+			p.bad(fmt.Sprintf("tenants[%d].billing", i), "%q is not prepaid or postpaid", b)
+		}
+		for j, a := range t.Apps {
+			if r := a.RateLimit; r != nil && (r.RequestsPerMinute < 0 || r.TokensPerMinute < 0) {
+				p.bad(fmt.Sprintf("tenants[%d].apps[%d].rate_limit", i, j), "limits must not be negative")
+			}
+		}
+	}
+	a := c.Accounting
+	if a.Ledger != "" && a.Ledger != "bbolt" && a.Ledger != "postgres" {
+		p.bad("accounting.ledger", "%q is not bbolt or postgres", a.Ledger)
+	}
+	if a.Ledger == "postgres" && (a.Postgres.DSN == "" || strings.Contains(a.Postgres.DSN, "password=")) {
+		p.bad("accounting.postgres.dsn", "is required, without a password (the password comes from Vault: accounting.postgres.password)")
+	}
+	for i, b := range a.Budgets {
+		bf := fmt.Sprintf("accounting.budgets[%d]", i)
+		if (b.Tenant == "") == (b.Key == "") || (b.App != "" && b.Tenant == "") {
+			p.bad(bf, "names a tenant (and optionally an app) or a key_id")
+		}
+		if b.Period != "day" && b.Period != "month" {
+			p.bad(bf+".period", "%q is not day or month", b.Period)
+		}
+		if b.MaxMicros <= 0 && b.MaxTokens <= 0 {
+			p.bad(bf, "sets max_micros or max_tokens")
+		}
+		if b.MaxMicros > 0 && len(b.Currency) != 3 {
+			p.bad(bf+".currency", "is required with max_micros (ISO 4217, e.g. USD)")
+		}
+		if t := c.budgetTenant(b); t == nil || t.Billing == "" {
+			p.bad(bf, "applies to no billed tenant (a budget counts only requests of a tenant with billing: prepaid or postpaid)")
+		}
+	}
+	for i, f := range a.Finance {
+		for k, key := range f.Keys {
+			keys.check(p, fmt.Sprintf("accounting.finance[%d].keys[%d]", i, k), key)
+		}
+	}
+}
+
+// budgetTenant is the tenant a budget's requests belong to: the one it
+// names, or the one whose app holds its key.
+func (c *Config) budgetTenant(b Budget) *Tenant {
+	for i := range c.Tenants {
+		t := &c.Tenants[i]
+		if b.Tenant != "" {
+			if t.ID == b.Tenant {
+				return t
+			}
+			continue
+		}
+		for _, a := range t.Apps {
+			for _, k := range a.Keys {
+				if k.ID == b.Key {
+					return t
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // validateTelemetry checks the metrics and tracing sections.

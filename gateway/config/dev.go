@@ -2,6 +2,9 @@ package config
 
 import "github.com/custos-gateway/custos/gateway/upstream"
 
+// DevCredit is the dev tenant's starting credit: 10 USD in micro-units.
+const DevCredit = 10_000_000
+
 // Dev names the built-in development set-up.
 const (
 	DevTenant  = "dev"
@@ -21,8 +24,10 @@ func Dev(listen, devKeyHash, auditPath, signingKeyFile string) *Config {
 	c.Audit.Path = auditPath
 	c.Audit.SigningKeyFile = signingKeyFile
 	c.Log.Format = "text"
+	c.Accounting.DevCredit = DevCredit
 	c.Tenants = []Tenant{{
-		ID: DevTenant,
+		ID:      DevTenant,
+		Billing: "prepaid",
 		Apps: []App{{
 			ID:      DevApp,
 			Purpose: DevPurpose,

@@ -7,12 +7,25 @@ import (
 
 // Usage is the token accounting an answer reports.
 type Usage struct {
-	PromptTokens        int64 `json:"prompt_tokens"`
-	CompletionTokens    int64 `json:"completion_tokens"`
-	TotalTokens         int64 `json:"total_tokens"`
-	PromptTokensDetails *struct {
-		CachedTokens int64 `json:"cached_tokens"`
-	} `json:"prompt_tokens_details,omitempty"`
+	PromptTokens            int64              `json:"prompt_tokens"`
+	CompletionTokens        int64              `json:"completion_tokens"`
+	TotalTokens             int64              `json:"total_tokens"`
+	PromptTokensDetails     *PromptDetails     `json:"prompt_tokens_details,omitempty"`
+	CompletionTokensDetails *CompletionDetails `json:"completion_tokens_details,omitempty"`
+}
+
+// PromptDetails break the prompt tokens down.
+type PromptDetails struct {
+	CachedTokens int64 `json:"cached_tokens"`
+	// CacheWriteTokens are prompt tokens written to a provider's cache
+	// (Anthropic's cache_creation_input_tokens, carried through the
+	// translation); billed at their own rate.
+	CacheWriteTokens int64 `json:"cache_write_tokens,omitempty"`
+}
+
+// CompletionDetails break the completion tokens down.
+type CompletionDetails struct {
+	ReasoningTokens int64 `json:"reasoning_tokens"`
 }
 
 // CachedTokens returns the cached prompt tokens, if reported.
@@ -21,6 +34,22 @@ func (u *Usage) CachedTokens() int64 {
 		return 0
 	}
 	return u.PromptTokensDetails.CachedTokens
+}
+
+// CacheWriteTokens returns the prompt tokens written to a cache, if reported.
+func (u *Usage) CacheWriteTokens() int64 {
+	if u == nil || u.PromptTokensDetails == nil {
+		return 0
+	}
+	return u.PromptTokensDetails.CacheWriteTokens
+}
+
+// ReasoningTokens returns the completion's reasoning tokens, if reported.
+func (u *Usage) ReasoningTokens() int64 {
+	if u == nil || u.CompletionTokensDetails == nil {
+		return 0
+	}
+	return u.CompletionTokensDetails.ReasoningTokens
 }
 
 var usageKey = []byte(`"usage"`)

@@ -24,9 +24,10 @@ func (u *Usage) OpenAI() *openai.Usage {
 		return nil
 	}
 	out := &openai.Usage{PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens, TotalTokens: u.TotalTokens}
-	out.PromptTokensDetails = &struct {
-		CachedTokens int64 `json:"cached_tokens"`
-	}{u.CachedTokens}
+	out.PromptTokensDetails = &openai.PromptDetails{CachedTokens: u.CachedTokens}
+	if u.ReasoningTokens > 0 {
+		out.CompletionTokensDetails = &openai.CompletionDetails{ReasoningTokens: u.ReasoningTokens}
+	}
 	return out
 }
 
