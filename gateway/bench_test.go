@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -59,4 +60,61 @@ func BenchmarkPassThrough(b *testing.B) {
 			b.ReportMetric(float64(tCustos)/float64(tDirect), "custos/direct")
 		})
 	}
+}
+
+// BenchmarkAccountingPipeline measures what accounting adds to a whole
+// request through the gateway: the same chat request from a prepaid tenant
+// (estimate, reserve, settle in the outcome's commit) and from a tenant that
+// is costed but not charged, on two gateways alternating in blocks of 20 in
+// the same run. It reports wall and process CPU time per request and their
+// differences.
+func BenchmarkAccountingPipeline(b *testing.B) {
+	body := `{"model":"gpt-4o-mini","max_tokens":200,"messages":[{"role":"user","content":"Summarise the visit notes in three bullet points."}]}`
+	plain := startGateway(b, nil)
+	billed := startGateway(b, prepaid)
+	topUp(b, billed, hospital, 1<<50)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
+	send := func(h *harness) {
+		req, _ := http.NewRequest(http.MethodPost, h.URL+"/chat/completions", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+appKey)
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Header.Get("x-custos-cost") == "" {
+			b.Fatalf("status %d, cost %q", resp.StatusCode, resp.Header.Get("x-custos-cost"))
+		}
+	}
+	send(plain)
+	send(billed)
+	var wall, cpu [2]time.Duration
+	b.ResetTimer()
+	for done := 0; done < b.N; done += 20 {
+		for i, h := range []*harness{plain, billed} {
+			c0, t0 := processCPU(), time.Now()
+			for range min(20, b.N-done) {
+				send(h)
+			}
+			wall[i] += time.Since(t0)
+			cpu[i] += processCPU() - c0
+		}
+	}
+	per := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(b.N) / 1e3 }
+	b.ReportMetric(per(wall[0]), "unbilled-µs/req")
+	b.ReportMetric(per(wall[1]), "prepaid-µs/req")
+	b.ReportMetric(per(wall[1])-per(wall[0]), "overhead-µs/req")
+	b.ReportMetric(per(cpu[0]), "unbilled-cpu-µs/req")
+	b.ReportMetric(per(cpu[1]), "prepaid-cpu-µs/req")
+	b.ReportMetric(per(cpu[1])-per(cpu[0]), "overhead-cpu-µs/req")
+	b.ReportMetric(0, "ns/op")
+}
+
+// processCPU is the process's user and system time so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -34,32 +34,3 @@ deny contains r if {
 	not input.model in tenant.models
 	r := reason(rego.metadata.rule(), "The requested model is not on this tenant's allowlist.")
 }
-
-# METADATA
-# title: Spend guard for premium models
-# description: >-
-#   While a prepaid account's available credit is below the tenant's floor
-#   (premium_balance_floor_micros), models the price table labels premium may
-#   not be used; cheaper models still may, so the balance lasts until the
-#   next top-up.
-# custom:
-#   code: premium_under_balance_floor
-#   control: "Internal spend control (finance); SOC 2 CC5.2"
-deny contains r if {
-	tenant
-	input.cost.available_micros < tenant.premium_balance_floor_micros
-	data.pricing.models[input.model].labels.tier == "premium"
-	r := reason(rego.metadata.rule(), "The prepaid balance is below the floor set for premium models; use a cheaper model or top up.")
-}
-
-# METADATA
-# title: Per-request spend cap
-# description: A request whose maximum cost exceeds the tenant's max_request_cost_micros is refused.
-# custom:
-#   code: request_cost_over_cap
-#   control: "Internal spend control (finance); SOC 2 CC5.2"
-deny contains r if {
-	tenant
-	input.cost.estimated_micros > tenant.max_request_cost_micros
-	r := reason(rego.metadata.rule(), "The request's maximum cost is above the tenant's cap for one request; lower max_tokens or shorten it.")
-}

@@ -20,6 +20,8 @@ decision := {
 	"actions": actions,
 	"restore_pseudonyms": restore_pseudonyms,
 	"max_estimated_tokens": max_estimated_tokens,
+	"max_request_cost_micros": max_request_cost_micros,
+	"min_available_micros": min_available_micros,
 	"provider_storage": provider_storage,
 	"date_scope": date_scope,
 }
@@ -42,6 +44,22 @@ dry_run if tenant.enforce == false
 default max_estimated_tokens := null
 
 max_estimated_tokens := tenant.max_estimated_tokens
+
+# Spend limits on a metered request, enforced by Custos against the
+# request's maximum cost and the account's available credit (input.cost),
+# so that decisions stay memoized: a cap on one request's maximum cost (code
+# request_cost_over_cap), and the prepaid balance a request for a model the
+# price table labels premium needs left (code balance_below_floor), so that
+# cheaper models keep serving while credit runs low. null sets none.
+default max_request_cost_micros := null
+
+max_request_cost_micros := tenant.max_request_cost_micros
+
+default min_available_micros := null
+
+min_available_micros := tenant.premium_balance_floor_micros if {
+	data.pricing.models[input.model].labels.tier == "premium"
+}
 
 default restore_pseudonyms := false
 

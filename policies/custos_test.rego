@@ -195,28 +195,12 @@ test_date_scope_is_any_unless_the_tenant_narrows_it if {
 	custos.decision.date_scope == "any" with input as hospital with data.tenants["st-marys"].date_scope as "sometimes"
 }
 
-prepaid(available, estimated) := {"billing": "prepaid", "currency": "USD", "available_micros": available, "estimated_micros": estimated}
-
-test_premium_model_refused_under_balance_floor if {
-	low := custos.decision with input as object.union(hospital, {"model": "o3", "cost": prepaid(49000000, 1000)})
-	"premium_under_balance_floor" in codes(low)
-	high := custos.decision with input as object.union(hospital, {"model": "o3", "cost": prepaid(51000000, 1000)})
-	not "premium_under_balance_floor" in codes(high)
-}
-
-test_standard_model_allowed_under_balance_floor if {
-	d := custos.decision with input as object.union(hospital, {"cost": prepaid(1000, 1000)})
-	d.allow
-}
-
-test_unmetered_request_meets_no_spend_rule if {
-	d := custos.decision with input as object.union(hospital, {"model": "o3"})
-	codes(d) == {"model_not_allowed"}
-}
-
-test_request_cost_cap if {
-	d := custos.decision with input as object.union(hospital, {"cost": prepaid(900000000, 5000001)})
-	codes(d) == {"request_cost_over_cap"}
-	d2 := custos.decision with input as object.union(hospital, {"cost": prepaid(900000000, 5000000)})
-	d2.allow
+test_spend_limits_for_premium_models if {
+	premium := custos.decision with input as object.union(hospital, {"model": "o3"})
+	premium.min_available_micros == 50000000
+	premium.max_request_cost_micros == 5000000
+	standard := custos.decision with input as hospital
+	standard.min_available_micros == null
+	other := custos.decision with input as object.union(hospital, {"tenant": "northbank"})
+	other.max_request_cost_micros == null
 }

@@ -98,6 +98,13 @@ type Decision struct {
 	// MaxEstimatedTokens is the per-request budget the policy sets; nil sets
 	// none. Decide enforces it with the deny code token_budget_exceeded.
 	MaxEstimatedTokens *int64 `json:"max_estimated_tokens"`
+	// MaxRequestCostMicros caps a metered request's maximum cost and
+	// MinAvailableMicros is the prepaid balance it needs left; nil sets
+	// none. Optional in the document. Decide enforces them against
+	// Input.Cost (codes request_cost_over_cap and balance_below_floor), so
+	// that spend limits leave decisions memoized.
+	MaxRequestCostMicros *int64 `json:"max_request_cost_micros,omitempty"`
+	MinAvailableMicros   *int64 `json:"min_available_micros,omitempty"`
 	// ProviderStorage lets providers keep conversation state for the tenant
 	// (the Responses API's store, previous_response_id, conversation).
 	// Optional in the document: absent is false.
@@ -119,18 +126,40 @@ const codeTokenBudget = "token_budget_exceeded"
 
 // enforceLimits turns a decision's limits into deny reasons for this input.
 func enforceLimits(d *Decision, in *Input) {
+	var add []Reason
 	if d.MaxEstimatedTokens != nil && in.EstimatedTokens > *d.MaxEstimatedTokens {
-		d.Allow = false
-		d.Deny = append(d.Deny, Reason{
+		add = append(add, Reason{
 			Code:    codeTokenBudget,
 			Control: "Tenant budget: max_estimated_tokens set by policy",
 			Rule:    "Token budget per request",
 			Message: fmt.Sprintf("The request is estimated at %d tokens, over this tenant's limit of %d per request.",
 				in.EstimatedTokens, *d.MaxEstimatedTokens),
 		})
+	}
+	if c := in.Cost; c != nil && d.MaxRequestCostMicros != nil && c.EstimatedMicros > *d.MaxRequestCostMicros {
+		add = append(add, Reason{
+			Code: codeCostCap, Control: "Spend control: max_request_cost_micros set by policy", Rule: "Spend cap per request",
+			Message: "The request's maximum cost is above this tenant's cap for one request; lower max_tokens or shorten it.",
+		})
+	}
+	if c := in.Cost; c != nil && d.MinAvailableMicros != nil && c.AvailableMicros != nil && *c.AvailableMicros < *d.MinAvailableMicros {
+		add = append(add, Reason{
+			Code: codeBalanceFloor, Control: "Spend control: min_available_micros set by policy", Rule: "Balance floor",
+			Message: "The prepaid balance is below the floor the policy sets for this model; use a cheaper model or top up.",
+		})
+	}
+	if len(add) > 0 {
+		d.Allow = false
+		d.Deny = append(slices.Clone(d.Deny), add...)
 		slices.SortStableFunc(d.Deny, func(a, b Reason) int { return strings.Compare(a.Code, b.Code) })
 	}
 }
+
+// Spend limits are enforced by Custos; the policy states them.
+const (
+	codeCostCap      = "request_cost_over_cap"
+	codeBalanceFloor = "balance_below_floor"
+)
 
 // Codes returns the deny reasons' codes.
 func (d *Decision) Codes() []string {
@@ -213,6 +242,26 @@ func optionalFields(doc map[string]any, err *error) (bool, string) {
 	return storage, scope
 }
 
+// optionalCount reads an optional whole number of the decision (absent or
+// null: nil).
+func optionalCount(doc map[string]any, name string, err *error) *int64 {
+	switch v := doc[name].(type) {
+	case nil:
+		return nil
+	case json.Number:
+		n, nerr := v.Int64()
+		if nerr != nil && *err == nil {
+			*err = fmt.Errorf("%w: %s is not a whole number", ErrInvalidDecision, name)
+		}
+		return &n
+	default:
+		if *err == nil {
+			*err = fmt.Errorf("%w: %s is neither null nor a number", ErrInvalidDecision, name)
+		}
+		return nil
+	}
+}
+
 func decode(v any) (Decision, error) {
 	var d Decision
 	doc, ok := v.(map[string]any)
@@ -257,6 +306,8 @@ func decode(v any) (Decision, error) {
 	d.Allow = boolean("allow")
 	d.DryRun = boolean("dry_run")
 	d.ProviderStorage, d.DateScope = optionalFields(doc, &err)
+	d.MaxRequestCostMicros = optionalCount(doc, "max_request_cost_micros", &err)
+	d.MinAvailableMicros = optionalCount(doc, "min_available_micros", &err)
 	d.RestorePseudonyms = boolean("restore_pseudonyms")
 	d.AllowedJurisdictions = strs("allowed_jurisdictions")
 	d.AllowedRegions = strs("allowed_regions")

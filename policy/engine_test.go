@@ -263,3 +263,48 @@ func waitCount(t *testing.T, n *atomic.Int64, want int64) {
 		runtime.Gosched()
 	}
 }
+
+// Spend limits the policy states are enforced against the request's cost
+// and the account's available credit, and money never enters the memo key
+// (a balance that changes with every request would defeat it).
+func TestSpendLimits(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS("../policies")); err != nil {
+		t.Fatal(err)
+	}
+	addModel(t, dir, "o3") // a model the price table labels premium
+	e, err := policy.New(context.Background(), policy.FromDir(dir), policy.Options{Timeout: testTimeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if on, fields := e.Memoized(); !on || strings.Contains(strings.Join(fields, ","), "cost") {
+		t.Errorf("memoized %v by %v: want memoized, not by cost", on, fields)
+	}
+	avail := func(n int64) *int64 { return &n }
+	cases := []struct {
+		name  string
+		model string
+		cost  *policy.CostInput
+		want  string // deny code, "" for allowed
+	}{
+		{"not metered", "o3", nil, ""},
+		{"premium with credit", "o3", &policy.CostInput{EstimatedMicros: 1000, Billing: "prepaid", AvailableMicros: avail(50_000_000)}, ""},
+		{"premium under the floor", "o3", &policy.CostInput{EstimatedMicros: 1000, Billing: "prepaid", AvailableMicros: avail(49_999_999)}, "balance_below_floor"},
+		{"postpaid has no balance floor", "o3", &policy.CostInput{EstimatedMicros: 1000, Billing: "postpaid"}, ""},
+		{"standard under the floor", "gpt-4o", &policy.CostInput{EstimatedMicros: 1000, Billing: "prepaid", AvailableMicros: avail(1)}, ""},
+		{"at the cap", "gpt-4o", &policy.CostInput{EstimatedMicros: 5_000_000, Billing: "postpaid"}, ""},
+		{"over the cap", "gpt-4o", &policy.CostInput{EstimatedMicros: 5_000_001, Billing: "postpaid"}, "request_cost_over_cap"},
+	}
+	for _, c := range cases {
+		in := hospitalInput
+		in.Model, in.Cost = c.model, c.cost
+		d, err := e.Decide(context.Background(), in)
+		var denied *policy.DeniedError
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case c.want != "" && (!errors.As(err, &denied) || strings.Join(d.Codes(), ",") != c.want):
+			t.Errorf("%s: %v %v, want %s", c.name, d.Codes(), err, c.want)
+		}
+	}
+}

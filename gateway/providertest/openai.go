@@ -29,6 +29,16 @@ type Behaviour struct {
 	// ChunkBytes > 0 streams the reply in pieces of this many bytes instead
 	// of word by word, so pieces can split anything (a placeholder, a rune).
 	ChunkBytes int
+	// NoUsage answers without usage, as a provider that ignores
+	// stream_options.include_usage (or reports none) does.
+	NoUsage bool
+	// Cached and Reasoning are reported in the usage's details: prompt
+	// tokens read from the provider's cache, and reasoning tokens (added to
+	// the completion tokens, as reasoning models count them).
+	Cached, Reasoning int
+	// Header is sent with the answer (e.g. the provider's own
+	// x-ratelimit-* headers).
+	Header map[string]string
 }
 
 // ToolCall is a scripted tool call answer.
@@ -278,6 +288,9 @@ func (s *OpenAI) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b := s.next()
+	for k, v := range b.Header {
+		w.Header().Set(k, v)
+	}
 	if !s.waitLatency(r, b) || s.failAsScripted(w, b) {
 		return
 	}
@@ -298,6 +311,14 @@ func (s *OpenAI) serve(w http.ResponseWriter, r *http.Request) {
 	a := openAIAnswer{
 		id: fmt.Sprintf("chatcmpl-sim%d", s.requests.Load()), created: time.Now().Unix(), model: req.Model,
 		usage: openAIUsage(prompt, completion),
+	}
+	if b.Cached > 0 || b.Reasoning > 0 {
+		a.usage = openAIUsage(prompt, completion+b.Reasoning)
+		a.usage["prompt_tokens_details"].(map[string]any)["cached_tokens"] = b.Cached
+		a.usage["completion_tokens_details"].(map[string]any)["reasoning_tokens"] = b.Reasoning
+	}
+	if b.NoUsage {
+		a.usage, req.StreamOptions = nil, nil
 	}
 	if !req.Stream {
 		s.writeCompletion(w, b, reply, a)
