@@ -12,9 +12,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/custos-gateway/custos/audit/ledger"
 )
 
 // faultRounds is how many kills a crash test makes: 3, or
@@ -31,7 +34,11 @@ func faultRounds() int {
 // log is intact, and every request whose response the client received in
 // full has its intent record; under strict durability its outcome record
 // too, and under group durability a lost outcome is reported by verify as
-// incomplete, never as intact.
+// incomplete, never as intact. The dev tenant pays from prepaid credit,
+// cut after the first round to a few dozen requests' worth so that later
+// storms run it dry: after every kill the journal verifies and reconciles
+// with the audit costs, no request is charged twice, and a restart holds
+// nothing.
 func TestAuditSurvivesSIGKILL(t *testing.T) {
 	for _, mode := range []string{"strict", "group"} {
 		t.Run(mode, func(t *testing.T) { sigkillRounds(t, mode) })
@@ -43,7 +50,11 @@ func sigkillRounds(t *testing.T, mode string) {
 	dir := t.TempDir()
 	auditPath := filepath.Join(dir, "audit.db")
 	acked := map[string]bool{}
+	var refused atomic.Int64 // 402s: the storm ran the credit dry
 	for round := range faultRounds() {
+		if round == 1 {
+			cutCredit(t, bin, dir, auditPath, 8000)
+		}
 		srv := startServe(t, dir, []string{"CUSTOS_AUDIT_DURABILITY=" + mode}, "serve", "--dev", "--dev-key", "cst_crash", "--listen", "127.0.0.1:0", "--audit", auditPath)
 		addr, cmd := srv.addr, srv.cmd
 
@@ -62,7 +73,7 @@ func sigkillRounds(t *testing.T, mode string) {
 					default:
 					}
 					stream := (g+i)%2 == 0
-					body := `{"model":"echo","messages":[{"role":"user","content":"round ` + string(rune('a'+round)) + ` request"}]`
+					body := `{"model":"echo","max_tokens":100,"messages":[{"role":"user","content":"round ` + string(rune('a'+round)) + ` request"}]`
 					if stream {
 						body += `,"stream":true`
 					}
@@ -75,6 +86,9 @@ func sigkillRounds(t *testing.T, mode string) {
 					}
 					b, err := io.ReadAll(resp.Body)
 					resp.Body.Close()
+					if resp.StatusCode == http.StatusPaymentRequired {
+						refused.Add(1)
+					}
 					complete := err == nil && resp.StatusCode == 200 &&
 						(!stream || bytes.HasSuffix(bytes.TrimSpace(b), []byte("data: [DONE]")))
 					if complete {
@@ -103,6 +117,7 @@ func sigkillRounds(t *testing.T, mode string) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		checkJournal(t, bin, dir, auditPath, exp, round)
 		outcomes, intents := map[string]bool{}, map[string]bool{}
 		for _, line := range bytes.Split(bytes.TrimSpace(exp), []byte("\n")) {
 			var r struct {
@@ -140,5 +155,86 @@ func sigkillRounds(t *testing.T, mode string) {
 		case noOutcome > 0 && !incomplete:
 			t.Errorf("round %d: %d outcomes lost, yet verify did not report the log incomplete", round, noOutcome)
 		}
+	}
+	if faultRounds() > 1 && refused.Load() == 0 {
+		t.Errorf("no request was refused for credit: the storms never ran the balance dry")
+	}
+	restartHoldsNothing(t, dir, mode, auditPath)
+}
+
+// cutCredit expires the dev account's credit, offline on the killed
+// server's log, down to keep micro-units.
+func cutCredit(t *testing.T, bin, dir, auditPath string, keep int64) {
+	t.Helper()
+	bals, err := ledger.Balances(auditPath)
+	if err != nil || len(bals) != 1 || bals[0].Account != "dev" {
+		t.Fatalf("balances %+v %v", bals, err)
+	}
+	amount := ledger.FormatAmount(keep - bals[0].Micros)
+	out, err := exec.Command(bin, "credit", "topup", "--db", auditPath, "--account", "dev", "--op", "expire", "--amount", amount,
+		"--currency", "USD", "--signing-key", filepath.Join(dir, "audit-signing.pem")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("credit expire %s: %v\n%s", amount, err, out)
+	}
+}
+
+// checkJournal: after a kill the journal verifies and reconciles with the
+// audit records' costs, and no request carries two charges.
+func checkJournal(t *testing.T, bin, dir, auditPath string, export []byte, round int) {
+	t.Helper()
+	out, err := exec.Command(bin, "credit", "verify", "--json", "--db", auditPath, "--pubkey", filepath.Join(dir, "audit-signing.pem.pub")).Output()
+	var rep struct {
+		Ledger ledger.Report `json:"ledger"`
+	}
+	if err != nil || json.Unmarshal(out, &rep) != nil || len(rep.Ledger.Accounts) != 1 {
+		t.Fatalf("round %d: credit verify: %v\n%s", round, err, out)
+	}
+	charged := map[string]int{}
+	var costs int64
+	for _, line := range bytes.Split(bytes.TrimSpace(export), []byte("\n")) {
+		var r struct {
+			RequestID string `json:"request_id"`
+			Cost      *struct {
+				Micros int64 `json:"micros"`
+			} `json:"cost"`
+		}
+		if json.Unmarshal(line, &r) == nil && r.Cost != nil {
+			charged[r.RequestID]++
+			costs += r.Cost.Micros
+		}
+	}
+	for id, n := range charged {
+		if n > 1 {
+			t.Errorf("round %d: %s charged %d times", round, id, n)
+		}
+	}
+	a := rep.Ledger.Accounts[0]
+	if a.Charges != costs || a.AuditCosts != costs || a.Credits-a.Charges != a.Balance || a.Balance < 0 || a.TopUps != 10_000_000 {
+		t.Errorf("round %d: journal %+v, audit costs %d: want charges = audit costs = credits − balance, one dev credit", round, a, costs)
+	}
+}
+
+// restartHoldsNothing starts the server once more on the log: what the
+// killed servers held is released, and the balance is the journal's.
+func restartHoldsNothing(t *testing.T, dir, mode, auditPath string) {
+	t.Helper()
+	bals, err := ledger.Balances(auditPath)
+	if err != nil || len(bals) != 1 {
+		t.Fatalf("balances %+v %v", bals, err)
+	}
+	srv := startServe(t, dir, []string{"CUSTOS_AUDIT_DURABILITY=" + mode}, "serve", "--dev", "--dev-key", "cst_crash", "--listen", "127.0.0.1:0", "--audit", auditPath)
+	req, _ := http.NewRequest(http.MethodGet, srv.addr+"/v1/credits", nil)
+	req.Header.Set("Authorization", "Bearer cst_crash")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var c struct {
+		Balance  int64 `json:"balance_micros"`
+		Reserved int64 `json:"reserved_micros"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&c); err != nil || c.Reserved != 0 || c.Balance != bals[0].Micros {
+		t.Errorf("after the kills: credits %+v (%v), want nothing reserved and the journal's balance %d", c, err, bals[0].Micros)
 	}
 }
