@@ -47,8 +47,9 @@ type usageView struct {
 
 var outcomeKind = []byte(`"kind":"outcome"`)
 
-// UsageReport adds up the outcome records of the files per day, tenant,
-// app, model and currency, keeping those f selects.
+// UsageReport adds up the outcome records of model requests (refused ones
+// included, in rows without a currency) per day, tenant, app, model and
+// currency, keeping those f selects.
 func UsageReport(paths []string, f audit.Filter) ([]UsageRow, error) {
 	rows := map[UsageRow]*UsageRow{}
 	for _, path := range paths {
@@ -61,7 +62,9 @@ func UsageReport(paths []string, f audit.Filter) ([]UsageRow, error) {
 				if err := json.Unmarshal(v[64:], &r); err != nil {
 					return fmt.Errorf("ledger: record %x unreadable: %w", k, err)
 				}
-				if r.Kind == audit.KindOutcome && matches(f, r) {
+				// Model requests only: reading a balance or a model list
+				// uses no model.
+				if r.Kind == audit.KindOutcome && (r.ModelServed != "" || r.ModelAsked != "") && matches(f, r) {
 					addUsage(rows, r)
 				}
 				return nil
