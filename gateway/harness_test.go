@@ -65,6 +65,7 @@ type harness struct {
 	AuditPath string
 	AuditPub  ed25519.PublicKey
 	Ledger    *ledger.BoltLedger
+	Handler   http.Handler // the gateway's handler, for benchmarks that skip the client's HTTP
 	stop      func() // shuts the server down and closes the audit log
 	// allowIncomplete: the test expects requests whose outcome could not be
 	// recorded (a full disk), so records accepts an intact but incomplete log.
@@ -193,7 +194,7 @@ func startGatewayOpts(t testing.TB, o harnessOptions) *harness {
 	}
 	t.Cleanup(stop)
 	return &harness{URL: "http://" + ln.Addr().String() + "/v1", Sim: sim, Logs: logs,
-		AuditPath: cfg.Audit.Path, AuditPub: signer.Public(), Ledger: led, stop: stop}
+		AuditPath: cfg.Audit.Path, AuditPub: signer.Public(), Ledger: led, Handler: srv.Handler(), stop: stop}
 }
 
 // post sends a raw request to the gateway.

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/openai/openai-go/v3"
 
@@ -58,7 +59,9 @@ func TestMetricsCountWhatHappened(t *testing.T) {
 	h := startGateway(t, func(c *config.Config) {
 		c.Endpoints = append(c.Endpoints, config.Endpoint{Name: "local-llm", Kind: upstream.KindOpenAI, Provider: "azure",
 			BaseURL: second.URL, Region: "eu-west", Models: []string{testModel}, Keyless: true, Priority: 5})
+		prepaid(c)
 	})
+	topUp(t, h, hospital, 1_000_000)
 	const canary = "CANARY-7f3a"
 	ctx := context.Background()
 	client := sdkClient(h, appKey)
@@ -113,5 +116,38 @@ func TestMetricsCountWhatHappened(t *testing.T) {
 	}
 	if v("custos_tokens_total", `direction="output"`) <= 0 || v("go_goroutines") <= 0 || v("custos_policy_revision_info") != 1 {
 		t.Error("token totals, Go runtime or policy revision missing")
+	}
+	checkMoneyAndAuditMetrics(t, h)
+}
+
+// checkMoneyAndAuditMetrics: the cost counted equals what left the
+// balance once the charges are committed, nothing stays reserved, and the
+// audit log's families describe its commits.
+func checkMoneyAndAuditMetrics(t *testing.T, h *harness) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, v := scrape(t, h)
+		cost := v("custos_cost_micros_total", `tenant="st-marys"`, `currency="USD"`)
+		balance := v("custos_credit_balance_micros", `account="st-marys"`, `billing="prepaid"`)
+		reserved := v("custos_credit_reserved_micros", `account="st-marys"`)
+		if cost > 0 && balance+cost == 1_000_000 && reserved == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("cost %v, balance %v, reserved %v: want the balance down by the cost, nothing reserved", cost, balance, reserved)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	_, v := scrape(t, h)
+	commits := v("custos_audit_commits_total", `result="ok"`)
+	if commits < 1 || v("custos_audit_commit_batch_size_count") != commits || v("custos_audit_commit_duration_seconds_count") < commits ||
+		v("custos_audit_commit_batch_size_sum") != v("custos_audit_records_total") || v("custos_audit_records_total") < 9 { // a credit, 3 intents, 5 outcomes
+		t.Errorf("audit commits %v, batches %v (sum %v), durations %v, records %v", commits, v("custos_audit_commit_batch_size_count"),
+			v("custos_audit_commit_batch_size_sum"), v("custos_audit_commit_duration_seconds_count"), v("custos_audit_records_total"))
+	}
+	if v("custos_audit_healthy") != 1 || v("custos_audit_disk_free_bytes") <= 0 || v("custos_audit_commits_total", `result="error"`) != 0 {
+		t.Errorf("audit healthy %v, free %v, failed commits %v", v("custos_audit_healthy"), v("custos_audit_disk_free_bytes"),
+			v("custos_audit_commits_total", `result="error"`))
 	}
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/custos-gateway/custos/audit"
+	"github.com/custos-gateway/custos/audit/ledger"
 	"github.com/custos-gateway/custos/gateway/metrics"
 )
 
@@ -42,8 +44,11 @@ func (s *Server) observe(ex *exchange, stages map[string]time.Duration, end time
 	if ep := ex.fwd.endpoint; ep != nil {
 		r.Provider, r.Endpoint, r.Region = ep.Provider, ep.Name, ep.Region
 	}
-	if u := ex.ans.usage; u != nil {
+	if u := ex.usage(); u != nil {
 		r.InputTokens, r.OutputTokens = u.PromptTokens, u.CompletionTokens
+	}
+	if c := ex.acct.cost; c != nil {
+		r.CostMicros, r.Currency = c.Amount, c.Currency
 	}
 	if ex.insp != nil && len(ex.insp.findings) > 0 {
 		r.PII, r.PIICounts = make(map[string]string, len(ex.insp.findings)), ex.insp.findings
@@ -110,7 +115,44 @@ func (s *Server) metricsState() metrics.State {
 	if k, ok := s.keys.(interface{ Oldest() time.Duration }); ok {
 		st.KeyCacheAge = k.Oldest().Seconds()
 	}
+	if k, ok := s.keys.(interface{ ReadFailures() int64 }); ok {
+		st.KeyRefreshFailures = k.ReadFailures()
+	}
+	if a, ok := s.audit.(auditState); ok {
+		st.Audit = auditMetrics(a, s.now())
+	}
+	if l, ok := s.ledger.(interface{ Accounts() []ledger.Account }); ok {
+		for _, a := range l.Accounts() {
+			st.Accounts = append(st.Accounts, metrics.Account{Name: a.Name, Currency: a.Currency, Balance: a.Balance,
+				Reserved: a.Reserved, Postpaid: a.Postpaid})
+		}
+	}
 	return st
+}
+
+// auditState is what the audit log reports of itself.
+type auditState interface {
+	Stats() audit.Stats
+	FreeBytes() (uint64, error)
+	Healthy() error
+}
+
+// auditMetrics turns the audit log's counters into the metrics' terms.
+func auditMetrics(a auditState, now time.Time) *metrics.Audit {
+	st := a.Stats()
+	m := &metrics.Audit{
+		Appends: int64(st.Appends + st.Deferred), Records: int64(st.Records), Commits: int64(st.Commits),
+		CommitErrors: int64(st.CommitErrors), BatchSize: metrics.Histogram(st.BatchSize),
+		CommitSeconds: metrics.Histogram(st.CommitSeconds), CheckpointAgeSeconds: -1, FreeBytes: -1,
+		Healthy: a.Healthy() == nil, AnchorsDelivered: int64(st.Anchors.Delivered), AnchorsFailed: int64(st.Anchors.Failed),
+	}
+	if !st.LastCheckpoint.IsZero() {
+		m.CheckpointAgeSeconds = now.Sub(st.LastCheckpoint).Seconds()
+	}
+	if free, err := a.FreeBytes(); err == nil {
+		m.FreeBytes = float64(free)
+	}
+	return m
 }
 
 // metricsHandler serves the metrics, behind the bearer token when one is

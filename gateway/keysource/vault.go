@@ -73,11 +73,12 @@ type Source struct {
 	log     *slog.Logger
 	entries map[string]*entry // endpoint → entry; fixed after New
 
-	mu       sync.Mutex // serializes logins
-	cancel   context.CancelFunc
-	done     chan struct{}
-	logins   atomic.Int64
-	renewals atomic.Int64
+	mu           sync.Mutex // serializes logins
+	cancel       context.CancelFunc
+	done         chan struct{}
+	logins       atomic.Int64
+	renewals     atomic.Int64
+	readFailures atomic.Int64 // key reads that failed
 }
 
 type entry struct {
@@ -236,6 +237,9 @@ func (s *Source) Refresh(ctx context.Context, endpoint string) (string, error) {
 	return e.cur.Load().key, nil
 }
 
+// ReadFailures counts key reads from Vault that failed (metrics).
+func (s *Source) ReadFailures() int64 { return s.readFailures.Load() }
+
 // Stats counts logins and token renewals, for tests and metrics.
 func (s *Source) Stats() (logins, renewals int64) { return s.logins.Load(), s.renewals.Load() }
 
@@ -257,10 +261,12 @@ func (s *Source) read(ctx context.Context, endpoint string, e *entry) error {
 		}
 	}
 	if err != nil {
+		s.readFailures.Add(1)
 		return fmt.Errorf("keysource: endpoint %s: reading %s: %s", endpoint, e.ref, vaultCause(err))
 	}
 	v, ok := sec.Data[e.ref.Field].(string)
 	if !ok || v == "" {
+		s.readFailures.Add(1)
 		return fmt.Errorf("keysource: endpoint %s: %s has no string field %q", endpoint, e.ref, e.ref.Field)
 	}
 	version := 0

@@ -15,6 +15,7 @@ type State struct {
 	ConnectionsRefused int64 // connections over a cap
 	OutcomeFailures    int64 // outcome records that could not be appended
 	Audit              *Audit
+	Accounts           []Account
 }
 
 // Circuit is one endpoint's breaker state.
@@ -25,11 +26,29 @@ type Circuit struct {
 
 // Audit is the audit log's state.
 type Audit struct {
-	Appends, Commits, Fsyncs int64
-	CommitSeconds            float64 // total time in commits
-	CheckpointAgeSeconds     float64
-	FreeBytes                float64 // -1 when unknown
-	Healthy                  bool
+	Appends, Records, Commits, CommitErrors int64
+	BatchSize                               Histogram // records per commit (one commit: one fsync of bbolt's pair)
+	CommitSeconds                           Histogram // each commit's duration, fsyncs included
+	CheckpointAgeSeconds                    float64   // -1 before the first
+	FreeBytes                               float64   // -1 when unknown
+	Healthy                                 bool
+	AnchorsDelivered, AnchorsFailed         int64
+}
+
+// Histogram is a distribution read from elsewhere: Counts[i] observations
+// in bucket i (at most Bounds[i]); the last count is above every bound.
+type Histogram struct {
+	Bounds []float64
+	Counts []uint64
+	Count  uint64
+	Sum    float64
+}
+
+// Account is a credit account's state.
+type Account struct {
+	Name, Currency    string
+	Balance, Reserved int64 // micro-units
+	Postpaid          bool
 }
 
 // RegisterState reports read at each scrape.
@@ -47,17 +66,23 @@ var (
 	descInFlight   = prometheus.NewDesc("custos_requests_in_flight", "Model requests being served.", nil, nil)
 	descRefused    = prometheus.NewDesc("custos_admission_refused_total", "Requests or connections refused at admission, by reason.", []string{"reason"}, nil)
 	descOutcome    = prometheus.NewDesc("custos_audit_outcome_failures_total", "Outcome records that could not be appended.", nil, nil)
-	descAppends    = prometheus.NewDesc("custos_audit_appends_total", "Audit records appended.", nil, nil)
-	descCommits    = prometheus.NewDesc("custos_audit_commits_total", "Audit group commits (one fsync each).", nil, nil)
-	descCommitTime = prometheus.NewDesc("custos_audit_commit_seconds_total", "Time spent committing audit records.", nil, nil)
+	descAppends    = prometheus.NewDesc("custos_audit_appends_total", "Audit appends accepted (durable and deferred).", nil, nil)
+	descRecords    = prometheus.NewDesc("custos_audit_records_total", "Audit records committed.", nil, nil)
+	descCommits    = prometheus.NewDesc("custos_audit_commits_total", "Audit group commits, by result.", []string{"result"}, nil)
+	descBatch      = prometheus.NewDesc("custos_audit_commit_batch_size", "Records per audit group commit.", nil, nil)
+	descCommitTime = prometheus.NewDesc("custos_audit_commit_duration_seconds", "Duration of each audit commit, its fsyncs included.", nil, nil)
 	descCkptAge    = prometheus.NewDesc("custos_audit_checkpoint_age_seconds", "Time since the chain head was last signed.", nil, nil)
+	descAnchors    = prometheus.NewDesc("custos_audit_anchor_deliveries_total", "Checkpoints delivered to anchors, by result.", []string{"result"}, nil)
+	descBalance    = prometheus.NewDesc("custos_credit_balance_micros", "A credit account's committed balance, in micro-units.", []string{"account", "currency", "billing"}, nil)
+	descReserved   = prometheus.NewDesc("custos_credit_reserved_micros", "What requests in flight hold of an account, in micro-units.", []string{"account", "currency", "billing"}, nil)
 	descFree       = prometheus.NewDesc("custos_audit_disk_free_bytes", "Free space on the audit log's filesystem.", nil, nil)
 	descHealthy    = prometheus.NewDesc("custos_audit_healthy", "1 when the audit log accepts records.", nil, nil)
 )
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descRevision, descReloads, descCircuit, descFailures, descKeyAge, descKeyFail,
-		descInFlight, descRefused, descOutcome, descAppends, descCommits, descCommitTime, descCkptAge, descFree, descHealthy} {
+		descInFlight, descRefused, descOutcome, descAppends, descRecords, descCommits, descBatch, descCommitTime, descCkptAge,
+		descFree, descHealthy, descAnchors, descBalance, descReserved} {
 		ch <- d
 	}
 }
@@ -88,13 +113,46 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(descRefused, float64(s.ConnectionsRefused), "connection_cap")
 	counter(descOutcome, float64(s.OutcomeFailures))
 	if a := s.Audit; a != nil {
-		counter(descAppends, float64(a.Appends))
-		counter(descCommits, float64(a.Commits))
-		counter(descCommitTime, a.CommitSeconds)
-		gauge(descCkptAge, a.CheckpointAgeSeconds)
-		if a.FreeBytes >= 0 {
-			gauge(descFree, a.FreeBytes)
-		}
-		gauge(descHealthy, map[bool]float64{true: 1}[a.Healthy])
+		collectAudit(ch, a)
 	}
+	for _, a := range s.Accounts {
+		billing := map[bool]string{true: "postpaid", false: "prepaid"}[a.Postpaid]
+		gauge(descBalance, float64(a.Balance), a.Name, a.Currency, billing)
+		gauge(descReserved, float64(a.Reserved), a.Name, a.Currency, billing)
+	}
+}
+
+// collectAudit reports the audit log's counters and distributions.
+func collectAudit(ch chan<- prometheus.Metric, a *Audit) {
+	metric := func(d *prometheus.Desc, t prometheus.ValueType, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, t, v, labels...)
+	}
+	metric(descAppends, prometheus.CounterValue, float64(a.Appends))
+	metric(descRecords, prometheus.CounterValue, float64(a.Records))
+	metric(descCommits, prometheus.CounterValue, float64(a.Commits), "ok")
+	metric(descCommits, prometheus.CounterValue, float64(a.CommitErrors), "error")
+	ch <- constHistogram(descBatch, a.BatchSize)
+	ch <- constHistogram(descCommitTime, a.CommitSeconds)
+	if a.CheckpointAgeSeconds >= 0 {
+		metric(descCkptAge, prometheus.GaugeValue, a.CheckpointAgeSeconds)
+	}
+	if a.FreeBytes >= 0 {
+		metric(descFree, prometheus.GaugeValue, a.FreeBytes)
+	}
+	metric(descHealthy, prometheus.GaugeValue, map[bool]float64{true: 1}[a.Healthy])
+	metric(descAnchors, prometheus.CounterValue, float64(a.AnchorsDelivered), "ok")
+	metric(descAnchors, prometheus.CounterValue, float64(a.AnchorsFailed), "error")
+}
+
+// constHistogram renders h with Prometheus's cumulative buckets.
+func constHistogram(d *prometheus.Desc, h Histogram) prometheus.Metric {
+	buckets := make(map[float64]uint64, len(h.Bounds))
+	var cum uint64
+	for i, b := range h.Bounds {
+		if i < len(h.Counts) {
+			cum += h.Counts[i]
+		}
+		buckets[b] = cum
+	}
+	return prometheus.MustNewConstHistogram(d, h.Count, h.Sum, buckets)
 }
