@@ -66,7 +66,7 @@ type harness struct {
 	AuditPub  ed25519.PublicKey
 	Ledger    *ledger.BoltLedger
 	Handler   http.Handler // the gateway's handler, for benchmarks that skip the client's HTTP
-	stop      func() // shuts the server down and closes the audit log
+	stop      func()       // shuts the server down and closes the audit log
 	// allowIncomplete: the test expects requests whose outcome could not be
 	// recorded (a full disk), so records accepts an intact but incomplete log.
 	allowIncomplete bool
