@@ -194,6 +194,9 @@ const (
 	CircuitOpen     = "open"      // failing: left out until its cooldown ends
 	CircuitHalfOpen = "half_open" // cooled down: one probe at a time
 	CircuitCooling  = "cooling"   // asked to be left alone (Retry-After)
+	// CircuitThrottled: serving, but its own rate-limit headers say it is
+	// nearly spent; tried after the other candidates until its reset.
+	CircuitThrottled = "throttled"
 )
 
 // EndpointState is one endpoint's health as the router sees it now.
@@ -220,6 +223,8 @@ func (r *Router) States() []EndpointState {
 			st.Circuit = CircuitHalfOpen
 		case now.Before(h.openUntil):
 			st.Circuit = CircuitCooling
+		case now.Before(h.throttledUntil):
+			st.Circuit = CircuitThrottled
 		}
 		out = append(out, st)
 	}
