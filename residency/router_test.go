@@ -136,3 +136,24 @@ func TestStatesReportCircuits(t *testing.T) {
 		}
 	}
 }
+
+// An endpoint whose own rate limits are nearly spent goes last, below
+// lower priorities, until its reset; it is never left out.
+func TestThrottledEndpointGoesLast(t *testing.T) {
+	c := &clock{t: time.Unix(1_800_000_000, 0)}
+	r := newRouter(t, c)
+	r.Report("eu-a", residency.Outcome{OK: true, Latency: time.Millisecond, Throttled: 30 * time.Second})
+	eps, err := r.Plan("m", euOnly)
+	if err != nil || len(eps) != 3 || names(eps)[2] != "eu-a" {
+		t.Fatalf("throttled: %v %v, want eu-a last", names(eps), err)
+	}
+	for _, s := range r.States() {
+		if s.Endpoint == "eu-a" && s.Circuit != residency.CircuitThrottled {
+			t.Errorf("state %+v", s)
+		}
+	}
+	c.t = c.t.Add(30 * time.Second)
+	if eps, _ := r.Plan("m", euOnly); names(eps)[2] == "eu-a" {
+		t.Errorf("after the reset: %v, want eu-a back among its priority", names(eps))
+	}
+}
