@@ -76,13 +76,57 @@ func (l *Ledger) run(ctx context.Context, f func(ctx context.Context) error) err
 // synchronously flushes the WAL up to it, and the WAL is written in order.
 // Charges commit asynchronously (releasing the account's row lock without
 // waiting for the disk) and then wait here, so that concurrent charges to
-// one account share flushes instead of queueing for one each.
+// one account share flushes instead of queueing for one each. Callers
+// waiting at once share one such write (syncLoop).
 func (l *Ledger) sync(ctx context.Context) error {
-	return l.run(ctx, func(ctx context.Context) error {
-		_, err := l.pool.Exec(ctx, `INSERT INTO ledger_sync (pid) VALUES (pg_backend_pid())
-			ON CONFLICT (pid) DO UPDATE SET n = ledger_sync.n + 1`)
+	w := make(chan error, 1)
+	select {
+	case l.syncs <- w:
+	case <-l.stop:
+		return fmt.Errorf("%w: ledger closed", ledger.ErrUnavailable)
+	case <-ctx.Done():
+		return fmt.Errorf("%w: %w", ledger.ErrUnavailable, ctx.Err())
+	}
+	select {
+	case err := <-w:
 		return err
-	})
+	case <-ctx.Done():
+		return fmt.Errorf("%w: %w", ledger.ErrUnavailable, ctx.Err())
+	}
+}
+
+// syncLoop runs one synchronous write for every group of callers waiting
+// in sync: each joined after its own commit, so the write, which starts
+// after it took them, covers them all.
+func (l *Ledger) syncLoop() {
+	defer close(l.syncDone)
+	var batch []chan error
+	for {
+		select {
+		case <-l.stop:
+			return
+		case w := <-l.syncs:
+			batch = append(batch[:0], w)
+		}
+		for more := true; more; {
+			select {
+			case w := <-l.syncs:
+				batch = append(batch, w)
+			default:
+				more = false
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), l.opts.Timeout)
+		err := l.run(ctx, func(ctx context.Context) error {
+			_, err := l.pool.Exec(ctx, `INSERT INTO ledger_sync (pid) VALUES (pg_backend_pid())
+				ON CONFLICT (pid) DO UPDATE SET n = ledger_sync.n + 1`)
+			return err
+		})
+		cancel()
+		for _, w := range batch {
+			w <- err
+		}
+	}
 }
 
 // Reclaim expires the holds past their TTL on the ledger's clock (any

@@ -25,7 +25,6 @@ const Component = "ledger"
 // Defaults.
 const (
 	DefaultTimeout    = 2 * time.Second
-	DefaultRetention  = 24 * time.Hour
 	DefaultRetryEvery = 5 * time.Second
 	DefaultMaxQueued  = 100_000
 )
@@ -40,8 +39,11 @@ type Options struct {
 	Replica string
 	// Timeout bounds each call, connection included (DefaultTimeout).
 	Timeout time.Duration
-	// Retention is how long ended holds are kept (DefaultRetention, at
-	// least twice HoldTTL): a second Settle within it is ErrSettled.
+	// Retention is how long a hold is remembered after it was made (at
+	// least, and by default, twice HoldTTL, as the bbolt ledger does):
+	// within it a Settle after a Release is ErrSettled, a late Settle is
+	// charged, and the request id cannot reserve again. A request charged
+	// is ErrSettled for ever (the journal keeps it).
 	Retention time.Duration
 	// DurableHolds commits reservations and releases synchronously. By
 	// default they commit asynchronously (no disk flush waited for): a
@@ -68,8 +70,10 @@ type Ledger struct {
 	stats    stats
 
 	retry     retryQueue
+	syncs     chan chan error // callers of sync waiting for a synchronous write
 	stop      chan struct{}
-	done      chan struct{}
+	done      chan struct{} // retryLoop ended
+	syncDone  chan struct{} // syncLoop ended
 	closeOnce sync.Once
 }
 
@@ -106,7 +110,7 @@ func Open(ctx context.Context, pool *pgxpool.Pool, log *audit.Log, opts Options)
 		return nil, fmt.Errorf("%w: %w", ledger.ErrUnavailable, err)
 	}
 	l := &Ledger{pool: pool, log: log, opts: opts, postpaid: map[string]bool{}, budgets: map[string][]ledger.Budget{},
-		stop: make(chan struct{}), done: make(chan struct{})}
+		syncs: make(chan chan error, 1024), stop: make(chan struct{}), done: make(chan struct{}), syncDone: make(chan struct{})}
 	for _, p := range opts.Postpaid {
 		l.postpaid[p] = true
 	}
@@ -115,6 +119,7 @@ func Open(ctx context.Context, pool *pgxpool.Pool, log *audit.Log, opts Options)
 	}
 	l.retry.init(opts.MaxQueued)
 	go l.retryLoop()
+	go l.syncLoop()
 	return l, nil
 }
 
@@ -127,9 +132,6 @@ func defaults(opts *Options) error {
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
-	}
-	if opts.Retention <= 0 {
-		opts.Retention = DefaultRetention
 	}
 	opts.Retention = max(opts.Retention, 2*opts.HoldTTL)
 	if opts.RetryEvery <= 0 {
@@ -154,6 +156,7 @@ func defaults(opts *Options) error {
 func (l *Ledger) Close() int {
 	l.closeOnce.Do(func() { close(l.stop) })
 	<-l.done
+	<-l.syncDone
 	return l.retry.len()
 }
 

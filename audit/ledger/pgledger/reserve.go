@@ -49,13 +49,18 @@ func (l *Ledger) reserve(ctx context.Context, r ledger.Request, now time.Time, b
 		maxM[i], maxT[i], cur[i] = b.MaxMicros, b.MaxTokens, b.Currency
 	}
 	tenantPost, appPost := l.postpaid[r.Tenant], r.App != "" && l.postpaid[r.Tenant+"/"+r.App]
+	seen := map[string]bool{}
+	for _, k := range keys {
+		seen[k] = true
+	}
+	distinct := len(seen)
 	var res reserveResult
 	for attempt := 0; attempt < 5; attempt++ {
 		err := l.run(ctx, func(ctx context.Context) error {
 			return l.pool.QueryRow(ctx, `SELECT status, account, budget_index, used_micros, used_tokens
-				FROM ledger_reserve($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+				FROM ledger_reserve($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
 				r.RequestID, r.Tenant, r.App, r.KeyID, r.Currency, r.MaxMicros, r.MaxTokens, l.opts.Replica,
-				now, now.Add(l.opts.HoldTTL), tenantPost, appPost, keys, maxM, maxT, cur, attempt < 2, !l.opts.DurableHolds,
+				now, now.Add(l.opts.HoldTTL), now.Add(-l.opts.Retention), tenantPost, appPost, keys, distinct, maxM, maxT, cur, attempt < 2, !l.opts.DurableHolds,
 			).Scan(&res.status, &res.account, &res.index, &res.usedMicros, &res.usedTk)
 		})
 		if err != nil {
@@ -122,8 +127,10 @@ func (l *Ledger) Release(ctx context.Context, h ledger.Hold) error {
 	ctx, cancel := l.call(ctx)
 	defer cancel()
 	var status string
+	now := l.now()
 	err := l.run(ctx, func(ctx context.Context) error {
-		return l.pool.QueryRow(ctx, `SELECT ledger_release($1, $2, $3)`, h.RequestID, l.now(), !l.opts.DurableHolds).Scan(&status)
+		return l.pool.QueryRow(ctx, `SELECT ledger_release($1, $2, $3, $4)`, h.RequestID, now, now.Add(-l.opts.Retention),
+			!l.opts.DurableHolds).Scan(&status)
 	})
 	switch {
 	case err != nil:

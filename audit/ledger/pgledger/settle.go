@@ -52,7 +52,7 @@ func (l *Ledger) Settle(ctx context.Context, h ledger.Hold, c ledger.Charge, out
 	outcome.Time = outcome.Time.UTC().Truncate(time.Microsecond)
 	s := settlement{id: h.RequestID, account: h.Account, tenant: h.Tenant, app: h.App, key: h.KeyID, currency: c.Currency,
 		micros: c.Micros, tokens: c.Tokens, priceVersion: c.PriceVersion, estimated: c.Estimated, at: outcome.Time,
-		fallback: h.Account != "" && !h.Expires.Add(-l.opts.HoldTTL).Before(now.Add(-l.opts.Retention))}
+		fallback: h.Account != "" && h.Expires.Add(-l.opts.HoldTTL).After(now.Add(-l.opts.Retention))}
 	if outcome.Tokens != nil {
 		s.tokens = outcome.Tokens.Prompt + outcome.Tokens.Completion
 	}
@@ -92,9 +92,9 @@ func (l *Ledger) charge(ctx context.Context, s settlement, now time.Time) (settl
 		}
 		err := l.run(ctx, func(ctx context.Context) error {
 			return l.pool.QueryRow(ctx, `SELECT status, coalesce(account, ''), coalesce(tenant, ''), coalesce(app, ''), coalesce(key_id, '')
-				FROM ledger_settle($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, true)`,
+				FROM ledger_settle($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, true)`,
 				s.id, s.account, s.tenant, s.app, s.key, s.currency, s.micros, s.tokens, s.priceVersion, s.estimated,
-				replica, s.at, now, keys, s.fallback,
+				replica, s.at, now, now.Add(-l.opts.Retention), keys, s.fallback,
 			).Scan(&res.status, &res.account, &res.tenant, &res.app, &res.key)
 		})
 		if err != nil {

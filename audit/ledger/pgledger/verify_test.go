@@ -59,11 +59,11 @@ func TestVerifyFindsTampering(t *testing.T) {
 		{"a charge's amount changed, balance kept consistent",
 			`UPDATE ledger_journal SET micros = micros + 1, balance = balance + 1 WHERE request_id = 'r2'`, pgledger.ProblemChain},
 		{"an entry's replica changed", `UPDATE ledger_journal SET replica = 'gw-9' WHERE request_id = 'r1'`, pgledger.ProblemChain},
-		{"the last entry deleted", `DELETE FROM ledger_journal WHERE id = (SELECT max(id) FROM ledger_journal WHERE tenant = 'st-marys')`, pgledger.ProblemChain},
+		{"the last entry deleted", `DELETE FROM ledger_journal WHERE tenant = 'st-marys' AND seq = (SELECT max(seq) FROM ledger_journal WHERE tenant = 'st-marys')`, pgledger.ProblemChain},
 		{"an entry deleted and the head rewound with it",
-			`DELETE FROM ledger_journal WHERE id = (SELECT max(id) FROM ledger_journal WHERE tenant = 'st-marys');
+			`DELETE FROM ledger_journal WHERE tenant = 'st-marys' AND seq = (SELECT max(seq) FROM ledger_journal WHERE tenant = 'st-marys');
 			 UPDATE ledger_chains c SET seq = j.seq, head = j.hash FROM ledger_journal j
-			 WHERE c.tenant = 'st-marys' AND j.id = (SELECT max(id) FROM ledger_journal WHERE tenant = 'st-marys')`, pgledger.ProblemBalance},
+			 WHERE c.tenant = 'st-marys' AND j.tenant = 'st-marys' AND j.seq = (SELECT max(seq) FROM ledger_journal WHERE tenant = 'st-marys')`, pgledger.ProblemBalance},
 		{"a stored balance changed", `UPDATE ledger_accounts SET balance = balance + 1 WHERE name = 'northbank'`, pgledger.ProblemBalance},
 		{"a reservation dropped from the total", `UPDATE ledger_accounts SET reserved = reserved - 700 WHERE name = 'st-marys'`, pgledger.ProblemReserved},
 		{"budget spend lowered", `UPDATE ledger_spend SET micros = micros - 1 WHERE key LIKE 'app:%'`, pgledger.ProblemSpend},

@@ -315,3 +315,40 @@ func Shared(t testing.TB) *Cluster {
 	}
 	return shared
 }
+
+// CPU is the processor time (user and system) the server's processes
+// have used so far: the postmaster and its children, as /proc counts them
+// (Linux; 0 elsewhere). Backends that exited are not counted, so compare
+// readings taken while the same connections stay open.
+func (c *Cluster) CPU() time.Duration {
+	c.mu.Lock()
+	proc := c.proc
+	c.mu.Unlock()
+	if proc == nil {
+		return 0
+	}
+	root := proc.Process.Pid
+	entries, _ := os.ReadDir("/proc")
+	var ticks int64
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ... utime(14) stime(15): comm may hold spaces.
+		f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+		if len(f) < 13 {
+			continue
+		}
+		if ppid, _ := strconv.Atoi(f[1]); pid == root || ppid == root {
+			u, _ := strconv.ParseInt(f[11], 10, 64)
+			s, _ := strconv.ParseInt(f[12], 10, 64)
+			ticks += u + s
+		}
+	}
+	return time.Duration(ticks) * (time.Second / 100) // USER_HZ is 100 on Linux
+}
