@@ -109,7 +109,10 @@ func (d *diffRun) step() {
 	case k < 95:
 		d.clock.Advance(time.Duration(d.rng.IntN(300)) * time.Second)
 	default:
-		d.both("account for", func(l ledger.Ledger) (any, error) { a, err := l.AccountFor(ctx, "st-marys", "assistant"); return a.Name, err })
+		d.both("account for", func(l ledger.Ledger) (any, error) {
+			a, err := l.AccountFor(ctx, "st-marys", "assistant")
+			return a.Name, err
+		})
 	}
 }
 
