@@ -10,9 +10,14 @@
 // per scope and UTC period), ledger_journal (append-only: every charge and
 // credit with the balance after it, in one SHA-256 hash chain per tenant)
 // and ledger_chains (each tenant's chain head). Every change is one
-// PostgreSQL function call: one statement, one round trip, whose
+// PostgreSQL function call, one statement and one round trip, whose
 // conditional updates (reserved + hold <= balance, spent + held + hold <=
-// cap) leave no read-modify-write race between replicas.
+// cap) leave no read-modify-write race between replicas; rows are locked
+// in one order (holds, accounts, chains, budgets, each by key), so that
+// concurrent calls do not deadlock (a deadlock victim is retried). Holds commit without waiting for the
+// disk (Options.DurableHolds); a charge commits the same way, releasing
+// the account's row at once, and then waits for one synchronous write
+// that concurrent charges share: it is durable when Settle returns.
 //
 // Settle commits the charge in PostgreSQL first (durably) and then writes
 // the outcome record carrying the cost to the local audit log. The journal
