@@ -53,7 +53,7 @@ type metering struct {
 	maxErr   error             // why there is no maximum (no price)
 	input    *policy.CostInput // what the policy was told
 	hold     *ledger.Hold
-	rate     *limits.Reservation
+	rate     RateReservation
 	rateSt   limits.Status
 	rated    bool // a rate limit applies
 	cost     *pricing.Cost
@@ -130,7 +130,7 @@ func (s *Server) billing(tenant string) string {
 // ledger (prepaid credit and budgets). Nothing is held if either refuses.
 func (s *Server) reserve(ctx context.Context, ex *exchange) error {
 	m := &ex.acct
-	if err := s.takeRate(ex); err != nil {
+	if err := s.takeRate(ctx, ex); err != nil {
 		return err
 	}
 	if m.billing == "" {
@@ -191,12 +191,12 @@ func (s *Server) ledgerError(err error) error {
 
 // takeRate takes one request and its estimated tokens from the key's
 // per-minute allowance, once per request (failover never takes twice).
-func (s *Server) takeRate(ex *exchange) error {
+func (s *Server) takeRate(ctx context.Context, ex *exchange) error {
 	lim, ok := s.rateLimits[ex.caller.Tenant+"/"+ex.caller.App]
 	if !ok {
 		return nil
 	}
-	r, st, err := s.limiter.Reserve(ex.caller.KeyID, lim, estimatedTokens(ex))
+	r, st, err := s.limiter.Reserve(ctx, ex.caller.KeyID, lim, estimatedTokens(ex))
 	ex.acct.rateSt, ex.acct.rated = st, true
 	if err != nil {
 		return &rateLimitedError{status: st, err: err}
@@ -334,11 +334,23 @@ func (s *Server) settleMoney(ex *exchange, rec audit.Record) error {
 	c := ledger.Charge{Micros: m.cost.Amount, Currency: m.cost.Currency, PriceVersion: m.cost.PriceVersion,
 		Estimated: m.estimate, Tokens: usedTokens(ex)}
 	err := s.ledger.Settle(ctx, h, c, rec)
-	if errors.Is(err, ledger.ErrUnknownHold) || errors.Is(err, ledger.ErrCurrency) {
-		s.log.Warn("request recorded uncharged", "request_id", ex.meta.id, "error", err.Error())
+	if err != nil && outcomeRecorded(err) {
+		// Recorded, and charged later (a shared ledger that did not answer
+		// queues the charge) or not at all (a hold the ledger forgot).
+		s.log.Warn("request recorded, not charged now", "request_id", ex.meta.id, "error", err.Error())
 		return nil
 	}
 	return err
+}
+
+// outcomeRecorded reports whether a settlement that failed still wrote its
+// outcome record: no audit error, and a ledger that could not charge now
+// (unreachable: queued for retry) or at all (unknown hold, other currency).
+func outcomeRecorded(err error) bool {
+	if errors.Is(err, audit.ErrUnavailable) || errors.Is(err, audit.ErrClosed) || errors.Is(err, audit.ErrInvalid) {
+		return false
+	}
+	return errors.Is(err, ledger.ErrUnavailable) || errors.Is(err, ledger.ErrUnknownHold) || errors.Is(err, ledger.ErrCurrency)
 }
 
 // usedTokens is what the request used, prompt and completion.
@@ -354,6 +366,9 @@ func usedTokens(ex *exchange) int64 {
 func checkAccounting(cfg *config.Config, opts *Options) error {
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.RateLimiter == nil {
+		opts.RateLimiter = localLimiter{limits.New(limits.Options{Now: opts.Now})}
 	}
 	if opts.Prices == nil {
 		if p, ok := opts.Decider.(PriceSource); ok {

@@ -49,7 +49,12 @@ func Run(ctx context.Context, cfg *config.Config, deps Deps) error {
 		return err
 	}
 	defer closeAudit()
-	if err := grantDevCredit(ctx, cfg, led, log); err != nil {
+	acct, err := openAccounting(ctx, cfg, log, auditLog, led)
+	if err != nil {
+		return err
+	}
+	defer acct.close()
+	if err := grantDevCredit(ctx, cfg, acct.ledger, log); err != nil {
 		return err
 	}
 	// Provider keys come from Vault only; a gateway that cannot read every
@@ -63,7 +68,8 @@ func Run(ctx context.Context, cfg *config.Config, deps Deps) error {
 		defer keys.Close()
 		keySource = keys
 	}
-	srv, err := NewFromConfig(cfg, Wiring{Decider: engine, Audit: auditLog, Keys: keySource, Ledger: led, Logger: log})
+	srv, err := NewFromConfig(cfg, Wiring{Decider: engine, Audit: auditLog, Keys: keySource, Ledger: acct.ledger,
+		RateLimiter: acct.limiter, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -180,16 +186,19 @@ func openAudit(ctx context.Context, cfg *config.Config, log *slog.Logger) (*audi
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	instance := cfg.Audit.Instance
-	if instance == "" {
-		instance, _ = os.Hostname()
-	}
-	led, auditLog, err := ledger.OpenBolt(cfg.Audit.Path, audit.Options{
-		Instance: instance, Signer: signer, Anchors: anchors,
+	aopts := audit.Options{
+		Instance: auditInstance(cfg), Signer: signer, Anchors: anchors,
 		CheckpointEvery: cfg.Audit.CheckpointEvery, CheckpointInterval: cfg.Audit.CheckpointInterval.Std(),
 		CheckpointFile: cfg.Audit.CheckpointFile, RotateMonthly: cfg.Audit.RotateMonthly,
 		Durability: audit.Durability(cfg.Audit.Durability), FlushInterval: cfg.Audit.FlushInterval.Std(),
-	}, LedgerOptions(cfg))
+	}
+	var led *ledger.BoltLedger
+	var auditLog *audit.Log
+	if cfg.Accounting.Ledger == "postgres" {
+		auditLog, err = audit.Open(cfg.Audit.Path, aopts) // the journal is in PostgreSQL
+	} else {
+		led, auditLog, err = ledger.OpenBolt(cfg.Audit.Path, aopts, LedgerOptions(cfg))
+	}
 	if err != nil {
 		closeVault()
 		return nil, nil, nil, err
@@ -205,6 +214,16 @@ func openAudit(ctx context.Context, cfg *config.Config, log *slog.Logger) (*audi
 		}
 		closeVault()
 	}, nil
+}
+
+// auditInstance names this gateway in its audit records (and, with the
+// PostgreSQL ledger, in the journal): audit.instance, else the host name.
+func auditInstance(cfg *config.Config) string {
+	if cfg.Audit.Instance != "" {
+		return cfg.Audit.Instance
+	}
+	h, _ := os.Hostname()
+	return h
 }
 
 func durabilityName(d string) string {

@@ -70,6 +70,9 @@ type Options struct {
 	// Prices is the price table; when nil and the Decider serves prices
 	// (the policy engine does), the Decider's.
 	Prices PriceSource
+	// RateLimiter enforces the apps' rate limits; the gateway's own when
+	// nil (several replicas share one through PostgreSQL).
+	RateLimiter RateLimiter
 	// Now is the clock of rate limits (tests); time.Now when nil.
 	Now    func() time.Time
 	Logger *slog.Logger // nil discards
@@ -86,7 +89,7 @@ type Server struct {
 	keys       KeySource
 	ledger     Ledger
 	prices     PriceSource
-	limiter    *limits.Limiter
+	limiter    RateLimiter
 	rateLimits map[string]limits.Limit // "tenant/app" → each key's allowance
 	now        func() time.Time
 	router     *residency.Router
@@ -146,7 +149,7 @@ func New(opts Options) (*Server, error) {
 		cfg: cfg, keyring: opts.Keyring, catalog: opts.Catalog, targets: targets,
 		decider: opts.Decider, audit: opts.Audit, keys: opts.Keys,
 		ledger: opts.Ledger, prices: opts.Prices, now: opts.Now,
-		limiter: limits.New(limits.Options{Now: opts.Now}), rateLimits: rateLimits(cfg),
+		limiter: opts.RateLimiter, rateLimits: rateLimits(cfg),
 		router: residency.NewRouter(opts.Catalog, residency.RouterOptions{
 			BreakerFailures: cfg.Routing.BreakerFailures, BreakerCooldown: cfg.Routing.BreakerCooldown.Std(), Now: opts.Now,
 		}),
@@ -375,7 +378,42 @@ func (s *Server) readyz(c *gin.Context) {
 			status, word = http.StatusServiceUnavailable, "not ready"
 		}
 	}
-	c.JSON(status, gin.H{"status": word, "checks": checks})
+	body := gin.H{"status": word, "checks": checks}
+	if degraded := s.ledgerReadiness(c.Request.Context()); degraded != nil {
+		body["degraded"] = degraded
+		if !s.servesWithoutLedger() {
+			status, word = http.StatusServiceUnavailable, "not ready"
+			body["status"] = word
+		}
+	}
+	c.JSON(status, body)
+}
+
+// ledgerReadiness reports a shared ledger that does not answer: billed
+// tenants are then refused (503 ledger_unavailable) while the others are
+// served, so it makes the gateway not ready only when every tenant is
+// billed.
+func (s *Server) ledgerReadiness(ctx context.Context) map[string]string {
+	p, ok := s.ledger.(interface{ Ping(context.Context) error })
+	if !ok {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if p.Ping(ctx) != nil {
+		return map[string]string{"ledger": "unreachable: billed tenants are refused"}
+	}
+	return nil
+}
+
+// servesWithoutLedger: some tenant is not billed.
+func (s *Server) servesWithoutLedger() bool {
+	for _, t := range s.cfg.Tenants {
+		if t.Billing == "" {
+			return true
+		}
+	}
+	return false
 }
 
 // Optional health reports of the wired parts, declared where they are used.

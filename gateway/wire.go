@@ -23,8 +23,10 @@ type Wiring struct {
 	Keys    KeySource
 	Ledger  Ledger
 	Prices  PriceSource
-	Now     func() time.Time
-	Logger  *slog.Logger
+	// RateLimiter: the gateway's own when nil.
+	RateLimiter RateLimiter
+	Now         func() time.Time
+	Logger      *slog.Logger
 }
 
 // NewFromConfig builds the keyring and endpoint catalog a validated config
@@ -70,7 +72,7 @@ func NewFromConfig(cfg *config.Config, w Wiring) (*Server, error) {
 		return nil, err
 	}
 	return New(Options{Config: cfg, Keyring: keyring, Catalog: catalog, Targets: targets, Decider: w.Decider,
-		Audit: w.Audit, Keys: w.Keys, Ledger: w.Ledger, Prices: w.Prices, Now: w.Now, Logger: w.Logger})
+		Audit: w.Audit, Keys: w.Keys, Ledger: w.Ledger, Prices: w.Prices, RateLimiter: w.RateLimiter, Now: w.Now, Logger: w.Logger})
 }
 
 // endpoints splits the configured endpoints into the routing catalog and

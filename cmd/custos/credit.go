@@ -23,7 +23,7 @@ func creditCmd() *cobra.Command {
 topup writes to the file and needs it free (stop the gateway, or top up through it);
 balance, history and verify only read, and work on a copy.`,
 	}
-	cmd.AddCommand(topupCmd(), balanceCmd(), historyCmd(), creditVerifyCmd())
+	cmd.AddCommand(topupCmd(), balanceCmd(), historyCmd(), creditVerifyCmd(), creditReconcileCmd())
 	return cmd
 }
 

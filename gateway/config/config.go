@@ -199,6 +199,11 @@ type Accounting struct {
 	// Finance names the people or systems that may top up credit, with
 	// keys of their own (they cannot call models).
 	Finance []Auditor `yaml:"finance"`
+	// Replicas is how many gateways share the PostgreSQL ledger and rate
+	// limits (default 1): each leases at most 1/(16·replicas) of a key's
+	// per-minute limit at a time, and uses 1/replicas of it alone while
+	// PostgreSQL is unreachable.
+	Replicas int `yaml:"replicas"`
 	// DevCredit is the credit, in micro-units, the dev tenant starts with
 	// under custos serve --dev.
 	DevCredit int64 `yaml:"-"`
@@ -220,6 +225,11 @@ type Budget struct {
 type Postgres struct {
 	DSN      string  `yaml:"dsn"` // without a password
 	Password *KeyRef `yaml:"password"`
+	// MaxConns bounds the pool (default 8: a small pool is faster on a hot
+	// account); Timeout bounds each ledger call, connecting included
+	// (default 2s).
+	MaxConns int      `yaml:"max_conns"`
+	Timeout  Duration `yaml:"timeout"`
 }
 
 // Metrics configures the Prometheus endpoint (on by default).
@@ -570,8 +580,14 @@ func (c *Config) validateAccounting(p *problems, keys keyHashes) {
 	if a.Ledger != "" && a.Ledger != "bbolt" && a.Ledger != "postgres" {
 		p.bad("accounting.ledger", "%q is not bbolt or postgres", a.Ledger)
 	}
-	if a.Ledger == "postgres" && (a.Postgres.DSN == "" || strings.Contains(a.Postgres.DSN, "password=")) {
+	if a.Ledger == "postgres" && (a.Postgres.DSN == "" || dsnHasPassword(a.Postgres.DSN)) {
 		p.bad("accounting.postgres.dsn", "is required, without a password (the password comes from Vault: accounting.postgres.password)")
+	}
+	if a.Postgres.MaxConns < 0 || a.Postgres.Timeout < 0 || a.Replicas < 0 {
+		p.bad("accounting", "postgres.max_conns, postgres.timeout and replicas must not be negative")
+	}
+	if a.Ledger != "postgres" && a.Replicas > 1 {
+		p.bad("accounting.replicas", "several replicas share money and limits only through the PostgreSQL ledger (accounting.ledger: postgres)")
 	}
 	for i, b := range a.Budgets {
 		bf := fmt.Sprintf("accounting.budgets[%d]", i)
@@ -596,6 +612,19 @@ func (c *Config) validateAccounting(p *problems, keys keyHashes) {
 			keys.check(p, fmt.Sprintf("accounting.finance[%d].keys[%d]", i, k), key)
 		}
 	}
+}
+
+// dsnHasPassword reports a connection string that carries a password, in
+// either form (key=value, or a URL's user:password@).
+func dsnHasPassword(dsn string) bool {
+	if strings.Contains(dsn, "password=") {
+		return true
+	}
+	if u, err := url.Parse(dsn); err == nil && u.User != nil {
+		_, set := u.User.Password()
+		return set
+	}
+	return false
 }
 
 // budgetTenant is the tenant a budget's requests belong to: the one it

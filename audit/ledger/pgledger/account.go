@@ -21,6 +21,9 @@ func (l *Ledger) Credit(ctx context.Context, c audit.Credit) (ledger.Account, er
 	if err := validateCredit(c); err != nil {
 		return ledger.Account{}, err
 	}
+	if l.log == nil {
+		return ledger.Account{}, fmt.Errorf("%w: a ledger opened without an audit log records no credit", ledger.ErrInvalid)
+	}
 	ctx, cancel := l.call(ctx)
 	defer cancel()
 	now := l.now()

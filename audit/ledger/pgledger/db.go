@@ -22,9 +22,19 @@ var ErrUnrecorded = errors.New("pgledger: committed in the ledger, not recorded 
 // is faster on a hot account than a large one: requests queue in the
 // replica rather than on the account's row lock.
 func Connect(ctx context.Context, dsn string, maxConns int32, timeout time.Duration) (*pgxpool.Pool, error) {
+	return ConnectWithPassword(ctx, dsn, "", maxConns, timeout)
+}
+
+// ConnectWithPassword is Connect with the password kept out of the
+// connection string (it comes from a secret store); "" uses the string's.
+func ConnectWithPassword(ctx context.Context, dsn, password string, maxConns int32, timeout time.Duration) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("%w: connection string: %w", ledger.ErrInvalid, err)
+		// pgx's message may quote the string: say only that it is invalid.
+		return nil, fmt.Errorf("%w: the connection string does not parse", ledger.ErrInvalid)
+	}
+	if password != "" {
+		cfg.ConnConfig.Password = password
 	}
 	if maxConns <= 0 {
 		maxConns = 8
@@ -42,6 +52,16 @@ func Connect(ctx context.Context, dsn string, maxConns int32, timeout time.Durat
 		return nil, fmt.Errorf("%w: %w", ledger.ErrUnavailable, err)
 	}
 	return pool, nil
+}
+
+// Ping reports whether PostgreSQL answers, within the call timeout.
+func (l *Ledger) Ping(ctx context.Context) error {
+	ctx, cancel := l.call(ctx)
+	defer cancel()
+	if err := l.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("%w: %w", ledger.ErrUnavailable, err)
+	}
+	return nil
 }
 
 // retryable reports whether a failed call changed nothing and may run

@@ -57,6 +57,9 @@ type Options struct {
 	// beyond it they wait for Resettle).
 	RetryEvery time.Duration
 	MaxQueued  int
+	// NoLog opens the ledger for tools (Resettle from the command line):
+	// no audit log is needed, and Settle and Credit are refused.
+	NoLog bool
 }
 
 // Ledger is the PostgreSQL ledger of one replica. Safe for concurrent use.
@@ -98,7 +101,7 @@ func Open(ctx context.Context, pool *pgxpool.Pool, log *audit.Log, opts Options)
 	if err := defaults(&opts); err != nil {
 		return nil, err
 	}
-	if log == nil {
+	if log == nil && !opts.NoLog {
 		return nil, fmt.Errorf("%w: an audit log is required", ledger.ErrInvalid)
 	}
 	mctx, cancel := context.WithTimeout(ctx, 4*opts.Timeout)

@@ -40,8 +40,8 @@ type settleResult struct {
 // replica stops first. The journal's unique request id keeps every path
 // to one charge.
 func (l *Ledger) Settle(ctx context.Context, h ledger.Hold, c ledger.Charge, outcome audit.Record) error {
-	if c.Micros < 0 {
-		return fmt.Errorf("%w: negative charge", ledger.ErrInvalid)
+	if c.Micros < 0 || l.log == nil {
+		return fmt.Errorf("%w: negative charge, or a ledger opened without an audit log", ledger.ErrInvalid)
 	}
 	ctx, cancel := l.call(ctx)
 	defer cancel()
