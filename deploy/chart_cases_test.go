@@ -196,6 +196,11 @@ func checkPoliciesAndLedger(t *testing.T, r *rendered, c *parsedConfig) {
 	if got := c.pendingString("accounting", "postgres", "password", "path"); got != "custos/postgres" {
 		t.Errorf("accounting.postgres.password.path %q", got)
 	}
+	// Every replica leases its share of the shared limits: the chart says
+	// how many there are.
+	if sts := r.sts; c.cfg.Accounting.Replicas != int(*sts.Spec.Replicas) || c.cfg.Accounting.Ledger != "postgres" {
+		t.Errorf("accounting %+v for %d replicas", c.cfg.Accounting, *sts.Spec.Replicas)
+	}
 	if got := c.pendingString("tracing", "protocol"); got != "grpc" {
 		t.Errorf("tracing.protocol %q, want grpc", got)
 	}

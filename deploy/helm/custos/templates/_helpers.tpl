@@ -214,11 +214,32 @@ StatefulSet; the sections under .Values.config pass through unchanged.
 {{- $_ := set $vault "auth" $auth -}}
 {{- $_ := set $cfg "vault" $vault -}}
 {{- end -}}
+{{- $acc := dict -}}
 {{- with $v.accounting.ledger -}}
-{{- $acc := dict "ledger" . -}}
-{{- if eq . "postgres" -}}
-{{- $_ := set $acc "postgres" (dict "dsn" $v.accounting.postgres.dsn "password" $v.accounting.postgres.password) -}}
+{{- $_ := set $acc "ledger" . -}}
 {{- end -}}
+{{- if eq $v.accounting.ledger "postgres" -}}
+{{- $pgc := dict "dsn" $v.accounting.postgres.dsn "password" $v.accounting.postgres.password -}}
+{{- with $v.accounting.postgres.maxConns -}}
+{{- $_ := set $pgc "max_conns" (int .) -}}
+{{- end -}}
+{{- with $v.accounting.postgres.timeout -}}
+{{- $_ := set $pgc "timeout" . -}}
+{{- end -}}
+{{- $_ := set $acc "postgres" $pgc -}}
+{{- /* every replica leases its share of the shared rate limits */ -}}
+{{- $_ := set $acc "replicas" (int $v.replicaCount) -}}
+{{- end -}}
+{{- with $v.accounting.holdTTL -}}
+{{- $_ := set $acc "hold_ttl" . -}}
+{{- end -}}
+{{- with $v.accounting.budgets -}}
+{{- $_ := set $acc "budgets" . -}}
+{{- end -}}
+{{- with $v.accounting.finance -}}
+{{- $_ := set $acc "finance" . -}}
+{{- end -}}
+{{- if $acc -}}
 {{- $_ := set $cfg "accounting" $acc -}}
 {{- end -}}
 {{- range $k := list "log" "limits" "upstream" "routing" "auditors" "tenants" "endpoints" -}}
