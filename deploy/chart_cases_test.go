@@ -43,6 +43,12 @@ tracing: {otlpEndpoint: "otel-collector.observability.svc:4317", protocol: grpc}
 		check: checkPoliciesAndLedger,
 	},
 	{
+		name:     "production without the shared ledger",
+		files:    []string{productionFile},
+		overlays: []string{"accounting: {ledger: \"\", finance: [], holdTTL: \"\"}"},
+		check:    checkPerReplicaWarning,
+	},
+	{
 		name: "kubernetes auth",
 		overlays: []string{siteValues(), `
 vault:
@@ -161,11 +167,19 @@ func checkProduction(t *testing.T, r *rendered, c *parsedConfig) {
 	if len(r.sts.Spec.Template.Spec.TopologySpreadConstraints) != 2 {
 		t.Error("production spreads replicas over zones and nodes")
 	}
-	if c.has("accounting") {
-		t.Error("the production example keeps the ledger off until it is configured")
+	if c.cfg.Accounting.Ledger != "postgres" || c.cfg.Accounting.Replicas != 3 || len(c.cfg.Accounting.Finance) != 1 {
+		t.Errorf("the production example's three replicas share the PostgreSQL ledger: %+v", c.cfg.Accounting)
 	}
-	if !strings.Contains(r.notes, "kept per replica") {
-		t.Error("NOTES must warn that accounting is per replica without the PostgreSQL ledger")
+	if strings.Contains(r.notes, "kept per replica") {
+		t.Error("NOTES warn of per-replica accounting though the ledger is shared")
+	}
+}
+
+// checkPerReplicaWarning: several replicas without the shared ledger are
+// warned of in NOTES.
+func checkPerReplicaWarning(t *testing.T, r *rendered, c *parsedConfig) {
+	if !strings.Contains(r.notes, "kept per replica") || c.cfg.Accounting.Ledger != "" {
+		t.Errorf("NOTES must warn that accounting is per replica without the PostgreSQL ledger: %q", r.notes)
 	}
 }
 
@@ -313,7 +327,7 @@ func TestChartRefuses(t *testing.T) {
 		{"password in the DSN", []string{productionFile}, []string{`
 accounting: {ledger: postgres, postgres: {dsn: 'postgres://custos:s3cret@db:5432/custos', password: {mount: secret, path: custos/pg, field: password}}}`}, "must not carry a password"},
 		{"ledger password not in Vault", []string{productionFile}, []string{`
-accounting: {ledger: postgres, postgres: {dsn: 'postgres://custos@db:5432/custos'}}`}, "needs mount, path and field"},
+accounting: {ledger: postgres, postgres: {dsn: 'postgres://custos@db:5432/custos', password: {mount: '', path: '', field: ''}}}`}, "needs mount, path and field"},
 		{"bbolt ledger for several replicas", []string{productionFile}, []string{"accounting: {ledger: bbolt}"}, "use postgres"},
 	}
 	for _, tc := range cases {
