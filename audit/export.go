@@ -2,6 +2,8 @@ package audit
 
 import (
 	"bufio"
+	"bytes"
+	"container/heap"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -50,60 +52,207 @@ func (l *Log) Export(w io.Writer, f Filter, format string) (int, error) {
 }
 
 func export(w io.Writer, view func(func(*bolt.Tx) error) error, f Filter, format string) (int, error) {
-	if format != FormatJSONL && format != FormatCSV {
-		return 0, fmt.Errorf("audit: unknown export format %q (jsonl or csv)", format)
+	ew, err := newExportWriter(w, format)
+	if err != nil {
+		return 0, err
 	}
-	bw := bufio.NewWriterSize(w, 64<<10)
-	var cw *csv.Writer
-	if format == FormatCSV {
-		cw = csv.NewWriter(bw)
-		if err := cw.Write(csvHeader); err != nil {
-			return 0, err
+	err = view(func(tx *bolt.Tx) error {
+		c, err := newFileCursor(tx, "")
+		if err != nil {
+			return err
 		}
-	}
-	n := 0
-	err := view(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketRecords)
-		if b == nil {
-			return fmt.Errorf("audit: not a Custos audit log")
-		}
-		c := b.Cursor()
-		var r Record
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			if len(v) < 64 {
-				return fmt.Errorf("audit: record %x is damaged; run verify", k)
+		for ; c.r != nil; err = c.next() {
+			if err != nil {
+				return err
 			}
-			r = Record{}
-			if err := json.Unmarshal(v[64:], &r); err != nil {
-				return fmt.Errorf("audit: record %x is damaged; run verify", k)
-			}
-			if !f.match(&r) {
-				continue
-			}
-			n++
-			if cw != nil {
-				if err := cw.Write(csvRow(&r)); err != nil {
+			if f.match(c.r) {
+				if err := ew.write(c.r, c.raw); err != nil {
 					return err
 				}
-				continue
 			}
-			bw.Write(v[64:])
-			if err := bw.WriteByte('\n'); err != nil {
+		}
+		return err
+	})
+	if err != nil {
+		return ew.n, err
+	}
+	return ew.n, ew.flush()
+}
+
+// exportWriter writes records as JSON lines (as stored) or CSV rows.
+type exportWriter struct {
+	bw *bufio.Writer
+	cw *csv.Writer
+	n  int
+}
+
+func newExportWriter(w io.Writer, format string) (*exportWriter, error) {
+	if format != FormatJSONL && format != FormatCSV {
+		return nil, fmt.Errorf("audit: unknown export format %q (jsonl or csv)", format)
+	}
+	ew := &exportWriter{bw: bufio.NewWriterSize(w, 64<<10)}
+	if format == FormatCSV {
+		ew.cw = csv.NewWriter(ew.bw)
+		if err := ew.cw.Write(csvHeader); err != nil {
+			return nil, err
+		}
+	}
+	return ew, nil
+}
+
+func (ew *exportWriter) write(r *Record, raw []byte) error {
+	ew.n++
+	if ew.cw != nil {
+		return ew.cw.Write(csvRow(r))
+	}
+	ew.bw.Write(raw)
+	return ew.bw.WriteByte('\n')
+}
+
+func (ew *exportWriter) flush() error {
+	if ew.cw != nil {
+		ew.cw.Flush()
+		if err := ew.cw.Error(); err != nil {
+			return err
+		}
+	}
+	return ew.bw.Flush()
+}
+
+// fileCursor walks one file's records in sequence order.
+type fileCursor struct {
+	path string
+	c    *bolt.Cursor
+	r    *Record // the current record; nil past the last
+	raw  []byte  // its JSON, as stored
+}
+
+func newFileCursor(tx *bolt.Tx, path string) (*fileCursor, error) {
+	b := tx.Bucket(bucketRecords)
+	if b == nil {
+		return nil, fmt.Errorf("audit: %s is not a Custos audit log", path)
+	}
+	fc := &fileCursor{path: path, c: b.Cursor()}
+	return fc, fc.read(fc.c.First())
+}
+
+func (fc *fileCursor) next() error { return fc.read(fc.c.Next()) }
+
+func (fc *fileCursor) read(k, v []byte) error {
+	if k == nil {
+		fc.r, fc.raw = nil, nil
+		return nil
+	}
+	if len(v) < 64 {
+		return fmt.Errorf("audit: record %x is damaged; run verify", k)
+	}
+	var r Record
+	if err := json.Unmarshal(v[64:], &r); err != nil {
+		return fmt.Errorf("audit: record %x is damaged; run verify", k)
+	}
+	fc.r, fc.raw = &r, v[64:]
+	return nil
+}
+
+// ExportFiles streams the records of several log files (the replicas of
+// one deployment), opened read-only, merged by time (then instance, then
+// sequence number). A file holds its records in sequence order, which is
+// time order but for records prepared just before others committed them
+// (an outcome queued for the next group commit): the merge reads ahead
+// mergeWindow records of each file, so any such displacement within that
+// window comes out in time order.
+func ExportFiles(w io.Writer, paths []string, f Filter, format string) (int, error) {
+	ew, err := newExportWriter(w, format)
+	if err != nil {
+		return 0, err
+	}
+	var cursors []*fileCursor
+	var open func(i int) error
+	open = func(i int) error {
+		if i == len(paths) {
+			return merge(ew, cursors, f)
+		}
+		return ViewFile(paths[i], func(tx *bolt.Tx) error {
+			c, err := newFileCursor(tx, paths[i])
+			if err != nil {
+				return err
+			}
+			cursors = append(cursors, c)
+			return open(i + 1)
+		})
+	}
+	if err := open(0); err != nil {
+		return ew.n, err
+	}
+	return ew.n, ew.flush()
+}
+
+// mergeWindow is how many records of each file the merge holds at most.
+const mergeWindow = 10_000
+
+// merged is a record read ahead, with the file it came from.
+type merged struct {
+	r    *Record
+	raw  []byte
+	from *fileCursor
+}
+
+type mergeHeap []merged
+
+func (h mergeHeap) Len() int           { return len(h) }
+func (h mergeHeap) Less(i, j int) bool { return earlier(h[i].r, h[j].r) }
+func (h mergeHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *mergeHeap) Push(x any)        { *h = append(*h, x.(merged)) }
+func (h *mergeHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// merge writes the cursors' records, earliest first: each file keeps up to
+// mergeWindow of its records in the heap, refilled as they leave.
+func merge(ew *exportWriter, cursors []*fileCursor, f Filter) error {
+	h := &mergeHeap{}
+	take := func(c *fileCursor) error {
+		for c.r != nil && !f.match(c.r) {
+			if err := c.next(); err != nil {
 				return err
 			}
 		}
-		return nil
-	})
-	if err != nil {
-		return n, err
+		if c.r == nil {
+			return nil
+		}
+		heap.Push(h, merged{r: c.r, raw: bytes.Clone(c.raw), from: c})
+		return c.next()
 	}
-	if cw != nil {
-		cw.Flush()
-		if err := cw.Error(); err != nil {
-			return n, err
+	for _, c := range cursors {
+		for range mergeWindow {
+			if err := take(c); err != nil {
+				return err
+			}
 		}
 	}
-	return n, bw.Flush()
+	for h.Len() > 0 {
+		m := heap.Pop(h).(merged)
+		if err := ew.write(m.r, m.raw); err != nil {
+			return err
+		}
+		if err := take(m.from); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func earlier(a, b *Record) bool {
+	if !a.Time.Equal(b.Time) {
+		return a.Time.Before(b.Time)
+	}
+	if a.Instance != b.Instance {
+		return a.Instance < b.Instance
+	}
+	return a.Seq < b.Seq
 }
 
 var csvHeader = []string{

@@ -22,13 +22,14 @@ func auditCmd() *cobra.Command {
 }
 
 func exportCmd() *cobra.Command {
-	var exportDB, from, to, tenant, format string
+	var exportDBs []string
+	var from, to, tenant, format string
 	export := &cobra.Command{
-		Use:   "export --db FILE [--from T] [--to T] [--tenant X] --format jsonl|csv",
-		Short: "Stream records (metadata only) as JSON lines or CSV",
+		Use:   "export --db FILE [--db FILE...] [--from T] [--to T] [--tenant X] --format jsonl|csv",
+		Short: "Stream records (metadata only) as JSON lines or CSV; several files (replicas) are merged by time",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if exportDB == "" {
+			if len(exportDBs) == 0 {
 				return errors.New("--db is required")
 			}
 			var f audit.Filter
@@ -40,7 +41,7 @@ func exportCmd() *cobra.Command {
 				return fmt.Errorf("--to: %w", err)
 			}
 			f.Tenant = tenant
-			n, err := audit.ExportFile(cmd.OutOrStdout(), exportDB, f, format)
+			n, err := audit.ExportFiles(cmd.OutOrStdout(), exportDBs, f, format)
 			if err != nil {
 				return err
 			}
@@ -48,7 +49,7 @@ func exportCmd() *cobra.Command {
 			return nil
 		},
 	}
-	export.Flags().StringVar(&exportDB, "db", "", "audit log file")
+	export.Flags().StringArrayVar(&exportDBs, "db", nil, "audit log file (repeat for several replicas' files)")
 	export.Flags().StringVar(&from, "from", "", "first time included (RFC 3339 or YYYY-MM-DD)")
 	export.Flags().StringVar(&to, "to", "", "first time excluded (RFC 3339 or YYYY-MM-DD)")
 	export.Flags().StringVar(&tenant, "tenant", "", "only this tenant's records")

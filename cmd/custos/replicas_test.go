@@ -338,6 +338,7 @@ func TestReplicasShareOneLedger(t *testing.T) {
 			}
 			f.stop()
 			f.checkStorm(statuses, credit, -1)
+			f.checkMergedExport()
 		})
 	}
 }
@@ -445,5 +446,50 @@ func TestLedgerDownFailsClosedAndRecovers(t *testing.T) {
 	}
 	if len(costs) < 2 || j.charges != sum || len(j.missing) != 0 || j.topups-j.balance != j.charges {
 		t.Errorf("journal %+v, audit costs %d over %d requests", j, sum, len(costs))
+	}
+}
+
+// checkMergedExport: one export of every replica's file holds each file's
+// records, merged by time, and each file verifies with its own key.
+func (f *fleet) checkMergedExport() {
+	t := f.t
+	bin := buildCustos(t)
+	var args []string
+	total := 0
+	for i := range f.n {
+		args = append(args, "--db", f.path(i, ".db"))
+		if out, err := exec.Command(bin, "audit", "verify", "--db", f.path(i, ".db"), "--pubkey", f.path(i, ".pem.pub")).CombinedOutput(); err != nil {
+			t.Errorf("r%d's log does not verify: %v %s", i, err, out)
+		}
+		out, err := exec.Command(bin, "audit", "export", "--db", f.path(i, ".db")).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += bytes.Count(out, []byte("\n"))
+	}
+	out, err := exec.Command(bin, append([]string{"audit", "export"}, args...)...).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.Split(bytes.TrimSpace(out), []byte("\n"))
+	instances := map[string]int{}
+	var last time.Time
+	for _, line := range lines {
+		var r struct {
+			Time     time.Time `json:"time"`
+			Instance string    `json:"instance"`
+		}
+		if err := json.Unmarshal(line, &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Time.Before(last) {
+			t.Errorf("merged export out of time order at %s", r.Time)
+			break
+		}
+		last = r.Time
+		instances[r.Instance]++
+	}
+	if len(lines) != total || len(instances) != f.n {
+		t.Errorf("merged export: %d records from %v, want %d from %d replicas", len(lines), instances, total, f.n)
 	}
 }
