@@ -442,23 +442,36 @@ func (ex *exchange) rateHeaders(h http.Header) {
 }
 
 // withCost adds the cost to an answer's usage object (usage.cost, in the
-// currency's units, as OpenRouter reports it) when it has one.
+// currency's units, as OpenRouter reports it) when it has one: spliced into
+// the bytes, nothing else decoded or re-encoded; a cost the provider put
+// there (OpenRouter's, in its own credits) is replaced by Custos's.
 func (ex *exchange) withCost(body []byte) []byte {
 	c := ex.acct.cost
 	if c == nil || !bytes.Contains(body, []byte(`"usage"`)) {
 		return body
 	}
-	doc, err := jsondoc.Parse(body, jsondoc.Limits{})
-	if err != nil {
+	start, end, found, err := jsondoc.Find(body, "usage")
+	if err != nil || !found || body[start] != '{' {
 		return body
 	}
-	u := doc.Get("usage")
-	if u == nil || u.Kind != jsondoc.Object {
-		return body
-	}
-	u.Set("cost", &jsondoc.Value{Kind: jsondoc.Number, Str: ledger.FormatAmount(c.Amount)})
+	usage := body[start:end]
+	amount := ledger.FormatAmount(c.Amount)
 	if ex.acct.estimate {
-		u.Set("cost_estimated", jsondoc.NewBool(true))
+		amount += `,"cost_estimated":true`
 	}
-	return jsondoc.Encode(doc)
+	var spliced []byte
+	if cs, ce, has, err := jsondoc.Find(usage, "cost"); err != nil {
+		return body
+	} else if has {
+		spliced = append(append(append([]byte{}, usage[:cs]...), amount...), usage[ce:]...)
+	} else {
+		sep := ","
+		if len(bytes.TrimSpace(usage[1:len(usage)-1])) == 0 {
+			sep = ""
+		}
+		spliced = append(append(append([]byte{}, usage[:len(usage)-1]...), sep+`"cost":`+amount...), '}')
+	}
+	out := make([]byte, 0, len(body)+len(spliced)-len(usage))
+	out = append(append(append(out, body[:start]...), spliced...), body[end:]...)
+	return out
 }

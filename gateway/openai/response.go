@@ -3,6 +3,8 @@ package openai
 import (
 	"bytes"
 	"encoding/json"
+
+	"github.com/custos-gateway/custos/gateway/jsondoc"
 )
 
 // Usage is the token accounting an answer reports.
@@ -55,18 +57,21 @@ func (u *Usage) ReasoningTokens() int64 {
 var usageKey = []byte(`"usage"`)
 
 // ReadUsage returns the usage object of a completion or stream chunk, or nil
-// when it carries none. It reads nothing else.
+// when it has none (or the body is not an object): the top-level member
+// only, found without decoding the rest.
 func ReadUsage(body []byte) *Usage {
 	if !bytes.Contains(body, usageKey) {
 		return nil
 	}
-	var v struct {
-		Usage *Usage `json:"usage"`
-	}
-	if err := json.Unmarshal(body, &v); err != nil {
+	start, end, found, err := jsondoc.Find(body, "usage")
+	if err != nil || !found || body[start] != '{' {
 		return nil
 	}
-	return v.Usage
+	var u Usage
+	if err := json.Unmarshal(body[start:end], &u); err != nil {
+		return nil
+	}
+	return &u
 }
 
 // DoneData is the data of the event that ends an OpenAI stream.
