@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -162,14 +164,15 @@ func (s *Server) recordOutcome(ex *exchange) error {
 
 // logRequest writes the request's one log line: metadata only.
 func (s *Server) logRequest(ex *exchange, stages map[string]time.Duration, end time.Time) {
-	attrs := []slog.Attr{
+	attrs := make([]slog.Attr, 0, 32)
+	attrs = append(attrs,
 		slog.String("request_id", ex.meta.id),
 		slog.String("route", ex.meta.route.path),
 		slog.Int("status", ex.end.status),
 		slog.Duration("latency", end.Sub(ex.meta.started)),
 		slog.Any("stages", ex.stageNames()),
-		slog.Any("stage_ms", stageMillis(stages)),
-	}
+		stageMillis(ex, stages),
+	)
 	if ex.meta.correlationID != "" {
 		attrs = append(attrs, slog.String("correlation_id", ex.meta.correlationID))
 	}
@@ -180,7 +183,7 @@ func (s *Server) logRequest(ex *exchange, stages map[string]time.Duration, end t
 		attrs = append(attrs, slog.String("tenant", ex.caller.Tenant), slog.String("app", ex.caller.App),
 			slog.String("key_id", ex.caller.KeyID))
 	}
-	attrs = append(attrs, s.requestAttrs(ex)...)
+	attrs = s.requestAttrs(ex, attrs)
 	level := slog.LevelInfo
 	if ex.end.err != nil {
 		e := classify(ex.end.err)
@@ -192,18 +195,21 @@ func (s *Server) logRequest(ex *exchange, stages map[string]time.Duration, end t
 	s.log.LogAttrs(context.Background(), level, "request", attrs...)
 }
 
-// stageMillis renders stage times in milliseconds (three decimals).
-func stageMillis(stages map[string]time.Duration) map[string]float64 {
-	out := make(map[string]float64, len(stages))
-	for k, d := range stages {
-		out[k] = float64(d.Microseconds()) / 1000
+// stageMillis renders stage times in milliseconds (three decimals), in
+// pipeline order, as a group (no reflection when the line is written).
+func stageMillis(ex *exchange, stages map[string]time.Duration) slog.Attr {
+	attrs := make([]slog.Attr, 0, len(stages))
+	for i, m := range ex.end.stages {
+		if slices.ContainsFunc(ex.end.stages[:i], func(o stageMark) bool { return o.name == m.name }) {
+			continue // a stage entered twice is timed once, in total
+		}
+		attrs = append(attrs, slog.Float64(m.name, float64(stages[m.name].Microseconds())/1000))
 	}
-	return out
+	return slog.Attr{Key: "stage_ms", Value: slog.GroupValue(attrs...)}
 }
 
-// requestAttrs are the model request's facts for the log line.
-func (s *Server) requestAttrs(ex *exchange) []slog.Attr {
-	var attrs []slog.Attr
+// requestAttrs appends the model request's facts for the log line.
+func (s *Server) requestAttrs(ex *exchange, attrs []slog.Attr) []slog.Attr {
 	if ex.req != nil {
 		attrs = append(attrs, slog.String("model", s.catalogName(ex.req.model)), slog.Bool("stream", ex.req.stream))
 	}
@@ -221,7 +227,11 @@ func (s *Server) requestAttrs(ex *exchange) []slog.Attr {
 		}
 	}
 	if ex.insp != nil && len(ex.insp.findings) > 0 {
-		attrs = append(attrs, slog.Any("pii", ex.insp.findings))
+		pii := make([]slog.Attr, 0, len(ex.insp.findings))
+		for _, class := range slices.Sorted(maps.Keys(ex.insp.findings)) {
+			pii = append(pii, slog.Int(class, ex.insp.findings[class]))
+		}
+		attrs = append(attrs, slog.Attr{Key: "pii", Value: slog.GroupValue(pii...)})
 	}
 	if u := ex.usage(); u != nil {
 		attrs = append(attrs, slog.Int64("prompt_tokens", u.PromptTokens), slog.Int64("completion_tokens", u.CompletionTokens))

@@ -40,7 +40,13 @@ func (t Throttle) Known() bool {
 //
 // A malformed value is ignored, as if absent: the headers are advice.
 func ParseThrottle(get func(name string) string, now time.Time) Throttle {
-	h := func(name string) string { return strings.TrimSpace(get(http.CanonicalHeaderKey(name))) }
+	h := func(name string) string {
+		key, ok := canonicalNames[name]
+		if !ok {
+			key = http.CanonicalHeaderKey(name)
+		}
+		return strings.TrimSpace(get(key))
+	}
 	t := Throttle{LimitRequests: count(h("x-ratelimit-limit-requests")), RemainingRequests: count(h("x-ratelimit-remaining-requests")),
 		LimitTokens: count(h("x-ratelimit-limit-tokens")), RemainingTokens: count(h("x-ratelimit-remaining-tokens"))}
 	if d, err := ParseDuration(h("x-ratelimit-reset-requests")); err == nil {
@@ -53,6 +59,24 @@ func ParseThrottle(get func(name string) string, now time.Time) Throttle {
 	t.RetryAfter = retryAfter(h, now)
 	return t
 }
+
+// canonicalNames are the headers ParseThrottle reads, canonicalized once
+// (read on every upstream answer).
+var canonicalNames = func() map[string]string {
+	names := []string{"x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-limit-tokens",
+		"x-ratelimit-remaining-tokens", "x-ratelimit-reset-requests", "x-ratelimit-reset-tokens", "retry-after-ms", "retry-after",
+		"anthropic-ratelimit-requests-remaining", "anthropic-ratelimit-requests-limit", "anthropic-ratelimit-requests-reset"}
+	for _, fam := range []string{"tokens", "input-tokens", "output-tokens"} {
+		for _, f := range []string{"-remaining", "-limit", "-reset"} {
+			names = append(names, "anthropic-ratelimit-"+fam+f)
+		}
+	}
+	m := make(map[string]string, len(names))
+	for _, n := range names {
+		m[n] = http.CanonicalHeaderKey(n)
+	}
+	return m
+}()
 
 // anthropic reads Anthropic's families into t where present.
 func anthropic(h func(string) string, t *Throttle) {
