@@ -1,7 +1,5 @@
 package metrics
 
-import "github.com/prometheus/client_golang/prometheus"
-
 // Observe records one finished request in every family it touches.
 func (m *Metrics) Observe(r *Request) {
 	class := statusClass(r.Status)
@@ -33,19 +31,19 @@ func (m *Metrics) observeGenAI(r *Request) {
 	if r.Endpoint == "" || r.Operation == "" {
 		return
 	}
-	genai := prometheus.Labels{"gen_ai_operation_name": r.Operation, "gen_ai_provider_name": r.Provider, "gen_ai_request_model": r.Model}
+	op, provider, model := r.Operation, r.Provider, r.Model
 	errType := r.Code
 	if errType == "" && r.Status >= 400 {
 		errType = statusClass(r.Status)
 	}
-	m.opDuration.With(merge(genai, prometheus.Labels{"gen_ai_response_model": r.Model, "error_type": errType})).
-		Observe(r.Duration.Seconds())
+	// Label values in the order New declares them (no label maps per request).
+	m.opDuration.WithLabelValues(op, provider, model, model, errType).Observe(r.Duration.Seconds())
 	if r.FirstByte > 0 {
-		m.ttft.With(genai).Observe(r.FirstByte.Seconds())
+		m.ttft.WithLabelValues(op, provider, model).Observe(r.FirstByte.Seconds())
 	}
 	if r.InputTokens > 0 || r.OutputTokens > 0 {
-		m.tokenUsage.With(merge(genai, prometheus.Labels{"gen_ai_token_type": "input"})).Observe(float64(r.InputTokens))
-		m.tokenUsage.With(merge(genai, prometheus.Labels{"gen_ai_token_type": "output"})).Observe(float64(r.OutputTokens))
+		m.tokenUsage.WithLabelValues(op, provider, model, "input").Observe(float64(r.InputTokens))
+		m.tokenUsage.WithLabelValues(op, provider, model, "output").Observe(float64(r.OutputTokens))
 		m.tokens.WithLabelValues(r.Tenant, r.App, r.Model, "input").Add(float64(r.InputTokens))
 		m.tokens.WithLabelValues(r.Tenant, r.App, r.Model, "output").Add(float64(r.OutputTokens))
 	}
@@ -61,15 +59,4 @@ func (m *Metrics) observeDecision(r *Request) {
 			m.decisions.WithLabelValues(r.Decision, c).Inc()
 		}
 	}
-}
-
-func merge(a, b prometheus.Labels) prometheus.Labels {
-	out := make(prometheus.Labels, len(a)+len(b))
-	for k, v := range a {
-		out[k] = v
-	}
-	for k, v := range b {
-		out[k] = v
-	}
-	return out
 }
