@@ -365,6 +365,7 @@ func decode(v any) (Decision, error) {
 	if err != nil {
 		return Decision{}, err
 	}
+	sortDecision(&d)
 	switch {
 	case d.Allow && len(d.Deny) > 0:
 		return Decision{}, fmt.Errorf("%w: allow with %d deny reason(s)", ErrInvalidDecision, len(d.Deny))
@@ -372,6 +373,15 @@ func decode(v any) (Decision, error) {
 		return Decision{}, fmt.Errorf("%w: deny without a reason", ErrInvalidDecision)
 	}
 	return d, nil
+}
+
+// sortDecision orders the decision's lists (the policy may return sets in
+// any order): names alphabetically, deny reasons by code.
+func sortDecision(d *Decision) {
+	for _, l := range [][]string{d.AllowedJurisdictions, d.AllowedRegions, d.AllowedProviders, d.AllowedEndpoints, d.AllowedModels} {
+		slices.Sort(l)
+	}
+	slices.SortStableFunc(d.Deny, func(a, b Reason) int { return strings.Compare(a.Code, b.Code) })
 }
 
 // checkActions makes sure every data class found has a known action.
