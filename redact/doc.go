@@ -25,6 +25,24 @@
 // are scanned, and the URL finding is cut around what they hold, so an
 // allowed URL never carries the data inside it.
 //
+// HL7 v2 messages are read by their structure (see hl7.go): a line that
+// starts with a known segment id and '|' (after a line break, a literal
+// "\r", a space or a label) is split at the encoding characters of MSH-2
+// into fields, repetitions, components and subcomponents, and a field's
+// position says what it holds: PID-3 the patient's identifiers, typed by
+// the identifier type code that follows each value (MR, SS, NPI, DL, PPN,
+// MB...), PID-5 the name, PID-7 the date of birth, PID-11 the address,
+// PID-13 and -14 the phones, PID-18 to -20 account, SSN and licence, and
+// the names, addresses, phones and dates of NK1, PV1, ORC, OBR, OBX, IN1,
+// GT1, MRG, PD1 and EVN. Each component is its own finding, so a redacted
+// message keeps its separators. Coded fields (observation identifiers,
+// units, ranges, numeric values) are nothing personal and what the text
+// detectors would find there is dropped, unless the value shows what it
+// is by itself (a card number, an e-mail address, a phone number with its
+// country code); free text (OBX-5 of type ST, TX or FT, NTE-3) and
+// segments the reader does not know are left to the text detectors. Only
+// '|' is read as the field separator.
+//
 // Inspect scans each field with its key read as a label ("ssn: ..."),
 // scans the adjacent parts of one message (a Group) joined as well as
 // apart, and reports a value found with good evidence (a name with a title,

@@ -61,6 +61,7 @@ func (sc *Scanner) detectNorm(text string, depth int) (normalized, []Finding) {
 	wp := wordPool.Get().(*[]word)
 	words := tokenize(n.s, (*wp)[:0])
 	st := scanState{sc: sc, text: n.s, words: words, depth: depth}
+	st.scanHL7()
 	st.scanPrivateKeys()
 	if !n.ascii {
 		st.scanCJKDates()
@@ -74,6 +75,7 @@ func (sc *Scanner) detectNorm(text string, depth int) (normalized, []Finding) {
 			st.scanCJK()
 		}
 	}
+	st.dropQuiet()
 	fs := mergePersons(n.s, splitURLs(resolve(st.out), st.inner))
 	markPersonalDates(n.s, fs)
 	*wp = words[:0]
@@ -96,6 +98,10 @@ type scanState struct {
 	consumed bool
 	// skipTo, when past the current word, is where a multi-word match ended.
 	skipTo int
+	// quiet marks the bytes of HL7 fields typed by their structure; the
+	// first hl7n findings are what those fields hold.
+	quiet bitset
+	hl7n  int
 }
 
 func (st *scanState) add(t Type, s, e int, score float64) {
