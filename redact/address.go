@@ -106,7 +106,25 @@ func streetNameWord(w string) bool {
 			return false
 		}
 	}
+	if contraction(w) || pronouns[lower(w)] {
+		return false // "I'll turn 47", "We Walk 5"
+	}
 	return unicode.IsUpper(r) || particle(w) || utf8.RuneCountInString(w) >= 3
+}
+
+var pronouns = setOf("i", "you", "he", "she", "it", "we", "they", "me", "him", "her", "us", "them")
+
+// contraction: a pronoun or verb with a clitic (I'll, we're, don't).
+func contraction(w string) bool {
+	k := strings.LastIndexAny(w, "'’")
+	if k <= 0 {
+		return false
+	}
+	switch lower(strings.TrimLeft(w[k:], "'’")) {
+	case "ll", "m", "re", "ve", "d", "t":
+		return true
+	}
+	return false
 }
 
 // gluedStreet: a word ending in a street type written as one word with the

@@ -64,7 +64,30 @@
 // and multi-word places the gazetteer knows, and fix what the tagger
 // confuses: a lone unknown capitalized word in German text or in front of a
 // number is no name, an unfamiliar name tagged as a place is a PERSON when
-// it is a person elsewhere in the text.
+// it is a person elsewhere in the text, a company's head word or a title
+// alone is no organization or place, a nationality alone is no person.
+//
+// Organizations whose name shows what they are are found by their form
+// (see orgs.go): a legal form after the name (Inc., Ltd, LLC, GmbH, AG,
+// S.A., SpA, plc, B.V., Oy, AB...), partners joined by "&" (Brindle &
+// Voss, Whitcombe, Farrant & Lowe), a head word after capitalized words
+// (Bank, Hospital, Clinic, University, Foundation, Group, Partners,
+// Insurance...) or before "of" (University of Tartu), the words after a
+// cue (works at, employed by, account with, insured by) and after "my
+// employer," or "our bank,", written in capitals or not. A list of surnames
+// joined by "and" is people unless a legal form ends it or a cue leads to
+// it, and an organization the tagger alone proposes whose words are all
+// known names is a PERSON: organizations are allowed where people are
+// hidden, so the doubt goes to the person.
+//
+// TITLE is a job title or an honorific said of a named person: the
+// honorific or occupation right before a name (Dr., Ms, Frau, Nurse), the
+// occupation set beside it by commas ("Ana Ruiz, the practice manager,"),
+// the job line under a name in a signature block. AGE is a number with
+// "years old", "aged", "at the age of", "turned", "when she was". NRP is a
+// nationality, people or religion, singular or plural, said of a person
+// or of people ("I am cambodian", "we are proud Saudis", "a Catholic
+// patient"), not of things ("a Czech film").
 //
 // The tables are built by redact/internal/build from local copies of their
 // sources and embedded (data/gazetteer.gz, 223,000 words, 0.8 MB; data/model.gz,
@@ -139,9 +162,10 @@
 //	(R) other unique identifying nos. US_PASSPORT, UK_NHS, UK_NINO, DE_TAX_ID, FR_NIR, ES_DNI,
 //	                                  IT_FISCAL_CODE, SWIFT_BIC, CRYPTO_WALLET; SECRET for credentials
 //
-// Beyond Safe Harbor: ORGANIZATION (companies, hospitals, banks) and NRP (a
+// Beyond Safe Harbor: ORGANIZATION (companies, hospitals, banks), NRP (a
 // nationality, religion or political group said of a person, GDPR special
-// categories).
+// categories) and TITLE (a job title or honorific beside a name, which
+// with an employer can single a person out).
 //
 // The package must never log, or put into an error, any text it scans or
 // any value it finds: findings carry types, offsets and scores only.

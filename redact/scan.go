@@ -77,6 +77,9 @@ func (sc *Scanner) detectNorm(text string, depth int) (normalized, []Finding) {
 	}
 	st.dropQuiet()
 	fs := mergePersons(n.s, splitURLs(resolve(st.out), st.inner))
+	if !sc.opts.NoNames {
+		fs = st.titles(fs)
+	}
 	markPersonalDates(n.s, fs)
 	*wp = words[:0]
 	wordPool.Put(wp)
@@ -160,52 +163,6 @@ func (st *scanState) at(i int) int {
 		st.person(i)
 	}
 	return i + 1
-}
-
-// ---- ages ----
-
-var ageAfter = []string{"years old", "year old", "years of age", "-year-old", "-years-old", " year-old", "yo ", "y/o", "y.o.", "yrs old",
-	"yrs", "jahre alt", "jährige", "jährig", "ans", "años", "anni", "anos", "jaar"}
-
-// age finds "54 years old", "a 54-year-old", "aged 54", "age: 54".
-func (st *scanState) age(i int) int {
-	w := st.words[i]
-	s := st.text[w.s:w.e]
-	n := 0
-	for k := 0; k < len(s); k++ {
-		if !isDigit(s[k]) {
-			if k == 0 || !strings.HasPrefix(s[k:], "-year") && !strings.HasPrefix(s[k:], "yo") {
-				return i
-			}
-			break
-		}
-		n = n*10 + int(s[k]-'0')
-		if k >= 3 {
-			return i
-		}
-	}
-	if n == 0 || n > 125 {
-		return i
-	}
-	digits := 0
-	for digits < len(s) && isDigit(s[digits]) {
-		digits++
-	}
-	rest := lower(st.text[w.s+digits : min(len(st.text), w.s+digits+14)])
-	for _, a := range ageAfter {
-		if strings.HasPrefix(strings.TrimLeft(rest, " "), strings.TrimLeft(a, " ")) && (a != "ans" && a != "yrs" || len(rest) > 0 && rest[0] == ' ') {
-			st.add(Age, w.s, w.s+digits, 0.85)
-			return i + 1
-		}
-	}
-	before := strings.TrimRight(st.before(w.s, 12), " :=")
-	for _, b := range []string{"age", "aged", "ages", "alter", "âge", "edad", "età", "idade", "leeftijd"} {
-		if strings.HasSuffix(before, b) && (len(before) == len(b) || !isLower(before[len(before)-len(b)-1])) {
-			st.add(Age, w.s, w.s+digits, 0.85)
-			return i + 1
-		}
-	}
-	return i
 }
 
 // ---- context ----
