@@ -109,11 +109,15 @@ func (st *scanState) names() {
 func (st *scanState) groups(g *ner.Gazetteer, claimed bitset) {
 	for k, w := range st.words {
 		t := st.text[w.s:w.e]
-		if w.flags&wDigit != 0 || len(t) < 3 || claimed.any(w.s, w.e) || !st.demonym(g, k) {
+		if w.flags&wDigit != 0 || len(t) < 3 {
 			continue
 		}
-		if upperInitial(t) && st.aboutPerson(k) || !upperInitial(t) && st.saidOfSelf(k) {
-			st.add(NRP, w.s, w.e, 0.7)
+		if upperInitial(t) {
+			if st.demonym(g, k) && !claimed.any(w.s, w.e) && st.aboutPerson(k) {
+				st.add(NRP, w.s, w.e, 0.7)
+			}
+		} else if st.saidOfSelf(k) && st.demonym(g, k) && !claimed.any(w.s, w.e) {
+			st.add(NRP, w.s, w.e, 0.7) // "i am cambodian"
 		}
 	}
 }
@@ -122,16 +126,34 @@ func (st *scanState) groups(g *ner.Gazetteer, claimed bitset) {
 // plural ("Saudis", "Catholics").
 func (st *scanState) demonym(g *ner.Gazetteer, k int) bool {
 	t := st.word(k)
-	if !g.MayName(t) && !g.MayName(strings.TrimSuffix(t, "s")) && !groupWords[lower(strings.TrimSuffix(t, "s"))] {
-		return false
-	}
-	if st.gaz(k).Has(ner.Demonym) || groupWords[lower(t)] {
+	var buf [64]byte
+	if g.MayName(t) && st.gaz(k).Has(ner.Demonym) || groupWords[string(foldASCII(&buf, t))] {
 		return true
 	}
 	if len(t) <= 4 || t[len(t)-1] != 's' {
 		return false
 	}
-	return g.Lookup(t[:len(t)-1]).Has(ner.Demonym) || groupWords[lower(t[:len(t)-1])]
+	t = t[:len(t)-1]
+	return g.MayName(t) && g.Lookup(t).Has(ner.Demonym) || groupWords[string(foldASCII(&buf, t))]
+}
+
+// foldASCII lower-cases an ASCII word into buf for a map lookup without
+// allocating; other words, and words too long for buf, give nil.
+func foldASCII(buf *[64]byte, w string) []byte {
+	if len(w) > len(buf) {
+		return nil
+	}
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if c >= utf8.RuneSelf {
+			return nil
+		}
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return buf[:len(w)]
 }
 
 // groupWords are religious groups and spellings of peoples that the
@@ -149,7 +171,6 @@ var (
 		"people", "minority", "refugee", "refugees", "couple", "child", "children", "student", "students", "worker",
 		"workers", "soldier", "soldiers", "friend", "friends", "neighbor", "neighbour", "grandmother", "grandfather",
 		"teenager", "priest", "nun", "believers", "congregation", "voters", "diaspora", "population")
-	nrpBe = setOf("is", "am", "are", "was", "were", "i'm", "we're", "he's", "she's", "they're")
 )
 
 // aboutPerson: word k is said of a person: "is Czech", "a Catholic
@@ -177,17 +198,39 @@ func (st *scanState) aboutPerson(k int) bool {
 // cambodian", "we are proud saudis").
 func (st *scanState) saidOfSelf(k int) bool {
 	j := k - 1
-	if p := lower(st.word(j)); p == "a" || p == "an" || p == "proud" || p == "devout" {
+	v := st.word(j)
+	if len(v) == 0 || len(v) > 7 || !beFirst[v[0]] {
+		return false // no word of the forms below starts otherwise
+	}
+	switch {
+	case len(v) <= 2 && isAnyFold(v, "a", "an"), len(v) >= 5 && isAnyFold(v, "proud", "devout"):
 		j--
+		v = st.word(j)
 	}
-	v := lower(st.word(j))
-	if v == "i'm" || v == "we're" || v == "he's" || v == "she's" || v == "they're" {
-		return true
+	if strings.ContainsAny(v, "'’") {
+		return isAnyFold(v, "i'm", "we're", "he's", "she's", "they're")
 	}
-	if !nrpBe[v] {
-		return false
+	return isAnyFold(v, "is", "am", "are", "was", "were") && isAnyFold(st.word(j-1), "i", "he", "she", "they", "we", "you")
+}
+
+// beFirst holds the first letters of "a", "an", "proud", "devout", "is",
+// "am", "are", "was", "were" and the contractions "i'm", "we're", "he's",
+// "she's", "they're".
+var beFirst = func() (t [256]bool) {
+	for _, c := range "apdiwhstAPDIWHST" {
+		t[c] = true
 	}
-	return agePronouns[lower(st.word(j-1))]
+	return t
+}()
+
+// isAnyFold: w is one of the words, in any letter case.
+func isAnyFold(w string, words ...string) bool {
+	for _, x := range words {
+		if len(w) == len(x) && strings.EqualFold(w, x) {
+			return true
+		}
+	}
+	return false
 }
 
 // bitset marks bytes of the text.
@@ -387,7 +430,7 @@ func (st *scanState) nameCueBefore(k int) bool {
 		return false
 	}
 	p := lower(strings.TrimRight(st.word(k-1), "."))
-	return nameTitles[p] || gazTable.IsTitle(p) || hasLabel(st.before(st.words[k].s, 24))
+	return nameTitles[p] || gazTable.IsTitle(p) || st.labelBefore(st.words[k].s)
 }
 
 // places adds the countries and the places of several words the gazetteer

@@ -64,6 +64,15 @@ var orgCues = []string{"work at", "work for", "works at", "works for", "worked a
 	"subsidiary of", "acquired by", "shares of", "stake in", "invested in", "joined", "arbeite bei", "arbeitet bei",
 	"travaille chez", "trabajo en", "trabaja en", "versichert bei", "kunde bei", "client chez"}
 
+// orgCueEnds are the last words of the cues.
+var orgCueEnds = func() map[string]bool {
+	m := map[string]bool{}
+	for _, c := range orgCues {
+		m[c[strings.LastIndexByte(c, ' ')+1:]] = true
+	}
+	return m
+}()
+
 // orgNouns, after "my", "our", "the", name the role of an organization
 // whose name follows after a comma.
 var orgNouns = setOf("employer", "bank", "insurer", "insurance", "company", "firm", "provider", "carrier", "lender",
@@ -84,17 +93,22 @@ func (st *scanState) orgWord(k int) bool {
 	}
 	w := st.word(k)
 	r, _ := utf8.DecodeRuneInString(w)
-	if !unicode.IsUpper(r) && !unicode.IsDigit(r) || orgStop[lower(strings.TrimRight(w, "."))] {
+	if !unicode.IsUpper(r) && !unicode.IsDigit(r) {
 		return false
 	}
-	if unicode.IsDigit(r) {
+	var buf [64]byte
+	lw := lowerWindow(&buf, strings.TrimRight(w, "."))
+	switch {
+	case orgStop[lw]:
+		return false
+	case unicode.IsDigit(r):
 		return k > 0 && st.orgWord(k-1) && len(w) <= 4 // "Studio 54", "Route 66 Diner"
+	case orgHeadWords[lw] || !sentenceStart(st.text, st.words[k].s):
+		return true
 	}
-	if sentenceStart(st.text, st.words[k].s) && st.gaz(k).Flags&ner.Ordinary != 0 && !orgHeadWords[lower(w)] &&
-		!st.gaz(k).Name() && st.gaz(k).Flags&(ner.City|ner.Country|ner.Region) == 0 {
-		return false // "Contact", "Thanks", "Please" starting a sentence
-	}
-	return true
+	// A sentence's first word: "Contact", "Thanks", "Please" are no names.
+	g := st.gaz(k)
+	return g.Flags&ner.Ordinary == 0 || g.Name() || g.Flags&(ner.City|ner.Country|ner.Region) != 0
 }
 
 // distinctive: word k is no ordinary word (a name, a place, a coinage).
@@ -124,10 +138,11 @@ func (st *scanState) runRight(k, n int) int {
 
 // legalForm: word k is a company's legal form after a name word.
 func (st *scanState) legalForm(k int) bool {
-	if k == 0 || !st.plain(k) && st.gap(k) != ", " || !st.orgWord(k-1) {
+	if k == 0 || len(st.word(k)) > 12 || !st.plain(k) && st.gap(k) != ", " || !st.orgWord(k-1) {
 		return false
 	}
-	lw := lower(strings.TrimRight(st.word(k), "."))
+	var buf [64]byte
+	lw := lowerWindow(&buf, strings.TrimRight(st.word(k), "."))
 	if !legalForms[lw] {
 		return false
 	}
@@ -204,7 +219,11 @@ func (st *scanState) replaceNames(a, b int) {
 // or its first word after a cue), or e < s.
 func (st *scanState) orgAt(k int) (s, e int) {
 	w := st.word(k)
-	lw := lower(strings.TrimSuffix(strings.TrimSuffix(w, "'s"), "’s"))
+	if c := w[0]; c >= 'a' && c <= 'z' && w != "and" && (len(w) > 5 || !legalForms[strings.TrimRight(w, ".")]) || c >= '0' && c <= '9' {
+		return 0, -1 // every anchor but "and" and a legal form ("plc") is capitalized
+	}
+	var buf [64]byte
+	lw := lowerWindow(&buf, strings.TrimSuffix(strings.TrimSuffix(w, "'s"), "’s"))
 	switch {
 	case st.legalForm(k):
 		return st.firmStart(k - 1), k
@@ -324,7 +343,16 @@ func (st *scanState) ofName(k int) (int, int) {
 // orgCueBefore: a cue such as "works at" or "insured by" stands right
 // before word k (or before "the" and word k).
 func (st *scanState) orgCueBefore(k int) bool {
-	b := st.before(st.words[k].s, 28)
+	var wb [64]byte
+	p := lowerWindow(&wb, st.word(k-1))
+	if p == "the" {
+		p = lowerWindow(&wb, st.word(k-2))
+	}
+	if !orgCueEnds[p] {
+		return false // every cue ends in one of these words
+	}
+	var buf [64]byte
+	b := lowerWindow(&buf, st.text[max(0, st.words[k].s-28):st.words[k].s])
 	b = strings.TrimSuffix(strings.TrimRight(b, " "), " the")
 	for _, c := range orgCues {
 		if strings.HasSuffix(b, c) && (len(b) == len(c) || !isLower(b[len(b)-len(c)-1])) {
