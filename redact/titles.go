@@ -3,6 +3,8 @@ package redact
 import (
 	"sort"
 	"strings"
+
+	"github.com/custos-gateway/custos/redact/internal/ner"
 )
 
 // Titles said of a named person are reported as TITLE: the honorific right
@@ -81,14 +83,16 @@ func (st *scanState) titles(fs []Finding) []Finding {
 		if k >= len(st.words) || st.words[k].s != fs[i].Start {
 			continue
 		}
-		if t := st.honorific(k); t.End > t.Start && k+1 < len(st.words) && st.words[k+1].e <= fs[i].End {
+		before := Finding{}
+		if t := st.honorific(k); t.End > t.Start && k+1 < len(st.words) && st.words[k+1].e <= fs[i].End && st.nameAfterTitle(k+1, fs[i].End) {
 			// The tagger took the title into the name: "Ms. Okafor".
-			add = append(add, t)
+			before = t
 			fs[i].Start = st.words[k+1].s
-			k++
+		} else {
+			before = st.titleBefore(k)
 		}
 		f := fs[i]
-		for _, t := range []Finding{st.titleBefore(k), st.titleAfter(f), st.jobLine(f)} {
+		for _, t := range []Finding{before, st.titleAfter(f), st.jobLine(f)} {
 			if t.End > t.Start && !claimed(t.Start, t.End) {
 				add = append(add, t)
 			}
@@ -121,6 +125,18 @@ func (st *scanState) titleBefore(k int) Finding {
 		return Finding{Type: Title, Start: st.words[s].s, End: st.words[k-1].e, Score: 0.75}
 	}
 	return Finding{}
+}
+
+// nameAfterTitle: the words from k to end hold a word no dictionary lists,
+// as names are ("Princess Royal" is a title alone; a name that is also an
+// ordinary word, "Ms. Rose", stays whole).
+func (st *scanState) nameAfterTitle(k, end int) bool {
+	for ; k < len(st.words) && st.words[k].e <= end; k++ {
+		if st.gaz(k).Flags&ner.Ordinary == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // honorific: word k is a personal title ("Dr.", "Ms", "Frau"), as a
