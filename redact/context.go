@@ -170,11 +170,11 @@ type kwHit struct{ list, start, end int }
 // close together (a run of identifiers, ISO timestamps): each letter run is
 // looked up once per text, and a window collects the matches inside it.
 func (st *scanState) hitsAt(p, n int) hits {
-	if directHits || n > kwWindow || p < st.kwLastP || st.kwBroken {
+	if directHits || n > kwWindow || p < st.kwLastP || st.kwBroken || p-n < st.kwLo && p-n < st.kwPos {
 		return st.hitsDirect(p, n)
 	}
 	st.kwLastP = p
-	st.kwScan(p)
+	st.kwScan(p, n)
 	if st.kwBroken {
 		return st.hitsDirect(p, n)
 	}
@@ -194,17 +194,26 @@ func (st *scanState) hitsAt(p, n int) hits {
 	return h
 }
 
-// kwScan finds the keyword matches of the letter runs before p that no
-// earlier window covered, and forgets those no later window can reach.
-func (st *scanState) kwScan(p int) {
-	keep := st.kwHits[:0]
-	for _, m := range st.kwHits {
-		if m.end > p-kwWindow {
-			keep = append(keep, m)
+// kwScan finds the keyword matches of the letter runs of the window [p-n,
+// p) that no earlier window covered. The runs read are those of [kwLo,
+// kwPos): a window that starts past kwPos starts a new range, and the
+// matches of the old one are forgotten.
+func (st *scanState) kwScan(p, n int) {
+	if p-n >= st.kwPos {
+		st.kwLo, st.kwPos = p-n, p-n
+		st.kwHits = st.kwHits[:0]
+	} else if len(st.kwHits) > 32 {
+		// Windows only move forward and span kwWindow at most: a match
+		// that ends before p-kwWindow is in no later window.
+		keep := st.kwHits[:0]
+		for _, m := range st.kwHits {
+			if m.end > p-kwWindow {
+				keep = append(keep, m)
+			}
 		}
+		st.kwHits = keep
 	}
-	st.kwHits = keep
-	i := max(st.kwPos, p-kwWindow)
+	i := st.kwPos
 	for i < p {
 		size := letterAt(st.text[i:p])
 		if size < 0 {

@@ -116,7 +116,8 @@ func (st *scanState) groups(g *ner.Gazetteer, claimed bitset) {
 			if st.demonym(g, k) && !claimed.any(w.s, w.e) && st.aboutPerson(k) {
 				st.add(NRP, w.s, w.e, 0.7)
 			}
-		} else if st.saidOfSelf(k) && st.demonym(g, k) && !claimed.any(w.s, w.e) {
+		} else if k > 0 && selfCueShape(st.text[st.words[k-1].s:st.words[k-1].e]) && st.saidOfSelf(k) &&
+			st.demonym(g, k) && !claimed.any(w.s, w.e) {
 			st.add(NRP, w.s, w.e, 0.7) // "i am cambodian"
 		}
 	}
@@ -207,10 +208,34 @@ func (st *scanState) saidOfSelf(k int) bool {
 		j--
 		v = st.word(j)
 	}
-	if strings.ContainsAny(v, "'’") {
+	if strings.IndexByte(v, '\'') >= 0 || strings.Contains(v, "’") {
 		return isAnyFold(v, "i'm", "we're", "he's", "she's", "they're")
 	}
 	return isAnyFold(v, "is", "am", "are", "was", "were") && isAnyFold(st.word(j-1), "i", "he", "she", "they", "we", "you")
+}
+
+// selfCueShape: v has the length and first letter of a word saidOfSelf
+// looks for before a nationality (a cheap test for every word).
+func selfCueShape(v string) bool {
+	if len(v) == 0 || len(v) > 7 {
+		return false
+	}
+	c := v[0] | 0x20
+	switch len(v) {
+	case 1:
+		return c == 'a'
+	case 2:
+		return c == 'a' || c == 'i'
+	case 3:
+		return c == 'a' || c == 'w' || c == 'i'
+	case 4:
+		return c == 'w' || c == 'h'
+	case 5:
+		return c == 'p' || c == 'w' || c == 's'
+	case 6:
+		return c == 'd'
+	}
+	return c == 't'
 }
 
 // beFirst holds the first letters of "a", "an", "proud", "devout", "is",

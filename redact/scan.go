@@ -105,11 +105,11 @@ type scanState struct {
 	// first hl7n findings are what those fields hold.
 	quiet bitset
 	hl7n  int
-	// The keyword matches of context windows (see hitsAt): kwPos is where
-	// the letter runs read so far end, kwLastP the last window's end.
-	kwHits         []kwHit
-	kwPos, kwLastP int
-	kwBroken       bool
+	// The keyword matches of context windows (see hitsAt): the letter runs
+	// of [kwLo, kwPos) are read, kwLastP is the last window's end.
+	kwHits               []kwHit
+	kwLo, kwPos, kwLastP int
+	kwBroken             bool
 }
 
 func (st *scanState) add(t Type, s, e int, score float64) {

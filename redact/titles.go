@@ -196,23 +196,34 @@ func (st *scanState) titleAfter(f Finding) Finding {
 // only the name, when it reads as a job title ("Ana Ruiz\nPractice
 // manager\nAcme Health").
 func (st *scanState) jobLine(f Finding) Finding {
-	ls := strings.LastIndexByte(st.text[:f.Start], '\n') + 1
-	if strings.Trim(st.text[ls:f.Start], " \t>-*") != "" {
+	// Only the line's margin before the name and its end after it are
+	// read: a line that holds more is no signature line.
+	ls := f.Start
+	for ls > 0 && ls > f.Start-8 && strings.IndexByte(" \t>-*", st.text[ls-1]) >= 0 {
+		ls--
+	}
+	if ls > 0 && st.text[ls-1] != '\n' {
 		return Finding{}
 	}
-	le := f.End + strings.IndexByte(st.text[f.End:], '\n')
-	if le < f.End || strings.TrimSpace(st.text[f.End:le]) != "" {
+	le := f.End
+	for le < len(st.text) && le < f.End+8 && (st.text[le] == ' ' || st.text[le] == '\t' || st.text[le] == '\r') {
+		le++
+	}
+	if le >= len(st.text) || st.text[le] != '\n' {
 		return Finding{}
 	}
 	s := le + 1
-	for s < len(st.text) && (st.text[s] == '\n' || st.text[s] == ' ' || st.text[s] == '>' || st.text[s] == '\t') {
+	for s < len(st.text) && s < le+16 && (st.text[s] == '\n' || st.text[s] == ' ' || st.text[s] == '>' || st.text[s] == '\t') {
 		s++
 	}
-	e := s + strings.IndexByte(st.text[s:], '\n')
-	if e < s {
-		e = len(st.text)
+	e := s
+	for e < len(st.text) && e < s+64 && st.text[e] != '\n' {
+		e++
 	}
-	line := strings.TrimRight(st.text[s:e], " \t")
+	if e == s+64 {
+		return Finding{} // longer than a job title
+	}
+	line := strings.TrimRight(st.text[s:e], " \t\r")
 	ws := strings.Fields(line)
 	if len(ws) == 0 || len(ws) > 7 || len(line) > 60 || !occupationWord(ws[len(ws)-1]) {
 		return Finding{}
