@@ -106,7 +106,28 @@ func streetNameWord(w string) bool {
 			return false
 		}
 	}
+	if len(w) <= 4 && pronouns[lower(w)] || contraction(w) {
+		return false // "I'll turn 47", "We Walk 5"
+	}
 	return unicode.IsUpper(r) || particle(w) || utf8.RuneCountInString(w) >= 3
+}
+
+var pronouns = setOf("i", "you", "he", "she", "it", "we", "they", "me", "him", "her", "us", "them")
+
+// contraction: a pronoun or verb with a clitic (I'll, we're, don't).
+func contraction(w string) bool {
+	k := strings.LastIndexByte(w, '\'')
+	if k < 0 {
+		k = strings.LastIndex(w, "’")
+	}
+	if k <= 0 {
+		return false
+	}
+	switch lower(strings.TrimLeft(w[k:], "'’")) {
+	case "ll", "m", "re", "ve", "d", "t":
+		return true
+	}
+	return false
 }
 
 // gluedStreet: a word ending in a street type written as one word with the
@@ -177,6 +198,9 @@ func (st *scanState) street(i int) int {
 }
 
 func upperInitial(w string) bool {
+	if len(w) > 0 && w[0] < utf8.RuneSelf {
+		return isUpper(w[0])
+	}
 	r, _ := utf8.DecodeRuneInString(w)
 	return unicode.IsUpper(r)
 }

@@ -66,6 +66,30 @@ var kwIndex = func() map[string][]kwRef {
 	return m
 }()
 
+// kwLens holds, by the first two letters of a key of kwIndex, a bit for
+// each key length: a word's prefixes are looked up only at lengths some
+// key has.
+var kwLens = func() (t [27 * 27]uint64) {
+	for key := range kwIndex {
+		if len(key) >= 2 && len(key) < 64 {
+			t[kwPair(key)] |= 1 << len(key)
+		}
+	}
+	return t
+}()
+
+// kwPair indexes kwLens by the first two bytes of a lower-case word (a
+// byte that is no ASCII letter counts as one class).
+func kwPair(w string) int {
+	cls := func(c byte) int {
+		if c >= 'a' && c <= 'z' {
+			return int(c - 'a')
+		}
+		return 26
+	}
+	return cls(w[0])*27 + cls(w[1])
+}
+
 func letterRuns(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) })
 }
@@ -131,8 +155,179 @@ func (h hits) nearest(lists ...int) int {
 	return best
 }
 
-// hitsAt matches the keyword lists against the n bytes before p.
+// kwWindow is the widest context window read through the cache of
+// keyword matches; wider or out-of-order windows are matched directly.
+const kwWindow = 64
+
+// directHits turns the cache off (for the test that compares both).
+var directHits = false
+
+// kwHit is a keyword match at [start, end) of the text.
+type kwHit struct{ list, start, end int }
+
+// hitsAt matches the keyword lists against the n bytes before p. The
+// detectors ask for windows in text order, overlapping when numbers stand
+// close together (a run of identifiers, ISO timestamps): each letter run is
+// looked up once per text, and a window collects the matches inside it.
 func (st *scanState) hitsAt(p, n int) hits {
+	if directHits || n > kwWindow || p < st.kwLastP || st.kwBroken || p-n < st.kwLo && p-n < st.kwPos {
+		return st.hitsDirect(p, n)
+	}
+	st.kwLastP = p
+	st.kwScan(p, n)
+	if st.kwBroken {
+		return st.hitsDirect(p, n)
+	}
+	var h hits
+	ws := max(0, p-n)
+	h.n = p - ws
+	for _, m := range st.kwHits {
+		if m.start < ws || m.end > p {
+			continue
+		}
+		if rel := m.end - ws; rel > h.end[m.list] {
+			h.end[m.list] = rel
+			h.start[m.list] = m.start - ws
+			h.digitAfter[m.list] = strings.ContainsAny(st.text[m.end:p], "0123456789")
+		}
+	}
+	return h
+}
+
+// kwScan finds the keyword matches of the letter runs of the window [p-n,
+// p) that no earlier window covered. The runs read are those of [kwLo,
+// kwPos): a window that starts past kwPos starts a new range, and the
+// matches of the old one are forgotten.
+func (st *scanState) kwScan(p, n int) {
+	if p-n >= st.kwPos {
+		st.kwLo, st.kwPos = p-n, p-n
+		st.kwHits = st.kwHits[:0]
+	} else if len(st.kwHits) > 32 {
+		// Windows only move forward and span kwWindow at most: a match
+		// that ends before p-kwWindow is in no later window.
+		keep := st.kwHits[:0]
+		for _, m := range st.kwHits {
+			if m.end > p-kwWindow {
+				keep = append(keep, m)
+			}
+		}
+		st.kwHits = keep
+	}
+	i := st.kwPos
+	for i < p {
+		size := letterAt(st.text[i:p])
+		if size < 0 {
+			i -= size
+			continue
+		}
+		start := i
+		for i < p && size > 0 {
+			i += size
+			size = letterAt(st.text[i:p])
+		}
+		st.kwRun(start, i)
+	}
+	st.kwPos = max(st.kwPos, p)
+}
+
+// letterAt returns the size of the letter that starts s, or minus the size
+// of what else starts it (0 for an empty s); ASCII without decoding.
+func letterAt(s string) int {
+	if len(s) == 0 {
+		return 0
+	}
+	if c := s[0]; c < utf8.RuneSelf {
+		if c|0x20 >= 'a' && c|0x20 <= 'z' {
+			return 1
+		}
+		return -1
+	}
+	r, size := utf8.DecodeRuneInString(s)
+	if unicode.IsLetter(r) {
+		return size
+	}
+	return -size
+}
+
+// kwRun looks up the letter run [s, e) and its prefixes (for compounds:
+// Telefonnummer) and records where their keywords occur around it.
+func (st *scanState) kwRun(s, e int) {
+	var wb [64]byte
+	word := lowerSameLen(&wb, st.text[s:e])
+	if len(word) != e-s {
+		st.kwBroken = true // too long for the buffer: match the windows directly
+		return
+	}
+	if len(word) < 2 {
+		return
+	}
+	lens := kwLens[kwPair(word)]
+	for k := len(word); k >= 2; k-- {
+		if k < len(word) && k < 3 {
+			break
+		}
+		if k >= 64 || lens&(1<<k) == 0 {
+			if len(word) > 24 {
+				break
+			}
+			continue // no key has this length and these first letters
+		}
+		for _, ref := range kwIndex[word[:k]] {
+			lo, hi := max(0, s-len(ref.kw)), min(len(st.text), s+len(ref.kw)+1)
+			var ab [64]byte
+			area := lowerSameLen(&ab, st.text[lo:hi])
+			if len(area) != hi-lo {
+				st.kwBroken = true
+				return
+			}
+			for off := 0; ; {
+				j := strings.Index(area[off:], ref.kw)
+				if j < 0 {
+					break
+				}
+				a := lo + off + j
+				st.kwHits = append(st.kwHits, kwHit{list: ref.list, start: a, end: a + len(ref.kw)})
+				off += j + 1
+			}
+		}
+		if len(word) > 24 {
+			break
+		}
+	}
+}
+
+// lowerSameLen lower-cases s into buf keeping its length: a letter whose
+// lower case is written with another number of bytes, and a byte that is
+// no whole character (a window may cut one), stay as they are. It returns
+// "" when s does not fit.
+func lowerSameLen(buf *[64]byte, s string) string {
+	if len(s) > len(buf) {
+		return ""
+	}
+	n := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			buf[n] = c
+			n, i = n+1, i+1
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if lr := unicode.ToLower(r); r != utf8.RuneError && lr != r && utf8.RuneLen(lr) == size {
+			utf8.EncodeRune(buf[n:], lr)
+		} else {
+			copy(buf[n:], s[i:i+size])
+		}
+		n, i = n+size, i+size
+	}
+	return unsafe.String(&buf[0], n)
+}
+
+// hitsDirect matches the keyword lists against the n bytes before p.
+func (st *scanState) hitsDirect(p, n int) hits {
 	var h hits
 	var buf [64]byte
 	ctx := lowerWindow(&buf, st.text[max(0, p-n):p])

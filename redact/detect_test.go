@@ -55,6 +55,22 @@ func TestDetectsShapes(t *testing.T) {
 		{"saint in a street name", "at 77 St. Brendan Street, Ashcombe", redact.Address, "77 St. Brendan Street, Ashcombe"},
 		{"location", "She moved to Hamburg last year.", redact.Location, "Hamburg"},
 		{"organization", "He works at Brightwater Bank in the city.", redact.Organization, "Brightwater Bank"},
+		{"age turned", "My aunt turned 71 on Saturday.", redact.Age, "71"},
+		{"age of", "He retired at the age of 58.", redact.Age, "58"},
+		{"age when was", "We moved away when she was 9.", redact.Age, "9"},
+		{"honorific", "Please ask Ms. Okafor to call back.", redact.Title, "Ms."},
+		{"occupation before a name", "Nurse Okafor checked the line.", redact.Title, "Nurse"},
+		{"job line", "Regards,\nPriya Natarajan\nClaims adjuster\nBluehaven Mutual", redact.Title, "Claims adjuster"},
+		{"appositive title", "Tomas Brandt, the site supervisor, approved it.", redact.Title, "site supervisor"},
+		{"legal form", "The invoice from Harlow Beck Ltd. is attached.", redact.Organization, "Harlow Beck Ltd."},
+		{"gmbh", "Die Rechnung von Auwald Technik GmbH ist bezahlt.", redact.Organization, "Auwald Technik GmbH"},
+		{"ampersand firm", "The audit by Whitcombe, Farrant & Lowe found nothing.", redact.Organization, "Whitcombe, Farrant & Lowe"},
+		{"head word", "She was referred to the Riverbend Family Clinic today.", redact.Organization, "Riverbend Family Clinic"},
+		{"university of", "He studied at the University of Tartu for a year.", redact.Organization, "University of Tartu"},
+		{"employer appositive", "My employer, TRAVELLO, pays for it.", redact.Organization, "TRAVELLO"},
+		{"nrp lower case", "I am cambodian but I live abroad.", redact.NRP, "cambodian"},
+		{"nrp plural", "We are proud Saudis.", redact.NRP, "Saudis"},
+		{"nrp religion", "She is a devout Lutheran.", redact.NRP, "Lutheran"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -124,6 +140,32 @@ func TestPlacesOfSeveralWords(t *testing.T) {
 	} {
 		if fs := scanner.Scan(c.text); !has(c.text, fs, redact.Location, c.want) {
 			t.Errorf("%q: no LOCATION %q: %+v", c.text, c.want, fs)
+		}
+	}
+}
+
+// Shapes that look like the types above and are not.
+func TestLookAlikesOfAgesTitlesAndOrganizations(t *testing.T) {
+	for _, c := range []struct {
+		text string
+		not  redact.Type
+	}{
+		{"Turn 180 degrees at the second light.", redact.Age},
+		{"I'll turn 3 pages back.", redact.Address},
+		{"Sometimes people call me Ana.", redact.Title},
+		{"I am Ana and this is Tom.", redact.Title},
+		{"She works as a nurse on nights.", redact.Title},
+		{"The company's founders: Oduya, Krantz and Bellweather.", redact.Organization},
+		{"The Emergency Department was busy overnight.", redact.Organization},
+		{"Human Resources will send the Employee Handbook.", redact.Organization},
+		{"The Czech film won a prize.", redact.NRP},
+		{"Please translate this to German.", redact.NRP},
+		{"Referral from Dr. Lewis, DEA MO5486421.", redact.Organization},
+	} {
+		for _, f := range scanner.Scan(c.text) {
+			if f.Type == c.not {
+				t.Errorf("%q: %s %q", c.text, f.Type, c.text[f.Start:f.End])
+			}
 		}
 	}
 }

@@ -25,6 +25,24 @@
 // are scanned, and the URL finding is cut around what they hold, so an
 // allowed URL never carries the data inside it.
 //
+// HL7 v2 messages are read by their structure (see hl7.go): a line that
+// starts with a known segment id and '|' (after a line break, a literal
+// "\r", a space or a label) is split at the encoding characters of MSH-2
+// into fields, repetitions, components and subcomponents, and a field's
+// position says what it holds: PID-3 the patient's identifiers, typed by
+// the identifier type code that follows each value (MR, SS, NPI, DL, PPN,
+// MB...), PID-5 the name, PID-7 the date of birth, PID-11 the address,
+// PID-13 and -14 the phones, PID-18 to -20 account, SSN and licence, and
+// the names, addresses, phones and dates of NK1, PV1, ORC, OBR, OBX, IN1,
+// GT1, MRG, PD1 and EVN. Each component is its own finding, so a redacted
+// message keeps its separators. Coded fields (observation identifiers,
+// units, ranges, numeric values) are nothing personal and what the text
+// detectors would find there is dropped, unless the value shows what it
+// is by itself (a card number, an e-mail address, a phone number with its
+// country code); free text (OBX-5 of type ST, TX or FT, NTE-3) and
+// segments the reader does not know are left to the text detectors. Only
+// '|' is read as the field separator.
+//
 // Inspect scans each field with its key read as a label ("ssn: ..."),
 // scans the adjacent parts of one message (a Group) joined as well as
 // apart, and reports a value found with good evidence (a name with a title,
@@ -46,7 +64,30 @@
 // and multi-word places the gazetteer knows, and fix what the tagger
 // confuses: a lone unknown capitalized word in German text or in front of a
 // number is no name, an unfamiliar name tagged as a place is a PERSON when
-// it is a person elsewhere in the text.
+// it is a person elsewhere in the text, a company's head word or a title
+// alone is no organization or place, a nationality alone is no person.
+//
+// Organizations whose name shows what they are are found by their form
+// (see orgs.go): a legal form after the name (Inc., Ltd, LLC, GmbH, AG,
+// S.A., SpA, plc, B.V., Oy, AB...), partners joined by "&" (Brindle &
+// Voss, Whitcombe, Farrant & Lowe), a head word after capitalized words
+// (Bank, Hospital, Clinic, University, Foundation, Group, Partners,
+// Insurance...) or before "of" (University of Tartu), the words after a
+// cue (works at, employed by, account with, insured by) and after "my
+// employer," or "our bank,", written in capitals or not. A list of surnames
+// joined by "and" is people unless a legal form ends it or a cue leads to
+// it, and an organization the tagger alone proposes whose words are all
+// known names is a PERSON: organizations are allowed where people are
+// hidden, so the doubt goes to the person.
+//
+// TITLE is a job title or an honorific said of a named person: the
+// honorific or occupation right before a name (Dr., Ms, Frau, Nurse), the
+// occupation set beside it by commas ("Ana Ruiz, the practice manager,"),
+// the job line under a name in a signature block. AGE is a number with
+// "years old", "aged", "at the age of", "turned", "when she was". NRP is a
+// nationality, people or religion, singular or plural, said of a person
+// or of people ("I am cambodian", "we are proud Saudis", "a Catholic
+// patient"), not of things ("a Czech film").
 //
 // The tables are built by redact/internal/build from local copies of their
 // sources and embedded (data/gazetteer.gz, 223,000 words, 0.8 MB; data/model.gz,
@@ -83,10 +124,14 @@
 // benchmarks): about 6% of person names (single unfamiliar surnames in
 // prose, names inside band or company names), 9% of street addresses
 // (Greek or lower-case street names, abbreviations such as "u."), 20% of
-// postal codes standing alone in prose, and most organizations named by a
-// brand word alone. Lower-case names are found only when the gazetteer knows
-// them or a cue precedes them. Names in scripts other than Latin, Cyrillic,
-// Greek, Arabic and CJK rely on the gazetteer alone.
+// postal codes standing alone in prose, about 60% of organizations (a brand
+// word alone with no cue, a firm named by a list of surnames, which is read
+// as people), three quarters of nationality words (those said of things,
+// "Slovenian food", are not reported) and a third of job titles (those
+// with no name beside them). Lower-case names and organizations are found
+// only when the gazetteer knows them or a cue precedes them. Names in
+// scripts other than Latin, Cyrillic, Greek, Arabic and CJK rely on the
+// gazetteer alone.
 //
 // # Operators
 //
@@ -121,9 +166,10 @@
 //	(R) other unique identifying nos. US_PASSPORT, UK_NHS, UK_NINO, DE_TAX_ID, FR_NIR, ES_DNI,
 //	                                  IT_FISCAL_CODE, SWIFT_BIC, CRYPTO_WALLET; SECRET for credentials
 //
-// Beyond Safe Harbor: ORGANIZATION (companies, hospitals, banks) and NRP (a
+// Beyond Safe Harbor: ORGANIZATION (companies, hospitals, banks), NRP (a
 // nationality, religion or political group said of a person, GDPR special
-// categories).
+// categories) and TITLE (a job title or honorific beside a name, which
+// with an employer can single a person out).
 //
 // The package must never log, or put into an error, any text it scans or
 // any value it finds: findings carry types, offsets and scores only.

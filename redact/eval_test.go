@@ -30,7 +30,8 @@ type labeled struct {
 
 func loadCorpus(t testing.TB) []labeled {
 	t.Helper()
-	return append(loadFile(t, "testdata/corpus.jsonl"), loadFile(t, "testdata/heldout.jsonl")...)
+	out := append(loadFile(t, "testdata/corpus.jsonl"), loadFile(t, "testdata/heldout.jsonl")...)
+	return append(out, loadFile(t, "testdata/organizations.jsonl")...)
 }
 
 func loadFile(t testing.TB, path string) []labeled {
@@ -73,129 +74,160 @@ var group = map[redact.Type]string{
 	redact.Person: "names", redact.Address: "names", redact.Location: "places", redact.Organization: "places",
 }
 
+type tally struct{ tp, fp, fn int }
+
+// evaluation accumulates the scores of a corpus run.
+type evaluation struct {
+	per                                  map[redact.Type]*tally
+	hardNeg, overRedacted                int
+	groupAll, groupHit, srcAll, srcHit   map[string]int
+	heldCases, heldSpans, heldFound      int
+	orgDevCases, orgDevSpans, orgDevHits int
+	misses                               []string
+}
+
+func newEvaluation() *evaluation {
+	return &evaluation{per: map[redact.Type]*tally{}, groupAll: map[string]int{}, groupHit: map[string]int{},
+		srcAll: map[string]int{}, srcHit: map[string]int{}}
+}
+
+func (ev *evaluation) get(ty redact.Type) *tally {
+	if ev.per[ty] == nil {
+		ev.per[ty] = &tally{}
+	}
+	return ev.per[ty]
+}
+
+// add scores one case: each labeled span is found by an overlapping finding
+// of its type; findings left over are spurious.
+func (ev *evaluation) add(c labeled, fs []redact.Finding) {
+	if c.Domain == "heldout" {
+		ev.heldCases++
+	}
+	if c.HardNegative {
+		ev.hardNeg++
+		if len(fs) > 0 {
+			ev.overRedacted++
+			ev.misses = append(ev.misses, fmt.Sprintf("over-redacted %s: %s %q", c.ID, fs[0].Type, c.Text[fs[0].Start:fs[0].End]))
+		}
+	}
+	used := make([]bool, len(fs))
+	for _, g := range c.Spans {
+		found := false
+		for i, f := range fs {
+			if !used[i] && (f.Type == g.Type || f.Also == g.Type) && f.Start < g.End && g.Start < f.End {
+				used[i], found = true, true
+				break
+			}
+		}
+		ev.addSpan(c, g.Type, g.Src, found)
+		if !found {
+			ev.misses = append(ev.misses, fmt.Sprintf("missed %s %s: %q in %q", c.ID, g.Type, c.Text[g.Start:g.End], c.Text))
+		}
+	}
+	for i, f := range fs {
+		if !used[i] {
+			ev.get(f.Type).fp++
+			ev.misses = append(ev.misses, fmt.Sprintf("spurious %s %s: %q", c.ID, f.Type, c.Text[f.Start:f.End]))
+		}
+	}
+}
+
+func (ev *evaluation) addSpan(c labeled, ty redact.Type, src string, found bool) {
+	hit := 0
+	if found {
+		hit = 1
+		ev.get(ty).tp++
+	} else {
+		ev.get(ty).fn++
+	}
+	switch c.Domain {
+	case "heldout":
+		ev.heldSpans++
+		ev.heldFound += hit
+	case "orgdev":
+		if ty == redact.Organization {
+			ev.orgDevSpans++
+			ev.orgDevHits += hit
+		}
+	}
+	if src == "heldout" || src == "handwritten" {
+		ev.groupAll["unseen"]++
+		ev.groupHit["unseen"] += hit
+		ev.srcAll[string(ty)+" "+src]++
+		ev.srcHit[string(ty)+" "+src] += hit
+	} else if src == "lexicon" {
+		ev.srcAll[string(ty)+" lexicon"]++
+		ev.srcHit[string(ty)+" lexicon"] += hit
+	}
+}
+
+// report writes the table and returns the recall of each group.
+func (ev *evaluation) report(b *strings.Builder) map[string]float64 {
+	var types []string
+	for ty := range ev.per {
+		types = append(types, string(ty))
+	}
+	sort.Strings(types)
+	fmt.Fprintf(b, "%-24s %6s %6s %6s %5s %5s %5s\n", "type", "prec", "recall", "F1", "tp", "fp", "fn")
+	groupTP, groupFN := map[string]int{}, map[string]int{}
+	for _, name := range types {
+		x := ev.per[redact.Type(name)]
+		p, r := ratio(x.tp, x.tp+x.fp), ratio(x.tp, x.tp+x.fn)
+		f1 := 0.0
+		if p+r > 0 {
+			f1 = 2 * p * r / (p + r)
+		}
+		fmt.Fprintf(b, "%-24s %6.3f %6.3f %6.3f %5d %5d %5d\n", name, p, r, f1, x.tp, x.fp, x.fn)
+		if g := group[redact.Type(name)]; g != "" {
+			groupTP[g] += x.tp
+			groupFN[g] += x.fn
+		}
+	}
+	fmt.Fprintf(b, "hard negatives over-redacted: %d of %d (%.3f)\n", ev.overRedacted, ev.hardNeg, ratio(ev.overRedacted, ev.hardNeg))
+	fmt.Fprintf(b, "hand-written held-out cases: %d, %d of their %d spans found\n", ev.heldCases, ev.heldFound, ev.heldSpans)
+	fmt.Fprintf(b, "organization development set: %d of %d organizations found\n", ev.orgDevHits, ev.orgDevSpans)
+	groupTP["unseen"], groupFN["unseen"] = ev.groupHit["unseen"], ev.groupAll["unseen"]-ev.groupHit["unseen"]
+	var srcs []string
+	for k := range ev.srcAll {
+		srcs = append(srcs, k)
+	}
+	sort.Strings(srcs)
+	for _, k := range srcs {
+		fmt.Fprintf(b, "recall by source %-28s %.3f of %d\n", k, ratio(ev.srcHit[k], ev.srcAll[k]), ev.srcAll[k])
+	}
+	recall := map[string]float64{}
+	for _, g := range []string{"checksum", "contact", "names", "places", "unseen"} {
+		recall[g] = ratio(groupTP[g], groupTP[g]+groupFN[g])
+		fmt.Fprintf(b, "recall %-9s %.3f of %d (floor %.2f)\n", g, recall[g], groupTP[g]+groupFN[g], recallFloor[g])
+	}
+	return recall
+}
+
 func TestDetectionQuality(t *testing.T) {
 	corpus := loadCorpus(t)
 	if len(corpus) < 600 {
 		t.Fatalf("corpus has %d cases, want at least 600", len(corpus))
 	}
 	sc := redact.NewScanner(redact.Options{})
-	type tally struct{ tp, fp, fn int }
-	per := map[redact.Type]*tally{}
-	get := func(ty redact.Type) *tally {
-		if per[ty] == nil {
-			per[ty] = &tally{}
-		}
-		return per[ty]
-	}
-	hardNeg, overRedacted := 0, 0
-	groupAll, groupHit := map[string]int{}, map[string]int{}
-	srcAll, srcHit := map[string]int{}, map[string]int{}
-	heldCases, heldSpans, heldFound := 0, 0, 0
-	var misses []string
+	ev := newEvaluation()
 	for _, c := range corpus {
-		fs := sc.Scan(c.Text)
-		if c.Domain == "heldout" {
-			heldCases++
-		}
-		if c.HardNegative {
-			hardNeg++
-			if len(fs) > 0 {
-				overRedacted++
-				misses = append(misses, fmt.Sprintf("over-redacted %s: %s %q", c.ID, fs[0].Type, c.Text[fs[0].Start:fs[0].End]))
-			}
-		}
-		used := make([]bool, len(fs))
-		for _, g := range c.Spans {
-			found := false
-			for i, f := range fs {
-				if !used[i] && (f.Type == g.Type || f.Also == g.Type) && f.Start < g.End && g.Start < f.End {
-					used[i], found = true, true
-					break
-				}
-			}
-			if c.Domain == "heldout" {
-				heldSpans++
-				if found {
-					heldFound++
-				}
-			}
-			if g.Src == "heldout" || g.Src == "handwritten" {
-				groupAll["unseen"]++
-				srcAll[string(g.Type)+" "+g.Src]++
-				if found {
-					groupHit["unseen"]++
-					srcHit[string(g.Type)+" "+g.Src]++
-				}
-			} else if g.Src == "lexicon" {
-				srcAll[string(g.Type)+" lexicon"]++
-				if found {
-					srcHit[string(g.Type)+" lexicon"]++
-				}
-			}
-			if found {
-				get(g.Type).tp++
-			} else {
-				get(g.Type).fn++
-				misses = append(misses, fmt.Sprintf("missed %s %s: %q in %q", c.ID, g.Type, c.Text[g.Start:g.End], c.Text))
-			}
-		}
-		for i, f := range fs {
-			if !used[i] {
-				get(f.Type).fp++
-				misses = append(misses, fmt.Sprintf("spurious %s %s: %q", c.ID, f.Type, c.Text[f.Start:f.End]))
-			}
-		}
+		ev.add(c, sc.Scan(c.Text))
 	}
-	var types []string
-	for ty := range per {
-		types = append(types, string(ty))
-	}
-	sort.Strings(types)
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-24s %6s %6s %6s %5s %5s %5s\n", "type", "prec", "recall", "F1", "tp", "fp", "fn")
-	groupTP, groupFN := map[string]int{}, map[string]int{}
-	for _, name := range types {
-		x := per[redact.Type(name)]
-		p := ratio(x.tp, x.tp+x.fp)
-		r := ratio(x.tp, x.tp+x.fn)
-		f1 := 0.0
-		if p+r > 0 {
-			f1 = 2 * p * r / (p + r)
-		}
-		fmt.Fprintf(&b, "%-24s %6.3f %6.3f %6.3f %5d %5d %5d\n", name, p, r, f1, x.tp, x.fp, x.fn)
-		if g := group[redact.Type(name)]; g != "" {
-			groupTP[g] += x.tp
-			groupFN[g] += x.fn
-		}
-	}
-	over := ratio(overRedacted, hardNeg)
-	fmt.Fprintf(&b, "hard negatives over-redacted: %d of %d (%.3f)\n", overRedacted, hardNeg, over)
-	fmt.Fprintf(&b, "cases: %d (%d hard negatives), of which %d hand-written held-out cases: %d of their %d spans found\n",
-		len(corpus), hardNeg, heldCases, heldFound, heldSpans)
-	groupTP["unseen"], groupFN["unseen"] = groupHit["unseen"], groupAll["unseen"]-groupHit["unseen"]
-	var srcs []string
-	for k := range srcAll {
-		srcs = append(srcs, k)
-	}
-	sort.Strings(srcs)
-	for _, k := range srcs {
-		fmt.Fprintf(&b, "recall by source %-28s %.3f of %d\n", k, ratio(srcHit[k], srcAll[k]), srcAll[k])
-	}
-	for _, g := range []string{"checksum", "contact", "names", "places", "unseen"} {
-		fmt.Fprintf(&b, "recall %-9s %.3f of %d (floor %.2f)\n", g, ratio(groupTP[g], groupTP[g]+groupFN[g]), groupTP[g]+groupFN[g], recallFloor[g])
-	}
+	recall := ev.report(&b)
 	t.Log("\n" + b.String())
 	if testing.Verbose() {
-		for _, m := range misses {
+		for _, m := range ev.misses {
 			t.Log(m)
 		}
 	}
 	for g, floor := range recallFloor {
-		if r := ratio(groupTP[g], groupTP[g]+groupFN[g]); r < floor {
-			t.Errorf("recall for %s identifiers %.3f is under its floor %.2f", g, r, floor)
+		if recall[g] < floor {
+			t.Errorf("recall for %s identifiers %.3f is under its floor %.2f", g, recall[g], floor)
 		}
 	}
-	if over > 0.02 {
+	if over := ratio(ev.overRedacted, ev.hardNeg); over > 0.02 {
 		t.Errorf("%.3f of hard negatives over-redacted; the ceiling is 0.02", over)
 	}
 }

@@ -219,8 +219,8 @@ func collectAll(norms []normalized, res [][]Finding) map[string][]needle {
 // propagated lists the types worth finding again elsewhere in a request.
 func propagated(f Finding) bool {
 	switch f.Type {
-	case Date, DateOfBirth, URL, Organization, Location, Secret:
-		return false
+	case Date, DateOfBirth, URL, Organization, Location, Secret, Title, Age, NRP:
+		return false // a common word or a number that is personal only where it stands
 	case Person:
 		return f.Score >= 0.75
 	}

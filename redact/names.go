@@ -73,6 +73,8 @@ func (st *scanState) names() {
 	for _, sp := range m.Tag(sent) {
 		if sp.Margin < minMargin[sp.Tag] || claimed.any(st.words[sp.Start].s, st.words[sp.End-1].e) ||
 			sp.Tag != ner.PER && st.ordinaryOnly(g, sp.Start, sp.End) ||
+			sp.Tag != ner.PER && st.noPlaceOrOrg(g, sp.Start, sp.End, german) ||
+			sp.Tag != ner.ORG && sp.End == sp.Start+1 && st.demonym(g, sp.Start) && !st.commonName(sp.Start) ||
 			sp.Tag == ner.PER && sp.End == sp.Start+1 && !st.gaz(sp.Start).Name() && !st.nameCueBefore(sp.Start) &&
 				(german || st.labelsNumber(sp.Start) || st.beforeArticle(sp.Start)) {
 			// German capitalizes every noun, and a word that labels the
@@ -91,7 +93,9 @@ func (st *scanState) names() {
 		st.add(t, st.words[sp.Start].s, st.words[sp.End-1].e, score)
 	}
 	sent.Release()
+	st.orgs(claimed)
 	st.retypeNames(g)
+	st.namesNotOrgs()
 	st.places(g, claimed)
 	st.groups(g, claimed)
 	*tp = toks[:0]
@@ -99,35 +103,89 @@ func (st *scanState) names() {
 }
 
 // groups adds NRP findings: a nationality, religion or political group said
-// of a person ("she is Czech", "a Catholic patient", "Nationality:
-// German"), not a language or an origin of things ("translate to German",
-// "a Czech film").
+// of a person or of people ("she is Czech", "a Catholic patient", "we are
+// proud Saudis", "Nationality: German"), not a language or an origin of
+// things ("translate to German", "a Czech film").
 func (st *scanState) groups(g *ner.Gazetteer, claimed bitset) {
 	for k, w := range st.words {
 		t := st.text[w.s:w.e]
-		if !upperInitial(t) || w.flags&wDigit != 0 || !g.MayName(t) || !st.gaz(k).Has(ner.Demonym) || claimed.any(w.s, w.e) {
+		if w.flags&wDigit != 0 || len(t) < 3 {
 			continue
 		}
-		if st.aboutPerson(k) {
-			st.add(NRP, w.s, w.e, 0.7)
+		if upperInitial(t) {
+			if st.demonym(g, k) && !claimed.any(w.s, w.e) && st.aboutPerson(k) {
+				st.add(NRP, w.s, w.e, 0.7)
+			}
+		} else if k > 0 && selfCueShape(st.text[st.words[k-1].s:st.words[k-1].e]) && st.saidOfSelf(k) &&
+			st.demonym(g, k) && !claimed.any(w.s, w.e) {
+			st.add(NRP, w.s, w.e, 0.7) // "i am cambodian"
 		}
 	}
 }
+
+// demonym: word k is a nationality, a people or a religion, singular or
+// plural ("Saudis", "Catholics").
+func (st *scanState) demonym(g *ner.Gazetteer, k int) bool {
+	t := st.word(k)
+	var buf [64]byte
+	if g.MayName(t) && st.gaz(k).Has(ner.Demonym) || groupWords[string(foldASCII(&buf, t))] {
+		return true
+	}
+	if len(t) <= 4 || t[len(t)-1] != 's' {
+		return false
+	}
+	t = t[:len(t)-1]
+	return g.MayName(t) && g.Lookup(t).Has(ner.Demonym) || groupWords[string(foldASCII(&buf, t))]
+}
+
+// foldASCII lower-cases an ASCII word into buf for a map lookup without
+// allocating; other words, and words too long for buf, give nil.
+func foldASCII(buf *[64]byte, w string) []byte {
+	if len(w) > len(buf) {
+		return nil
+	}
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if c >= utf8.RuneSelf {
+			return nil
+		}
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return buf[:len(w)]
+}
+
+// groupWords are religious groups and spellings of peoples that the
+// gazetteer's demonyms lack.
+var groupWords = setOf("shia", "shiite", "shii", "sunni", "mormon", "evangelical", "anglican", "lutheran", "methodist",
+	"baptist", "presbyterian", "quaker", "amish", "atheist", "agnostic", "ecuadorean", "belizean", "bruneian", "muslim",
+	"jew", "christian", "catholic", "protestant", "hindu", "buddhist", "sikh")
 
 var (
 	nrpBefore = setOf("is", "am", "are", "was", "were", "nationality", "religion", "ethnicity", "citizenship", "faith",
 		"party", "ist", "bin", "est", "es", "nacionalidad", "nationalité", "staatsangehörigkeit", "religión")
 	nrpAfter = setOf("citizen", "citizens", "national", "nationals", "man", "woman", "men", "women", "boy", "girl",
 		"patient", "customer", "client", "origin", "descent", "background", "family", "parents", "mother", "father",
-		"wife", "husband", "immigrant", "immigrants", "community", "heritage", "ancestry", "nationality", "resident")
+		"wife", "husband", "immigrant", "immigrants", "community", "heritage", "ancestry", "nationality", "resident",
+		"people", "minority", "refugee", "refugees", "couple", "child", "children", "student", "students", "worker",
+		"workers", "soldier", "soldiers", "friend", "friends", "neighbor", "neighbour", "grandmother", "grandfather",
+		"teenager", "priest", "nun", "believers", "congregation", "voters", "diaspora", "population")
 )
 
+// aboutPerson: word k is said of a person: "is Czech", "a Catholic
+// patient", "are proud Saudis".
 func (st *scanState) aboutPerson(k int) bool {
 	prev := ""
 	if k > 0 {
 		prev = lower(st.word(k - 1))
-		if (prev == "a" || prev == "an") && k > 1 {
+		if (prev == "a" || prev == "an" || prev == "proud" || prev == "devout" || prev == "practising" ||
+			prev == "practicing") && k > 1 {
 			prev = lower(st.word(k - 2))
+			if (prev == "a" || prev == "an") && k > 2 {
+				prev = lower(st.word(k - 3))
+			}
 		}
 	}
 	next := ""
@@ -135,6 +193,69 @@ func (st *scanState) aboutPerson(k int) bool {
 		next = lower(st.word(k + 1))
 	}
 	return nrpBefore[prev] || nrpAfter[next]
+}
+
+// saidOfSelf: a lower-case word k after "I am", "we are", "he is" ("i am
+// cambodian", "we are proud saudis").
+func (st *scanState) saidOfSelf(k int) bool {
+	j := k - 1
+	v := st.word(j)
+	if len(v) == 0 || len(v) > 7 || !beFirst[v[0]] {
+		return false // no word of the forms below starts otherwise
+	}
+	switch {
+	case len(v) <= 2 && isAnyFold(v, "a", "an"), len(v) >= 5 && isAnyFold(v, "proud", "devout"):
+		j--
+		v = st.word(j)
+	}
+	if strings.IndexByte(v, '\'') >= 0 || strings.Contains(v, "’") {
+		return isAnyFold(v, "i'm", "we're", "he's", "she's", "they're")
+	}
+	return isAnyFold(v, "is", "am", "are", "was", "were") && isAnyFold(st.word(j-1), "i", "he", "she", "they", "we", "you")
+}
+
+// selfCueShape: v has the length and first letter of a word saidOfSelf
+// looks for before a nationality (a cheap test for every word).
+func selfCueShape(v string) bool {
+	if len(v) == 0 || len(v) > 7 {
+		return false
+	}
+	c := v[0] | 0x20
+	switch len(v) {
+	case 1:
+		return c == 'a'
+	case 2:
+		return c == 'a' || c == 'i'
+	case 3:
+		return c == 'a' || c == 'w' || c == 'i'
+	case 4:
+		return c == 'w' || c == 'h'
+	case 5:
+		return c == 'p' || c == 'w' || c == 's'
+	case 6:
+		return c == 'd'
+	}
+	return c == 't'
+}
+
+// beFirst holds the first letters of "a", "an", "proud", "devout", "is",
+// "am", "are", "was", "were" and the contractions "i'm", "we're", "he's",
+// "she's", "they're".
+var beFirst = func() (t [256]bool) {
+	for _, c := range "apdiwhstAPDIWHST" {
+		t[c] = true
+	}
+	return t
+}()
+
+// isAnyFold: w is one of the words, in any letter case.
+func isAnyFold(w string, words ...string) bool {
+	for _, x := range words {
+		if len(w) == len(x) && strings.EqualFold(w, x) {
+			return true
+		}
+	}
+	return false
 }
 
 // bitset marks bytes of the text.
@@ -183,6 +304,42 @@ func (st *scanState) ordinaryOnly(g *ner.Gazetteer, a, b int) bool {
 	}
 	return true
 }
+
+// commonName: word k is a given name or surname of some frequency (a
+// demonym that is also a rare surname, such as German, is no name).
+func (st *scanState) commonName(k int) bool {
+	e := st.gaz(k)
+	return e.First > 2 || e.Last > 2
+}
+
+// noPlaceOrOrg: a one-word place or organization of the tagger that is no
+// name: a company's head word alone ("Department", "Insurance"), an acronym
+// that labels the number after it ("DEA MO5486421", "IP 10.0.0.1"), or a
+// lower-case word the gazetteer knows as no place, a word of German text
+// (whose nouns are capitalized) that is no known place.
+func (st *scanState) noPlaceOrOrg(g *ner.Gazetteer, a, b int, german bool) bool {
+	if b != a+1 {
+		return false
+	}
+	w := st.word(a)
+	lw := lower(w)
+	switch {
+	case orgHeadWords[lw] || legalForms[lw] || ner.OrgHead(lw) || st.gaz(a).Flags&ner.Title != 0:
+		return true
+	case allUpperASCII(w) && len(w) <= 4 && a+1 < len(st.words) && st.words[a+1].flags&wDigit != 0 &&
+		(st.gap(a+1) == " " || st.gap(a+1) == ": "):
+		return true
+	case german && st.gaz(a).Flags&(ner.City|ner.Country|ner.Region) == 0 && !st.gaz(a).Name():
+		return true
+	case !upperInitial(w):
+		// a lower-case place needs the gazetteer and a word that leads to places
+		return g.Lookup(w).Flags&(ner.City|ner.Country|ner.Region) == 0 || a == 0 || !lowerPlaceCues[lower(st.word(a-1))]
+	}
+	return false
+}
+
+var lowerPlaceCues = setOf("in", "at", "from", "to", "near", "of", "visit", "visiting", "moved", "lives", "born", "via",
+	"nach", "aus", "in", "à", "en", "de", "desde", "da", "di", "a")
 
 // mergePersons joins two PERSON findings that stand next to each other with
 // only a space or an initial between ("Halldór" "Árnþórsson", "emidio" p
@@ -298,7 +455,7 @@ func (st *scanState) nameCueBefore(k int) bool {
 		return false
 	}
 	p := lower(strings.TrimRight(st.word(k-1), "."))
-	return nameTitles[p] || gazTable.IsTitle(p) || hasLabel(st.before(st.words[k].s, 24))
+	return nameTitles[p] || gazTable.IsTitle(p) || st.labelBefore(st.words[k].s)
 }
 
 // places adds the countries and the places of several words the gazetteer

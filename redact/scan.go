@@ -61,6 +61,7 @@ func (sc *Scanner) detectNorm(text string, depth int) (normalized, []Finding) {
 	wp := wordPool.Get().(*[]word)
 	words := tokenize(n.s, (*wp)[:0])
 	st := scanState{sc: sc, text: n.s, words: words, depth: depth}
+	st.scanHL7()
 	st.scanPrivateKeys()
 	if !n.ascii {
 		st.scanCJKDates()
@@ -74,7 +75,11 @@ func (sc *Scanner) detectNorm(text string, depth int) (normalized, []Finding) {
 			st.scanCJK()
 		}
 	}
+	st.dropQuiet()
 	fs := mergePersons(n.s, splitURLs(resolve(st.out), st.inner))
+	if !sc.opts.NoNames {
+		fs = st.titles(fs)
+	}
 	markPersonalDates(n.s, fs)
 	*wp = words[:0]
 	wordPool.Put(wp)
@@ -96,6 +101,15 @@ type scanState struct {
 	consumed bool
 	// skipTo, when past the current word, is where a multi-word match ended.
 	skipTo int
+	// quiet marks the bytes of HL7 fields typed by their structure; the
+	// first hl7n findings are what those fields hold.
+	quiet bitset
+	hl7n  int
+	// The keyword matches of context windows (see hitsAt): the letter runs
+	// of [kwLo, kwPos) are read, kwLastP is the last window's end.
+	kwHits               []kwHit
+	kwLo, kwPos, kwLastP int
+	kwBroken             bool
 }
 
 func (st *scanState) add(t Type, s, e int, score float64) {
@@ -154,52 +168,6 @@ func (st *scanState) at(i int) int {
 		st.person(i)
 	}
 	return i + 1
-}
-
-// ---- ages ----
-
-var ageAfter = []string{"years old", "year old", "years of age", "-year-old", "-years-old", " year-old", "yo ", "y/o", "y.o.", "yrs old",
-	"yrs", "jahre alt", "jährige", "jährig", "ans", "años", "anni", "anos", "jaar"}
-
-// age finds "54 years old", "a 54-year-old", "aged 54", "age: 54".
-func (st *scanState) age(i int) int {
-	w := st.words[i]
-	s := st.text[w.s:w.e]
-	n := 0
-	for k := 0; k < len(s); k++ {
-		if !isDigit(s[k]) {
-			if k == 0 || !strings.HasPrefix(s[k:], "-year") && !strings.HasPrefix(s[k:], "yo") {
-				return i
-			}
-			break
-		}
-		n = n*10 + int(s[k]-'0')
-		if k >= 3 {
-			return i
-		}
-	}
-	if n == 0 || n > 125 {
-		return i
-	}
-	digits := 0
-	for digits < len(s) && isDigit(s[digits]) {
-		digits++
-	}
-	rest := lower(st.text[w.s+digits : min(len(st.text), w.s+digits+14)])
-	for _, a := range ageAfter {
-		if strings.HasPrefix(strings.TrimLeft(rest, " "), strings.TrimLeft(a, " ")) && (a != "ans" && a != "yrs" || len(rest) > 0 && rest[0] == ' ') {
-			st.add(Age, w.s, w.s+digits, 0.85)
-			return i + 1
-		}
-	}
-	before := strings.TrimRight(st.before(w.s, 12), " :=")
-	for _, b := range []string{"age", "aged", "ages", "alter", "âge", "edad", "età", "idade", "leeftijd"} {
-		if strings.HasSuffix(before, b) && (len(before) == len(b) || !isLower(before[len(before)-len(b)-1])) {
-			st.add(Age, w.s, w.s+digits, 0.85)
-			return i + 1
-		}
-	}
-	return i
 }
 
 // ---- context ----
@@ -829,21 +797,41 @@ func cardShaped(span string) bool {
 	if !ok || len(d) < 13 || len(d) > 19 {
 		return false
 	}
-	groups := strings.FieldsFunc(span, func(r rune) bool { return r == ' ' || r == '-' || r == '.' || r == '\n' })
-	return len(groups) >= 3 && len(groups[0]) == 4
+	groups, first := 0, -1
+	forFields(span, " -.\n", func(f string) bool {
+		if groups++; first < 0 {
+			first = len(f)
+		}
+		return true
+	})
+	return groups >= 3 && first == 4
 }
 
 // hasDecimal reports a word such as 0.42 or 36.8 among the run.
 func hasDecimal(span string) bool {
-	for _, w := range strings.FieldsFunc(span, func(r rune) bool { return r == ' ' || r == '/' || r == '\n' }) {
-		if strings.Count(w, ".") == 1 {
-			i := strings.IndexByte(w, '.')
-			if i > 0 && i < len(w)-1 && i <= 3 && len(w)-i-1 <= 2 {
-				return true
-			}
+	found := false
+	forFields(span, " /\n", func(w string) bool {
+		if i := strings.IndexByte(w, '.'); i > 0 && i < len(w)-1 && i <= 3 && len(w)-i-1 <= 2 && strings.IndexByte(w[i+1:], '.') < 0 {
+			found = true
 		}
+		return !found
+	})
+	return found
+}
+
+// forFields calls f with each non-empty field of s between bytes of seps,
+// in order, until f returns false; it allocates nothing.
+func forFields(s, seps string, f func(string) bool) {
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) && strings.IndexByte(seps, s[i]) < 0 {
+			continue
+		}
+		if i > start && !f(s[start:i]) {
+			return
+		}
+		start = i + 1
 	}
-	return false
 }
 
 func isSSNShape(span string) bool {
@@ -959,6 +947,8 @@ func (st *scanState) iban(i int, u string) bool {
 	return false
 }
 
+// alnumID finds identifiers written with letters and digits at word i:
+// checksummed ones, a spaced NINO, and numbers a label names.
 func (st *scanState) alnumID(i int) bool {
 	w := st.words[i]
 	s := st.text[w.s:w.e]
@@ -972,67 +962,103 @@ func (st *scanState) alnumID(i int) bool {
 	if !digit && !isUpper(s[0]) {
 		return false
 	}
-	var ctx hits
-	ctxDone := false
-	context := func() hits {
-		if !ctxDone {
-			ctx, ctxDone = st.hitsAt(w.s, 48), true
-		}
-		return ctx
-	}
-	u := s
-	if strings.ContainsFunc(s, func(r rune) bool { return r >= 'a' && r <= 'z' }) {
-		u = strings.ToUpper(s)
-	}
-
-	if n >= 4 && isUpper(u[0]) && isUpper(u[1]) && isDigit(u[2]) && isDigit(u[3]) && st.iban(i, u) {
+	ctx := lazyHits{st: st, p: w.s}
+	if st.checksumID(i, s, &ctx) {
 		return true
 	}
-	switch {
-	case n == 16 && validCodiceFiscale(u):
-		st.add(ITFiscalCode, w.s, w.e, 0.97)
-		return true
-	case n == 9 && validDNI(u):
-		st.add(ESDNI, w.s, w.e, 0.95)
-		return true
-	case n == 10 && s[8] == '-' && validDNI(u[:8]+u[9:]):
-		st.add(ESDNI, w.s, w.e, 0.95)
-		return true
-	case n == 9 && validNINO(u):
-		st.add(UKNINO, w.s, w.e, 0.95)
-		return true
-	case n == 9 && validDEA(u) && context().has(kDEA):
-		st.add(USDEA, w.s, w.e, 0.95)
-		return true
-	case (n == 34 || n == 33 || n >= 26 && n <= 35) && (s[0] == '1' || s[0] == '3') && validBase58Check(s):
-		st.add(CryptoWallet, w.s, w.e, 0.99)
-		return true
-	case n >= 14 && hasPrefixFold(s, "bc1") && validBech32(s):
-		st.add(CryptoWallet, w.s, w.e, 0.99)
-		return true
-	case n == 42 && strings.HasPrefix(s, "0x") && isHex(s[2:]):
-		st.add(CryptoWallet, w.s, w.e, 0.95)
-		return true
-	case (n == 8 || n == 11) && isUpper(s[0]) && upperDigits(s) && validSwiftShape(s) && context().has(kSwift):
-		st.add(SwiftBIC, w.s, w.e, 0.9)
+	if n == 2 && isUpper(s[0]) && isUpper(s[1]) && st.spacedNINO(i, s) {
 		return true
 	}
-	// UK NINO written spaced: AB 12 34 56 C
-	if n == 2 && isUpper(s[0]) && isUpper(s[1]) && i+4 < len(st.words) {
-		c := s
-		for k := i + 1; k <= i+4; k++ {
-			c += st.text[st.words[k].s:st.words[k].e]
-		}
-		if validNINO(c) && st.words[i+4].e-w.s == 13 {
-			st.add(UKNINO, w.s, st.words[i+4].e, 0.95)
-			return true
-		}
-	}
-	hasDigit := w.flags&wDigit != 0
-	if !hasDigit || n < 5 || n > 20 || !idChars(s) {
+	if !digit || n < 5 || n > 20 || !idChars(s) {
 		return false
 	}
-	switch context().nearest(kMRN, kPlan, kPassport, kLicense) {
+	return st.labeledID(w, n, &ctx)
+}
+
+// lazyHits matches the context window of a word once, when first asked.
+type lazyHits struct {
+	st   *scanState
+	p    int
+	h    hits
+	done bool
+}
+
+func (l *lazyHits) get() hits {
+	if !l.done {
+		l.h, l.done = l.st.hitsAt(l.p, 48), true
+	}
+	return l.h
+}
+
+// upperASCII returns s upper-cased, without allocating when it holds no
+// lower-case letter.
+func upperASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if isLower(s[i]) {
+			return strings.ToUpper(s)
+		}
+	}
+	return s
+}
+
+// checksumID: IBAN, codice fiscale, DNI, NINO, DEA, wallets and SWIFT
+// codes, which their check digits or shape prove.
+func (st *scanState) checksumID(i int, s string, ctx *lazyHits) bool {
+	w := st.words[i]
+	n := len(s)
+	if n >= 4 && isLetterASCII(s[0]) && isLetterASCII(s[1]) && isDigit(s[2]) && isDigit(s[3]) && st.iban(i, upperASCII(s)) {
+		return true
+	}
+	var t Type
+	score := 0.95
+	switch {
+	case n == 16 && validCodiceFiscale(upperASCII(s)):
+		t, score = ITFiscalCode, 0.97
+	case n == 9 && validDNI(upperASCII(s)):
+		t = ESDNI
+	case n == 10 && s[8] == '-' && validDNI(upperASCII(s[:8]+s[9:])):
+		t = ESDNI
+	case n == 9 && validNINO(upperASCII(s)):
+		t = UKNINO
+	case n == 9 && validDEA(upperASCII(s)) && ctx.get().has(kDEA):
+		t = USDEA
+	case (n == 34 || n == 33 || n >= 26 && n <= 35) && (s[0] == '1' || s[0] == '3') && validBase58Check(s):
+		t, score = CryptoWallet, 0.99
+	case n >= 14 && hasPrefixFold(s, "bc1") && validBech32(s):
+		t, score = CryptoWallet, 0.99
+	case n == 42 && strings.HasPrefix(s, "0x") && isHex(s[2:]):
+		t = CryptoWallet
+	case (n == 8 || n == 11) && isUpper(s[0]) && upperDigits(s) && validSwiftShape(s) && ctx.get().has(kSwift):
+		t, score = SwiftBIC, 0.9
+	default:
+		return false
+	}
+	st.add(t, w.s, w.e, score)
+	return true
+}
+
+func isLetterASCII(c byte) bool { return isUpper(c) || isLower(c) }
+
+// spacedNINO: a UK NINO written in groups, "AB 12 34 56 C".
+func (st *scanState) spacedNINO(i int, s string) bool {
+	if i+4 >= len(st.words) {
+		return false
+	}
+	c := s
+	for k := i + 1; k <= i+4; k++ {
+		c += st.text[st.words[k].s:st.words[k].e]
+	}
+	if validNINO(c) && st.words[i+4].e-st.words[i].s == 13 {
+		st.add(UKNINO, st.words[i].s, st.words[i+4].e, 0.95)
+		return true
+	}
+	return false
+}
+
+// labeledID: an identifier that the nearest label names (MRN, member ID,
+// passport, licence).
+func (st *scanState) labeledID(w word, n int, ctx *lazyHits) bool {
+	switch ctx.get().nearest(kMRN, kPlan, kPassport, kLicense) {
 	case kMRN:
 		st.add(MedicalRecord, w.s, w.e, 0.85)
 	case kPlan:
@@ -1148,7 +1174,7 @@ func (st *scanState) person(i int) int {
 		prev = strings.ToLower(strings.TrimRight(st.text[words[i-1].s:words[i-1].e], "."))
 	}
 	titled := nameTitles[prev] && i > 0 && words[i].s-words[i-1].e <= 2
-	labelled := hasLabel(st.before(words[i].s, 24))
+	labelled := st.labelBefore(words[i].s)
 	if nameTitles[strings.ToLower(strings.TrimRight(t, "."))] {
 		// The title itself: the name starts after it.
 		return i
@@ -1221,6 +1247,12 @@ func commonCapWord(w string) bool {
 		return true
 	}
 	return false
+}
+
+// labelBefore: a name label ends in the 24 bytes before p.
+func (st *scanState) labelBefore(p int) bool {
+	var buf [64]byte
+	return hasLabel(lowerWindow(&buf, st.text[max(0, p-24):p]))
 }
 
 func hasLabel(before string) bool {

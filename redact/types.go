@@ -39,15 +39,16 @@ const (
 	Secret          Type = "SECRET"
 	Location        Type = "LOCATION"
 	Organization    Type = "ORGANIZATION"
-	Age             Type = "AGE" // an age in years, with context ("aged 54", "54-year-old")
-	NRP             Type = "NRP" // a nationality, religious or political group (GDPR special categories)
+	Age             Type = "AGE"   // an age in years, with context ("aged 54", "54-year-old")
+	NRP             Type = "NRP"   // a nationality, religious or political group (GDPR special categories)
+	Title           Type = "TITLE" // a job title or honorific said of a named person ("Dr.", "practice manager")
 )
 
 // AllTypes lists every type the scanner can report.
 var AllTypes = []Type{
 	Email, Phone, IPAddress, URL, CreditCard, IBAN, SwiftBIC, USBankRouting, BankAccount, CryptoWallet,
 	USSSN, USITIN, USNPI, USDEA, MedicalRecord, HealthPlanID, UKNHS, UKNINO, USPassport, USDriverLicense,
-	DETaxID, FRNIR, ESDNI, ITFiscalCode, DateOfBirth, Date, Person, Address, PostalCode, Secret, Location, Organization, Age, NRP,
+	DETaxID, FRNIR, ESDNI, ITFiscalCode, DateOfBirth, Date, Person, Address, PostalCode, Secret, Location, Organization, Age, NRP, Title,
 }
 
 // Finding is one detected span: byte offsets into the scanned text. It never

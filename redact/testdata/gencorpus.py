@@ -288,7 +288,7 @@ T = {
    "My kid {PERSON} has had a rash since [[DATE:Monday]], is that normal?",
    "User: hi, I'm {PERSON} and I moved to {LOCATION} last month, how do I update my address?",
    "{PERSON} from {ORGANIZATION} said the claim was approved.",
-   "We drove from {LOCATION} to {LOCATION} to see Dr. {PERSON} at {ORGANIZATION}.",
+   "We drove from {LOCATION} to {LOCATION} to see [[TITLE:Dr.]] {PERSON} at {ORGANIZATION}.",
    "New mailing address: {ADDRESS}, {LOCATION} {POSTAL_CODE}",
    "Please send the statement to\n{PERSON}\n{ADDRESS}\n{LOCATION} {POSTAL_CODE}",
    "Thanks,\n{PERSON}\n{ORGANIZATION}",
@@ -309,7 +309,7 @@ T = {
   'clinical': [
    "Patient: {PERSON} (DOB {DATE_OF_BIRTH}), MRN {MEDICAL_RECORD_NUMBER}. Presented with chest pain; troponin negative. Follow up in 2 weeks.",
    "Discharge summary for {PERSON}. Admitted {DATE} for pneumonia, treated with ceftriaxone. Contact number {PHONE}.",
-   "Referral from Dr. {PERSON}, NPI {US_NPI}, DEA {US_DEA}. Please review the MRI and call {PHONE}.",
+   "Referral from [[TITLE:Dr.]] {PERSON}, NPI {US_NPI}, DEA {US_DEA}. Please review the MRI and call {PHONE}.",
    "{PERSON} lives at {ADDRESS}, {LOCATION}, [[LOCATION:IL]] {POSTAL_CODE}. Insurance member ID {HEALTH_PLAN_ID}.",
    "Nurse note: spoke with {PERSON}'s daughter at {EMAIL}; she confirmed allergies to penicillin.",
    "SSN on file {US_SSN}; patient prefers contact via {EMAIL}. BP 132/84, HR 76.",
@@ -351,7 +351,7 @@ T = {
  'de': {
   'clinical': [
    "Patient: {PERSON}, geb. {DATE_OF_BIRTH}, Patientennummer {MEDICAL_RECORD_NUMBER}. Aufnahme wegen Dyspnoe.",
-   "Arztbrief für Frau {PERSON}, wohnhaft {ADDRESS}, {POSTAL_CODE} {LOCATION}. Telefon {PHONE}.",
+   "Arztbrief für [[TITLE:Frau]] {PERSON}, wohnhaft {ADDRESS}, {POSTAL_CODE} {LOCATION}. Telefon {PHONE}.",
    "Entlassung am {DATE}. Rückfragen an {EMAIL}. Versichertennummer {HEALTH_PLAN_ID}.",
   ],
   'bank': [
@@ -371,7 +371,7 @@ T = {
  'fr': {
   'clinical': [
    "Patient : M. {PERSON}, né le {DATE_OF_BIRTH}, numéro de sécurité sociale {FR_NIR}.",
-   "Compte rendu pour Mme {PERSON}, domiciliée au {ADDRESS}, {POSTAL_CODE} {LOCATION}. Téléphone {PHONE}.",
+   "Compte rendu pour [[TITLE:Mme]] {PERSON}, domiciliée au {ADDRESS}, {POSTAL_CODE} {LOCATION}. Téléphone {PHONE}.",
    "Hospitalisée le {DATE} ; contact {EMAIL}. Numéro de dossier {MEDICAL_RECORD_NUMBER}.",
   ],
   'bank': [
