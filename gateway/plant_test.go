@@ -55,13 +55,21 @@ func digitsOnly(p plant) bool { return strings.Trim(p.value, "0123456789 -/.") =
 
 var encodings = []encoding{
 	{"plain", func(p plant) (string, bool) { return p.cue + p.value, true }},
-	{"csv row", func(p plant) (string, bool) { return "id,name,value\n7,x," + strings.TrimSpace(p.cue) + "," + p.value + ",end", true }},
-	{"hl7 segment", func(p plant) (string, bool) { return "PID|1||" + p.value + "^^^HOSP^" + strings.TrimSpace(p.cue) + "||DOE^JANE", true }},
+	{"csv row", func(p plant) (string, bool) {
+		return "id,name,value\n7,x," + strings.TrimSpace(p.cue) + "," + p.value + ",end", true
+	}},
+	{"hl7 segment", func(p plant) (string, bool) {
+		return "PID|1||" + p.value + "^^^HOSP^" + strings.TrimSpace(p.cue) + "||DOE^JANE", true
+	}},
 	{"label:value", func(p plant) (string, bool) { return strings.TrimSpace(p.cue) + ":" + p.value, p.cue != "" }},
-	{"key=value", func(p plant) (string, bool) { return "record " + strings.TrimSpace(p.cue) + "=" + p.value + ";next=1", true }},
+	{"key=value", func(p plant) (string, bool) {
+		return "record " + strings.TrimSpace(p.cue) + "=" + p.value + ";next=1", true
+	}},
 	{"json inline", func(p plant) (string, bool) { return `{"note":"` + p.cue + `","v":"` + p.value + `"}`, true }},
 	{"xml inline", func(p plant) (string, bool) { return "<rec>" + p.cue + "<v>" + p.value + "</v></rec>", true }},
-	{"markdown table", func(p plant) (string, bool) { return "| field | value |\n|---|---|\n| " + p.cue + " | " + p.value + " |", true }},
+	{"markdown table", func(p plant) (string, bool) {
+		return "| field | value |\n|---|---|\n| " + p.cue + " | " + p.value + " |", true
+	}},
 	{"in a URL query", func(p plant) (string, bool) {
 		return "see https://portal.example.net/lookup?q=" + url.QueryEscape(p.cue+p.value) + "&x=1", true
 	}},
@@ -71,12 +79,24 @@ var encodings = []encoding{
 	{"zero-width inside", func(p plant) (string, bool) { return p.cue + insertEvery(p.value, "\u200b", 3), true }},
 	{"soft hyphens", func(p plant) (string, bool) { return p.cue + insertEvery(p.value, "\u00ad", 4), true }},
 	{"full-width", func(p plant) (string, bool) { return p.cue + toFullWidth(p.value), true }},
-	{"nbsp separators", func(p plant) (string, bool) { return p.cue + strings.ReplaceAll(p.value, " ", "\u00a0"), strings.Contains(p.value, " ") }},
-	{"thin-space separators", func(p plant) (string, bool) { return p.cue + strings.ReplaceAll(p.value, " ", "\u2009"), strings.Contains(p.value, " ") }},
-	{"newline between groups", func(p plant) (string, bool) { return p.cue + strings.ReplaceAll(p.value, " ", "\n"), strings.Contains(p.value, " ") && digitsOnly(p) }},
-	{"dots between groups", func(p plant) (string, bool) { return p.cue + strings.ReplaceAll(p.value, " ", "."), strings.Contains(p.value, " ") && digitsOnly(p) }},
-	{"percent-encoded @", func(p plant) (string, bool) { return strings.ReplaceAll(p.value, "@", "%40"), strings.Contains(p.value, "@") }},
-	{"html entities", func(p plant) (string, bool) { return p.cue + html.EscapeString(strings.ReplaceAll(p.value, "@", "&#64;")), true }},
+	{"nbsp separators", func(p plant) (string, bool) {
+		return p.cue + strings.ReplaceAll(p.value, " ", "\u00a0"), strings.Contains(p.value, " ")
+	}},
+	{"thin-space separators", func(p plant) (string, bool) {
+		return p.cue + strings.ReplaceAll(p.value, " ", "\u2009"), strings.Contains(p.value, " ")
+	}},
+	{"newline between groups", func(p plant) (string, bool) {
+		return p.cue + strings.ReplaceAll(p.value, " ", "\n"), strings.Contains(p.value, " ") && digitsOnly(p)
+	}},
+	{"dots between groups", func(p plant) (string, bool) {
+		return p.cue + strings.ReplaceAll(p.value, " ", "."), strings.Contains(p.value, " ") && digitsOnly(p)
+	}},
+	{"percent-encoded @", func(p plant) (string, bool) {
+		return strings.ReplaceAll(p.value, "@", "%40"), strings.Contains(p.value, "@")
+	}},
+	{"html entities", func(p plant) (string, bool) {
+		return p.cue + html.EscapeString(strings.ReplaceAll(p.value, "@", "&#64;")), true
+	}},
 }
 
 func insertEvery(s, ins string, n int) string {
