@@ -4,7 +4,7 @@ import "github.com/custos-gateway/custos/gateway/jsondoc"
 
 // MediaTypes are the content part types that carry content Custos cannot
 // read as text.
-var MediaTypes = []string{"image_url", "input_audio", "file", "input_image", "input_file", "image", "audio"}
+var MediaTypes = []string{"image_url", "input_audio", "file", "input_image", "input_file", "image", "audio", "document"}
 
 // ChatRules tell the walker what chat completions fields are. Every field
 // not named here, known or not, is inspected as text.
