@@ -3,6 +3,7 @@ package gateway
 import (
 	"encoding/binary"
 	"strings"
+	"sync"
 
 	"github.com/custos-gateway/custos/gateway/jsondoc"
 	"github.com/custos-gateway/custos/gateway/openai"
@@ -34,8 +35,23 @@ func (c *completionText) add(name string, data []byte) {
 	if len(c.buf)+len(data)+binary.MaxVarintLen64 > completionKeep {
 		return
 	}
+	if c.buf == nil {
+		c.buf = (*completionPool.Get().(*[]byte))[:0]
+	}
 	c.buf = binary.AppendUvarint(c.buf, uint64(len(data)))
 	c.buf = append(c.buf, data...)
+}
+
+// completionPool recycles the buffers answers are kept in.
+var completionPool = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
+
+// release gives the buffer back once the request has ended.
+func (c *completionText) release() {
+	if c.buf != nil && cap(c.buf) <= 64<<10 {
+		b := c.buf[:0]
+		completionPool.Put(&b)
+	}
+	c.buf = nil
 }
 
 // texts returns the completion text in the pieces kept and the share of

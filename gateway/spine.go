@@ -82,6 +82,7 @@ func (s *Server) finish(c *gin.Context, ex *exchange, err error) {
 		ex.rateHeaders(c.Writer.Header())
 		ex.meta.dialect.writeError(c, classify(ex.end.err))
 	}
+	ex.ans.completion.release()
 	end := time.Now()
 	stages := ex.stageTimes(end)
 	s.logRequest(ex, stages, end)

@@ -1,11 +1,10 @@
 package sse
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
+	"sync"
 )
 
 // ErrLineTooLong means an event line exceeded the reader's limit.
@@ -22,18 +21,25 @@ type Event struct {
 	Comment bool
 }
 
-// Reader splits a stream into events.
+// Reader splits a stream into events. Its buffer starts small and grows
+// to the longest line met (at most maxLine); lines are read in place,
+// without a copy each.
 type Reader struct {
-	br      *bufio.Reader
+	r       io.Reader
+	buf     []byte
+	start   int // buf[start:end] is read and not yet consumed
+	end     int
+	err     error // the reader's error, once buf is drained
 	maxLine int
 	ev      Event
 	data    bytes.Buffer
+	skipLF  bool // the last line ended with a CR: a LF that follows belongs to it
 }
 
 // NewReader reads events from r; a line longer than maxLine bytes fails with
 // ErrLineTooLong.
 func NewReader(r io.Reader, maxLine int) *Reader {
-	return &Reader{br: bufio.NewReaderSize(r, 16<<10), maxLine: maxLine}
+	return &Reader{r: r, buf: make([]byte, 4<<10), maxLine: maxLine}
 }
 
 // Next returns the next event. At the end of the stream it returns io.EOF if
@@ -91,56 +97,92 @@ func (r *Reader) Next() (Event, error) {
 
 // readLine returns one line without its terminator (\n, \r\n or \r).
 func (r *Reader) readLine() ([]byte, error) {
-	var line []byte
 	for {
-		b, err := r.br.ReadByte()
-		if err != nil {
-			if errors.Is(err, io.EOF) && len(line) > 0 {
-				return line, nil
+		if r.skipLF && r.start < r.end {
+			if r.buf[r.start] == '\n' {
+				r.start++
 			}
-			return nil, err
+			r.skipLF = false
 		}
-		switch b {
-		case '\n':
-			return line, nil
-		case '\r':
-			if next, err := r.br.Peek(1); err == nil && next[0] == '\n' {
-				_, _ = r.br.ReadByte()
+		if i := bytes.IndexAny(r.buf[r.start:r.end], "\r\n"); i >= 0 {
+			line := r.buf[r.start : r.start+i]
+			r.skipLF = r.buf[r.start+i] == '\r'
+			r.start += i + 1
+			if len(line) > r.maxLine {
+				return nil, ErrLineTooLong
 			}
 			return line, nil
 		}
-		if len(line) >= r.maxLine {
+		if r.end-r.start > r.maxLine {
 			return nil, ErrLineTooLong
 		}
-		line = append(line, b)
+		if r.err != nil {
+			if r.start < r.end { // a last line without its end
+				line := r.buf[r.start:r.end]
+				r.start = r.end
+				return line, nil
+			}
+			return nil, r.err
+		}
+		r.fill()
 	}
 }
 
-// Write frames ev onto w. Multi-line data is split into several data lines.
+// fill reads more into the buffer: what is left is moved to the front, and
+// the buffer doubles when a line fills it.
+func (r *Reader) fill() {
+	if r.start > 0 {
+		r.end = copy(r.buf, r.buf[r.start:r.end])
+		r.start = 0
+	}
+	if r.end == len(r.buf) {
+		grown := make([]byte, 2*len(r.buf))
+		copy(grown, r.buf[:r.end])
+		r.buf = grown
+	}
+	n, err := r.r.Read(r.buf[r.end:])
+	r.end += n
+	if err != nil {
+		r.err = err
+	}
+}
+
+// Write frames ev onto w in one write. Multi-line data is split into
+// several data lines.
 func Write(w io.Writer, ev Event) error {
-	var buf bytes.Buffer
+	bp := framePool.Get().(*[]byte)
+	buf := appendEvent((*bp)[:0], ev)
+	_, err := w.Write(buf)
+	if cap(buf) <= 64<<10 {
+		*bp = buf
+		framePool.Put(bp)
+	}
+	return err
+}
+
+var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// appendEvent appends ev's wire form to buf.
+func appendEvent(buf []byte, ev Event) []byte {
 	if ev.Comment {
-		buf.WriteString(":\n\n")
-		_, err := w.Write(buf.Bytes())
-		return err
+		return append(buf, ":\n\n"...)
 	}
-	if ev.Event != "" {
-		fmt.Fprintf(&buf, "event: %s\n", ev.Event)
-	}
-	if ev.ID != "" {
-		fmt.Fprintf(&buf, "id: %s\n", ev.ID)
-	}
-	if ev.Retry != "" {
-		fmt.Fprintf(&buf, "retry: %s\n", ev.Retry)
-	}
-	if ev.Data != nil {
-		for _, line := range bytes.Split(ev.Data, []byte("\n")) {
-			buf.WriteString("data: ")
-			buf.Write(line)
-			buf.WriteByte('\n')
+	for _, f := range [...]struct{ name, value string }{{"event", ev.Event}, {"id", ev.ID}, {"retry", ev.Retry}} {
+		if f.value != "" {
+			buf = append(append(append(append(buf, f.name...), ": "...), f.value...), '\n')
 		}
 	}
-	buf.WriteByte('\n')
-	_, err := w.Write(buf.Bytes())
-	return err
+	if ev.Data != nil {
+		data := ev.Data
+		for {
+			i := bytes.IndexByte(data, '\n')
+			if i < 0 {
+				buf = append(append(append(buf, "data: "...), data...), '\n')
+				break
+			}
+			buf = append(append(append(buf, "data: "...), data[:i]...), '\n')
+			data = data[i+1:]
+		}
+	}
+	return append(buf, '\n')
 }
