@@ -12,6 +12,8 @@ import (
 
 	"github.com/custos-gateway/custos/policy/pricing"
 	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
 )
 
 // DecisionQuery is the query every request evaluates.
@@ -103,11 +105,7 @@ func (e *Engine) build(ctx context.Context) (*snapshot, error) {
 	if probs := denyMetadataProblems(c.bundle); len(probs) > 0 {
 		return nil, fmt.Errorf("policy set %s: %s (and %d more): %w", e.src, probs[0], len(probs)-1, ErrInvalidDecision)
 	}
-	pq, err := rego.New(
-		rego.Query(DecisionQuery),
-		rego.ParsedBundle("custos", c.bundle),
-		rego.Strict(true),
-	).PrepareForEval(ctx)
+	pq, err := prepare(ctx, c)
 	if err != nil {
 		return nil, fmt.Errorf("policy set %s: %w", e.src, err)
 	}
@@ -123,6 +121,29 @@ func (e *Engine) build(ctx context.Context) (*snapshot, error) {
 		return nil, fmt.Errorf("policy set %s allows an unknown tenant: %w", e.src, ErrInvalidDecision)
 	}
 	return snap, nil
+}
+
+// prepare compiles the set's decision query strictly, over a store that
+// keeps the set's data as OPA values: read by every rule of every decision,
+// it is then never converted again.
+func prepare(ctx context.Context, c *compiled) (rego.PreparedEvalQuery, error) {
+	store := inmem.NewWithOpts(inmem.OptReturnASTValuesOnRead(true))
+	txn, err := store.NewTransaction(ctx, storage.WriteParams)
+	if err != nil {
+		return rego.PreparedEvalQuery{}, err
+	}
+	pq, err := rego.New(
+		rego.Query(DecisionQuery),
+		rego.ParsedBundle("custos", c.bundle),
+		rego.Strict(true),
+		rego.Store(store),
+		rego.Transaction(txn),
+	).PrepareForEval(ctx)
+	if err != nil {
+		store.Abort(ctx, txn)
+		return rego.PreparedEvalQuery{}, err
+	}
+	return pq, store.Commit(ctx, txn)
 }
 
 // Reload re-reads the source and swaps the new set in. A set that does not
