@@ -58,7 +58,9 @@ func newFleet(t *testing.T, backend, dsn string, n int, holdTTL string) *fleet {
 	return f
 }
 
-func (f *fleet) path(i int, ext string) string { return filepath.Join(f.dir, fmt.Sprintf("r%d%s", i, ext)) }
+func (f *fleet) path(i int, ext string) string {
+	return filepath.Join(f.dir, fmt.Sprintf("r%d%s", i, ext))
+}
 
 func (f *fleet) start(i int) *served {
 	return startServe(f.t, f.dir, nil, "serve", "--config", f.path(i, ".yaml"))
