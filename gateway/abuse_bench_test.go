@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -20,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/custos-gateway/custos/gateway"
 	"github.com/custos-gateway/custos/gateway/config"
 )
 
@@ -96,12 +98,9 @@ func (a *adversarialBody) Read(p []byte) (int, error) {
 // above its idle level against the 120 MB in flight (goal: at most 4×).
 // The bodies are generated as they are sent, so the client holds none.
 func BenchmarkAdversarialBodies(b *testing.B) {
-	const size, concurrent = 10 << 20, 12
+	const concurrent = 12
 	model := `{"model":"` + unlistedModel + `","messages":[`
-	shapes := []struct {
-		name                      string
-		prefix, part, sep, suffix string
-	}{
+	shapes := []adversarialShape{
 		{"numbers", model + `{"role":"user","content":[`, `1`, `,`, `]}]}`},
 		{"tiny-messages", model, `{"role":"user","content":"a"}`, `,`, `]}`},
 		{"short-parts", model + `{"role":"user","content":[`, `{"type":"text","text":"Ward 7 handover for bed four at noon ok"}`, `,`, `]}]}`},
@@ -111,6 +110,25 @@ func BenchmarkAdversarialBodies(b *testing.B) {
 	}
 	h := startGateway(b, func(c *config.Config) { c.Limits.MaxBodyBytes = 11 << 20 })
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: concurrent}}
+	// Without a memory limit the collector lets the heap grow to twice what
+	// is live; with one (a 512 MiB limit is what the default makes of a
+	// container limited to about 570 MiB) the peak is about the live set.
+	defer debug.SetMemoryLimit(math.MaxInt64)
+	for _, limit := range []int64{-1, 512 << 20} {
+		gateway.ApplyMemoryLimit(config.Server{MemoryLimit: limit})
+		name := "no-memory-limit"
+		if limit > 0 {
+			name = "memory-limit-512MiB"
+		}
+		b.Run(name, func(b *testing.B) { adversarialShapes(b, h, client, shapes) })
+	}
+}
+
+type adversarialShape struct{ name, prefix, part, sep, suffix string }
+
+// adversarialShapes sends each shape's bodies at once and reports the peak.
+func adversarialShapes(b *testing.B, h *harness, client *http.Client, shapes []adversarialShape) {
+	const size, concurrent = 10 << 20, 12
 	for _, s := range shapes {
 		b.Run(s.name, func(b *testing.B) {
 			var worst float64

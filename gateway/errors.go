@@ -199,6 +199,8 @@ var errorClasses = []errorClass{
 	}},
 	{match: is(residency.ErrNoCompliantEndpoint), api: apiError{status: http.StatusForbidden, typ: "permission_error", code: "no_compliant_endpoint",
 		message: "No endpoint satisfies this request's compliance constraints; it was not sent anywhere."}},
+	{match: is(redact.ErrTooManyFindings), api: apiError{status: http.StatusRequestEntityTooLarge, typ: "invalid_request_error", code: "too_many_findings",
+		message: "The request holds more personal-data findings than this gateway inspects in one request (limits.max_findings); send it in smaller parts."}},
 	{match: is(redact.ErrBlocked), api: apiError{status: http.StatusForbidden, typ: "permission_error", code: "pii_blocked",
 		message: "The request contains data that policy blocks; it was not sent."}},
 	{match: is(audit.ErrUnavailable, audit.ErrClosed), api: apiError{status: http.StatusServiceUnavailable, typ: "server_error", code: "audit_unavailable",

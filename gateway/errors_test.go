@@ -46,7 +46,8 @@ func openAIError(t *testing.T, resp *http.Response) (typ, code string) {
 }
 
 func TestBadInput(t *testing.T) {
-	h := startGateway(t, func(c *config.Config) { c.Limits.MaxBodyBytes = 4096 })
+	h := startGateway(t, func(c *config.Config) { c.Limits.MaxBodyBytes, c.Limits.MaxFindings = 4096, 5 })
+	dense := `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"` + strings.Repeat("write to ann.lee@example.com; ", 6) + `"}]}`
 	big := `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"` + strings.Repeat("a", 5000) + `"}]}`
 	cases := []struct {
 		name        string
@@ -69,6 +70,7 @@ func TestBadInput(t *testing.T) {
 		{"message without role", "POST", "/v1/chat/completions", "application/json", `{"model":"gpt-4o-mini","messages":[{"content":"hi"}]}`, 400, "invalid_messages"},
 		{"stream not a boolean", "POST", "/v1/chat/completions", "application/json", `{"model":"gpt-4o-mini","stream":"yes","messages":[{"role":"user","content":"hi"}]}`, 400, "invalid_request"},
 		{"oversized body", "POST", "/v1/chat/completions", "application/json", big, 413, "request_too_large"},
+		{"more findings than the bound", "POST", "/v1/chat/completions", "application/json", dense, 413, "too_many_findings"},
 		{"allowed model no endpoint serves", "POST", "/v1/chat/completions", "application/json", `{"model":"claude-sonnet-4-5","messages":[{"role":"user","content":"hi"}]}`, 404, "model_not_found"},
 		{"unknown model", "POST", "/v1/chat/completions", "application/json", `{"model":"gpt-unknown","messages":[{"role":"user","content":"hi"}]}`, 404, "model_not_found"},
 		{"known model the policy denies", "POST", "/v1/chat/completions", "application/json", `{"model":"gpt-3.5-turbo","messages":[{"role":"user","content":"hi"}]}`, 403, "model_not_allowed"},

@@ -33,7 +33,9 @@ func (s *Server) inspect(req *modelRequest) (*inspection, error) {
 		return nil, err
 	}
 	in := &inspection{walk: walk, uninspectable: walk.Uninspectable + req.uninspectable}
-	in.found = s.scanTexts(walk.Texts)
+	if in.found, err = s.scanTexts(walk.Texts); err != nil {
+		return nil, err
+	}
 	for i, t := range walk.Texts {
 		if t.Context {
 			continue // evidence only: its members are counted and set
@@ -53,10 +55,16 @@ func (s *Server) inspect(req *modelRequest) (*inspection, error) {
 // values are part of the API) together: adjacent parts of a message are
 // scanned joined as well, and a value found with good evidence in one field
 // is found wherever else it occurs.
-func (s *Server) scanTexts(texts []*jsondoc.Text) [][]redact.Finding {
+func (s *Server) scanTexts(texts []*jsondoc.Text) ([][]redact.Finding, error) {
 	out := make([][]redact.Finding, len(texts))
-	fields := make([]redact.Field, 0, len(texts))
-	index := make([]int, 0, len(texts))
+	n := 0
+	for _, t := range texts {
+		if !t.Structural && t.Text != "" {
+			n++
+		}
+	}
+	fields := make([]redact.Field, 0, n)
+	index := make([]int, 0, n)
 	for i, t := range texts {
 		if t.Structural || t.Text == "" {
 			continue
@@ -68,10 +76,14 @@ func (s *Server) scanTexts(texts []*jsondoc.Text) [][]redact.Finding {
 		fields = append(fields, redact.Field{Text: t.Text, Key: key, IsKey: t.IsKey, Group: t.Group})
 		index = append(index, i)
 	}
-	for j, fs := range s.scanner.Inspect(fields) {
+	found, err := s.scanner.Inspect(fields)
+	if err != nil {
+		return nil, err
+	}
+	for j, fs := range found {
 		out[index[j]] = fs
 	}
-	return out
+	return out, nil
 }
 
 // proseKeys hold free text (a message, a description), not a value its key

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"mime"
@@ -118,6 +119,17 @@ func allStrings(v *jsondoc.Value) bool {
 	return true
 }
 
+// readAll reads r whole into one buffer of the declared size when there is
+// one (SDKs send Content-Length), rather than growing one by doubling.
+func readAll(r io.Reader, size int64) ([]byte, error) {
+	if size <= 0 {
+		return io.ReadAll(r)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
+	_, err := buf.ReadFrom(r)
+	return buf.Bytes(), err
+}
+
 // readJSONBody reads the size-limited body of a JSON request.
 func (s *Server) readJSONBody(c *gin.Context) ([]byte, error) {
 	if ct := c.GetHeader("Content-Type"); ct != "" {
@@ -130,7 +142,7 @@ func (s *Server) readJSONBody(c *gin.Context) ([]byte, error) {
 	if c.Request.ContentLength > limit {
 		return nil, errBodyTooLarge
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
+	body, err := readAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit), c.Request.ContentLength)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {

@@ -40,6 +40,9 @@ func Run(ctx context.Context, cfg *config.Config, deps Deps) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if limit, from := ApplyMemoryLimit(cfg.Server); limit > 0 {
+		log.Info("memory limit", "bytes", limit, "from", from)
+	}
 	engine, err := startPolicy(ctx, cfg, deps.Reload, log)
 	if err != nil {
 		return err

@@ -124,5 +124,5 @@ func BenchmarkInspect(b *testing.B) {
 	}
 	b.SetBytes(int64(n))
 	b.ReportAllocs()
-	loopCPU(b, func() { sc.Inspect(fields) })
+	loopCPU(b, func() { _, _ = sc.Inspect(fields) })
 }

@@ -112,7 +112,10 @@ func FuzzInspect(f *testing.F) {
 	f.Add("ann&#64;exa", "mple.com", "", "\u200b")
 	f.Fuzz(func(t *testing.T, a, b, key, c string) {
 		fields := []redact.Field{{Text: a, Group: 1}, {Text: b, Group: 1}, {Text: c, Key: key}, {Text: key, IsKey: true}}
-		res := scanner.Inspect(fields)
+		res, err := scanner.Inspect(fields)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if len(res) != len(fields) {
 			t.Fatalf("%d results for %d fields", len(res), len(fields))
 		}

@@ -106,7 +106,10 @@ func TestHL7Framing(t *testing.T) {
 		}
 	}
 	text := strings.Join(segs, "\r")
-	res := scanner.Inspect([]redact.Field{{Text: text, Key: "message"}})
+	res, err := scanner.Inspect([]redact.Field{{Text: text, Key: "message"}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if got := render(text, res[0]); got != want {
 		t.Errorf("under a key:\n%s\nwant\n%s", got, want)
 	}

@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -27,32 +28,46 @@ type Field struct {
 // field's findings, in byte offsets of that field's own Text as given
 // (normalization is mapped back). A value found with good evidence in one
 // field (a name after a title, a number after a label) is also reported at
-// every other occurrence in any field, in any letter case.
-func (sc *Scanner) Inspect(fields []Field) [][]Finding {
+// every other occurrence in any field, in any letter case. With
+// Options.MaxFindings set, a request holding more findings is refused with
+// ErrTooManyFindings as soon as the count passes it, which bounds the
+// memory the scan may take.
+func (sc *Scanner) Inspect(fields []Field) ([][]Finding, error) {
+	lim := &limit{max: sc.opts.MaxFindings}
 	res := make([][]Finding, len(fields))
 	norms := make([]normalized, len(fields))
 	for i, f := range fields {
-		norms[i], res[i] = sc.detectField(f)
+		var err error
+		if norms[i], res[i], err = sc.detectField(f, lim); err != nil {
+			return nil, err
+		}
 	}
 	idx := collectAll(norms, res) // before joins: clipped parts are no values to look for
-	sc.joinGroups(fields, norms, res)
-	propagate(idx, norms, res)
+	if err := sc.joinGroups(fields, norms, res, lim); err != nil {
+		return nil, err
+	}
+	if err := propagate(idx, norms, res, lim); err != nil {
+		return nil, err
+	}
 	for i := range res {
 		res[i] = mapBack(norms[i], res[i])
 	}
-	return res
+	return res, nil
 }
 
 // detectField scans one field, its key read as a label before the text.
-func (sc *Scanner) detectField(f Field) (normalized, []Finding) {
+func (sc *Scanner) detectField(f Field, lim *limit) (normalized, []Finding, error) {
 	label := ""
 	if f.Key != "" && !f.IsKey {
 		label = keyLabel(f.Key)
 	}
 	if label == "" {
-		return sc.detectNorm(f.Text, 0)
+		return sc.detectText(f.Text, lim)
 	}
-	n, fs := sc.detectNorm(label+f.Text, 0)
+	n, fs, err := sc.detectText(label+f.Text, lim)
+	if err != nil {
+		return n, nil, err
+	}
 	k := len(label)
 	own := normalized{s: n.s[k:]}
 	for _, e := range n.edits {
@@ -69,7 +84,7 @@ func (sc *Scanner) detectField(f Field) (normalized, []Finding) {
 		x.End -= k
 		out = append(out, x)
 	}
-	return own, out
+	return own, out, nil
 }
 
 // keyLabel turns an object key into the label a person would write:
@@ -98,29 +113,70 @@ func keyLabel(key string) string {
 }
 
 // joinGroups scans adjacent parts of one message joined, and adds what the
-// joined scan finds to every part it touches.
-func (sc *Scanner) joinGroups(fields []Field, norms []normalized, res [][]Finding) {
+// joined scan finds to every part it touches. A long run of parts is joined
+// in windows of parts about segWindow long, each starting with the last
+// parts (at least segOverlap bytes) of the one before, so that no joined
+// text is ever much longer than a window.
+func (sc *Scanner) joinGroups(fields []Field, norms []normalized, res [][]Finding, lim *limit) error {
 	for i := 0; i < len(fields); {
 		j := i + 1
 		for j < len(fields) && fields[i].Group > 0 && fields[j].Group == fields[i].Group {
 			j++
 		}
-		if j-i > 1 {
-			sc.joinRange(norms[i:j], res[i:j])
+		for a := i; j-i > 1 && a < j-1; {
+			b, size := a, 0
+			for b < j && (b-a < 2 || size+len(norms[b].s) <= segWindow) {
+				size += len(norms[b].s)
+				b++
+			}
+			if err := sc.joinRange(norms[a:b], res[a:b], lim); err != nil {
+				return err
+			}
+			if b == j {
+				break
+			}
+			a = max(a+1, overlapStart(norms, a, b))
 		}
 		i = j
 	}
+	return nil
 }
 
-func (sc *Scanner) joinRange(norms []normalized, res [][]Finding) {
+// overlapStart is where the window after norms[a:b] starts: at the last
+// parts of it that hold at least segOverlap bytes.
+func overlapStart(norms []normalized, a, b int) int {
+	k, size := b, 0
+	for k > a+1 && size < segOverlap {
+		k--
+		size += len(norms[k].s)
+	}
+	return k
+}
+
+// joinRange scans the parts joined. The joined scan finds again what the
+// parts hold, so it has a limit of its own; what it adds to the parts counts
+// against lim.
+func (sc *Scanner) joinRange(norms []normalized, res [][]Finding, lim *limit) error {
 	var b strings.Builder
 	offs := make([]int, len(norms)+1)
+	size := 0
+	for _, n := range norms {
+		size += len(n.s)
+	}
+	b.Grow(size)
 	for k, n := range norms {
 		offs[k] = b.Len()
 		b.WriteString(n.s)
 	}
 	offs[len(norms)] = b.Len()
-	jn, fs := sc.detectNorm(b.String(), 0)
+	jn, fs, err := sc.detectText(b.String(), &limit{max: lim.max})
+	if err != nil {
+		return err
+	}
+	before := 0
+	for _, r := range res {
+		before += len(r)
+	}
 	added := false
 	for _, f := range fs {
 		s, e := jn.origStart(f.Start), jn.origEnd(f.End)
@@ -135,11 +191,15 @@ func (sc *Scanner) joinRange(norms []normalized, res [][]Finding) {
 			added = true
 		}
 	}
-	if added {
-		for k := range res {
-			res[k] = resolve(res[k])
-		}
+	if !added {
+		return nil
 	}
+	after := 0
+	for k := range res {
+		res[k] = resolve(res[k])
+		after += len(res[k])
+	}
+	return lim.take(after - before)
 }
 
 // mapBack turns offsets into the normalized text into offsets into the
@@ -170,34 +230,69 @@ type needle struct {
 }
 
 // propagate finds every other occurrence, in any field and any letter
-// case, of a value found with good evidence.
-func propagate(idx map[string][]needle, norms []normalized, res [][]Finding) {
+// case, of a value found with good evidence. A long text is read in windows
+// (see detectText), so that its words are never all held at once; each
+// addition that lands where nothing was found yet counts against lim.
+func propagate(idx map[string][]needle, norms []normalized, res [][]Finding, lim *limit) error {
 	if len(idx) == 0 {
-		return
+		return nil
 	}
 	wp := wordPool.Get().(*[]word)
+	defer wordPool.Put(wp)
 	for i := range norms {
 		text := norms[i].s
-		words := tokenize(text, (*wp)[:0])
 		var add []Finding
-		var buf [64]byte
-		for k := 0; k < len(words); k++ {
-			key, ok := lowerKey(&buf, text[words[k].s:words[k].e])
-			if !ok {
-				continue
+		for lo := 0; lo < len(text); {
+			hi := len(text)
+			if len(text) > segWindow+2*segOverlap {
+				hi = cutAt(text, lo+segWindow)
 			}
-			for _, nd := range idx[string(key)] {
-				if end := matchNeedle(text, words, k, nd); end >= 0 {
-					add = append(add, Finding{Type: nd.typ, Start: words[k].s, End: words[end].e, Score: 0.8})
-				}
+			var fresh int
+			add, fresh = propagateWindow(idx, text, lo, hi, res[i], add, wp)
+			if err := lim.take(fresh); err != nil {
+				return err
 			}
+			lo = hi
 		}
 		if len(add) > 0 {
 			res[i] = resolve(append(res[i], add...))
 		}
-		*wp = words[:0]
 	}
-	wordPool.Put(wp)
+	return nil
+}
+
+// propagateWindow appends the needles' matches that start in [lo, hi) of
+// text, reading up to segOverlap bytes past hi, and says how many of them
+// start outside every finding in have (sorted by position).
+func propagateWindow(idx map[string][]needle, text string, lo, hi int, have, add []Finding, wp *[]word) ([]Finding, int) {
+	end := len(text)
+	if hi < len(text) {
+		end = cutAt(text, hi+segOverlap)
+	}
+	part := text[lo:end]
+	words := tokenize(part, (*wp)[:0])
+	var buf [64]byte
+	fresh, h := 0, sort.Search(len(have), func(j int) bool { return have[j].End > lo })
+	for k := 0; k < len(words) && lo+words[k].s < hi; k++ {
+		key, ok := lowerKey(&buf, part[words[k].s:words[k].e])
+		if !ok {
+			continue
+		}
+		for _, nd := range idx[string(key)] {
+			if e := matchNeedle(part, words, k, nd); e >= 0 {
+				f := Finding{Type: nd.typ, Start: lo + words[k].s, End: lo + words[e].e, Score: 0.8}
+				for h < len(have) && have[h].End <= f.Start {
+					h++
+				}
+				if h == len(have) || have[h].Start > f.Start {
+					fresh++
+				}
+				add = append(add, f)
+			}
+		}
+	}
+	*wp = words[:0]
+	return add, fresh
 }
 
 // collectAll gathers the values worth looking for elsewhere.

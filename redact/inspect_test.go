@@ -114,7 +114,10 @@ func TestInspectJoinsAdjacentParts(t *testing.T) {
 		{Text: "4111 1111", Group: 2},
 		{Text: "unrelated", Group: 3},
 	}
-	res := redact.NewScanner(redact.Options{}).Inspect(fields)
+	res, err := redact.NewScanner(redact.Options{}).Inspect(fields)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !has(fields[0].Text, res[0], redact.CreditCard, "4111 1111") || !has(fields[1].Text, res[1], redact.CreditCard, " 1111 1111") {
 		t.Errorf("split card not found in both parts: %+v", res)
 	}
@@ -130,7 +133,10 @@ func TestInspectKeysAndConsistency(t *testing.T) {
 		{Text: "later SWACKHAMER phoned; the number 536228725 again"},
 		{IsKey: true, Text: "ann.lee@example.com"},
 	}
-	res := redact.NewScanner(redact.Options{}).Inspect(fields)
+	res, err := redact.NewScanner(redact.Options{}).Inspect(fields)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !has(fields[0].Text, res[0], redact.USSSN, "536228725") {
 		t.Errorf("key not read as a label: %+v", res[0])
 	}

@@ -15,6 +15,9 @@ type Options struct {
 	// NoNames turns off PERSON and ADDRESS detection (the lexicon work),
 	// for callers that need only identifiers and contact data.
 	NoNames bool
+	// MaxFindings > 0 bounds the findings of one Inspect call (see
+	// ErrTooManyFindings); 0 is no bound.
+	MaxFindings int
 }
 
 // Scanner finds PII/PHI. It is immutable and safe for concurrent use.
@@ -36,7 +39,7 @@ var wordPool = sync.Pool{New: func() any { b := make([]word, 0, 256); return &b 
 // Scan returns the findings in text, ordered by position, without overlaps,
 // in byte offsets of text as given (before normalization).
 func (sc *Scanner) Scan(text string) []Finding {
-	n, fs := sc.detectNorm(text, 0)
+	n, fs, _ := sc.detectText(text, &limit{}) // no bound: no error
 	var idx map[string][]needle
 	for _, f := range fs {
 		if propagated(f) {
@@ -48,7 +51,7 @@ func (sc *Scanner) Scan(text string) []Finding {
 	}
 	if idx != nil {
 		res := [][]Finding{fs}
-		propagate(idx, []normalized{n}, res)
+		_ = propagate(idx, []normalized{n}, res, &limit{}) // no bound: no error
 		fs = res[0]
 	}
 	return mapBack(n, fs)

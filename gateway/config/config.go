@@ -67,6 +67,11 @@ type Limits struct {
 	// of the body.
 	MaxJSONDepth  int `yaml:"max_json_depth"`
 	MaxJSONValues int `yaml:"max_json_values"`
+	// MaxFindings bounds the personal-data findings of one request: a
+	// request holding more is refused (413 too_many_findings) as soon as
+	// the scan passes the bound, which keeps the scan's memory a small
+	// multiple of the body however dense the identifiers are.
+	MaxFindings int `yaml:"max_findings"`
 }
 
 // Upstream tunes the pooled HTTP transport used to reach providers.
@@ -184,6 +189,12 @@ type Server struct {
 	// address may cause per minute (default 120); beyond it, its requests
 	// are refused with 429 before any key is checked.
 	MaxFailedAuthPerMinute int `yaml:"max_failed_auth_per_minute"`
+	// MemoryLimit is the Go runtime's soft memory limit in bytes: near it
+	// the garbage collector runs more often instead of letting the heap
+	// grow to twice what is live. 0 (the default) takes 90% of the
+	// container's memory limit when the process runs under one (cgroup),
+	// none otherwise; -1 sets none. GOMEMLIMIT, when set, wins.
+	MemoryLimit int64 `yaml:"memory_limit"`
 }
 
 // Accounting configures money: the ledger, budgets, and the finance team.
@@ -399,6 +410,7 @@ func Defaults() *Config {
 			MaxResponseBytes: 64 << 20,
 			MaxJSONDepth:     64,
 			MaxJSONValues:    100_000,
+			MaxFindings:      50_000,
 		},
 		Upstream: Upstream{
 			ConnectTimeout:        Duration(5 * time.Second),
@@ -678,6 +690,9 @@ func (c *Config) validateServer(p *problems) {
 			p.bad(d.name, "must be a positive duration such as 30s")
 		}
 	}
+	if sv.MemoryLimit < -1 || sv.MemoryLimit > 0 && sv.MemoryLimit < 64<<20 {
+		p.bad("server.memory_limit", "must be -1 (none), 0 (from the container's limit) or at least 64 MiB, got %d", sv.MemoryLimit)
+	}
 	if sv.DrainDelay < 0 || sv.DrainDelay > Duration(10*time.Minute) {
 		p.bad("server.drain_delay", "must be between 0s and 10m")
 	}
@@ -736,6 +751,9 @@ func (c *Config) validateLimits(p *problems) {
 	}
 	if c.Limits.MaxJSONValues <= 0 {
 		p.bad("limits.max_json_values", "must be positive, got %d", c.Limits.MaxJSONValues)
+	}
+	if c.Limits.MaxFindings <= 0 {
+		p.bad("limits.max_findings", "must be positive, got %d", c.Limits.MaxFindings)
 	}
 }
 
