@@ -104,6 +104,7 @@ type harnessOptions struct {
 	auditDir string         // a temporary directory when empty
 	keys     gateway.KeySource
 	now      func() time.Time // the clock of the ledger and the rate limits
+	noMemo   bool             // evaluate every policy decision afresh
 }
 
 // startGatewayOpts runs a test gateway with every option.
@@ -152,7 +153,7 @@ func startGatewayOpts(t testing.TB, o harnessOptions) *harness {
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	// A generous evaluation bound: a decision's outcome must not depend on
 	// the test machine's load (the policy timeout path has its own tests).
-	engine, err := policy.New(context.Background(), src, policy.Options{Logger: log, Timeout: 5 * time.Second})
+	engine, err := policy.New(context.Background(), src, policy.Options{Logger: log, Timeout: 5 * time.Second, NoMemo: o.noMemo})
 	if err != nil {
 		t.Fatalf("policy: %v", err)
 	}
