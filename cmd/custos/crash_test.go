@@ -51,7 +51,7 @@ func sigkillRounds(t *testing.T, mode string) {
 	auditPath := filepath.Join(dir, "audit.db")
 	acked := map[string]bool{}
 	topUps := int64(10_000_000) // the dev credit, then each round's refill
-	var refused atomic.Int64 // 402s: the storm ran the credit dry
+	var refused atomic.Int64    // 402s: the storm ran the credit dry
 	for round := range faultRounds() {
 		if round >= 1 {
 			// A few dozen requests' worth each round: every storm serves some
