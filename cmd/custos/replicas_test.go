@@ -278,7 +278,14 @@ func (f *fleet) journal() journal {
 // provider; the journal, the replicas' audit costs and the balance agree.
 func (f *fleet) checkStorm(statuses map[int]int, credit int64, killed int) {
 	t := f.t
-	if statuses[200] < 100 || statuses[402] == 0 || statuses[200]+statuses[402]+statuses[0] != 600 || (killed < 0 && statuses[0] > 0) {
+	// With a replica killed mid-storm, its holds (up to its third of the
+	// credit) stay held until their TTL and its requests die with it, so
+	// fewer are served before the credit runs dry.
+	minServed := 100
+	if killed >= 0 {
+		minServed = 50
+	}
+	if statuses[200] < minServed || statuses[402] == 0 || statuses[200]+statuses[402]+statuses[0] != 600 || (killed < 0 && statuses[0] > 0) {
 		t.Errorf("statuses %v: want about 150 served, the rest refused with 402", statuses)
 	}
 	if f.sim.Requests() < statuses[200] || (killed < 0 && f.sim.Requests() != statuses[200]) {
