@@ -106,7 +106,7 @@ func streetNameWord(w string) bool {
 			return false
 		}
 	}
-	if len(w) <= 4 && pronouns[lower(w)] || contraction(w) {
+	if len(w) <= 4 && pronouns.HasLower(w) || contraction(w) {
 		return false // "I'll turn 47", "We Walk 5"
 	}
 	return unicode.IsUpper(r) || particle(w) || utf8.RuneCountInString(w) >= 3
@@ -160,7 +160,7 @@ func gluedStreet(w string) bool {
 func (st *scanState) street(i int) int {
 	w := st.word(i)
 	if c := w[0]; c < utf8.RuneSelf && !isUpper(c) && !isDigit(c) && !(i+1 < len(st.words) && houseNumber(st.word(i+1))) &&
-		!strongPrefix[lower(w)] && !strings.EqualFold(w, "p.o") && !strings.EqualFold(w, "po") {
+		!strongPrefix.HasLower(w) && !strings.EqualFold(w, "p.o") && !strings.EqualFold(w, "po") {
 		return i // a lower-case word starts a street only as a known type or right before a number
 	}
 	e := st.gaz(i)
@@ -275,7 +275,7 @@ func (st *scanState) streetType(k int, pre bool) bool {
 		w := st.word(k)
 		lw := lower(strings.TrimRight(w, "."))
 		nx := st.word(k + 1)
-		return (strongPrefix[lw] || upperInitial(w) && !e.Has(ner.Ordinary) && utf8.RuneCountInString(lw) >= 3) &&
+		return (strongPrefix.Has(lw) || upperInitial(w) && !e.Has(ner.Ordinary) && utf8.RuneCountInString(lw) >= 3) &&
 			nx != "" && st.sameLine(k+1) && (upperInitial(nx) || particle(nx))
 	}
 	if w := st.word(k); len(w) <= 2 && !isUpper(w[0]) {
@@ -294,7 +294,7 @@ func (st *scanState) streetType(k int, pre bool) bool {
 			return false
 		}
 		prev := st.word(k - 1)
-		return !countingNoun[lower(w)] && prev != "" && isUpper(prev[0]) && !allUpperASCII(prev) &&
+		return !countingNoun.HasLower(w) && prev != "" && isUpper(prev[0]) && !allUpperASCII(prev) &&
 			k+1 < len(st.words) && st.sameLine(k+1) && houseNumber(st.word(k+1))
 	}
 	return true
@@ -313,13 +313,8 @@ var countingNoun = setOf("number", "no", "nr", "room", "page", "line", "level", 
 	"chapter", "section", "day", "week", "year", "ward", "bed", "dose", "type", "grade", "stage", "class", "group",
 	"phase", "table", "figure", "gate", "platform", "box", "seat", "row", "case", "part", "point", "batch", "lot", "id")
 
-func setOf(ws ...string) map[string]bool {
-	m := make(map[string]bool, len(ws))
-	for _, w := range ws {
-		m[w] = true
-	}
-	return m
-}
+// setOf returns the set of the words.
+func setOf(ws ...string) *ner.WordSet { return ner.NewWordSet(ws...) }
 
 func allUpperASCII(w string) bool {
 	for i := 0; i < len(w); i++ {
@@ -648,7 +643,7 @@ func (st *scanState) namedStreet(i int) int {
 		return i
 	}
 	for k := i + 1; k < len(st.words) && k-i <= 3 && st.plain(k); k++ {
-		if strongSuffix[lower(strings.TrimRight(st.word(k), "."))] && upperInitial(st.word(k)) {
+		if strongSuffix.HasLower(strings.TrimRight(st.word(k), ".")) && upperInitial(st.word(k)) {
 			return k + 1
 		}
 		if !upperInitial(st.word(k)) {

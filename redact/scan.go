@@ -1171,11 +1171,11 @@ func (st *scanState) person(i int) int {
 	// A title or label before the name.
 	prev := ""
 	if i > 0 {
-		prev = strings.ToLower(strings.TrimRight(st.text[words[i-1].s:words[i-1].e], "."))
+		prev = strings.TrimRight(st.text[words[i-1].s:words[i-1].e], ".")
 	}
-	titled := nameTitles[prev] && i > 0 && words[i].s-words[i-1].e <= 2
+	titled := nameTitles.HasLower(prev) && i > 0 && words[i].s-words[i-1].e <= 2
 	labelled := st.labelBefore(words[i].s)
-	if nameTitles[strings.ToLower(strings.TrimRight(t, "."))] {
+	if nameTitles.HasLower(strings.TrimRight(t, ".")) {
 		// The title itself: the name starts after it.
 		return i
 	}
@@ -1257,13 +1257,25 @@ func (st *scanState) labelBefore(p int) bool {
 
 func hasLabel(before string) bool {
 	b := strings.TrimRight(before, " \t")
-	for _, l := range nameLabels {
+	if b == "" {
+		return false
+	}
+	for _, l := range labelsByLast[b[len(b)-1]] {
 		if strings.HasSuffix(b, l) {
 			return true
 		}
 	}
 	return false
 }
+
+// labelsByLast holds nameLabels by their last byte, the only ones a text
+// ending in that byte can end with.
+var labelsByLast = func() (t [256][]string) {
+	for _, l := range nameLabels {
+		t[l[len(l)-1]] = append(t[l[len(l)-1]], l)
+	}
+	return t
+}()
 
 // sentenceStart reports whether position p begins a sentence.
 func sentenceStart(text string, p int) bool {

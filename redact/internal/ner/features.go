@@ -203,15 +203,9 @@ var (
 
 // OrgHead reports whether a lower-case word heads organization names
 // ("bank", "hospital", "gmbh").
-func OrgHead(w string) bool { return orgHeads[w] }
+func OrgHead(w string) bool { return orgHeads.Has(w) }
 
-func set(ws ...string) map[string]bool {
-	m := make(map[string]bool, len(ws))
-	for _, w := range ws {
-		m[w] = true
-	}
-	return m
-}
+func set(ws ...string) *WordSet { return NewWordSet(ws...) }
 
 // Candidate reports whether token i may be part of a name at all; other
 // tokens are tagged O without scoring. Training and tagging use the same
@@ -232,7 +226,7 @@ func (s *Sentence) Candidate(i int, prev Tag) bool {
 		if utf8.RuneCountInString(w) > 1 && allUpper(w) {
 			// an acronym, unless the gazetteer knows it or a place word
 			// stands before it ("flew to RYSSBY")
-			return s.known(i) || i > 0 && utf8.RuneCountInString(w) >= 4 && placeCues[lowerWord(s.Toks[i-1].Text)]
+			return s.known(i) || i > 0 && utf8.RuneCountInString(w) >= 4 && placeCues.HasLower(s.Toks[i-1].Text)
 		}
 		return true
 	}
@@ -245,7 +239,7 @@ func (s *Sentence) Candidate(i int, prev Tag) bool {
 	if i > 0 {
 		if pw := s.Toks[i-1].Text; len(pw) <= 12 {
 			p := lowerWord(pw)
-			if relationCues[p] || labelCues[p] && strings.Contains(s.Toks[i].Before, ":") || s.g.IsTitle(p) {
+			if relationCues.Has(p) || labelCues.Has(p) && strings.Contains(s.Toks[i].Before, ":") || s.g.IsTitle(p) {
 				return s.entry(i).Flags&Ordinary == 0
 			}
 		}
@@ -260,7 +254,7 @@ func (s *Sentence) nameCue(i int) bool {
 		return false
 	}
 	pw := s.Toks[i-1].Text
-	if strings.IndexByte(s.Toks[i].Before, ':') >= 0 && len(pw) <= 12 && labelCues[lowerWord(pw)] {
+	if strings.IndexByte(s.Toks[i].Before, ':') >= 0 && len(pw) <= 12 && labelCues.HasLower(pw) {
 		return true
 	}
 	switch len(pw) {
@@ -368,17 +362,17 @@ func (s *Sentence) features(i int, p1, p2 Tag, out []uint32) []uint32 {
 		switch {
 		case p.e.Flags&Title != 0:
 			f("cueT", gb)
-		case relationCues[p.lower]:
+		case relationCues.Has(p.lower):
 			f("cueR", gb)
-		case labelCues[p.lower]:
+		case labelCues.Has(p.lower):
 			f("cueL", gb)
-		case placeCues[p.lower]:
+		case placeCues.Has(p.lower):
 			f("cueP", gb)
 		}
 		if i > 1 {
 			pp := s.at(i - 2)
 			f("w-2", pp.lower)
-			if relationCues[pp.lower] || pp.e.Flags&Title != 0 {
+			if relationCues.Has(pp.lower) || pp.e.Flags&Title != 0 {
 				f("cue2", pp.lower)
 			}
 		}
@@ -390,7 +384,7 @@ func (s *Sentence) features(i int, p1, p2 Tag, out []uint32) []uint32 {
 		f("w+1", n.lower)
 		f("sh+1", n.shape)
 		f("c+1", n.cls, ga)
-		if orgHeads[n.lower] {
+		if orgHeads.Has(n.lower) {
 			f("org+1", ga)
 		}
 		if i+2 < len(s.Toks) {
@@ -399,7 +393,7 @@ func (s *Sentence) features(i int, p1, p2 Tag, out []uint32) []uint32 {
 	} else {
 		f("w+1", "$")
 	}
-	if orgHeads[in.lower] {
+	if orgHeads.Has(in.lower) {
 		f("orghead", boolStr(in.upper))
 	}
 	return out

@@ -48,11 +48,11 @@ type Gazetteer struct {
 	// known not to be one without a map lookup.
 	bloom []uint64
 	// titles holds the words flagged Title, a small set checked often.
-	titles map[string]bool
+	titles *WordSet
 }
 
 // IsTitle reports whether a lower-case word is a personal title.
-func (g *Gazetteer) IsTitle(w string) bool { return g != nil && g.titles[w] }
+func (g *Gazetteer) IsTitle(w string) bool { return g != nil && g.titles.Has(w) }
 
 const bloomBits = 1 << 21
 
@@ -89,10 +89,10 @@ func bloomHash(w string) (uint32, uint32) {
 
 func (g *Gazetteer) buildBloom() {
 	g.bloom = make([]uint64, bloomBits/64)
-	g.titles = map[string]bool{}
+	var titles []string
 	for k, e := range g.m {
 		if e.Flags&Title != 0 {
-			g.titles[k] = true
+			titles = append(titles, k)
 		}
 		if !e.Name() && e.Flags&(City|Country|Region|Demonym) == 0 {
 			continue
@@ -103,6 +103,7 @@ func (g *Gazetteer) buildBloom() {
 			g.bloom[b/64] |= 1 << (b % 64)
 		}
 	}
+	g.titles = NewWordSet(titles...)
 }
 
 // Len is the number of words known.

@@ -1,0 +1,111 @@
+package ner
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// WordSet is a set of words for the cue lists read at every word: a word is
+// looked for only among the members of its length and first and last
+// bytes, and most words are rejected by one bit test, without hashing the
+// whole word as a map does.
+type WordSet struct {
+	present [setSlots / 64]uint64
+	start   [setSlots + 1]uint16 // members of slot h are words[start[h]:start[h+1]]
+	words   []string
+	empty   bool // "" is a member
+	m       map[string]bool
+}
+
+const setSlots = 512
+
+// slot places a word of length n, first byte a and last byte z.
+func slot(n int, a, z byte) uint32 {
+	h := uint32(n)*0x9e3779b1 ^ uint32(a)*0x85ebca6b ^ uint32(z)*0xc2b2ae35
+	return (h ^ h>>15) & (setSlots - 1)
+}
+
+// NewWordSet returns the set of the words.
+func NewWordSet(ws ...string) *WordSet {
+	s := &WordSet{m: make(map[string]bool, len(ws))}
+	for _, w := range ws {
+		s.m[w] = true
+	}
+	var by [setSlots][]string
+	for w := range s.m {
+		if w == "" {
+			s.empty = true
+			continue
+		}
+		h := slot(len(w), w[0], w[len(w)-1])
+		by[h] = append(by[h], w)
+		s.present[h/64] |= 1 << (h % 64)
+	}
+	for h := range by {
+		s.start[h] = uint16(len(s.words))
+		s.words = append(s.words, by[h]...)
+	}
+	s.start[setSlots] = uint16(len(s.words))
+	return s
+}
+
+// Has reports whether w is a member.
+func (s *WordSet) Has(w string) bool {
+	if len(w) == 0 {
+		return s.empty
+	}
+	h := slot(len(w), w[0], w[len(w)-1])
+	if s.present[h/64]&(1<<(h%64)) == 0 {
+		return false
+	}
+	for _, x := range s.words[s.start[h]:s.start[h+1]] {
+		if x == w {
+			return true
+		}
+	}
+	return false
+}
+
+// HasLower reports whether strings.ToLower(w) is a member, without
+// allocating for an ASCII word.
+func (s *WordSet) HasLower(w string) bool {
+	if len(w) == 0 {
+		return s.empty
+	}
+	for i := 0; i < len(w); i++ {
+		if w[i] >= utf8.RuneSelf {
+			return s.Has(strings.ToLower(w))
+		}
+	}
+	h := slot(len(w), foldByte(w[0]), foldByte(w[len(w)-1]))
+	if s.present[h/64]&(1<<(h%64)) == 0 {
+		return false
+	}
+	for _, x := range s.words[s.start[h]:s.start[h+1]] {
+		if len(x) == len(w) && equalLowerASCII(x, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// Map returns the set as a map (for callers that range over it).
+func (s *WordSet) Map() map[string]bool { return s.m }
+
+// foldByte lower-cases an ASCII letter.
+func foldByte(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// equalLowerASCII: the ASCII word w, lower-cased, is x (of the same length).
+func equalLowerASCII(x, w string) bool {
+	for i := 0; i < len(w); i++ {
+		if x[i] != foldByte(w[i]) {
+			return false
+		}
+	}
+	return true
+}
