@@ -160,7 +160,7 @@ func gluedStreet(w string) bool {
 func (st *scanState) street(i int) int {
 	w := st.word(i)
 	if c := w[0]; c < utf8.RuneSelf && !isUpper(c) && !isDigit(c) && !(i+1 < len(st.words) && houseNumber(st.word(i+1))) &&
-		!strongPrefix.HasLower(w) && !strings.EqualFold(w, "p.o") && !strings.EqualFold(w, "po") {
+		!strongPrefix.HasLower(w) && !poWord(w) {
 		return i // a lower-case word starts a street only as a known type or right before a number
 	}
 	e := st.gaz(i)
@@ -184,7 +184,7 @@ func (st *scanState) street(i int) int {
 			return end
 		}
 		return i
-	case e.Has(ner.PostBox) || strings.EqualFold(w, "p.o") || strings.EqualFold(w, "po"):
+	case e.Has(ner.PostBox) || poWord(w):
 		return st.postBox(i)
 	case st.streetType(i, true):
 		return st.streetFromPrefix(i, 0)
@@ -195,6 +195,12 @@ func (st *scanState) street(i int) int {
 		return st.typelessStreet(i)
 	}
 	return i
+}
+
+// poWord: "p.o" or "po" in any letter case (no letter of them has a fold
+// of another length).
+func poWord(w string) bool {
+	return len(w) == 3 && strings.EqualFold(w, "p.o") || len(w) == 2 && strings.EqualFold(w, "po")
 }
 
 func upperInitial(w string) bool {
@@ -639,12 +645,15 @@ func (st *scanState) address(i int) int {
 // namedStreet: a street named without a number where a cue says it is
 // one ("lives on Berg Hills Street", "at Elm Road").
 func (st *scanState) namedStreet(i int) int {
-	if !upperInitial(st.word(i)) || !st.hitsAt(st.words[i].s, 16).has(kAddressCue) && !streetPlace(lower(st.word(i-1))) {
+	if !upperInitial(st.word(i)) {
 		return i
 	}
 	for k := i + 1; k < len(st.words) && k-i <= 3 && st.plain(k); k++ {
 		if strongSuffix.HasLower(strings.TrimRight(st.word(k), ".")) && upperInitial(st.word(k)) {
-			return k + 1
+			if st.hitsAt(st.words[i].s, 16).has(kAddressCue) || streetPlace(lower(st.word(i-1))) {
+				return k + 1
+			}
+			return i
 		}
 		if !upperInitial(st.word(k)) {
 			break

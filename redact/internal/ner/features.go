@@ -5,6 +5,7 @@ import (
 	"sync"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Tag is a token's class.
@@ -123,6 +124,22 @@ func lowerWord(w string) string {
 	return w
 }
 
+// lowerView is lowerWord for a word only compared: an ASCII word that fits
+// buf is lower-cased into it, without allocating.
+func lowerView(buf *[16]byte, w string) string {
+	if len(w) == 0 || len(w) > len(buf) {
+		return lowerWord(w)
+	}
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if c >= utf8.RuneSelf {
+			return lowerWord(w)
+		}
+		buf[i] = foldByte(c)
+	}
+	return unsafe.String(&buf[0], len(w))
+}
+
 // shapeOf maps letters to X/x, digits to d, keeps other marks, and
 // collapses repeats: "McDonald" → "XxXx", "J." → "X.", "O'Neil" → "X'Xx".
 func shapeOf(w string) string {
@@ -158,24 +175,28 @@ func shapeOf(w string) string {
 }
 
 func classOf(e Entry) string {
-	var b [8]byte
-	n := 0
-	add := func(ok bool, c byte) {
-		if ok && n < len(b) {
-			b[n] = c
-			n++
+	var m uint8
+	for k, ok := range [...]bool{e.First > 0, e.Last > 0, e.Flags&(City|Country|Region) != 0, e.Flags&Title != 0,
+		e.Flags&OrgSuffix != 0, e.Flags&(StreetType|StreetPre) != 0, e.Flags&Ordinary != 0, e.Flags&Demonym != 0} {
+		if ok {
+			m |= 1 << k
 		}
 	}
-	add(e.First > 0, 'f')
-	add(e.Last > 0, 'l')
-	add(e.Flags&(City|Country|Region) != 0, 'g')
-	add(e.Flags&Title != 0, 't')
-	add(e.Flags&OrgSuffix != 0, 'o')
-	add(e.Flags&(StreetType|StreetPre) != 0, 's')
-	add(e.Flags&Ordinary != 0, 'w')
-	add(e.Flags&Demonym != 0, 'd')
-	return string(b[:n])
+	return classNames[m]
 }
+
+// classNames holds the gazetteer classes of classOf by their bits: a
+// letter per class held, in the order "flgtoswd".
+var classNames = func() (t [256]string) {
+	for m := range t {
+		for k, c := range "flgtoswd" {
+			if m&(1<<k) != 0 {
+				t[m] += string(c)
+			}
+		}
+	}
+	return t
+}()
 
 // Cue words, by kind, read before a candidate.
 var (
@@ -238,7 +259,8 @@ func (s *Sentence) Candidate(i int, prev Tag) bool {
 	}
 	if i > 0 {
 		if pw := s.Toks[i-1].Text; len(pw) <= 12 {
-			p := lowerWord(pw)
+			var buf [16]byte
+			p := lowerView(&buf, pw)
 			if relationCues.Has(p) || labelCues.Has(p) && strings.Contains(s.Toks[i].Before, ":") || s.g.IsTitle(p) {
 				return s.entry(i).Flags&Ordinary == 0
 			}
@@ -262,7 +284,8 @@ func (s *Sentence) nameCue(i int) bool {
 	default:
 		return false // no cue word has another length
 	}
-	p := lowerWord(pw)
+	var buf, buf2 [16]byte
+	p := lowerView(&buf, pw)
 	switch p {
 	case "named", "called", "i'm", "im", "surname", "nom", "nombre", "heiße", "appelle", "llamo":
 		return true
@@ -273,7 +296,7 @@ func (s *Sentence) nameCue(i int) bool {
 	if i < 2 {
 		return false
 	}
-	pp := lowerWord(s.Toks[i-2].Text)
+	pp := lowerView(&buf2, s.Toks[i-2].Text)
 	return p == "is" && (pp == "name" || pp == "this") || p == "me" && pp == "call" || p == "am" && pp == "i" ||
 		p == "name" && (pp == "last" || pp == "first" || pp == "family" || pp == "given")
 }
@@ -322,79 +345,116 @@ func gapClass(g string) string {
 	return "o"
 }
 
+// The features by name, each the hash state after its name.
+var (
+	kBias          = featName("b")
+	kWord          = featName("w")
+	kSuf3          = featName("s3")
+	kSuf2          = featName("s2")
+	kPre3          = featName("p3")
+	kShape         = featName("sh")
+	kGazFirst      = featName("gf")
+	kGazLast       = featName("gl")
+	kGazClass      = featName("gc")
+	kGazClassShape = featName("gc+sh")
+	kGazFreq       = featName("gfl")
+	kGap           = featName("gap")
+	kStart         = featName("st")
+	kTag1          = featName("t1")
+	kTag12         = featName("t12")
+	kTag1Shape     = featName("t1sh")
+	kTag1Gap       = featName("t1gap")
+	kWordPrev      = featName("w-1")
+	kWordPair      = featName("w-1w")
+	kShapePrev     = featName("sh-1")
+	kClassPrev     = featName("c-1")
+	kCueTitle      = featName("cueT")
+	kCueRelation   = featName("cueR")
+	kCueLabel      = featName("cueL")
+	kCuePlace      = featName("cueP")
+	kWordPrev2     = featName("w-2")
+	kCue2          = featName("cue2")
+	kWordNext      = featName("w+1")
+	kShapeNext     = featName("sh+1")
+	kClassNext     = featName("c+1")
+	kOrgNext       = featName("org+1")
+	kWordNext2     = featName("w+2")
+	kOrgHead       = featName("orghead")
+)
+
 // features appends the hashed features of token i given the two previous
 // tags.
 func (s *Sentence) features(i int, p1, p2 Tag, out []uint32) []uint32 {
 	in := s.at(i)
-	f := func(parts ...string) { out = append(out, hash(parts...)) }
-	f("b")
-	f("w", in.lower)
+	f := func(k feat, parts ...string) { out = append(out, k.of(parts...)) }
+	f(kBias)
+	f(kWord, in.lower)
 	lw := in.lower
 	if n := len(lw); n > 3 {
-		f("s3", suffix(lw, 3))
-		f("s2", suffix(lw, 2))
-		f("p3", prefix(lw, 3))
+		f(kSuf3, suffix(lw, 3))
+		f(kSuf2, suffix(lw, 2))
+		f(kPre3, prefix(lw, 3))
 	}
-	f("sh", in.shape)
-	f("gf", string('0'+in.e.First))
-	f("gl", string('0'+in.e.Last))
-	f("gc", in.cls)
-	f("gc+sh", in.cls, in.shape)
-	f("gfl", string('0'+in.e.First), string('0'+in.e.Last), boolStr(in.e.Flags&Ordinary != 0), boolStr(in.upper))
+	f(kShape, in.shape)
+	f(kGazFirst, string('0'+in.e.First))
+	f(kGazLast, string('0'+in.e.Last))
+	f(kGazClass, in.cls)
+	f(kGazClassShape, in.cls, in.shape)
+	f(kGazFreq, string('0'+in.e.First), string('0'+in.e.Last), boolStr(in.e.Flags&Ordinary != 0), boolStr(in.upper))
 	gb := gapClass(s.Toks[i].Before)
 	ga := "$"
 	if i+1 < len(s.Toks) {
 		ga = gapClass(s.Toks[i+1].Before)
 	}
-	f("gap", gb, ga)
+	f(kGap, gb, ga)
 	start := i == 0 || gb == "." || gb == "nl"
-	f("st", boolStr(start), in.cls)
-	f("t1", p1.String())
-	f("t12", p1.String(), p2.String())
-	f("t1sh", p1.String(), in.shape)
-	f("t1gap", p1.String(), gb)
+	f(kStart, boolStr(start), in.cls)
+	f(kTag1, p1.String())
+	f(kTag12, p1.String(), p2.String())
+	f(kTag1Shape, p1.String(), in.shape)
+	f(kTag1Gap, p1.String(), gb)
 	if i > 0 {
 		p := s.at(i - 1)
-		f("w-1", p.lower)
-		f("w-1w", p.lower, in.lower)
-		f("sh-1", p.shape, in.shape)
-		f("c-1", p.cls, gb)
+		f(kWordPrev, p.lower)
+		f(kWordPair, p.lower, in.lower)
+		f(kShapePrev, p.shape, in.shape)
+		f(kClassPrev, p.cls, gb)
 		switch {
 		case p.e.Flags&Title != 0:
-			f("cueT", gb)
+			f(kCueTitle, gb)
 		case relationCues.Has(p.lower):
-			f("cueR", gb)
+			f(kCueRelation, gb)
 		case labelCues.Has(p.lower):
-			f("cueL", gb)
+			f(kCueLabel, gb)
 		case placeCues.Has(p.lower):
-			f("cueP", gb)
+			f(kCuePlace, gb)
 		}
 		if i > 1 {
 			pp := s.at(i - 2)
-			f("w-2", pp.lower)
+			f(kWordPrev2, pp.lower)
 			if relationCues.Has(pp.lower) || pp.e.Flags&Title != 0 {
-				f("cue2", pp.lower)
+				f(kCue2, pp.lower)
 			}
 		}
 	} else {
-		f("w-1", "^")
+		f(kWordPrev, "^")
 	}
 	if i+1 < len(s.Toks) {
 		n := s.at(i + 1)
-		f("w+1", n.lower)
-		f("sh+1", n.shape)
-		f("c+1", n.cls, ga)
+		f(kWordNext, n.lower)
+		f(kShapeNext, n.shape)
+		f(kClassNext, n.cls, ga)
 		if orgHeads.Has(n.lower) {
-			f("org+1", ga)
+			f(kOrgNext, ga)
 		}
 		if i+2 < len(s.Toks) {
-			f("w+2", s.at(i+2).lower)
+			f(kWordNext2, s.at(i+2).lower)
 		}
 	} else {
-		f("w+1", "$")
+		f(kWordNext, "$")
 	}
 	if orgHeads.Has(in.lower) {
-		f("orghead", boolStr(in.upper))
+		f(kOrgHead, boolStr(in.upper))
 	}
 	return out
 }
@@ -428,18 +488,38 @@ func prefix(s string, n int) string {
 // training and in tagging alike.
 const Buckets = 1 << 18
 
-// hash is FNV-1a over the parts, separated, folded into a bucket.
-func hash(parts ...string) uint32 {
-	h := uint32(2166136261)
+const (
+	fnvOffset = 2166136261
+	fnvPrime  = 16777619
+)
+
+// A feature is hashed by FNV-1a over its name and values, each followed by
+// a separator, and folded into a bucket.
+
+// feat is the state of a feature's hash after its name: the name is hashed
+// once, not at every token.
+type feat uint32
+
+// featName is the state after the name n.
+func featName(n string) feat { return feat(mix(fnvOffset, n)) }
+
+// of hashes the values of the feature.
+func (k feat) of(parts ...string) uint32 {
+	h := uint32(k)
 	for _, p := range parts {
-		for i := 0; i < len(p); i++ {
-			h ^= uint32(p[i])
-			h *= 16777619
-		}
-		h ^= 0xff
-		h *= 16777619
+		h = mix(h, p)
 	}
 	return (h ^ h>>18) & (Buckets - 1)
+}
+
+// mix hashes one part and its separator into h.
+func mix(h uint32, p string) uint32 {
+	for i := 0; i < len(p); i++ {
+		h ^= uint32(p[i])
+		h *= fnvPrime
+	}
+	h ^= 0xff
+	return h * fnvPrime
 }
 
 // Tokenize splits text the way the scanner does for prose (white space and
