@@ -1,6 +1,9 @@
 package ner
 
 import (
+	"bytes"
+	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -105,5 +108,38 @@ func TestTrainTagRoundTrip(t *testing.T) {
 	}
 	if _, err := LoadModel([]byte{1, 2, 3}); err == nil {
 		t.Error("garbage model accepted")
+	}
+}
+
+// TestTableLookups: the loaded gazetteer's table answers as the map it was
+// built from, for every word, for words it lacks, and after a reload.
+func TestTableLookups(t *testing.T) {
+	g := &Gazetteer{}
+	for i := 0; i < 5000; i++ {
+		g.Set(fmt.Sprintf("w%dé%s", i, strings.Repeat("x", i%40)), Entry{First: uint8(i % 7), Flags: uint16(i)})
+	}
+	want := g.m
+	b, err := g.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g2, err := LoadGazetteer(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g2.tab == nil || g2.Len() != len(want) {
+		t.Fatalf("loaded %d words into a table (%v), want %d", g2.Len(), g2.tab != nil, len(want))
+	}
+	for k, e := range want {
+		if got := g2.Lookup(strings.ToUpper(k)); len(k) <= 48 && got != e {
+			t.Errorf("Lookup(%q) = %+v, want %+v", k, got, e)
+		}
+		if got := g2.Lookup(k + "q"); got != (Entry{}) {
+			t.Errorf("Lookup(%q) = %+v, want none", k+"q", got)
+		}
+	}
+	b2, err := g2.Marshal()
+	if err != nil || !bytes.Equal(b, b2) {
+		t.Errorf("a loaded gazetteer marshals otherwise (%v)", err)
 	}
 }
