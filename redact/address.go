@@ -2,6 +2,7 @@ package redact
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -25,7 +26,11 @@ func (st *scanState) gaz(k int) ner.Entry {
 		return ner.Entry{}
 	}
 	if st.ents == nil {
-		st.ents = make([]gazEnt, len(st.words))
+		st.entsBuf = entsPool.Get().(*[]gazEnt)
+		if cap(*st.entsBuf) < len(st.words) {
+			*st.entsBuf = make([]gazEnt, len(st.words))
+		}
+		st.ents = (*st.entsBuf)[:len(st.words)]
 	}
 	if !st.ents[k].ok {
 		w := st.word(k)
@@ -35,6 +40,19 @@ func (st *scanState) gaz(k int) ner.Entry {
 		st.ents[k] = gazEnt{e: gazTable.Lookup(w), ok: true}
 	}
 	return st.ents[k].e
+}
+
+// entsPool holds cleared gazetteer caches for reuse.
+var entsPool = sync.Pool{New: func() any { return new([]gazEnt) }}
+
+// releaseEnts returns the scan's gazetteer cache, cleared, to the pool.
+func (st *scanState) releaseEnts() {
+	if st.entsBuf != nil {
+		clear(st.ents)
+		*st.entsBuf = st.ents[:0]
+		entsPool.Put(st.entsBuf)
+		st.ents, st.entsBuf = nil, nil
+	}
 }
 
 type gazEnt struct {
@@ -188,6 +206,8 @@ func (st *scanState) street(i int) int {
 		return st.postBox(i)
 	case st.streetType(i, true):
 		return st.streetFromPrefix(i, 0)
+	case !st.numberAhead(i, 4):
+		return i // the streets below end in a house number
 	case streetNameWord(w) && upperInitial(w) || gluedStreet(w):
 		if end := st.streetFromName(i); end > i {
 			return end
@@ -201,6 +221,17 @@ func (st *scanState) street(i int) int {
 // of another length).
 func poWord(w string) bool {
 	return len(w) == 3 && strings.EqualFold(w, "p.o") || len(w) == 2 && strings.EqualFold(w, "po")
+}
+
+// numberAhead: one of the n words after word i starts with a digit, as a
+// house number does.
+func (st *scanState) numberAhead(i, n int) bool {
+	for k := i + 1; k <= i+n && k < len(st.words); k++ {
+		if isDigit(st.text[st.words[k].s]) {
+			return true
+		}
+	}
+	return false
 }
 
 func upperInitial(w string) bool {

@@ -81,6 +81,7 @@ func (sc *Scanner) detectNorm(text string, depth int) (normalized, []Finding) {
 		fs = st.titles(fs)
 	}
 	markPersonalDates(n.s, fs)
+	st.releaseEnts()
 	*wp = words[:0]
 	wordPool.Put(wp)
 	return n, fs
@@ -94,8 +95,9 @@ type scanState struct {
 	depth int
 	// inner holds, by URL start, the findings inside that URL.
 	inner map[int][]Finding
-	// ents caches gazetteer entries by word.
-	ents []gazEnt
+	// ents caches gazetteer entries by word (in entsBuf, from a pool).
+	ents    []gazEnt
+	entsBuf *[]gazEnt
 	// consumed marks a number that context identifies as a (failed)
 	// identifier: it is nothing else either.
 	consumed bool

@@ -65,8 +65,7 @@ func NewSentence(g *Gazetteer, toks []Token) *Sentence {
 	if cap(inf) < len(toks) {
 		inf = make([]info, len(toks))
 	} else {
-		inf = inf[:len(toks)]
-		clear(inf)
+		inf = inf[:len(toks)] // Release cleared it
 	}
 	*p = inf
 	return &Sentence{Toks: toks, inf: inf, g: g, pool: p}
