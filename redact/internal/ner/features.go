@@ -34,6 +34,7 @@ type Token struct {
 type info struct {
 	done  bool // everything below
 	eDone bool // e alone
+	lDone bool // lower alone
 	lower string
 	shape string
 	e     Entry
@@ -101,7 +102,10 @@ func (s *Sentence) at(i int) *info {
 	}
 	in.done = true
 	w := s.Toks[i].Text
-	in.lower = lowerWord(w)
+	if !in.lDone {
+		in.lDone = true
+		in.lower = lowerWord(w)
+	}
 	s.entry(i)
 	if s.forget != nil && s.forget[i] {
 		in.e.First, in.e.Last = 0, 0
@@ -111,6 +115,21 @@ func (s *Sentence) at(i int) *info {
 	in.upper = unicode.IsUpper(r)
 	in.cls = classOf(in.e)
 	return in
+}
+
+// lowerAt is the lower-case form of token i, computed alone for a feature
+// that reads nothing else of the token. In training, where at forgets name
+// frequencies, everything is computed as before.
+func (s *Sentence) lowerAt(i int) string {
+	if s.forget != nil {
+		return s.at(i).lower
+	}
+	in := &s.inf[i]
+	if !in.lDone {
+		in.lDone = true
+		in.lower = lowerWord(s.Toks[i].Text)
+	}
+	return in.lower
 }
 
 func lowerWord(w string) string {
@@ -429,10 +448,10 @@ func (s *Sentence) features(i int, p1, p2 Tag, out []uint32) []uint32 {
 			f(kCuePlace, gb)
 		}
 		if i > 1 {
-			pp := s.at(i - 2)
-			f(kWordPrev2, pp.lower)
-			if relationCues.Has(pp.lower) || pp.e.Flags&Title != 0 {
-				f(kCue2, pp.lower)
+			pp := s.lowerAt(i - 2)
+			f(kWordPrev2, pp)
+			if relationCues.Has(pp) || s.entry(i-2).Flags&Title != 0 {
+				f(kCue2, pp)
 			}
 		}
 	} else {
@@ -447,7 +466,7 @@ func (s *Sentence) features(i int, p1, p2 Tag, out []uint32) []uint32 {
 			f(kOrgNext, ga)
 		}
 		if i+2 < len(s.Toks) {
-			f(kWordNext2, s.at(i+2).lower)
+			f(kWordNext2, s.lowerAt(i+2))
 		}
 	} else {
 		f(kWordNext, "$")
