@@ -143,3 +143,28 @@ func TestTableLookups(t *testing.T) {
 		t.Errorf("a loaded gazetteer marshals otherwise (%v)", err)
 	}
 }
+
+// TestWordSet: Has is membership and HasLower membership of the lower-case
+// form, as a map of the words answers them, for members, near misses and
+// words whose lower-case form is ASCII only through Unicode folding.
+func TestWordSet(t *testing.T) {
+	words := []string{"", "a", "in", "rue", "straße", "sikh", "mr", "dr", "called", "nationalité"}
+	for i := 0; i < 3000; i++ {
+		words = append(words, fmt.Sprintf("t%dx", i))
+	}
+	s := NewWordSet(words...)
+	m := map[string]bool{}
+	for _, w := range words {
+		m[w] = true
+	}
+	probes := append([]string{"A", "IN", "Rue", "STRASSE", "STRAßE", "\u212Aa", "si\u212Ah", "Mr", "dR.", "x", "callee",
+		"NATIONALITÉ", "T12X", "t3000x", "t1"}, words...)
+	for _, w := range probes {
+		if got := s.Has(w); got != m[w] {
+			t.Errorf("Has(%q) = %v", w, got)
+		}
+		if got := s.HasLower(w); got != m[strings.ToLower(w)] {
+			t.Errorf("HasLower(%q) = %v", w, got)
+		}
+	}
+}

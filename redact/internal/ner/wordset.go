@@ -6,23 +6,23 @@ import (
 )
 
 // WordSet is a set of words for the cue lists read at every word: a word is
-// looked for only among the members of its length and first and last
-// bytes, and most words are rejected by one bit test, without hashing the
-// whole word as a map does.
+// looked for only among the members of its length and first, middle and
+// last bytes, and most words are rejected by one bit test, without hashing
+// the whole word as a map does.
 type WordSet struct {
-	present [setSlots / 64]uint64
-	start   [setSlots + 1]uint16 // members of slot h are words[start[h]:start[h+1]]
+	present []uint64
+	start   []uint32 // members of slot h are words[start[h]:start[h+1]]
+	mask    uint32   // slots - 1
 	words   []string
 	empty   bool // "" is a member
 	m       map[string]bool
 }
 
-const setSlots = 512
-
-// slot places a word of length n, first byte a and last byte z.
-func slot(n int, a, z byte) uint32 {
-	h := uint32(n)*0x9e3779b1 ^ uint32(a)*0x85ebca6b ^ uint32(z)*0xc2b2ae35
-	return (h ^ h>>15) & (setSlots - 1)
+// slot places a word of length n, first byte a, middle byte b and last
+// byte z.
+func (s *WordSet) slot(n int, a, b, z byte) uint32 {
+	h := uint32(n)*0x9e3779b1 ^ uint32(a)*0x85ebca6b ^ uint32(b)*0x27d4eb2f ^ uint32(z)*0xc2b2ae35
+	return (h ^ h>>15) & s.mask
 }
 
 // NewWordSet returns the set of the words.
@@ -31,21 +31,28 @@ func NewWordSet(ws ...string) *WordSet {
 	for _, w := range ws {
 		s.m[w] = true
 	}
-	var by [setSlots][]string
+	slots := 64
+	for slots < 4*len(s.m) {
+		slots *= 2
+	}
+	s.mask = uint32(slots - 1)
+	s.present = make([]uint64, slots/64)
+	s.start = make([]uint32, slots+1)
+	by := make([][]string, slots)
 	for w := range s.m {
 		if w == "" {
 			s.empty = true
 			continue
 		}
-		h := slot(len(w), w[0], w[len(w)-1])
+		h := s.slot(len(w), w[0], w[len(w)/2], w[len(w)-1])
 		by[h] = append(by[h], w)
 		s.present[h/64] |= 1 << (h % 64)
 	}
 	for h := range by {
-		s.start[h] = uint16(len(s.words))
+		s.start[h] = uint32(len(s.words))
 		s.words = append(s.words, by[h]...)
 	}
-	s.start[setSlots] = uint16(len(s.words))
+	s.start[slots] = uint32(len(s.words))
 	return s
 }
 
@@ -54,7 +61,7 @@ func (s *WordSet) Has(w string) bool {
 	if len(w) == 0 {
 		return s.empty
 	}
-	h := slot(len(w), w[0], w[len(w)-1])
+	h := s.slot(len(w), w[0], w[len(w)/2], w[len(w)-1])
 	if s.present[h/64]&(1<<(h%64)) == 0 {
 		return false
 	}
@@ -77,7 +84,7 @@ func (s *WordSet) HasLower(w string) bool {
 			return s.Has(strings.ToLower(w))
 		}
 	}
-	h := slot(len(w), foldByte(w[0]), foldByte(w[len(w)-1]))
+	h := s.slot(len(w), foldByte(w[0]), foldByte(w[len(w)/2]), foldByte(w[len(w)-1]))
 	if s.present[h/64]&(1<<(h%64)) == 0 {
 		return false
 	}
