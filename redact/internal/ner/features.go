@@ -253,7 +253,7 @@ func set(ws ...string) *WordSet { return NewWordSet(ws...) }
 func (s *Sentence) Candidate(i int, prev Tag) bool {
 	w := s.Toks[i].Text
 	for k := 0; k < len(w); k++ {
-		if c := w[k]; c >= '0' && c <= '9' || c == '@' || c == '_' || c == '/' {
+		if notInName[w[k]] {
 			return false
 		}
 	}
@@ -294,13 +294,16 @@ func (s *Sentence) nameCue(i int) bool {
 		return false
 	}
 	pw := s.Toks[i-1].Text
-	if strings.IndexByte(s.Toks[i].Before, ':') >= 0 && len(pw) <= 12 && labelCues.HasLower(pw) {
+	if b := s.Toks[i].Before; b != " " && strings.IndexByte(b, ':') >= 0 && len(pw) <= 12 && labelCues.HasLower(pw) {
 		return true
 	}
 	switch len(pw) {
 	case 2, 3, 4, 5, 6, 7:
 	default:
 		return false // no cue word has another length
+	}
+	if c := pw[0]; c < utf8.RuneSelf && !cueFirst[c|0x20] {
+		return false // no cue word starts otherwise
 	}
 	var buf, buf2 [16]byte
 	p := lowerView(&buf, pw)
@@ -318,6 +321,23 @@ func (s *Sentence) nameCue(i int) bool {
 	return p == "is" && (pp == "name" || pp == "this") || p == "me" && pp == "call" || p == "am" && pp == "i" ||
 		p == "name" && (pp == "last" || pp == "first" || pp == "family" || pp == "given")
 }
+
+// notInName holds the bytes that make a token no part of a name: digits,
+// '@', '_' and '/'.
+var notInName = func() (t [256]bool) {
+	for _, c := range "0123456789@_/" {
+		t[c] = true
+	}
+	return t
+}()
+
+// cueFirst holds the first letters of the cue words of nameCue.
+var cueFirst = func() (t [256]bool) {
+	for _, c := range "ncishalm" {
+		t[c] = true
+	}
+	return t
+}()
 
 func (s *Sentence) known(i int) bool {
 	e := s.entry(i)
