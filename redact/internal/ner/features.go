@@ -194,10 +194,15 @@ func shapeOf(w string) string {
 
 func classOf(e Entry) string {
 	var m uint8
-	for k, ok := range [...]bool{e.First > 0, e.Last > 0, e.Flags&(City|Country|Region) != 0, e.Flags&Title != 0,
-		e.Flags&OrgSuffix != 0, e.Flags&(StreetType|StreetPre) != 0, e.Flags&Ordinary != 0, e.Flags&Demonym != 0} {
-		if ok {
-			m |= 1 << k
+	if e.First > 0 {
+		m |= 1
+	}
+	if e.Last > 0 {
+		m |= 2
+	}
+	for k, f := range [...]uint16{City | Country | Region, Title, OrgSuffix, StreetType | StreetPre, Ordinary, Demonym} {
+		if e.Flags&f != 0 {
+			m |= 4 << k
 		}
 	}
 	return classNames[m]

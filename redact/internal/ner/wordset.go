@@ -79,10 +79,12 @@ func (s *WordSet) HasLower(w string) bool {
 	if len(w) == 0 {
 		return s.empty
 	}
+	var any byte
 	for i := 0; i < len(w); i++ {
-		if w[i] >= utf8.RuneSelf {
-			return s.Has(strings.ToLower(w))
-		}
+		any |= w[i]
+	}
+	if any >= utf8.RuneSelf {
+		return s.Has(strings.ToLower(w))
 	}
 	h := s.slot(len(w), foldByte(w[0]), foldByte(w[len(w)/2]), foldByte(w[len(w)-1]))
 	if s.present[h/64]&(1<<(h%64)) == 0 {
