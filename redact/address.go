@@ -218,9 +218,10 @@ func (st *scanState) street(i int) int {
 }
 
 // poWord: "p.o" or "po" in any letter case (no letter of them has a fold
-// of another length).
+// but its ASCII capital).
 func poWord(w string) bool {
-	return len(w) == 3 && strings.EqualFold(w, "p.o") || len(w) == 2 && strings.EqualFold(w, "po")
+	return len(w) == 3 && w[0]|0x20 == 'p' && w[1] == '.' && w[2]|0x20 == 'o' ||
+		len(w) == 2 && w[0]|0x20 == 'p' && w[1]|0x20 == 'o'
 }
 
 // numberAhead: one of the n words after word i starts with a digit, as a
