@@ -31,8 +31,8 @@ func NewWordSet(ws ...string) *WordSet {
 	for _, w := range ws {
 		s.m[w] = true
 	}
-	slots := 64
-	for slots < 4*len(s.m) {
+	slots := 64 // sparse, so that most words find their slot empty
+	for slots < 16*len(s.m) && slots < 4096 || slots < 4*len(s.m) {
 		slots *= 2
 	}
 	s.mask = uint32(slots - 1)
