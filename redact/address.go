@@ -702,6 +702,9 @@ func streetPlace(w string) bool {
 // Mercy\nFPO AP 96678", "Unit 4100 Box 22\nDPO AE 09498").
 func (st *scanState) military(i int) int {
 	w := st.word(i)
+	if !isUpper(w[0]) {
+		return i // every word below is capitalized
+	}
 	switch w {
 	case "PSC", "CMR", "Unit", "USS", "USNS", "USNV", "USCGC":
 	case "APO", "FPO", "DPO":

@@ -236,14 +236,30 @@ var beFirst = func() (t [256]bool) {
 	return t
 }()
 
-// isAnyFold: w is one of the words, in any letter case.
+// isAnyFold: w is one of the words (lower-case ASCII), in any letter case.
+// A word of a word's length that folds to it is ASCII too, so bytes are
+// compared.
 func isAnyFold(w string, words ...string) bool {
 	for _, x := range words {
-		if len(w) == len(x) && strings.EqualFold(w, x) {
+		if len(w) == len(x) && equalFoldASCII(w, x) {
 			return true
 		}
 	}
 	return false
+}
+
+// equalFoldASCII: w with its ASCII capitals lower-cased is x.
+func equalFoldASCII(w, x string) bool {
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != x[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // bitset marks bytes of the text.

@@ -1145,11 +1145,11 @@ func isCapWord(t string) bool {
 // words, or capitalized words the lexicon knows as first and last names.
 func (st *scanState) person(i int) int {
 	words := st.words
-	lex := names()
 	t := st.text[words[i].s:words[i].e]
-	if !isNameWord(t) {
+	if c := t[0]; c < utf8.RuneSelf && !isUpper(c) || !isNameWord(t) {
 		return i
 	}
+	lex := names()
 	// Extend over up to three more capitalized words, initials and particles.
 	end := i
 	for k := i + 1; k < len(words) && k-i <= 3; k++ {
