@@ -680,15 +680,12 @@ func (st *scanState) namedStreet(i int) int {
 	if !upperInitial(st.word(i)) {
 		return i
 	}
-	for k := i + 1; k < len(st.words) && k-i <= 3 && st.plain(k); k++ {
-		if strongSuffix.HasLower(strings.TrimRight(st.word(k), ".")) && upperInitial(st.word(k)) {
+	for k := i + 1; k < len(st.words) && k-i <= 3 && st.plain(k) && upperInitial(st.word(k)); k++ {
+		if strongSuffix.HasLower(strings.TrimRight(st.word(k), ".")) {
 			if st.hitsAt(st.words[i].s, 16).has(kAddressCue) || streetPlace(lower(st.word(i-1))) {
 				return k + 1
 			}
 			return i
-		}
-		if !upperInitial(st.word(k)) {
-			break
 		}
 	}
 	return i

@@ -488,7 +488,12 @@ func (st *scanState) places(g *ner.Gazetteer, claimed bitset) {
 			if len(phrase) > 48 || n > 1 && !g.MayName(phrase) {
 				continue
 			}
-			e := g.Lookup(phrase)
+			var e ner.Entry
+			if n == 1 && w[len(w)-1] != '.' {
+				e = st.gaz(k) // the same lookup, made once
+			} else {
+				e = g.Lookup(phrase)
+			}
 			place := n > 1 && e.Flags&(ner.City|ner.Country|ner.Region) != 0 ||
 				n == 1 && e.Flags&ner.Country != 0 && e.Flags&ner.Ordinary == 0 && !e.Name() && !allUpperASCII(w)
 			if place && !claimed.any(st.words[k].s, st.words[k+n-1].e) {
