@@ -32,15 +32,18 @@ type Token struct {
 
 // info is what is computed once per token.
 type info struct {
-	done  bool // everything below
-	eDone bool // e alone
-	lDone bool // lower alone
 	lower string
 	shape string
 	e     Entry
-	cls   string // gazetteer classes, for neighbour features
-	upper bool   // starts with an upper-case letter
+	cls   uint8 // gazetteer classes, for neighbour features: classNames[cls]
+	done  bool  // everything below
+	eDone bool  // e alone
+	lDone bool  // lower alone
+	upper bool  // starts with an upper-case letter
 }
+
+// class is the token's gazetteer classes as a feature value.
+func (in *info) class() string { return classNames[in.cls] }
 
 // Sentence holds tokens and their computed information.
 type Sentence struct {
@@ -192,7 +195,8 @@ func shapeOf(w string) string {
 	return string(b[:n])
 }
 
-func classOf(e Entry) string {
+// classOf returns the gazetteer classes of e as bits, an index of classNames.
+func classOf(e Entry) uint8 {
 	var m uint8
 	if e.First > 0 {
 		m |= 1
@@ -205,7 +209,7 @@ func classOf(e Entry) string {
 			m |= 4 << k
 		}
 	}
-	return classNames[m]
+	return m
 }
 
 // classNames holds the gazetteer classes of classOf by their bits: a
@@ -441,8 +445,8 @@ func (s *Sentence) features(i int, p1, p2 Tag, out []uint32) []uint32 {
 	f(kShape, in.shape)
 	f(kGazFirst, string('0'+in.e.First))
 	f(kGazLast, string('0'+in.e.Last))
-	f(kGazClass, in.cls)
-	f(kGazClassShape, in.cls, in.shape)
+	f(kGazClass, in.class())
+	f(kGazClassShape, in.class(), in.shape)
 	f(kGazFreq, string('0'+in.e.First), string('0'+in.e.Last), boolStr(in.e.Flags&Ordinary != 0), boolStr(in.upper))
 	gb := gapClass(s.Toks[i].Before)
 	ga := "$"
@@ -451,7 +455,7 @@ func (s *Sentence) features(i int, p1, p2 Tag, out []uint32) []uint32 {
 	}
 	f(kGap, gb, ga)
 	start := i == 0 || gb == "." || gb == "nl"
-	f(kStart, boolStr(start), in.cls)
+	f(kStart, boolStr(start), in.class())
 	f(kTag1, p1.String())
 	f(kTag12, p1.String(), p2.String())
 	f(kTag1Shape, p1.String(), in.shape)
@@ -461,7 +465,7 @@ func (s *Sentence) features(i int, p1, p2 Tag, out []uint32) []uint32 {
 		f(kWordPrev, p.lower)
 		f(kWordPair, p.lower, in.lower)
 		f(kShapePrev, p.shape, in.shape)
-		f(kClassPrev, p.cls, gb)
+		f(kClassPrev, p.class(), gb)
 		switch {
 		case p.e.Flags&Title != 0:
 			f(kCueTitle, gb)
@@ -486,7 +490,7 @@ func (s *Sentence) features(i int, p1, p2 Tag, out []uint32) []uint32 {
 		n := s.at(i + 1)
 		f(kWordNext, n.lower)
 		f(kShapeNext, n.shape)
-		f(kClassNext, n.cls, ga)
+		f(kClassNext, n.class(), ga)
 		if orgHeads.Has(n.lower) {
 			f(kOrgNext, ga)
 		}
