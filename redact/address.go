@@ -2,6 +2,7 @@ package redact
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -25,7 +26,11 @@ func (st *scanState) gaz(k int) ner.Entry {
 		return ner.Entry{}
 	}
 	if st.ents == nil {
-		st.ents = make([]gazEnt, len(st.words))
+		st.entsBuf = entsPool.Get().(*[]gazEnt)
+		if cap(*st.entsBuf) < len(st.words) {
+			*st.entsBuf = make([]gazEnt, len(st.words))
+		}
+		st.ents = (*st.entsBuf)[:len(st.words)]
 	}
 	if !st.ents[k].ok {
 		w := st.word(k)
@@ -35,6 +40,19 @@ func (st *scanState) gaz(k int) ner.Entry {
 		st.ents[k] = gazEnt{e: gazTable.Lookup(w), ok: true}
 	}
 	return st.ents[k].e
+}
+
+// entsPool holds cleared gazetteer caches for reuse.
+var entsPool = sync.Pool{New: func() any { return new([]gazEnt) }}
+
+// releaseEnts returns the scan's gazetteer cache, cleared, to the pool.
+func (st *scanState) releaseEnts() {
+	if st.entsBuf != nil {
+		clear(st.ents)
+		*st.entsBuf = st.ents[:0]
+		entsPool.Put(st.entsBuf)
+		st.ents, st.entsBuf = nil, nil
+	}
 }
 
 type gazEnt struct {
@@ -106,7 +124,7 @@ func streetNameWord(w string) bool {
 			return false
 		}
 	}
-	if len(w) <= 4 && pronouns[lower(w)] || contraction(w) {
+	if len(w) <= 4 && pronouns.HasLower(w) || contraction(w) {
 		return false // "I'll turn 47", "We Walk 5"
 	}
 	return unicode.IsUpper(r) || particle(w) || utf8.RuneCountInString(w) >= 3
@@ -160,7 +178,7 @@ func gluedStreet(w string) bool {
 func (st *scanState) street(i int) int {
 	w := st.word(i)
 	if c := w[0]; c < utf8.RuneSelf && !isUpper(c) && !isDigit(c) && !(i+1 < len(st.words) && houseNumber(st.word(i+1))) &&
-		!strongPrefix[lower(w)] && !strings.EqualFold(w, "p.o") && !strings.EqualFold(w, "po") {
+		!strongPrefix.HasLower(w) && !poWord(w) {
 		return i // a lower-case word starts a street only as a known type or right before a number
 	}
 	e := st.gaz(i)
@@ -184,10 +202,12 @@ func (st *scanState) street(i int) int {
 			return end
 		}
 		return i
-	case e.Has(ner.PostBox) || strings.EqualFold(w, "p.o") || strings.EqualFold(w, "po"):
+	case e.Has(ner.PostBox) || poWord(w):
 		return st.postBox(i)
 	case st.streetType(i, true):
 		return st.streetFromPrefix(i, 0)
+	case !st.numberAhead(i, 4):
+		return i // the streets below end in a house number
 	case streetNameWord(w) && upperInitial(w) || gluedStreet(w):
 		if end := st.streetFromName(i); end > i {
 			return end
@@ -195,6 +215,24 @@ func (st *scanState) street(i int) int {
 		return st.typelessStreet(i)
 	}
 	return i
+}
+
+// poWord: "p.o" or "po" in any letter case (no letter of them has a fold
+// but its ASCII capital).
+func poWord(w string) bool {
+	return len(w) == 3 && w[0]|0x20 == 'p' && w[1] == '.' && w[2]|0x20 == 'o' ||
+		len(w) == 2 && w[0]|0x20 == 'p' && w[1]|0x20 == 'o'
+}
+
+// numberAhead: one of the n words after word i starts with a digit, as a
+// house number does.
+func (st *scanState) numberAhead(i, n int) bool {
+	for k := i + 1; k <= i+n && k < len(st.words); k++ {
+		if isDigit(st.text[st.words[k].s]) {
+			return true
+		}
+	}
+	return false
 }
 
 func upperInitial(w string) bool {
@@ -275,7 +313,7 @@ func (st *scanState) streetType(k int, pre bool) bool {
 		w := st.word(k)
 		lw := lower(strings.TrimRight(w, "."))
 		nx := st.word(k + 1)
-		return (strongPrefix[lw] || upperInitial(w) && !e.Has(ner.Ordinary) && utf8.RuneCountInString(lw) >= 3) &&
+		return (strongPrefix.Has(lw) || upperInitial(w) && !e.Has(ner.Ordinary) && utf8.RuneCountInString(lw) >= 3) &&
 			nx != "" && st.sameLine(k+1) && (upperInitial(nx) || particle(nx))
 	}
 	if w := st.word(k); len(w) <= 2 && !isUpper(w[0]) {
@@ -294,7 +332,7 @@ func (st *scanState) streetType(k int, pre bool) bool {
 			return false
 		}
 		prev := st.word(k - 1)
-		return !countingNoun[lower(w)] && prev != "" && isUpper(prev[0]) && !allUpperASCII(prev) &&
+		return !countingNoun.HasLower(w) && prev != "" && isUpper(prev[0]) && !allUpperASCII(prev) &&
 			k+1 < len(st.words) && st.sameLine(k+1) && houseNumber(st.word(k+1))
 	}
 	return true
@@ -313,13 +351,8 @@ var countingNoun = setOf("number", "no", "nr", "room", "page", "line", "level", 
 	"chapter", "section", "day", "week", "year", "ward", "bed", "dose", "type", "grade", "stage", "class", "group",
 	"phase", "table", "figure", "gate", "platform", "box", "seat", "row", "case", "part", "point", "batch", "lot", "id")
 
-func setOf(ws ...string) map[string]bool {
-	m := make(map[string]bool, len(ws))
-	for _, w := range ws {
-		m[w] = true
-	}
-	return m
-}
+// setOf returns the set of the words.
+func setOf(ws ...string) *ner.WordSet { return ner.NewWordSet(ws...) }
 
 func allUpperASCII(w string) bool {
 	for i := 0; i < len(w); i++ {
@@ -644,15 +677,15 @@ func (st *scanState) address(i int) int {
 // namedStreet: a street named without a number where a cue says it is
 // one ("lives on Berg Hills Street", "at Elm Road").
 func (st *scanState) namedStreet(i int) int {
-	if !upperInitial(st.word(i)) || !st.hitsAt(st.words[i].s, 16).has(kAddressCue) && !streetPlace(lower(st.word(i-1))) {
+	if !upperInitial(st.word(i)) {
 		return i
 	}
-	for k := i + 1; k < len(st.words) && k-i <= 3 && st.plain(k); k++ {
-		if strongSuffix[lower(strings.TrimRight(st.word(k), "."))] && upperInitial(st.word(k)) {
-			return k + 1
-		}
-		if !upperInitial(st.word(k)) {
-			break
+	for k := i + 1; k < len(st.words) && k-i <= 3 && st.plain(k) && upperInitial(st.word(k)); k++ {
+		if strongSuffix.HasLower(strings.TrimRight(st.word(k), ".")) {
+			if st.hitsAt(st.words[i].s, 16).has(kAddressCue) || streetPlace(lower(st.word(i-1))) {
+				return k + 1
+			}
+			return i
 		}
 	}
 	return i
@@ -666,6 +699,9 @@ func streetPlace(w string) bool {
 // Mercy\nFPO AP 96678", "Unit 4100 Box 22\nDPO AE 09498").
 func (st *scanState) military(i int) int {
 	w := st.word(i)
+	if !isUpper(w[0]) {
+		return i // every word below is capitalized
+	}
 	switch w {
 	case "PSC", "CMR", "Unit", "USS", "USNS", "USNV", "USCGC":
 	case "APO", "FPO", "DPO":

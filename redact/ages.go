@@ -84,5 +84,5 @@ func (st *scanState) whenWas(i int) bool {
 		return false
 	}
 	v := lower(st.word(i - 1))
-	return (v == "was" || v == "were") && agePronouns[lower(st.word(i-2))] && lower(st.word(i-3)) == "when"
+	return (v == "was" || v == "were") && agePronouns.HasLower(st.word(i-2)) && lower(st.word(i-3)) == "when"
 }

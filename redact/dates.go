@@ -68,11 +68,11 @@ var dateWords = func() map[string]dateWord {
 }()
 
 // dateTri holds the first three letters of every ASCII date word, so that
-// most words are rejected without hashing.
-var dateTri = func() (t [26 * 26 * 26]bool) {
+// most words are rejected without hashing: a bit per three letters.
+var dateTri = func() (t [(26*26*26 + 63) / 64]uint64) {
 	for w := range dateWords {
 		if k, ok := triIndex(w); ok {
-			t[k] = true
+			t[k/64] |= 1 << (k % 64)
 		}
 	}
 	return t
@@ -102,7 +102,7 @@ func lookupDateWord(w string) (dateWord, bool) {
 	if len(w) < 3 || len(w) > 14 {
 		return dateWord{}, false
 	}
-	if k, ok := triIndex(w); ok && !dateTri[k] {
+	if k, ok := triIndex(w); ok && dateTri[k/64]&(1<<(k%64)) == 0 {
 		return dateWord{}, false
 	}
 	var buf [14]byte

@@ -400,7 +400,7 @@ func bareLower(w string) string {
 // distinctiveName: a name word that is no ordinary word or title, so that
 // finding it alone is finding the person.
 func distinctiveName(w string) bool {
-	if nameTitles[w] || commonCapWord(w) {
+	if nameTitles.Has(w) || commonCapWord(w) {
 		return false
 	}
 	r, size := utf8.DecodeRuneInString(w)

@@ -48,12 +48,10 @@ func names() map[string]uint8 {
 }
 
 // Words that introduce a person's name.
-var nameTitles = map[string]bool{
-	"mr": true, "mrs": true, "ms": true, "miss": true, "mx": true, "dr": true, "prof": true, "sir": true, "madam": true,
-	"herr": true, "frau": true, "fr": true, "hr": true, "m": true, "mme": true, "mlle": true, "monsieur": true, "madame": true,
-	"sr": true, "sra": true, "srta": true, "don": true, "doña": true, "señor": true, "señora": true, "dott": true, "sig": true,
-	"patient": true, "patientin": true, "paciente": true, "nurse": true, "pt": true,
-}
+var nameTitles = setOf(
+	"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "madam", "herr", "frau", "fr", "hr", "m", "mme", "mlle",
+	"monsieur", "madame", "sr", "sra", "srta", "don", "doña", "señor", "señora", "dott", "sig", "patient", "patientin",
+	"paciente", "nurse", "pt")
 
 // Labels after which a name follows ("Name: ...").
 var nameLabels = []string{

@@ -127,34 +127,22 @@ func (st *scanState) groups(g *ner.Gazetteer, claimed bitset) {
 // plural ("Saudis", "Catholics").
 func (st *scanState) demonym(g *ner.Gazetteer, k int) bool {
 	t := st.word(k)
-	var buf [64]byte
-	if g.MayName(t) && st.gaz(k).Has(ner.Demonym) || groupWords[string(foldASCII(&buf, t))] {
+	if g.MayName(t) && st.gaz(k).Has(ner.Demonym) || groupWord(t) {
 		return true
 	}
 	if len(t) <= 4 || t[len(t)-1] != 's' {
 		return false
 	}
 	t = t[:len(t)-1]
-	return g.MayName(t) && g.Lookup(t).Has(ner.Demonym) || groupWords[string(foldASCII(&buf, t))]
+	return g.MayName(t) && g.Lookup(t).Has(ner.Demonym) || groupWord(t)
 }
 
-// foldASCII lower-cases an ASCII word into buf for a map lookup without
-// allocating; other words, and words too long for buf, give nil.
-func foldASCII(buf *[64]byte, w string) []byte {
-	if len(w) > len(buf) {
-		return nil
+// groupWord: the ASCII word w, in any letter case, is one of groupWords.
+func groupWord(w string) bool {
+	if len(w) > 64 || hasHighByte(w) {
+		return false
 	}
-	for i := 0; i < len(w); i++ {
-		c := w[i]
-		if c >= utf8.RuneSelf {
-			return nil
-		}
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		buf[i] = c
-	}
-	return buf[:len(w)]
+	return groupWords.HasLower(w)
 }
 
 // groupWords are religious groups and spellings of peoples that the
@@ -192,7 +180,7 @@ func (st *scanState) aboutPerson(k int) bool {
 	if k+1 < len(st.words) {
 		next = lower(st.word(k + 1))
 	}
-	return nrpBefore[prev] || nrpAfter[next]
+	return nrpBefore.Has(prev) || nrpAfter.Has(next)
 }
 
 // saidOfSelf: a lower-case word k after "I am", "we are", "he is" ("i am
@@ -248,14 +236,30 @@ var beFirst = func() (t [256]bool) {
 	return t
 }()
 
-// isAnyFold: w is one of the words, in any letter case.
+// isAnyFold: w is one of the words (lower-case ASCII), in any letter case.
+// A word of a word's length that folds to it is ASCII too, so bytes are
+// compared.
 func isAnyFold(w string, words ...string) bool {
 	for _, x := range words {
-		if len(w) == len(x) && strings.EqualFold(w, x) {
+		if len(w) == len(x) && equalFoldASCII(w, x) {
 			return true
 		}
 	}
 	return false
+}
+
+// equalFoldASCII: w with its ASCII capitals lower-cased is x.
+func equalFoldASCII(w, x string) bool {
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != x[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // bitset marks bytes of the text.
@@ -324,7 +328,7 @@ func (st *scanState) noPlaceOrOrg(g *ner.Gazetteer, a, b int, german bool) bool 
 	w := st.word(a)
 	lw := lower(w)
 	switch {
-	case orgHeadWords[lw] || legalForms[lw] || ner.OrgHead(lw) || st.gaz(a).Flags&ner.Title != 0:
+	case orgHeadWords.Has(lw) || legalForms.Has(lw) || ner.OrgHead(lw) || st.gaz(a).Flags&ner.Title != 0:
 		return true
 	case allUpperASCII(w) && len(w) <= 4 && a+1 < len(st.words) && st.words[a+1].flags&wDigit != 0 &&
 		(st.gap(a+1) == " " || st.gap(a+1) == ": "):
@@ -333,7 +337,7 @@ func (st *scanState) noPlaceOrOrg(g *ner.Gazetteer, a, b int, german bool) bool 
 		return true
 	case !upperInitial(w):
 		// a lower-case place needs the gazetteer and a word that leads to places
-		return g.Lookup(w).Flags&(ner.City|ner.Country|ner.Region) == 0 || a == 0 || !lowerPlaceCues[lower(st.word(a-1))]
+		return g.Lookup(w).Flags&(ner.City|ner.Country|ner.Region) == 0 || a == 0 || !lowerPlaceCues.HasLower(st.word(a-1))
 	}
 	return false
 }
@@ -423,7 +427,7 @@ func (st *scanState) germanText() bool {
 		}
 		if len(w) >= 2 && len(w) <= 6 && (w[0]|0x20 == 'd' || w[0]|0x20 == 'u' || w[0]|0x20 == 'i' || w[0]|0x20 == 's' ||
 			w[0]|0x20 == 'm' || w[0]|0x20 == 'f' || w[0]|0x20 == 'w' || w[0]|0x20 == 'n' || w[0]|0x20 == 'a' ||
-			w[0]|0x20 == 'b' || w[0]|0x20 == 'v' || w[0]|0x20 == 'z' || w[0]|0x20 == 'e' || w[0]|0x20 == 'o') && germanWords[lower(w)] {
+			w[0]|0x20 == 'b' || w[0]|0x20 == 'v' || w[0]|0x20 == 'z' || w[0]|0x20 == 'e' || w[0]|0x20 == 'o') && germanWords.HasLower(w) {
 			n++
 		}
 	}
@@ -446,7 +450,7 @@ var articlesAfter = setOf("le", "la", "les", "el", "los", "las", "du", "des", "d
 
 // beforeArticle: word k starts a sentence and an article follows it.
 func (st *scanState) beforeArticle(k int) bool {
-	return k+1 < len(st.words) && st.plain(k+1) && articlesAfter[st.word(k+1)] && sentenceStart(st.text, st.words[k].s)
+	return k+1 < len(st.words) && st.plain(k+1) && articlesAfter.Has(st.word(k+1)) && sentenceStart(st.text, st.words[k].s)
 }
 
 // nameCueBefore: a title or a name label right before word k.
@@ -455,7 +459,7 @@ func (st *scanState) nameCueBefore(k int) bool {
 		return false
 	}
 	p := lower(strings.TrimRight(st.word(k-1), "."))
-	return nameTitles[p] || gazTable.IsTitle(p) || st.labelBefore(st.words[k].s)
+	return nameTitles.Has(p) || gazTable.IsTitle(p) || st.labelBefore(st.words[k].s)
 }
 
 // places adds the countries and the places of several words the gazetteer
@@ -484,7 +488,12 @@ func (st *scanState) places(g *ner.Gazetteer, claimed bitset) {
 			if len(phrase) > 48 || n > 1 && !g.MayName(phrase) {
 				continue
 			}
-			e := g.Lookup(phrase)
+			var e ner.Entry
+			if n == 1 && w[len(w)-1] != '.' {
+				e = st.gaz(k) // the same lookup, made once
+			} else {
+				e = g.Lookup(phrase)
+			}
 			place := n > 1 && e.Flags&(ner.City|ner.Country|ner.Region) != 0 ||
 				n == 1 && e.Flags&ner.Country != 0 && e.Flags&ner.Ordinary == 0 && !e.Name() && !allUpperASCII(w)
 			if place && !claimed.any(st.words[k].s, st.words[k+n-1].e) {

@@ -99,11 +99,11 @@ func (st *scanState) orgWord(k int) bool {
 	var buf [64]byte
 	lw := lowerWindow(&buf, strings.TrimRight(w, "."))
 	switch {
-	case orgStop[lw]:
+	case orgStop.Has(lw):
 		return false
 	case unicode.IsDigit(r):
 		return k > 0 && st.orgWord(k-1) && len(w) <= 4 // "Studio 54", "Route 66 Diner"
-	case orgHeadWords[lw] || !sentenceStart(st.text, st.words[k].s):
+	case orgHeadWords.Has(lw) || !sentenceStart(st.text, st.words[k].s):
 		return true
 	}
 	// A sentence's first word: "Contact", "Thanks", "Please" are no names.
@@ -143,10 +143,10 @@ func (st *scanState) legalForm(k int) bool {
 	}
 	var buf [64]byte
 	lw := lowerWindow(&buf, strings.TrimRight(st.word(k), "."))
-	if !legalForms[lw] {
+	if !legalForms.Has(lw) {
 		return false
 	}
-	if shortForms[lw] {
+	if shortForms.Has(lw) {
 		w := st.word(k)
 		return st.gap(k) == " " && (isUpper(w[0]) && (len(w) == 2 || w[1] == '.' || isLower(w[1]))) && upperInitial(st.word(k-1))
 	}
@@ -161,15 +161,15 @@ func (st *scanState) orgs(claimed bitset) {
 		if e < s {
 			continue
 		}
-		for e+1 < len(st.words) && st.plain(e+1) && (st.legalForm(e+1) || orgHeadWords[lower(st.word(e+1))]) {
+		for e+1 < len(st.words) && st.plain(e+1) && (st.legalForm(e+1) || orgHeadWords.HasLower(st.word(e+1))) {
 			e++
 		}
 		a, b := st.words[s].s, st.words[e].e
 		if w := st.word(e); strings.HasSuffix(w, "'s") || strings.HasSuffix(w, "’s") {
 			b -= len(w) - len(strings.TrimSuffix(strings.TrimSuffix(w, "'s"), "’s")) // "Quillon Biotech's trial"
 		}
-		if b < len(st.text) && st.text[b] == '.' && legalForms[lower(st.word(e))] && strings.ContainsAny(st.word(e), ".") ||
-			b < len(st.text) && st.text[b] == '.' && (legalForms[lower(st.word(e))] && !sentenceEnd(st.text, b)) {
+		if b < len(st.text) && st.text[b] == '.' && legalForms.HasLower(st.word(e)) && strings.ContainsAny(st.word(e), ".") ||
+			b < len(st.text) && st.text[b] == '.' && (legalForms.HasLower(st.word(e)) && !sentenceEnd(st.text, b)) {
 			b++ // "Inc.", "S.A."
 		}
 		if claimed.any(a, b) || st.quiet.any(a, b) || st.titledAt(s) {
@@ -189,7 +189,7 @@ func (st *scanState) titledAt(k int) bool {
 		return false
 	}
 	p := lower(strings.TrimRight(st.word(k-1), "."))
-	return nameTitles[p] || gazTable.IsTitle(p)
+	return nameTitles.Has(p) || gazTable.IsTitle(p)
 }
 
 // sentenceEnd: the dot at b ends a sentence (a capital or the end follows).
@@ -219,7 +219,7 @@ func (st *scanState) replaceNames(a, b int) {
 // or its first word after a cue), or e < s.
 func (st *scanState) orgAt(k int) (s, e int) {
 	w := st.word(k)
-	if c := w[0]; c >= 'a' && c <= 'z' && w != "and" && (len(w) > 5 || !legalForms[strings.TrimRight(w, ".")]) || c >= '0' && c <= '9' {
+	if c := w[0]; c >= 'a' && c <= 'z' && w != "and" && (len(w) > 5 || !legalForms.Has(strings.TrimRight(w, "."))) || c >= '0' && c <= '9' {
 		return 0, -1 // every anchor but "and" and a legal form ("plc") is capitalized
 	}
 	var buf [64]byte
@@ -229,18 +229,18 @@ func (st *scanState) orgAt(k int) (s, e int) {
 		return st.firmStart(k - 1), k
 	case w == "&" || lw == "and" && k > 1 && st.gap(k-1) == ", ":
 		return st.firmAround(k)
-	case ofHeads[lw] && upperInitial(w) && lower(st.word(k+1)) == "of" && st.plain(k+1):
+	case ofHeads.Has(lw) && upperInitial(w) && lower(st.word(k+1)) == "of" && st.plain(k+1):
 		return st.ofName(k)
-	case orgHeadWords[lw] && upperInitial(w) && k > 0 && st.plain(k) && st.orgWord(k-1):
+	case orgHeadWords.Has(lw) && upperInitial(w) && k > 0 && st.plain(k) && st.orgWord(k-1):
 		s := st.runLeft(k-1, 4)
-		if weakHeads[lw] && k-s < 2 {
+		if weakHeads.Has(lw) && k-s < 2 {
 			return 0, -1
 		}
 		if k-s >= 3 || k-s == 2 && !sentenceStart(st.text, st.words[s].s) {
 			return s, k // "Alder Creek Credit Union": several capitalized words
 		}
 		for j := s; j < k; j++ {
-			if st.distinctive(j) && !orgHeadWords[lower(st.word(j))] {
+			if st.distinctive(j) && !orgHeadWords.HasLower(st.word(j)) {
 				return s, k
 			}
 		}
@@ -291,7 +291,7 @@ func (st *scanState) firmAround(k int) (int, int) {
 	}
 	// A list of surnames is people ("founders: Oduya, Krantz and Bellweather")
 	// unless a company's form ends it or a cue such as "works at" leads to it.
-	if k-s < 2 || !st.legalForm(e) && !orgHeadWords[lower(st.word(e))] && !st.orgCueBefore(s) {
+	if k-s < 2 || !st.legalForm(e) && !orgHeadWords.HasLower(st.word(e)) && !st.orgCueBefore(s) {
 		return 0, -1
 	}
 	for j := s; j < k; j++ {
@@ -364,7 +364,7 @@ func (st *scanState) orgCueBefore(k int) bool {
 
 // orgAppositive: "my employer, TRAVELLO," or "our bank, HBK,".
 func (st *scanState) orgAppositive(k int) bool {
-	if k < 2 || st.gap(k) != ", " || !orgNouns[lower(st.word(k-1))] || !st.plain(k-1) {
+	if k < 2 || st.gap(k) != ", " || !orgNouns.HasLower(st.word(k-1)) || !st.plain(k-1) {
 		return false
 	}
 	switch lower(st.word(k - 2)) {
@@ -380,7 +380,7 @@ func (st *scanState) orgAppositive(k int) bool {
 // first, a surname last, no company word among them.
 func (st *scanState) personLike(s, e int) bool {
 	for j := s; j <= e; j++ {
-		if lw := lower(st.word(j)); orgHeadWords[lw] || legalForms[lw] {
+		if lw := lower(st.word(j)); orgHeadWords.Has(lw) || legalForms.Has(lw) {
 			return false
 		}
 	}
@@ -410,7 +410,7 @@ func (st *scanState) namesNotOrgs() {
 		for k := a; k < len(st.words) && st.words[k].e <= f.End; k++ {
 			w, g := st.word(k), st.gaz(k)
 			lw := lower(strings.TrimSuffix(strings.TrimSuffix(w, "'s"), "’s"))
-			if !g.Name() || g.Flags&(ner.City|ner.Country|ner.Region) != 0 || orgHeadWords[lw] || legalForms[lw] ||
+			if !g.Name() || g.Flags&(ner.City|ner.Country|ner.Region) != 0 || orgHeadWords.Has(lw) || legalForms.Has(lw) ||
 				ner.OrgHead(lw) || allUpperASCII(w) || w == "&" {
 				names = false
 				break

@@ -84,6 +84,7 @@ func (sc *Scanner) detectNorm(text string, depth int) (normalized, []Finding) {
 		fs = st.titles(fs)
 	}
 	markPersonalDates(n.s, fs)
+	st.releaseEnts()
 	*wp = words[:0]
 	wordPool.Put(wp)
 	return n, fs
@@ -97,8 +98,9 @@ type scanState struct {
 	depth int
 	// inner holds, by URL start, the findings inside that URL.
 	inner map[int][]Finding
-	// ents caches gazetteer entries by word.
-	ents []gazEnt
+	// ents caches gazetteer entries by word (in entsBuf, from a pool).
+	ents    []gazEnt
+	entsBuf *[]gazEnt
 	// consumed marks a number that context identifies as a (failed)
 	// identifier: it is nothing else either.
 	consumed bool
@@ -1146,11 +1148,11 @@ func isCapWord(t string) bool {
 // words, or capitalized words the lexicon knows as first and last names.
 func (st *scanState) person(i int) int {
 	words := st.words
-	lex := names()
 	t := st.text[words[i].s:words[i].e]
-	if !isNameWord(t) {
+	if c := t[0]; c < utf8.RuneSelf && !isUpper(c) || !isNameWord(t) {
 		return i
 	}
+	lex := names()
 	// Extend over up to three more capitalized words, initials and particles.
 	end := i
 	for k := i + 1; k < len(words) && k-i <= 3; k++ {
@@ -1174,11 +1176,11 @@ func (st *scanState) person(i int) int {
 	// A title or label before the name.
 	prev := ""
 	if i > 0 {
-		prev = strings.ToLower(strings.TrimRight(st.text[words[i-1].s:words[i-1].e], "."))
+		prev = strings.TrimRight(st.text[words[i-1].s:words[i-1].e], ".")
 	}
-	titled := nameTitles[prev] && i > 0 && words[i].s-words[i-1].e <= 2
+	titled := nameTitles.HasLower(prev) && i > 0 && words[i].s-words[i-1].e <= 2
 	labelled := st.labelBefore(words[i].s)
-	if nameTitles[strings.ToLower(strings.TrimRight(t, "."))] {
+	if nameTitles.HasLower(strings.TrimRight(t, ".")) {
 		// The title itself: the name starts after it.
 		return i
 	}
@@ -1260,13 +1262,25 @@ func (st *scanState) labelBefore(p int) bool {
 
 func hasLabel(before string) bool {
 	b := strings.TrimRight(before, " \t")
-	for _, l := range nameLabels {
+	if b == "" {
+		return false
+	}
+	for _, l := range labelsByLast[b[len(b)-1]] {
 		if strings.HasSuffix(b, l) {
 			return true
 		}
 	}
 	return false
 }
+
+// labelsByLast holds nameLabels by their last byte, the only ones a text
+// ending in that byte can end with.
+var labelsByLast = func() (t [256][]string) {
+	for _, l := range nameLabels {
+		t[l[len(l)-1]] = append(t[l[len(l)-1]], l)
+	}
+	return t
+}()
 
 // sentenceStart reports whether position p begins a sentence.
 func sentenceStart(text string, p int) bool {

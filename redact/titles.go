@@ -48,7 +48,7 @@ var occupations = setOf(
 // endings of professions (-ologist, -grapher, -ician, -iatrist, -ist).
 func occupationWord(w string) bool {
 	lw := lower(strings.TrimRight(w, ".,"))
-	if occupations[lw] || occupations[strings.TrimSuffix(lw, "s")] {
+	if occupations.Has(lw) || occupations.Has(strings.TrimSuffix(lw, "s")) {
 		return true
 	}
 	for _, suf := range []string{"ologist", "grapher", "ician", "iatrist", "ographer"} {
@@ -119,7 +119,7 @@ func (st *scanState) titleBefore(k int) Finding {
 	switch {
 	case occupationWord(p) && upperInitial(p):
 		s := k - 1
-		for s > 0 && st.plain(s) && titleModifiers[lower(st.word(s-1))] {
+		for s > 0 && st.plain(s) && titleModifiers.HasLower(st.word(s-1)) {
 			s--
 		}
 		return Finding{Type: Title, Start: st.words[s].s, End: st.words[k-1].e, Score: 0.75}
@@ -148,7 +148,7 @@ func (st *scanState) honorific(k int) Finding {
 	if end < len(st.text) && st.text[end] == '.' {
 		end++
 	}
-	if (nameTitles[bare] || gazTable.IsTitle(bare)) && !notHonorific[bare] && (upperInitial(p) || end > st.words[k].e) {
+	if (nameTitles.Has(bare) || gazTable.IsTitle(bare)) && !notHonorific.Has(bare) && (upperInitial(p) || end > st.words[k].e) {
 		return Finding{Type: Title, Start: st.words[k].s, End: end, Score: 0.8}
 	}
 	return Finding{}

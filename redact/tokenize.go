@@ -50,6 +50,25 @@ var byteClass = func() (t [256]uint8) {
 	return t
 }()
 
+// byteFlags holds the word flags that each byte sets.
+var byteFlags = func() (t [256]uint8) {
+	for c := range t {
+		switch {
+		case c >= '0' && c <= '9':
+			t[c] = wDigit
+		case c >= 'A' && c <= 'Z':
+			t[c] = wUpper
+		case c == '=' || c == ':':
+			t[c] = wAssign
+		case c == '@':
+			t[c] = wAt
+		case c >= utf8.RuneSelf:
+			t[c] = wHigh
+		}
+	}
+	return t
+}()
+
 func isSpace(c byte) bool { return byteClass[c]&cSpace != 0 }
 
 // tokenize splits text into tokens bounded by white space and by
@@ -68,32 +87,19 @@ func tokenize(text string, out []word) []word {
 			break
 		}
 		start := i
-		var flags uint8
-		soft := false
+		var flags, classes uint8
 		url := urlStart(text, i)
 		for i < n {
 			c := text[i]
 			cl := byteClass[c]
-			if cl&cSpace != 0 || cl&cHard != 0 && !(url && c == '~' || url && (c == '[' || c == ']')) {
+			if cl&(cSpace|cHard) != 0 && (cl&cSpace != 0 || !(url && (c == '~' || c == '[' || c == ']'))) {
 				break
 			}
-			switch {
-			case c >= '0' && c <= '9':
-				flags |= wDigit
-			case c >= 'A' && c <= 'Z':
-				flags |= wUpper
-			case c == '=' || c == ':':
-				flags |= wAssign
-			case c == '@':
-				flags |= wAt
-			case c >= utf8.RuneSelf:
-				flags |= wHigh
-			}
-			if cl&cSoft != 0 {
-				soft = true
-			}
+			flags |= byteFlags[c]
+			classes |= cl
 			i++
 		}
+		soft := classes&cSoft != 0
 		if !soft || url || keepSoft(text[start:i]) {
 			out = appendTrimmed(out, text, start, i, flags)
 			continue

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Tag is a token's class.
@@ -31,14 +32,18 @@ type Token struct {
 
 // info is what is computed once per token.
 type info struct {
-	done  bool // everything below
-	eDone bool // e alone
 	lower string
 	shape string
 	e     Entry
-	cls   string // gazetteer classes, for neighbour features
-	upper bool   // starts with an upper-case letter
+	cls   uint8 // gazetteer classes, for neighbour features: classNames[cls]
+	done  bool  // everything below
+	eDone bool  // e alone
+	lDone bool  // lower alone
+	upper bool  // starts with an upper-case letter
 }
+
+// class is the token's gazetteer classes as a feature value.
+func (in *info) class() string { return classNames[in.cls] }
 
 // Sentence holds tokens and their computed information.
 type Sentence struct {
@@ -64,8 +69,7 @@ func NewSentence(g *Gazetteer, toks []Token) *Sentence {
 	if cap(inf) < len(toks) {
 		inf = make([]info, len(toks))
 	} else {
-		inf = inf[:len(toks)]
-		clear(inf)
+		inf = inf[:len(toks)] // Release cleared it
 	}
 	*p = inf
 	return &Sentence{Toks: toks, inf: inf, g: g, pool: p}
@@ -101,7 +105,10 @@ func (s *Sentence) at(i int) *info {
 	}
 	in.done = true
 	w := s.Toks[i].Text
-	in.lower = lowerWord(w)
+	if !in.lDone {
+		in.lDone = true
+		in.lower = lowerWord(w)
+	}
 	s.entry(i)
 	if s.forget != nil && s.forget[i] {
 		in.e.First, in.e.Last = 0, 0
@@ -113,6 +120,21 @@ func (s *Sentence) at(i int) *info {
 	return in
 }
 
+// lowerAt is the lower-case form of token i, computed alone for a feature
+// that reads nothing else of the token. In training, where at forgets name
+// frequencies, everything is computed as before.
+func (s *Sentence) lowerAt(i int) string {
+	if s.forget != nil {
+		return s.at(i).lower
+	}
+	in := &s.inf[i]
+	if !in.lDone {
+		in.lDone = true
+		in.lower = lowerWord(s.Toks[i].Text)
+	}
+	return in.lower
+}
+
 func lowerWord(w string) string {
 	for i := 0; i < len(w); i++ {
 		c := w[i]
@@ -121,6 +143,22 @@ func lowerWord(w string) string {
 		}
 	}
 	return w
+}
+
+// lowerView is lowerWord for a word only compared: an ASCII word that fits
+// buf is lower-cased into it, without allocating.
+func lowerView(buf *[16]byte, w string) string {
+	if len(w) == 0 || len(w) > len(buf) {
+		return lowerWord(w)
+	}
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if c >= utf8.RuneSelf {
+			return lowerWord(w)
+		}
+		buf[i] = foldByte(c)
+	}
+	return unsafe.String(&buf[0], len(w))
 }
 
 // shapeOf maps letters to X/x, digits to d, keeps other marks, and
@@ -157,25 +195,35 @@ func shapeOf(w string) string {
 	return string(b[:n])
 }
 
-func classOf(e Entry) string {
-	var b [8]byte
-	n := 0
-	add := func(ok bool, c byte) {
-		if ok && n < len(b) {
-			b[n] = c
-			n++
+// classOf returns the gazetteer classes of e as bits, an index of classNames.
+func classOf(e Entry) uint8 {
+	var m uint8
+	if e.First > 0 {
+		m |= 1
+	}
+	if e.Last > 0 {
+		m |= 2
+	}
+	for k, f := range [...]uint16{City | Country | Region, Title, OrgSuffix, StreetType | StreetPre, Ordinary, Demonym} {
+		if e.Flags&f != 0 {
+			m |= 4 << k
 		}
 	}
-	add(e.First > 0, 'f')
-	add(e.Last > 0, 'l')
-	add(e.Flags&(City|Country|Region) != 0, 'g')
-	add(e.Flags&Title != 0, 't')
-	add(e.Flags&OrgSuffix != 0, 'o')
-	add(e.Flags&(StreetType|StreetPre) != 0, 's')
-	add(e.Flags&Ordinary != 0, 'w')
-	add(e.Flags&Demonym != 0, 'd')
-	return string(b[:n])
+	return m
 }
+
+// classNames holds the gazetteer classes of classOf by their bits: a
+// letter per class held, in the order "flgtoswd".
+var classNames = func() (t [256]string) {
+	for m := range t {
+		for k, c := range "flgtoswd" {
+			if m&(1<<k) != 0 {
+				t[m] += string(c)
+			}
+		}
+	}
+	return t
+}()
 
 // Cue words, by kind, read before a candidate.
 var (
@@ -203,15 +251,9 @@ var (
 
 // OrgHead reports whether a lower-case word heads organization names
 // ("bank", "hospital", "gmbh").
-func OrgHead(w string) bool { return orgHeads[w] }
+func OrgHead(w string) bool { return orgHeads.Has(w) }
 
-func set(ws ...string) map[string]bool {
-	m := make(map[string]bool, len(ws))
-	for _, w := range ws {
-		m[w] = true
-	}
-	return m
-}
+func set(ws ...string) *WordSet { return NewWordSet(ws...) }
 
 // Candidate reports whether token i may be part of a name at all; other
 // tokens are tagged O without scoring. Training and tagging use the same
@@ -220,7 +262,7 @@ func set(ws ...string) map[string]bool {
 func (s *Sentence) Candidate(i int, prev Tag) bool {
 	w := s.Toks[i].Text
 	for k := 0; k < len(w); k++ {
-		if c := w[k]; c >= '0' && c <= '9' || c == '@' || c == '_' || c == '/' {
+		if notInName[w[k]] {
 			return false
 		}
 	}
@@ -232,7 +274,7 @@ func (s *Sentence) Candidate(i int, prev Tag) bool {
 		if utf8.RuneCountInString(w) > 1 && allUpper(w) {
 			// an acronym, unless the gazetteer knows it or a place word
 			// stands before it ("flew to RYSSBY")
-			return s.known(i) || i > 0 && utf8.RuneCountInString(w) >= 4 && placeCues[lowerWord(s.Toks[i-1].Text)]
+			return s.known(i) || i > 0 && utf8.RuneCountInString(w) >= 4 && placeCues.HasLower(s.Toks[i-1].Text)
 		}
 		return true
 	}
@@ -244,8 +286,9 @@ func (s *Sentence) Candidate(i int, prev Tag) bool {
 	}
 	if i > 0 {
 		if pw := s.Toks[i-1].Text; len(pw) <= 12 {
-			p := lowerWord(pw)
-			if relationCues[p] || labelCues[p] && strings.Contains(s.Toks[i].Before, ":") || s.g.IsTitle(p) {
+			var buf [16]byte
+			p := lowerView(&buf, pw)
+			if relationCues.Has(p) || labelCues.Has(p) && strings.Contains(s.Toks[i].Before, ":") || s.g.IsTitle(p) {
 				return s.entry(i).Flags&Ordinary == 0
 			}
 		}
@@ -260,7 +303,7 @@ func (s *Sentence) nameCue(i int) bool {
 		return false
 	}
 	pw := s.Toks[i-1].Text
-	if strings.IndexByte(s.Toks[i].Before, ':') >= 0 && len(pw) <= 12 && labelCues[lowerWord(pw)] {
+	if b := s.Toks[i].Before; b != " " && strings.IndexByte(b, ':') >= 0 && len(pw) <= 12 && labelCues.HasLower(pw) {
 		return true
 	}
 	switch len(pw) {
@@ -268,7 +311,11 @@ func (s *Sentence) nameCue(i int) bool {
 	default:
 		return false // no cue word has another length
 	}
-	p := lowerWord(pw)
+	if c := pw[0]; c < utf8.RuneSelf && !cueFirst[c|0x20] {
+		return false // no cue word starts otherwise
+	}
+	var buf, buf2 [16]byte
+	p := lowerView(&buf, pw)
 	switch p {
 	case "named", "called", "i'm", "im", "surname", "nom", "nombre", "heiße", "appelle", "llamo":
 		return true
@@ -279,10 +326,27 @@ func (s *Sentence) nameCue(i int) bool {
 	if i < 2 {
 		return false
 	}
-	pp := lowerWord(s.Toks[i-2].Text)
+	pp := lowerView(&buf2, s.Toks[i-2].Text)
 	return p == "is" && (pp == "name" || pp == "this") || p == "me" && pp == "call" || p == "am" && pp == "i" ||
 		p == "name" && (pp == "last" || pp == "first" || pp == "family" || pp == "given")
 }
+
+// notInName holds the bytes that make a token no part of a name: digits,
+// '@', '_' and '/'.
+var notInName = func() (t [256]bool) {
+	for _, c := range "0123456789@_/" {
+		t[c] = true
+	}
+	return t
+}()
+
+// cueFirst holds the first letters of the cue words of nameCue.
+var cueFirst = func() (t [256]bool) {
+	for _, c := range "ncishalm" {
+		t[c] = true
+	}
+	return t
+}()
 
 func (s *Sentence) known(i int) bool {
 	e := s.entry(i)
@@ -328,79 +392,116 @@ func gapClass(g string) string {
 	return "o"
 }
 
+// The features by name, each the hash state after its name.
+var (
+	kBias          = featName("b")
+	kWord          = featName("w")
+	kSuf3          = featName("s3")
+	kSuf2          = featName("s2")
+	kPre3          = featName("p3")
+	kShape         = featName("sh")
+	kGazFirst      = featName("gf")
+	kGazLast       = featName("gl")
+	kGazClass      = featName("gc")
+	kGazClassShape = featName("gc+sh")
+	kGazFreq       = featName("gfl")
+	kGap           = featName("gap")
+	kStart         = featName("st")
+	kTag1          = featName("t1")
+	kTag12         = featName("t12")
+	kTag1Shape     = featName("t1sh")
+	kTag1Gap       = featName("t1gap")
+	kWordPrev      = featName("w-1")
+	kWordPair      = featName("w-1w")
+	kShapePrev     = featName("sh-1")
+	kClassPrev     = featName("c-1")
+	kCueTitle      = featName("cueT")
+	kCueRelation   = featName("cueR")
+	kCueLabel      = featName("cueL")
+	kCuePlace      = featName("cueP")
+	kWordPrev2     = featName("w-2")
+	kCue2          = featName("cue2")
+	kWordNext      = featName("w+1")
+	kShapeNext     = featName("sh+1")
+	kClassNext     = featName("c+1")
+	kOrgNext       = featName("org+1")
+	kWordNext2     = featName("w+2")
+	kOrgHead       = featName("orghead")
+)
+
 // features appends the hashed features of token i given the two previous
 // tags.
 func (s *Sentence) features(i int, p1, p2 Tag, out []uint32) []uint32 {
 	in := s.at(i)
-	f := func(parts ...string) { out = append(out, hash(parts...)) }
-	f("b")
-	f("w", in.lower)
+	f := func(k feat, parts ...string) { out = append(out, k.of(parts...)) }
+	f(kBias)
+	f(kWord, in.lower)
 	lw := in.lower
 	if n := len(lw); n > 3 {
-		f("s3", suffix(lw, 3))
-		f("s2", suffix(lw, 2))
-		f("p3", prefix(lw, 3))
+		f(kSuf3, suffix(lw, 3))
+		f(kSuf2, suffix(lw, 2))
+		f(kPre3, prefix(lw, 3))
 	}
-	f("sh", in.shape)
-	f("gf", string('0'+in.e.First))
-	f("gl", string('0'+in.e.Last))
-	f("gc", in.cls)
-	f("gc+sh", in.cls, in.shape)
-	f("gfl", string('0'+in.e.First), string('0'+in.e.Last), boolStr(in.e.Flags&Ordinary != 0), boolStr(in.upper))
+	f(kShape, in.shape)
+	f(kGazFirst, string('0'+in.e.First))
+	f(kGazLast, string('0'+in.e.Last))
+	f(kGazClass, in.class())
+	f(kGazClassShape, in.class(), in.shape)
+	f(kGazFreq, string('0'+in.e.First), string('0'+in.e.Last), boolStr(in.e.Flags&Ordinary != 0), boolStr(in.upper))
 	gb := gapClass(s.Toks[i].Before)
 	ga := "$"
 	if i+1 < len(s.Toks) {
 		ga = gapClass(s.Toks[i+1].Before)
 	}
-	f("gap", gb, ga)
+	f(kGap, gb, ga)
 	start := i == 0 || gb == "." || gb == "nl"
-	f("st", boolStr(start), in.cls)
-	f("t1", p1.String())
-	f("t12", p1.String(), p2.String())
-	f("t1sh", p1.String(), in.shape)
-	f("t1gap", p1.String(), gb)
+	f(kStart, boolStr(start), in.class())
+	f(kTag1, p1.String())
+	f(kTag12, p1.String(), p2.String())
+	f(kTag1Shape, p1.String(), in.shape)
+	f(kTag1Gap, p1.String(), gb)
 	if i > 0 {
 		p := s.at(i - 1)
-		f("w-1", p.lower)
-		f("w-1w", p.lower, in.lower)
-		f("sh-1", p.shape, in.shape)
-		f("c-1", p.cls, gb)
+		f(kWordPrev, p.lower)
+		f(kWordPair, p.lower, in.lower)
+		f(kShapePrev, p.shape, in.shape)
+		f(kClassPrev, p.class(), gb)
 		switch {
 		case p.e.Flags&Title != 0:
-			f("cueT", gb)
-		case relationCues[p.lower]:
-			f("cueR", gb)
-		case labelCues[p.lower]:
-			f("cueL", gb)
-		case placeCues[p.lower]:
-			f("cueP", gb)
+			f(kCueTitle, gb)
+		case relationCues.Has(p.lower):
+			f(kCueRelation, gb)
+		case labelCues.Has(p.lower):
+			f(kCueLabel, gb)
+		case placeCues.Has(p.lower):
+			f(kCuePlace, gb)
 		}
 		if i > 1 {
-			pp := s.at(i - 2)
-			f("w-2", pp.lower)
-			if relationCues[pp.lower] || pp.e.Flags&Title != 0 {
-				f("cue2", pp.lower)
+			pp := s.lowerAt(i - 2)
+			f(kWordPrev2, pp)
+			if relationCues.Has(pp) || s.entry(i-2).Flags&Title != 0 {
+				f(kCue2, pp)
 			}
 		}
 	} else {
-		f("w-1", "^")
+		f(kWordPrev, "^")
 	}
 	if i+1 < len(s.Toks) {
 		n := s.at(i + 1)
-		f("w+1", n.lower)
-		f("sh+1", n.shape)
-		f("c+1", n.cls, ga)
-		if orgHeads[n.lower] {
-			f("org+1", ga)
+		f(kWordNext, n.lower)
+		f(kShapeNext, n.shape)
+		f(kClassNext, n.class(), ga)
+		if orgHeads.Has(n.lower) {
+			f(kOrgNext, ga)
 		}
 		if i+2 < len(s.Toks) {
-			f("w+2", s.at(i+2).lower)
+			f(kWordNext2, s.lowerAt(i+2))
 		}
 	} else {
-		f("w+1", "$")
+		f(kWordNext, "$")
 	}
-	if orgHeads[in.lower] {
-		f("orghead", boolStr(in.upper))
+	if orgHeads.Has(in.lower) {
+		f(kOrgHead, boolStr(in.upper))
 	}
 	return out
 }
@@ -434,18 +535,38 @@ func prefix(s string, n int) string {
 // training and in tagging alike.
 const Buckets = 1 << 18
 
-// hash is FNV-1a over the parts, separated, folded into a bucket.
-func hash(parts ...string) uint32 {
-	h := uint32(2166136261)
+const (
+	fnvOffset = 2166136261
+	fnvPrime  = 16777619
+)
+
+// A feature is hashed by FNV-1a over its name and values, each followed by
+// a separator, and folded into a bucket.
+
+// feat is the state of a feature's hash after its name: the name is hashed
+// once, not at every token.
+type feat uint32
+
+// featName is the state after the name n.
+func featName(n string) feat { return feat(mix(fnvOffset, n)) }
+
+// of hashes the values of the feature.
+func (k feat) of(parts ...string) uint32 {
+	h := uint32(k)
 	for _, p := range parts {
-		for i := 0; i < len(p); i++ {
-			h ^= uint32(p[i])
-			h *= 16777619
-		}
-		h ^= 0xff
-		h *= 16777619
+		h = mix(h, p)
 	}
 	return (h ^ h>>18) & (Buckets - 1)
+}
+
+// mix hashes one part and its separator into h.
+func mix(h uint32, p string) uint32 {
+	for i := 0; i < len(p); i++ {
+		h ^= uint32(p[i])
+		h *= fnvPrime
+	}
+	h ^= 0xff
+	return h * fnvPrime
 }
 
 // Tokenize splits text the way the scanner does for prose (white space and

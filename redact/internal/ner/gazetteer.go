@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Entry is what the gazetteer knows of one lower-case word.
@@ -43,16 +44,19 @@ func (e Entry) Name() bool { return e.First > 0 || e.Last > 0 }
 
 // Gazetteer maps lower-case words to entries.
 type Gazetteer struct {
-	m map[string]Entry
+	m map[string]Entry // while built
+	// tab holds the words of a loaded gazetteer, for lookups.
+	tab *table
+	n   int
 	// bloom holds the names and places, so that most ordinary words are
 	// known not to be one without a map lookup.
 	bloom []uint64
 	// titles holds the words flagged Title, a small set checked often.
-	titles map[string]bool
+	titles *WordSet
 }
 
 // IsTitle reports whether a lower-case word is a personal title.
-func (g *Gazetteer) IsTitle(w string) bool { return g != nil && g.titles[w] }
+func (g *Gazetteer) IsTitle(w string) bool { return g != nil && g.titles.Has(w) }
 
 const bloomBits = 1 << 21
 
@@ -89,10 +93,10 @@ func bloomHash(w string) (uint32, uint32) {
 
 func (g *Gazetteer) buildBloom() {
 	g.bloom = make([]uint64, bloomBits/64)
-	g.titles = map[string]bool{}
+	var titles []string
 	for k, e := range g.m {
 		if e.Flags&Title != 0 {
-			g.titles[k] = true
+			titles = append(titles, k)
 		}
 		if !e.Name() && e.Flags&(City|Country|Region|Demonym) == 0 {
 			continue
@@ -103,10 +107,36 @@ func (g *Gazetteer) buildBloom() {
 			g.bloom[b/64] |= 1 << (b % 64)
 		}
 	}
+	g.titles = NewWordSet(titles...)
 }
 
 // Len is the number of words known.
-func (g *Gazetteer) Len() int { return len(g.m) }
+func (g *Gazetteer) Len() int {
+	if g.tab != nil {
+		return g.n
+	}
+	return len(g.m)
+}
+
+// each calls f with every word and its entry.
+func (g *Gazetteer) each(f func(k string, e Entry)) {
+	if g.tab != nil {
+		g.tab.each(f)
+		return
+	}
+	for k, e := range g.m {
+		f(k, e)
+	}
+}
+
+// get returns the entry of a lower-case word.
+func (g *Gazetteer) get(w string) Entry {
+	if g.tab != nil {
+		e, _ := g.tab.get(w)
+		return e
+	}
+	return g.m[w]
+}
 
 // Lookup finds a word in any letter case.
 func (g *Gazetteer) Lookup(w string) Entry {
@@ -117,29 +147,34 @@ func (g *Gazetteer) Lookup(w string) Entry {
 	for i := 0; i < len(w); i++ {
 		c := w[i]
 		if c >= utf8.RuneSelf {
-			return g.m[strings.ToLower(w)]
+			return g.get(strings.ToLower(w))
 		}
 		if c >= 'A' && c <= 'Z' {
 			c += 'a' - 'A'
 		}
 		buf[i] = c
 	}
-	return g.m[string(buf[:len(w)])]
+	return g.get(unsafe.String(&buf[0], len(w)))
 }
 
 // WithPrefix returns the words that start with prefix (load time).
 func (g *Gazetteer) WithPrefix(prefix string) []string {
 	var out []string
-	for k := range g.m {
+	g.each(func(k string, _ Entry) {
 		if strings.HasPrefix(k, prefix) {
 			out = append(out, k)
 		}
-	}
+	})
 	return out
 }
 
 // Set adds flags and frequencies to a word (build time).
 func (g *Gazetteer) Set(w string, e Entry) {
+	if g.tab != nil {
+		g.m = make(map[string]Entry, g.n)
+		g.each(func(k string, e Entry) { g.m[k] = e })
+		g.tab = nil
+	}
 	if g.m == nil {
 		g.m = map[string]Entry{}
 	}
@@ -154,10 +189,12 @@ func (g *Gazetteer) Set(w string, e Entry) {
 // Marshal writes the gazetteer as gzip-compressed lines "word TAB first
 // TAB last TAB flags(hex)", sorted.
 func (g *Gazetteer) Marshal() ([]byte, error) {
-	keys := make([]string, 0, len(g.m))
-	for k := range g.m {
+	keys := make([]string, 0, g.Len())
+	ents := make(map[string]Entry, g.Len())
+	g.each(func(k string, e Entry) {
 		keys = append(keys, k)
-	}
+		ents[k] = e
+	})
 	sort.Strings(keys)
 	var b bytes.Buffer
 	zw, err := gzip.NewWriterLevel(&b, gzip.BestCompression)
@@ -166,7 +203,7 @@ func (g *Gazetteer) Marshal() ([]byte, error) {
 	}
 	w := bufio.NewWriter(zw)
 	for _, k := range keys {
-		e := g.m[k]
+		e := ents[k]
 		fmt.Fprintf(w, "%s\t%d\t%d\t%x\n", k, e.First, e.Last, e.Flags)
 	}
 	if err := w.Flush(); err != nil {
@@ -206,5 +243,8 @@ func LoadGazetteer(data []byte) (*Gazetteer, error) {
 		g.m[f[0]] = Entry{First: uint8(first), Last: uint8(last), Flags: uint16(flags)}
 	}
 	g.buildBloom()
+	if g.tab = newTable(g.m); g.tab != nil {
+		g.n, g.m = len(g.m), nil
+	}
 	return g, nil
 }

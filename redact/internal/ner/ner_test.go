@@ -1,6 +1,9 @@
 package ner
 
 import (
+	"bytes"
+	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -105,5 +108,63 @@ func TestTrainTagRoundTrip(t *testing.T) {
 	}
 	if _, err := LoadModel([]byte{1, 2, 3}); err == nil {
 		t.Error("garbage model accepted")
+	}
+}
+
+// TestTableLookups: the loaded gazetteer's table answers as the map it was
+// built from, for every word, for words it lacks, and after a reload.
+func TestTableLookups(t *testing.T) {
+	g := &Gazetteer{}
+	for i := 0; i < 5000; i++ {
+		g.Set(fmt.Sprintf("w%dé%s", i, strings.Repeat("x", i%40)), Entry{First: uint8(i % 7), Flags: uint16(i)})
+	}
+	want := g.m
+	b, err := g.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g2, err := LoadGazetteer(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g2.tab == nil || g2.Len() != len(want) {
+		t.Fatalf("loaded %d words into a table (%v), want %d", g2.Len(), g2.tab != nil, len(want))
+	}
+	for k, e := range want {
+		if got := g2.Lookup(strings.ToUpper(k)); len(k) <= 48 && got != e {
+			t.Errorf("Lookup(%q) = %+v, want %+v", k, got, e)
+		}
+		if got := g2.Lookup(k + "q"); got != (Entry{}) {
+			t.Errorf("Lookup(%q) = %+v, want none", k+"q", got)
+		}
+	}
+	b2, err := g2.Marshal()
+	if err != nil || !bytes.Equal(b, b2) {
+		t.Errorf("a loaded gazetteer marshals otherwise (%v)", err)
+	}
+}
+
+// TestWordSet: Has is membership and HasLower membership of the lower-case
+// form, as a map of the words answers them, for members, near misses and
+// words whose lower-case form is ASCII only through Unicode folding.
+func TestWordSet(t *testing.T) {
+	words := []string{"", "a", "in", "rue", "straße", "sikh", "mr", "dr", "called", "nationalité"}
+	for i := 0; i < 3000; i++ {
+		words = append(words, fmt.Sprintf("t%dx", i))
+	}
+	s := NewWordSet(words...)
+	m := map[string]bool{}
+	for _, w := range words {
+		m[w] = true
+	}
+	probes := append([]string{"A", "IN", "Rue", "STRASSE", "STRAßE", "\u212Aa", "si\u212Ah", "Mr", "dR.", "x", "callee",
+		"NATIONALITÉ", "T12X", "t3000x", "t1"}, words...)
+	for _, w := range probes {
+		if got := s.Has(w); got != m[w] {
+			t.Errorf("Has(%q) = %v", w, got)
+		}
+		if got := s.HasLower(w); got != m[strings.ToLower(w)] {
+			t.Errorf("HasLower(%q) = %v", w, got)
+		}
 	}
 }
