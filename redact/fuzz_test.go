@@ -13,6 +13,7 @@ var fuzzSeeds = []string{
 	"Herr Müller, Hauptstraße 12, 10115 Berlin; 12 rue de la Paix; [PERSON_1] [EMAIL_2",
 	"-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----",
 	"", "[", "]]][[[", "\xff\xfe 4111 1111 1111 1111 \x00",
+	"see https:// www.x.se/", "PHONE:WWW.GREENSCRAPBOOKING.DK/", // a www. URL with a slash near its end
 	"MSH|^~\\&|A|Good Hospital|||20250101||ADT^A01|1|P|2.5\rPID|1||00412345^^^H^MR~536-22-8726^^^S^SS||DOE^JANE^Q||19620314|F|||1 Elm St^^Ayr^^KA7 1AA||^PRN^PH^^^01292^555010",
 	"MSH|#$%*|x\nPID|1||7#1$2||a#b%c*d", "PID|", "OBX|1|NM|8480-6^Systolic BP^LN||120|mm[Hg]|90-140|N|||F", "x PID|1||^^^^^^^^^^^^^^^^^^^^^^~~~&&&|",
 }

@@ -279,9 +279,9 @@ func (st *scanState) url(w word) bool {
 	if !strings.HasPrefix(ls, "http://") && !strings.HasPrefix(ls, "https://") && !strings.HasPrefix(ls, "www.") {
 		return false
 	}
-	rest := ls[strings.Index(ls, "/")+2:]
-	if strings.HasPrefix(ls, "www.") {
-		rest = ls
+	rest := ls // www.…
+	if !strings.HasPrefix(ls, "www.") {
+		rest = ls[strings.Index(ls, "//")+2:]
 	}
 	if len(rest) < 4 || !strings.Contains(rest, ".") {
 		return false
