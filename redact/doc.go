@@ -48,6 +48,14 @@
 // apart, and reports a value found with good evidence (a name with a title,
 // a labeled number) at every other occurrence in any field and letter case.
 //
+// Memory stays bounded whatever the text's size: a text longer than a
+// window (256 KiB) is scanned window by window with 8 KiB of context on
+// each side (wider than any identifier, label or PEM block), long runs of
+// parts are joined window by window, and Options.MaxFindings stops an
+// Inspect call with ErrTooManyFindings as soon as a request holds more
+// findings than it allows. The scanner must never hold a whole long text's
+// words, sentences or candidates at once.
+//
 // # Names, places and organizations
 //
 // PERSON, LOCATION and ORGANIZATION come from an averaged perceptron that
