@@ -10,7 +10,9 @@ import (
 // level only, skipping the other members' values by their brackets and
 // strings; nested values are not checked for validity beyond that. An
 // object that names key twice is an ErrDuplicateKey (which value counts
-// would be ambiguous), data that is not an object an ErrSyntax.
+// would be ambiguous), data that is not an object an ErrSyntax. Keys are
+// compared as their bytes, escapes decoded; invalid UTF-8 is compared as it
+// is, not replaced by U+FFFD as encoding/json does.
 func Find(data []byte, key string) (start, end int, found bool, err error) {
 	s := scanner{data: data}
 	s.space()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/custos-gateway/custos/gateway/jsondoc"
 )
@@ -25,6 +26,8 @@ func TestFind(t *testing.T) {
 		{"not an object", `[{"usage":{}}]`, "usage", "", false, jsondoc.ErrSyntax},
 		{"truncated", `{"usage":{"prompt_tokens":3}`, "usage", "", false, jsondoc.ErrSyntax},
 		{"trailing", `{"usage":1} x`, "usage", "", false, jsondoc.ErrSyntax},
+		{"invalid UTF-8 compared as bytes", "{\"\x80\":true}", "\x80", "true", true, nil},
+		{"invalid UTF-8 is no U+FFFD", "{\"\x80\":true}", "\uFFFD", "", false, nil},
 	}
 	for _, c := range cases {
 		start, end, found, err := jsondoc.Find([]byte(c.data), c.key)
@@ -43,8 +46,8 @@ func FuzzFind(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte, key string) {
 		start, end, found, err := jsondoc.Find(data, key)
-		if !json.Valid(data) {
-			return
+		if !json.Valid(data) || !utf8.Valid(data) || !utf8.ValidString(key) {
+			return // encoding/json replaces invalid UTF-8 in keys; Find compares bytes
 		}
 		var m map[string]json.RawMessage
 		if json.Unmarshal(data, &m) != nil {
