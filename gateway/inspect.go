@@ -59,14 +59,14 @@ func (s *Server) scanTexts(texts []*jsondoc.Text) ([][]redact.Finding, error) {
 	out := make([][]redact.Finding, len(texts))
 	n := 0
 	for _, t := range texts {
-		if !t.Structural && t.Text != "" {
+		if scanned(t) {
 			n++
 		}
 	}
 	fields := make([]redact.Field, 0, n)
 	index := make([]int, 0, n)
 	for i, t := range texts {
-		if t.Structural || t.Text == "" {
+		if !scanned(t) {
 			continue
 		}
 		key := t.Key
@@ -85,6 +85,10 @@ func (s *Server) scanTexts(texts []*jsondoc.Text) ([][]redact.Finding, error) {
 	}
 	return out, nil
 }
+
+// scanned reports whether a text is data to scan: structural names and
+// enum values are part of the API.
+func scanned(t *jsondoc.Text) bool { return !t.Structural && t.Text != "" }
 
 // proseKeys hold free text (a message, a description), not a value its key
 // would label.

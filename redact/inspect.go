@@ -243,10 +243,7 @@ func propagate(idx map[string][]needle, norms []normalized, res [][]Finding, lim
 		text := norms[i].s
 		var add []Finding
 		for lo := 0; lo < len(text); {
-			hi := len(text)
-			if len(text) > segWindow+2*segOverlap {
-				hi = cutAt(text, lo+segWindow)
-			}
+			hi := windowEnd(text, lo)
 			var fresh int
 			add, fresh = propagateWindow(idx, text, lo, hi, res[i], add, wp)
 			if err := lim.take(fresh); err != nil {

@@ -38,13 +38,13 @@ func (l *limit) take(n int) error {
 // in offsets of text as given and comes with text itself as its
 // "normalized" form (no edits), so that mapping back is the identity.
 func (sc *Scanner) detectText(text string, lim *limit) (normalized, []Finding, error) {
-	if len(text) <= segWindow+2*segOverlap {
+	if !long(text) {
 		n, fs := sc.detectNorm(text, 0)
 		return n, fs, lim.take(len(fs))
 	}
 	var out []Finding
 	for lo := 0; lo < len(text); {
-		hi := cutAt(text, lo+segWindow)
+		hi := windowEnd(text, lo)
 		a, b := cutBefore(text, lo-segOverlap), cutAt(text, hi+segOverlap)
 		n, fs := sc.detectNorm(text[a:b], 0)
 		kept := 0
@@ -61,6 +61,18 @@ func (sc *Scanner) detectText(text string, lim *limit) (normalized, []Finding, e
 		lo = hi
 	}
 	return normalized{s: text}, resolve(out), nil
+}
+
+// long reports whether text is read in windows.
+func long(text string) bool { return len(text) > segWindow+2*segOverlap }
+
+// windowEnd is where the window of text that starts at lo ends: the whole
+// text when it is not long.
+func windowEnd(text string, lo int) int {
+	if !long(text) {
+		return len(text)
+	}
+	return cutAt(text, lo+segWindow)
 }
 
 // cutAt is the first offset at or after p where a window may end: after

@@ -189,22 +189,21 @@ func (g *Gazetteer) Set(w string, e Entry) {
 // Marshal writes the gazetteer as gzip-compressed lines "word TAB first
 // TAB last TAB flags(hex)", sorted.
 func (g *Gazetteer) Marshal() ([]byte, error) {
-	keys := make([]string, 0, g.Len())
-	ents := make(map[string]Entry, g.Len())
-	g.each(func(k string, e Entry) {
-		keys = append(keys, k)
-		ents[k] = e
-	})
-	sort.Strings(keys)
+	type word struct {
+		k string
+		e Entry
+	}
+	words := make([]word, 0, g.Len())
+	g.each(func(k string, e Entry) { words = append(words, word{k, e}) })
+	sort.Slice(words, func(i, j int) bool { return words[i].k < words[j].k })
 	var b bytes.Buffer
 	zw, err := gzip.NewWriterLevel(&b, gzip.BestCompression)
 	if err != nil {
 		return nil, err
 	}
 	w := bufio.NewWriter(zw)
-	for _, k := range keys {
-		e := ents[k]
-		fmt.Fprintf(w, "%s\t%d\t%d\t%x\n", k, e.First, e.Last, e.Flags)
+	for _, x := range words {
+		fmt.Fprintf(w, "%s\t%d\t%d\t%x\n", x.k, x.e.First, x.e.Last, x.e.Flags)
 	}
 	if err := w.Flush(); err != nil {
 		return nil, err

@@ -15,6 +15,12 @@ func smallGazetteer(t *testing.T) *Gazetteer {
 	g.Set("will", Entry{First: 4, Flags: Ordinary})
 	g.Set("Hamburg", Entry{Flags: City})
 	g.Set("dr", Entry{Flags: Title})
+	return reload(t, g)
+}
+
+// reload marshals g and loads it again, as the embedded gazetteer is.
+func reload(t *testing.T, g *Gazetteer) *Gazetteer {
+	t.Helper()
 	b, err := g.Marshal()
 	if err != nil {
 		t.Fatal(err)
@@ -119,14 +125,7 @@ func TestTableLookups(t *testing.T) {
 		g.Set(fmt.Sprintf("w%dé%s", i, strings.Repeat("x", i%40)), Entry{First: uint8(i % 7), Flags: uint16(i)})
 	}
 	want := g.m
-	b, err := g.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	g2, err := LoadGazetteer(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g2 := reload(t, g)
 	if g2.tab == nil || g2.Len() != len(want) {
 		t.Fatalf("loaded %d words into a table (%v), want %d", g2.Len(), g2.tab != nil, len(want))
 	}
@@ -137,6 +136,10 @@ func TestTableLookups(t *testing.T) {
 		if got := g2.Lookup(k + "q"); got != (Entry{}) {
 			t.Errorf("Lookup(%q) = %+v, want none", k+"q", got)
 		}
+	}
+	b, err := g.Marshal()
+	if err != nil {
+		t.Fatal(err)
 	}
 	b2, err := g2.Marshal()
 	if err != nil || !bytes.Equal(b, b2) {

@@ -15,7 +15,6 @@ type WordSet struct {
 	mask    uint32   // slots - 1
 	words   []string
 	empty   bool // "" is a member
-	m       map[string]bool
 }
 
 // slot places a word of length n, first byte a, middle byte b and last
@@ -27,19 +26,20 @@ func (s *WordSet) slot(n int, a, b, z byte) uint32 {
 
 // NewWordSet returns the set of the words.
 func NewWordSet(ws ...string) *WordSet {
-	s := &WordSet{m: make(map[string]bool, len(ws))}
+	s := &WordSet{}
+	set := make(map[string]bool, len(ws))
 	for _, w := range ws {
-		s.m[w] = true
+		set[w] = true
 	}
 	slots := 64 // sparse, so that most words find their slot empty
-	for slots < 16*len(s.m) && slots < 4096 || slots < 4*len(s.m) {
+	for slots < 16*len(set) && slots < 4096 || slots < 4*len(set) {
 		slots *= 2
 	}
 	s.mask = uint32(slots - 1)
 	s.present = make([]uint64, slots/64)
 	s.start = make([]uint32, slots+1)
 	by := make([][]string, slots)
-	for w := range s.m {
+	for w := range set {
 		if w == "" {
 			s.empty = true
 			continue
@@ -97,9 +97,6 @@ func (s *WordSet) HasLower(w string) bool {
 	}
 	return false
 }
-
-// Map returns the set as a map (for callers that range over it).
-func (s *WordSet) Map() map[string]bool { return s.m }
 
 // foldByte lower-cases an ASCII letter.
 func foldByte(c byte) byte {
