@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/custos-gateway/custos/gateway/jsondoc"
 )
@@ -60,7 +61,13 @@ func ChatFromDoc(doc *jsondoc.Value) (*ChatRequest, error) {
 		return nil, &RequestError{Code: "invalid_request", Msg: "request body must be a JSON object"}
 	}
 	r := &ChatRequest{Doc: doc}
-	var err error
+	err := knownSpelling(doc, "", chatFields)
+	if err == nil {
+		err = knownSpelling(doc.Get("stream_options"), "stream_options.", []string{"include_usage"})
+	}
+	if err != nil {
+		return nil, err
+	}
 	if r.Model, err = Model(doc); err != nil {
 		return nil, err
 	}
@@ -92,6 +99,25 @@ func Model(doc *jsondoc.Value) (string, error) {
 		return s, nil
 	}
 	return "", &RequestError{Code: "invalid_model", Param: "model", Msg: "model must be a non-empty string"}
+}
+
+// knownSpelling refuses a member that names a known field in another
+// letter case: a case-insensitive decoder downstream would read it as that
+// field, and Set would give the body both.
+func knownSpelling(obj *jsondoc.Value, prefix string, known []string) error {
+	if obj == nil || obj.Kind != jsondoc.Object {
+		return nil
+	}
+	for _, m := range obj.Kids {
+		for _, k := range known {
+			if m.Key != k && strings.EqualFold(m.Key, k) {
+				p := prefix + m.Key
+				return &RequestError{Code: "invalid_request", Param: p,
+					Msg: p + " differs from a known field only in letter case; spell it exactly"}
+			}
+		}
+	}
+	return nil
 }
 
 func optionalBool(doc *jsondoc.Value, field string) (bool, error) {

@@ -2,6 +2,7 @@ package openai_test
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
@@ -99,4 +100,24 @@ func FuzzParseChatRequest(f *testing.F) {
 			t.Fatalf("re-encoding changed the request")
 		}
 	})
+}
+
+// A member that names a known field in another letter case is refused by
+// the parser itself: setting the known field afterwards would give the body
+// both spellings, and a case-insensitive decoder downstream would pick one.
+func TestParseRefusesCaseVariantsOfKnownFields(t *testing.T) {
+	for _, tc := range []struct{ body, param string }{
+		{`{"model":"m","streAm_optionS":{},"messages":[{"role":"user"}]}`, "streAm_optionS"},
+		{`{"MODEL":"m","messages":[{"role":"user"}]}`, "MODEL"},
+		{`{"model":"m","stream_options":{"Include_Usage":true},"messages":[{"role":"user"}]}`, "stream_options.Include_Usage"},
+	} {
+		_, err := openai.ParseChatRequest([]byte(tc.body))
+		var re *openai.RequestError
+		if !errors.As(err, &re) || re.Code != "invalid_request" || re.Param != tc.param {
+			t.Errorf("%s: err = %v, want invalid_request at %s", tc.body, err, tc.param)
+		}
+	}
+	if _, err := openai.ParseChatRequest([]byte(`{"model":"m","x_custom":1,"messages":[{"role":"user"}]}`)); err != nil {
+		t.Errorf("an unknown field in no letter-case conflict was refused: %v", err)
+	}
 }
