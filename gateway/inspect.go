@@ -23,7 +23,7 @@ type inspection struct {
 // inspect finds personal data in every string, number and key of the
 // request; the policy sees the data classes and counts, never the values.
 func (s *Server) inspect(req *modelRequest) (*inspection, error) {
-	walk, err := jsondoc.Inspect(req.doc, req.rules, s.jsonLimits)
+	walk, err := jsondoc.InspectData(req.doc, req.rules, s.jsonLimits)
 	if err != nil {
 		var fe *jsondoc.FieldError
 		if errors.As(err, &fe) {
@@ -32,7 +32,7 @@ func (s *Server) inspect(req *modelRequest) (*inspection, error) {
 		}
 		return nil, err
 	}
-	in := &inspection{walk: walk, uninspectable: walk.Uninspectable + req.uninspectable}
+	in := &inspection{walk: walk, uninspectable: walk.Uninspectable + req.uninspectable, textBytes: walk.StructuralBytes}
 	if in.found, err = s.scanTexts(walk.Texts); err != nil {
 		return nil, err
 	}
@@ -73,7 +73,7 @@ func (s *Server) scanTexts(texts []*jsondoc.Text) ([][]redact.Finding, error) {
 		if proseKeys[key] && !t.IsKey {
 			key = "" // message text, not a labelled value
 		}
-		fields = append(fields, redact.Field{Text: t.Text, Key: key, IsKey: t.IsKey, Group: t.Group})
+		fields = append(fields, redact.Field{Text: t.Text, Key: key, IsKey: t.IsKey, Group: int(t.Group)})
 		index = append(index, i)
 	}
 	found, err := s.scanner.Inspect(fields)
@@ -87,7 +87,7 @@ func (s *Server) scanTexts(texts []*jsondoc.Text) ([][]redact.Finding, error) {
 }
 
 // scanned reports whether a text is data to scan: structural names and
-// enum values are part of the API.
+// enum values are part of the API (InspectData leaves them out already).
 func scanned(t *jsondoc.Text) bool { return !t.Structural && t.Text != "" }
 
 // proseKeys hold free text (a message, a description), not a value its key
@@ -157,5 +157,5 @@ func changes(fs []redact.Finding, actions map[redact.Type]redact.Action) bool {
 // token is at least a byte of text, and the chat format frames each text
 // with a few more.
 func (in *inspection) promptBound() int64 {
-	return int64(in.textBytes) + 4*int64(len(in.walk.Texts)) + 16
+	return int64(in.textBytes) + 4*int64(len(in.walk.Texts)+in.walk.Structural) + 16
 }

@@ -55,7 +55,7 @@ func strictDoc(body []byte) (*jsondoc.Value, error) {
 	if doc.Kind != jsondoc.Object {
 		return nil, &RequestError{Msg: "request body must be a JSON object"}
 	}
-	if _, err := jsondoc.Inspect(doc, &MessagesRules, jsondoc.Limits{}); err != nil {
+	if _, err := jsondoc.InspectData(doc, &MessagesRules, jsondoc.Limits{}); err != nil {
 		var fe *jsondoc.FieldError
 		if errors.As(err, &fe) {
 			return nil, &RequestError{Msg: fmt.Sprintf("%s: differs from a known field only in letter case", fe.Path), Cause: err.Error()}

@@ -11,6 +11,13 @@
 // multiple of the body. Invalid UTF-8 in strings becomes U+FFFD, so what is
 // forwarded is exactly what was inspected.
 //
+// The tree's strings are views of the body, never copies. Inspect visits
+// every string, number and key; InspectData, what the gateway uses, records
+// only the texts that are data and counts the structural ones (known field
+// names and enum values), so a body of many small messages costs about one
+// record per piece of data and its inspected form stays within about twice
+// the body's size.
+//
 // Errors name a path (`messages[3].content[0]`) and an offset, never a
 // value: the package must never put request text into an error.
 package jsondoc

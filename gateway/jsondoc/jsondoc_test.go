@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -186,6 +188,54 @@ func TestWalkRefusesCaseVariantsOfKnownFields(t *testing.T) {
 	var fe *jsondoc.FieldError
 	if !errors.As(err, &fe) || fe.Path.String() != "messages[0].content[0].Text" {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// InspectData records exactly Inspect's texts that are data, in order, and
+// counts the structural ones and their bytes.
+func TestInspectDataLeavesOutOnlyStructuralTexts(t *testing.T) {
+	body := `{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"Jane Roe"},` +
+		`{"type":"input_audio","input_audio":{"data":"QUJD"}}]},{"role":"userx","content":"user"}]}`
+	walk := func(f func(*jsondoc.Value, *jsondoc.Rules, jsondoc.Limits) (*jsondoc.Walk, error)) (*jsondoc.Walk, *jsondoc.Value) {
+		doc, err := jsondoc.Parse([]byte(body), jsondoc.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := f(doc, &chatRules, jsondoc.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w, doc
+	}
+	all, _ := walk(jsondoc.Inspect)
+	data, doc := walk(jsondoc.InspectData)
+	var want []string
+	structural, structuralBytes := 0, 0
+	for _, tx := range all.Texts {
+		if tx.Structural {
+			structural, structuralBytes = structural+1, structuralBytes+len(tx.Text)
+			continue
+		}
+		want = append(want, fmt.Sprintf("%s|%s|%v|%d", tx.Text, tx.Key, tx.IsKey, tx.Group))
+	}
+	var got []string
+	for _, tx := range data.Texts {
+		got = append(got, fmt.Sprintf("%s|%s|%v|%d", tx.Text, tx.Key, tx.IsKey, tx.Group))
+	}
+	if !slices.Equal(got, want) || structural == 0 {
+		t.Errorf("InspectData texts\n got %q\nwant %q (structural %d)", got, want, structural)
+	}
+	if data.Structural != structural || data.StructuralBytes != structuralBytes || data.Uninspectable != all.Uninspectable {
+		t.Errorf("counted %d structural texts of %d bytes, %d uninspectable; want %d, %d, %d",
+			data.Structural, data.StructuralBytes, data.Uninspectable, structural, structuralBytes, all.Uninspectable)
+	}
+	for _, tx := range data.Texts {
+		if tx.Text == "Jane Roe" {
+			tx.Set("[PERSON_1]")
+		}
+	}
+	if out := string(jsondoc.Encode(doc)); !strings.Contains(out, `"text":"[PERSON_1]"`) || strings.Contains(out, "Jane") {
+		t.Errorf("a data text set through InspectData: %s", out)
 	}
 }
 

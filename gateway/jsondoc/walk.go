@@ -12,11 +12,16 @@ type Text struct {
 	Text string
 	// Key is the (lower-cased) key of the nearest object member above the
 	// value, "" at the top; for an object key, the key itself.
-	Key   string
-	IsKey bool
+	Key string
+
+	node   *Value    // a string or number value
+	member *Member   // an object key
+	in     *embedded // the embedded document this text is in, if any
+
 	// Group > 0 marks consecutive texts that are adjacent parts of one text
 	// (a message's text content parts): they are scanned joined as well.
-	Group int
+	Group int32
+	IsKey bool
 	// Structural marks a known field name or a known enum value at its
 	// place (role "user", type "text"): part of the API, not of the data.
 	Structural bool
@@ -24,10 +29,6 @@ type Text struct {
 	// document: scanned as a whole for evidence (a label in one member, its
 	// value in the next), never set (its members are set instead).
 	Context bool
-
-	node   *Value    // a string or number value
-	member *Member   // an object key
-	in     *embedded // the embedded document this text is in, if any
 }
 
 // embedded is a string value holding a JSON document.
@@ -107,15 +108,30 @@ type Walk struct {
 	Texts []*Text
 	// Uninspectable counts values and parts that could not be inspected.
 	Uninspectable int
-	embedded      []*embedded // innermost first
-	groups        int
+	// Structural and StructuralBytes count the structural texts (known
+	// field names and enum values) InspectData leaves out of Texts, and
+	// their bytes: part of what the request sends, never data to scan.
+	Structural, StructuralBytes int
+	embedded                    []*embedded // innermost first
+	groups                      int32
 }
 
 // Inspect visits every string, number and key of root under rules. It
 // fails only on a key refused by rules.Fields.
 func Inspect(root *Value, rules *Rules, lim Limits) (*Walk, error) {
+	return inspect(root, rules, lim, false)
+}
+
+// InspectData is Inspect without the structural texts, which it only
+// counts: a body of many small messages then costs one record per piece
+// of data, not one per key and enum value as well.
+func InspectData(root *Value, rules *Rules, lim Limits) (*Walk, error) {
+	return inspect(root, rules, lim, true)
+}
+
+func inspect(root *Value, rules *Rules, lim Limits, dataOnly bool) (*Walk, error) {
 	w := &Walk{}
-	wk := walker{rules: rules, w: w, lim: lim}
+	wk := walker{rules: rules, w: w, lim: lim, dataOnly: dataOnly}
 	wk.value(root, "", nil)
 	if wk.err != nil {
 		return nil, wk.err
@@ -140,6 +156,18 @@ type walker struct {
 	path  Path
 	in    *embedded
 	err   error
+	// dataOnly counts structural texts instead of recording them.
+	dataOnly bool
+}
+
+// skipStructural counts a structural text InspectData leaves out.
+func (wk *walker) skipStructural(structural bool, s string) bool {
+	if !structural || !wk.dataOnly {
+		return false
+	}
+	wk.w.Structural++
+	wk.w.StructuralBytes += len(s)
+	return true
 }
 
 func (wk *walker) add(t *Text) {
@@ -147,7 +175,7 @@ func (wk *walker) add(t *Text) {
 	wk.w.Texts = append(wk.w.Texts, t)
 }
 
-func (wk *walker) value(v *Value, key string, group *int) {
+func (wk *walker) value(v *Value, key string, group *int32) {
 	switch v.Kind {
 	case String:
 		if match(wk.rules.Opaque, wk.path) || isDataURI(v.Str) {
@@ -157,7 +185,11 @@ func (wk *walker) value(v *Value, key string, group *int) {
 		if match(wk.rules.Embedded, wk.path) && wk.embedded(v, key) {
 			return
 		}
-		t := &Text{Text: v.Str, Key: key, node: v, Structural: wk.known(wk.rules.Enums, v.Str)}
+		structural := wk.known(wk.rules.Enums, v.Str)
+		if wk.skipStructural(structural, v.Str) {
+			return
+		}
+		t := &Text{Text: v.Str, Key: key, node: v, Structural: structural}
 		if group != nil {
 			t.Group = *group
 		}
@@ -173,7 +205,7 @@ func (wk *walker) value(v *Value, key string, group *int) {
 
 func (wk *walker) array(v *Value, key string) {
 	joined := match(wk.rules.Joined, wk.path)
-	group := 0
+	group := int32(0)
 	for i := range v.Kids {
 		wk.path = append(wk.path, PathElem{Index: i, IsIndex: true})
 		item := v.Kids[i].Value
@@ -192,12 +224,12 @@ func (wk *walker) array(v *Value, key string) {
 }
 
 // joinedPart walks a text part whose "text" joins its neighbours'.
-func (wk *walker) joinedPart(part *Value, group int) {
+func (wk *walker) joinedPart(part *Value, group int32) {
 	for i := range part.Kids {
 		m := &part.Kids[i]
 		wk.keyText(m)
 		wk.path = append(wk.path, PathElem{Key: m.Key})
-		g := (*int)(nil)
+		g := (*int32)(nil)
 		if m.Key == "text" {
 			g = &group
 		}
@@ -223,7 +255,11 @@ func (wk *walker) object(v *Value) {
 }
 
 func (wk *walker) keyText(m *Member) {
-	wk.add(&Text{Text: m.Key, Key: strings.ToLower(m.Key), IsKey: true, member: m, Structural: wk.known(wk.rules.Fields, m.Key)})
+	structural := wk.known(wk.rules.Fields, m.Key)
+	if wk.skipStructural(structural, m.Key) {
+		return
+	}
+	wk.add(&Text{Text: m.Key, Key: strings.ToLower(m.Key), IsKey: true, member: m, Structural: structural})
 }
 
 // known reports s as one of the names a set at the current path lists.
