@@ -14,13 +14,34 @@ import (
 // Model is an averaged perceptron over hashed features, one weight per
 // feature and tag, quantized to 16 bits.
 type Model struct {
-	w     map[uint32][NumTags]int16
-	flat  [][NumTags]int16 // the same by bucket, for tagging
-	scale float32          // weight = int16 / scale
+	w     map[uint32][NumTags]int16 // a trained model's weights by feature
+	flat  [][NumTags]int16          // the same by bucket, for tagging; all a loaded model keeps
+	n     int                       // a loaded model's feature count
+	scale float32                   // weight = int16 / scale
 }
 
 // Features is the number of features with a weight.
-func (m *Model) Features() int { return len(m.w) }
+func (m *Model) Features() int {
+	if m.w == nil {
+		return m.n
+	}
+	return len(m.w)
+}
+
+// weights returns the weights by feature: a loaded model's are its
+// buckets with any nonzero weight (a feature is its bucket).
+func (m *Model) weights() map[uint32][NumTags]int16 {
+	if m.w != nil {
+		return m.w
+	}
+	w := make(map[uint32][NumTags]int16, m.n)
+	for f, ws := range m.flat {
+		if ws != ([NumTags]int16{}) {
+			w[uint32(f)] = ws
+		}
+	}
+	return w
+}
 
 // Span is a run of tokens [Start, End) with one tag and its margin over O.
 type Span struct {
@@ -94,8 +115,9 @@ func argmax(s [NumTags]float32) Tag {
 // Marshal writes the model: gzip of the scale, the count, then per feature
 // its hash and weights, sorted by hash.
 func (m *Model) Marshal() ([]byte, error) {
-	keys := make([]uint32, 0, len(m.w))
-	for k := range m.w {
+	weights := m.weights()
+	keys := make([]uint32, 0, len(weights))
+	for k := range weights {
 		keys = append(keys, k)
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
@@ -116,7 +138,7 @@ func (m *Model) Marshal() ([]byte, error) {
 			return nil, err
 		}
 		prev = k
-		w := m.w[k]
+		w := weights[k]
 		if err := binary.Write(zw, binary.LittleEndian, w); err != nil {
 			return nil, err
 		}
@@ -149,22 +171,22 @@ func LoadModel(data []byte) (*Model, error) {
 	if len(raw) != 8+n*rec || m.scale <= 0 {
 		return nil, ErrModel
 	}
-	m.w = make(map[uint32][NumTags]int16, n)
+	m.flat, m.n = make([][NumTags]int16, Buckets), n
 	prev := uint32(0)
 	for i := 0; i < n; i++ {
 		p := raw[8+i*rec:]
 		prev += binary.LittleEndian.Uint32(p)
-		var w [NumTags]int16
-		for t := range w {
-			w[t] = int16(binary.LittleEndian.Uint16(p[4+2*t:]))
+		if prev >= Buckets {
+			return nil, ErrModel
 		}
-		m.w[prev] = w
+		for t := range NumTags {
+			m.flat[prev][t] = int16(binary.LittleEndian.Uint16(p[4+2*t:]))
+		}
 	}
-	m.index()
 	return m, nil
 }
 
-// index lays the weights out by bucket for tagging.
+// index lays a trained model's weights out by bucket for tagging.
 func (m *Model) index() {
 	m.flat = make([][NumTags]int16, Buckets)
 	for f, w := range m.w {

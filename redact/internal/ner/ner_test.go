@@ -115,6 +115,17 @@ func TestTrainTagRoundTrip(t *testing.T) {
 	if _, err := LoadModel([]byte{1, 2, 3}); err == nil {
 		t.Error("garbage model accepted")
 	}
+	// A loaded model keeps only its buckets, and writes what it read.
+	if m2.w != nil || m2.Features() != m.Features() {
+		t.Errorf("loaded model: weights map kept %v, %d features, want %d", m2.w != nil, m2.Features(), m.Features())
+	}
+	b2, err := m2.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(b, b2) {
+		t.Error("a loaded model marshals differently from the model it was read from")
+	}
 }
 
 // TestTableLookups: the loaded gazetteer's table answers as the map it was
@@ -122,21 +133,14 @@ func TestTrainTagRoundTrip(t *testing.T) {
 func TestTableLookups(t *testing.T) {
 	g := &Gazetteer{}
 	for i := 0; i < 5000; i++ {
-		g.Set(fmt.Sprintf("w%dé%s", i, strings.Repeat("x", i%40)), Entry{First: uint8(i % 7), Flags: uint16(i)})
+		g.Set(fmt.Sprintf("w%dé%s", i, strings.Repeat("x", i%40)), Entry{First: uint8(i % 8), Last: uint8(i / 8 % 8), Flags: uint16(i % (1 << flagBits))})
 	}
 	want := g.m
 	g2 := reload(t, g)
 	if g2.tab == nil || g2.Len() != len(want) {
 		t.Fatalf("loaded %d words into a table (%v), want %d", g2.Len(), g2.tab != nil, len(want))
 	}
-	for k, e := range want {
-		if got := g2.Lookup(strings.ToUpper(k)); len(k) <= 48 && got != e {
-			t.Errorf("Lookup(%q) = %+v, want %+v", k, got, e)
-		}
-		if got := g2.Lookup(k + "q"); got != (Entry{}) {
-			t.Errorf("Lookup(%q) = %+v, want none", k+"q", got)
-		}
-	}
+	lookupsAgree(t, g2, want)
 	b, err := g.Marshal()
 	if err != nil {
 		t.Fatal(err)
@@ -144,6 +148,27 @@ func TestTableLookups(t *testing.T) {
 	b2, err := g2.Marshal()
 	if err != nil || !bytes.Equal(b, b2) {
 		t.Errorf("a loaded gazetteer marshals otherwise (%v)", err)
+	}
+	// An entry too wide for a slot keeps the gazetteer in its map, which
+	// answers the same.
+	g.Set("wide", Entry{Flags: 1 << flagBits})
+	want = g.m
+	g3 := reload(t, g)
+	if g3.tab != nil || g3.Len() != len(want) {
+		t.Fatalf("an entry too wide for a slot: table %v, %d words, want the map of %d", g3.tab != nil, g3.Len(), len(want))
+	}
+	lookupsAgree(t, g3, want)
+}
+
+func lookupsAgree(t *testing.T, g2 *Gazetteer, want map[string]Entry) {
+	t.Helper()
+	for k, e := range want {
+		if got := g2.Lookup(strings.ToUpper(k)); len(k) <= 48 && got != e {
+			t.Errorf("Lookup(%q) = %+v, want %+v", k, got, e)
+		}
+		if got := g2.Lookup(k + "q"); got != (Entry{}) {
+			t.Errorf("Lookup(%q) = %+v, want none", k+"q", got)
+		}
 	}
 }
 

@@ -5,10 +5,11 @@ import (
 	"strings"
 )
 
-// table is the loaded gazetteer's word index: open addressing over slots
-// that hold a hash tag, the entry and where the word is in one string of
-// all words, so that a lookup reads one slot (and the word, on a match)
-// where a map of strings reads a control word, a slot and the key.
+// table is the loaded gazetteer's word index: open addressing over 8-byte
+// slots that hold where the word is in one string of all words, a hash tag
+// and the entry packed together, so that a lookup reads one slot (and the
+// word, on a match) where a map of strings reads a control word, a slot
+// and the key.
 type table struct {
 	slots []tabSlot
 	keys  string
@@ -16,19 +17,41 @@ type table struct {
 }
 
 type tabSlot struct {
-	tag uint32 // the hash's low bits, never 0; 0 marks an empty slot
-	at  uint32 // the word is keys[off : off+n], off the high 24 bits, n the low 8
-	e   Entry
+	at uint32 // the word is keys[off : off+n], off the high 24 bits, n the low 8
+	// te is the hash's low tagBits bits (the lowest set, so never 0; 0
+	// marks an empty slot) above the entry's entryBits bits.
+	te uint32
 }
+
+// An entry packs into entryBits: First and Last in 3 bits each, then the
+// flags.
+const (
+	entryBits = 18
+	flagBits  = entryBits - 6
+	tagBits   = 32 - entryBits
+)
 
 func (s *tabSlot) key(keys string) string { return keys[s.at>>8 : s.at>>8+s.at&0xff] }
 
+func (s *tabSlot) entry() Entry {
+	return Entry{First: uint8(s.te & 7), Last: uint8(s.te >> 3 & 7), Flags: uint16(s.te >> 6 & (1<<flagBits - 1))}
+}
+
+func packEntry(e Entry) (uint32, bool) {
+	if e.First > 7 || e.Last > 7 || e.Flags >= 1<<flagBits {
+		return 0, false
+	}
+	return uint32(e.First) | uint32(e.Last)<<3 | uint32(e.Flags)<<6, true
+}
+
+func hashTag(h uint64) uint32 { return (uint32(h)<<entryBits | 1<<entryBits) }
+
 // newTable indexes the words of m, or returns nil for words too many or
-// too long for its slots.
+// too long, or entries too wide, for its slots.
 func newTable(m map[string]Entry) *table {
 	total := 0
-	for k := range m {
-		if len(k) > 0xff {
+	for k, e := range m {
+		if _, ok := packEntry(e); !ok || len(k) > 0xff {
 			return nil
 		}
 		total += len(k)
@@ -39,13 +62,15 @@ func newTable(m map[string]Entry) *table {
 	size := 1 << bits.Len(uint(2*len(m)+1))
 	t := &table{slots: make([]tabSlot, size), shift: uint(64 - bits.TrailingZeros(uint(size)))}
 	var keys strings.Builder
+	keys.Grow(total)
 	for k, e := range m {
 		h := tabHash(k)
 		i := h >> t.shift
-		for t.slots[i].tag != 0 {
+		for t.slots[i].te != 0 {
 			i = (i + 1) & uint64(size-1)
 		}
-		t.slots[i] = tabSlot{tag: uint32(h) | 1, at: uint32(keys.Len())<<8 | uint32(len(k)), e: e}
+		pe, _ := packEntry(e)
+		t.slots[i] = tabSlot{at: uint32(keys.Len())<<8 | uint32(len(k)), te: hashTag(h) | pe}
 		keys.WriteString(k)
 	}
 	t.keys = keys.String()
@@ -55,15 +80,15 @@ func newTable(m map[string]Entry) *table {
 // get returns the entry of the lower-case word k.
 func (t *table) get(k string) (Entry, bool) {
 	h := tabHash(k)
-	tag := uint32(h) | 1
+	tag := hashTag(h)
 	mask := uint64(len(t.slots) - 1)
 	for i := h >> t.shift; ; i = (i + 1) & mask {
 		s := &t.slots[i]
-		if s.tag == 0 {
+		if s.te == 0 {
 			return Entry{}, false
 		}
-		if s.tag == tag && int(s.at&0xff) == len(k) && s.key(t.keys) == k {
-			return s.e, true
+		if s.te&^(1<<entryBits-1) == tag && int(s.at&0xff) == len(k) && s.key(t.keys) == k {
+			return s.entry(), true
 		}
 	}
 }
@@ -71,8 +96,8 @@ func (t *table) get(k string) (Entry, bool) {
 // each calls f with every word and its entry.
 func (t *table) each(f func(k string, e Entry)) {
 	for i := range t.slots {
-		if s := &t.slots[i]; s.tag != 0 {
-			f(s.key(t.keys), s.e)
+		if s := &t.slots[i]; s.te != 0 {
+			f(s.key(t.keys), s.entry())
 		}
 	}
 }

@@ -50,7 +50,10 @@ func NewWordSet(ws ...string) *WordSet {
 	}
 	for h := range by {
 		s.start[h] = uint32(len(s.words))
-		s.words = append(s.words, by[h]...)
+		for _, w := range by[h] {
+			// A copy: a word cut from a large text must not keep it alive.
+			s.words = append(s.words, strings.Clone(w))
+		}
 	}
 	s.start[slots] = uint32(len(s.words))
 	return s
