@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -241,5 +242,60 @@ func TestUnauthCounterAggregatesPerSourceAndWindow(t *testing.T) {
 	c.Note(t0.Add(3*time.Minute), "10.0.0.9", "/v1/messages", "invalid_api_key")
 	if out := c.Drain(); len(out) != 1 || c.Drain() != nil {
 		t.Errorf("drain: %+v", out)
+	}
+}
+
+// slowSigner signs once release is closed, saying when a signature is
+// asked for.
+type slowSigner struct {
+	*audit.KeyFileSigner
+	asked   chan struct{}
+	release chan struct{}
+}
+
+func (s *slowSigner) Sign(msg []byte) ([]byte, error) {
+	s.asked <- struct{}{}
+	<-s.release
+	return s.KeyFileSigner.Sign(msg)
+}
+
+// The append that makes a checkpoint due is answered before the head is
+// signed (a Vault signature is a network round trip), whether appends
+// come one at a time or together.
+func TestSigningDoesNotDelayTheAppendThatMakesACheckpointDue(t *testing.T) {
+	for _, clients := range []int{1, 4} {
+		t.Run(fmt.Sprintf("clients=%d", clients), func(t *testing.T) {
+			key, pub := newSigner(t)
+			s := &slowSigner{KeyFileSigner: key, asked: make(chan struct{}, 1), release: make(chan struct{})}
+			path := filepath.Join(t.TempDir(), "a.db")
+			l, err := audit.Open(path, audit.Options{Signer: s, CheckpointEvery: clients})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var wg sync.WaitGroup
+			for i := range clients {
+				wg.Go(func() {
+					if _, err := l.Append(context.Background(), record(i)); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+			answered := make(chan struct{})
+			go func() { wg.Wait(); close(answered) }()
+			select {
+			case <-answered:
+			case <-time.After(5 * time.Second):
+				t.Fatal("an append waits for the checkpoint's signature")
+			}
+			<-s.asked
+			close(s.release)
+			if err := l.Close(); err != nil {
+				t.Fatal(err)
+			}
+			rep, err := audit.Verify(path, audit.VerifyOptions{PublicKey: pub})
+			if err != nil || !rep.OK() || rep.Verified != uint64(clients) {
+				t.Fatalf("verify: %+v %v", rep, err)
+			}
+		})
 	}
 }

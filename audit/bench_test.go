@@ -2,13 +2,17 @@ package audit_test
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/custos-gateway/custos/audit"
 )
@@ -217,4 +221,93 @@ func benchRequests(b *testing.B, mode audit.Durability, clients int) {
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "requests/s")
 	b.ReportMetric(2*commits/float64(b.N), "fsyncs/request")
 	b.ReportMetric(perRequest/(float64(floor.Nanoseconds())/(2*floorN)), "x-floor")
+}
+
+// BenchmarkAppendVsCommit compares one durable Append at one client with
+// the bare bbolt commit the gateway's bench takes as the floor (a one-key
+// Update on a fresh file, as gateway/bench/disk.go does), the two timed in
+// turn in the same run so that both see the same disk. "intent" is a lone
+// durable append; "request" is the gateway's pattern, a durable intent
+// whose deferred outcome rides in the next commit. It reports the p50 of
+// each and their ratio (x-probe).
+func BenchmarkAppendVsCommit(b *testing.B) {
+	for _, bc := range []struct {
+		name     string
+		deferred bool
+	}{{"intent", false}, {"request", true}} {
+		b.Run(bc.name, func(b *testing.B) {
+			l, err := audit.Open(filepath.Join(b.TempDir(), "audit.db"), audit.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer l.Close()
+			probe := newCommitProbe(b)
+			var appends, probes []time.Duration
+			in, out := intent(1), outcome(1, 0)
+			for b.Loop() {
+				probes = append(probes, probe.commit(b))
+				t := time.Now()
+				rc, err := l.Append(context.Background(), in)
+				appends = append(appends, time.Since(t))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if bc.deferred {
+					out.IntentSeq = rc.Seq
+					if err := l.AppendDeferred(out); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			a, p := p50(appends), p50(probes)
+			b.ReportMetric(float64(a.Microseconds()), "append-p50-µs")
+			b.ReportMetric(float64(p.Microseconds()), "probe-p50-µs")
+			b.ReportMetric(float64(a)/float64(p), "x-probe")
+		})
+	}
+}
+
+// commitProbe is gateway/bench/disk.go's commit probe: one small record
+// per bbolt Update, on a file of its own.
+type commitProbe struct {
+	db     *bolt.DB
+	key    []byte
+	value  []byte
+	next   uint64
+	bucket []byte
+}
+
+func newCommitProbe(b *testing.B) *commitProbe {
+	db, err := bolt.Open(filepath.Join(b.TempDir(), "commit-probe.db"), 0o600, &bolt.Options{Timeout: time.Second, FreelistType: bolt.FreelistMapType})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	return &commitProbe{db: db, key: make([]byte, 8), value: make([]byte, 256), bucket: []byte("records")}
+}
+
+func (c *commitProbe) commit(b *testing.B) time.Duration {
+	binary.BigEndian.PutUint64(c.key, c.next)
+	c.next++
+	t := time.Now()
+	err := c.db.Update(func(tx *bolt.Tx) error {
+		bk, err := tx.CreateBucketIfNotExists(c.bucket)
+		if err != nil {
+			return err
+		}
+		return bk.Put(c.key, c.value)
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return time.Since(t)
+}
+
+func p50(d []time.Duration) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[len(s)/2]
 }

@@ -11,7 +11,9 @@
 //	checkpoints  key: sequence number of the head it signs; value: Checkpoint JSON
 //	meta         "head": seq | hash of the last record; "chain": where this file's chain starts
 //
-// Durability: every commit is one bbolt transaction (two fdatasyncs). Under
+// Durability: every commit is one bbolt transaction (two fdatasyncs), made
+// under one writer lock: a lone durable append commits on its caller's
+// goroutine, concurrent ones are group-committed by a writer goroutine. Under
 // DurabilityStrict every append waits for its commit. Under DurabilityGroup
 // (the default) Append still waits, and AppendDeferred queues a record for
 // the next commit without waiting: the gateway writes its intent records

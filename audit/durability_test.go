@@ -1,8 +1,11 @@
 package audit_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -291,5 +294,79 @@ func TestRecordTimeOutOfRangeIsRefused(t *testing.T) {
 func TestUnknownDurabilityIsRefused(t *testing.T) {
 	if _, err := audit.Open(filepath.Join(t.TempDir(), "a.db"), audit.Options{Durability: "sometimes"}); err == nil {
 		t.Error("opened with an unknown durability")
+	}
+}
+
+// Each client's records are in the order it appended them, whether its
+// durable appends commit on its own goroutine or through the writer: an
+// outcome deferred before the next intent precedes it.
+func TestRecordsKeepEachClientsOrder(t *testing.T) {
+	for _, tc := range []struct {
+		durability audit.Durability
+		clients    int
+	}{{audit.DurabilityGroup, 1}, {audit.DurabilityGroup, 16}, {audit.DurabilityStrict, 16}} {
+		t.Run(fmt.Sprintf("%s/clients=%d", tc.durability, tc.clients), func(t *testing.T) {
+			const n = 40
+			l, path, _ := openWith(t, audit.Options{Durability: tc.durability, CheckpointEvery: 7})
+			var wg sync.WaitGroup
+			for g := range tc.clients {
+				wg.Go(func() { appendRequests(t, l, g, n) })
+			}
+			wg.Wait()
+			if err := l.Close(); err != nil {
+				t.Fatal(err)
+			}
+			checkClientOrder(t, path, tc.clients*n*2)
+		})
+	}
+}
+
+// appendRequests writes n requests of client g: a durable intent, then its
+// outcome deferred.
+func appendRequests(t *testing.T, l *audit.Log, g, n int) {
+	for i := range n {
+		in := intent(i)
+		in.RequestID = fmt.Sprintf("c%d", g)
+		rc, err := l.Append(context.Background(), in)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		out := outcome(i, rc.Seq)
+		out.RequestID = in.RequestID
+		if err := l.AppendDeferred(out); err != nil {
+			t.Error(err)
+			return
+		}
+	}
+}
+
+// checkClientOrder reads the file's records and checks that every client's
+// alternate intent, outcome, intent, ..., each outcome naming the intent
+// just before it.
+func checkClientOrder(t *testing.T, path string, want int) {
+	t.Helper()
+	var out bytes.Buffer
+	n, err := audit.ExportFile(&out, path, audit.Filter{}, audit.FormatJSONL)
+	if err != nil || n != want {
+		t.Fatalf("export: %d records, want %d: %v", n, want, err)
+	}
+	last := map[string]audit.Record{}
+	for line := range bytes.Lines(out.Bytes()) {
+		var r audit.Record
+		if err := json.Unmarshal(line, &r); err != nil {
+			t.Fatal(err)
+		}
+		prev, seen := last[r.RequestID]
+		switch {
+		case r.Kind == audit.KindIntent && seen && prev.Kind != audit.KindOutcome,
+			r.Kind == audit.KindOutcome && (!seen || prev.Kind != audit.KindIntent || r.IntentSeq != prev.Seq):
+			t.Fatalf("client %s: record %d (%s) follows record %d (%s)", r.RequestID, r.Seq, r.Kind, prev.Seq, prev.Kind)
+		}
+		last[r.RequestID] = r
+	}
+	rep, err := audit.Verify(path, audit.VerifyOptions{})
+	if err != nil || !rep.OK() || rep.Verified != uint64(want) {
+		t.Fatalf("verify: %+v %v", rep, err)
 	}
 }

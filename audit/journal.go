@@ -4,8 +4,9 @@ import bolt "go.etcd.io/bbolt"
 
 // Journal keeps state derived from the records in the log's own file and
 // transactions (the credit ledger of audit/ledger): a record and what it
-// changes are committed together or not at all. Its methods run on the
-// log's writer goroutine, one at a time.
+// changes are committed together or not at all. Its methods run one at a
+// time, under the log's writer lock: on the writer goroutine, or on the
+// goroutine of a durable append that commits itself.
 type Journal interface {
 	// Open runs in the transaction that opens a file. created says the
 	// file is new: a journal holding state (the log is rotating) writes

@@ -112,24 +112,31 @@ type Chain struct {
 	PreviousFile string `json:"previous_file,omitempty"`
 }
 
-// Log is an open audit log. Appends are safe for concurrent use; they are
-// group-committed by a single writer goroutine (bbolt fsyncs every commit).
+// Log is an open audit log. Appends are safe for concurrent use. Commits
+// are made one at a time under the writer lock (bbolt fsyncs every commit):
+// a lone durable append that finds nothing else queued commits on its own
+// goroutine; otherwise a single writer goroutine group-commits whatever is
+// queued.
 type Log struct {
-	opts     Options
-	queue    chan *pending
-	ctrl     chan func()
-	flushDue chan struct{} // the flush timer fired
-	quit     chan struct{}
-	done     chan struct{}
+	opts      Options
+	queue     chan *pending
+	queued    atomic.Int64 // records sent to queue and not yet in the batch
+	appending atomic.Int64 // durable appends under way
+	ctrl      chan func()
+	flushDue  chan struct{} // the flush timer fired
+	quit      chan struct{}
+	done      chan struct{}
 
 	mu     sync.Mutex // guards closed
 	closed bool
+
+	wmu sync.Mutex // the writer lock: guards the writer state below
 
 	stats   counters
 	anchors *anchorer
 	curPath atomic.Pointer[string] // the file being written, for FreeBytes
 
-	// Writer-goroutine state.
+	// Writer state.
 	db              *bolt.DB
 	path            string
 	sinceCheckpoint int
@@ -294,8 +301,12 @@ func (l *Log) Append(ctx context.Context, r Record) (Receipt, error) {
 		return Receipt{}, err
 	}
 	p := &pending{rec: rec, done: make(chan result, 1)}
-	if err := l.enqueue(ctx, p); err != nil {
-		return Receipt{}, err
+	l.appending.Add(1)
+	defer l.appending.Add(-1)
+	if !l.commitNow(p) {
+		if err := l.enqueue(ctx, p); err != nil {
+			return Receipt{}, err
+		}
 	}
 	l.stats.appends.Add(1)
 	// Once queued the record will be committed or failed promptly; wait for
@@ -339,20 +350,26 @@ func (l *Log) prepare(r Record) (Record, error) {
 }
 
 func (l *Log) enqueue(ctx context.Context, p *pending) error {
-	l.mu.Lock()
-	closed := l.closed
-	l.mu.Unlock()
-	if closed {
+	if l.isClosed() {
 		return ErrClosed
 	}
+	l.queued.Add(1)
 	select {
 	case l.queue <- p:
 		return nil
 	case <-l.quit:
+		l.queued.Add(-1)
 		return ErrClosed
 	case <-ctx.Done():
+		l.queued.Add(-1)
 		return fmt.Errorf("%w: %w", ErrUnavailable, ctx.Err())
 	}
+}
+
+func (l *Log) isClosed() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.closed
 }
 
 // recordHash is SHA-256 over the sequence number, the predecessor's hash and
@@ -389,8 +406,9 @@ func decodeHead(b []byte) Receipt {
 	return r
 }
 
-// do runs f on the writer goroutine, after everything queued before the
-// call has been taken into the batch, and waits for it.
+// do runs f on the writer goroutine, under the writer lock, after
+// everything queued before the call has been taken into the batch, and
+// waits for it.
 func (l *Log) do(f func() error) error {
 	errc := make(chan error, 1)
 	select {
@@ -469,6 +487,8 @@ func (l *Log) Close() error {
 	l.mu.Unlock()
 	close(l.quit)
 	<-l.done
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
 	var err error
 	if l.sinceCheckpoint > 0 {
 		err = l.checkpoint()

@@ -46,7 +46,7 @@ func (c *Checkpoint) Message() []byte {
 }
 
 // checkpoint signs the head, stores it and hands it to the anchors. Runs
-// on the writer goroutine.
+// under the writer lock.
 func (l *Log) checkpoint() error {
 	if l.head.Seq == 0 {
 		return nil

@@ -58,7 +58,7 @@ var (
 	secondsBounds = []float64{50e-6, 100e-6, 250e-6, 500e-6, 1e-3, 2.5e-3, 5e-3, 10e-3, 25e-3, 50e-3, 100e-3, 250e-3, 1}
 )
 
-// histogram is written by the writer goroutine only and read by anyone.
+// histogram is written under the writer lock only and read by anyone.
 type histogram struct {
 	bounds []float64
 	counts []atomic.Uint64

@@ -7,10 +7,11 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// writer is the single goroutine that commits appends. It batches whatever
+// writer is the goroutine that commits what is queued. It batches whatever
 // is queued, so throughput scales with load without delaying a lone durable
 // append; deferred records wait in the batch for the next durable append, a
-// full batch, the flush timer, a checkpoint, or Close.
+// full batch, the flush timer, a checkpoint, or Close. It holds the writer
+// lock while it works.
 func (l *Log) writer() {
 	defer close(l.done)
 	ticker := time.NewTicker(l.opts.CheckpointInterval)
@@ -18,29 +19,68 @@ func (l *Log) writer() {
 	for {
 		select {
 		case p := <-l.queue:
-			l.take(p)
-			l.drain()
-			l.commitIfDue()
+			l.locked(func() { l.received(p); l.drain(); l.commitIfDue() })
 		case <-l.flushDue:
-			l.flushArmed = false
-			l.drain()
-			_ = l.flush()
+			l.locked(func() { l.flushArmed = false; l.drain(); _ = l.flush() })
 		case f := <-l.ctrl:
-			l.drain()
-			l.commitIfDue()
-			f()
+			l.locked(func() { l.drain(); l.commitIfDue(); f() })
 		case <-ticker.C:
-			l.drain()
-			_ = l.flush()
-			if l.sinceCheckpoint > 0 {
-				_ = l.checkpoint()
-			}
+			l.locked(l.tick)
 		case <-l.quit:
-			l.drain()
-			_ = l.flush()
+			l.locked(func() { l.drain(); _ = l.flush() })
 			return
 		}
 	}
+}
+
+// locked runs f under the writer lock.
+func (l *Log) locked(f func()) {
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
+	f()
+}
+
+func (l *Log) tick() {
+	l.drain()
+	_ = l.flush()
+	if l.sinceCheckpoint > 0 {
+		_ = l.checkpoint()
+	}
+}
+
+// checkpointDue says whether a commit of n more records makes a
+// checkpoint due.
+func (l *Log) checkpointDue(n int) bool {
+	return l.sinceCheckpoint+n >= l.opts.CheckpointEvery || time.Since(l.lastCheckpoint) >= l.opts.CheckpointInterval
+}
+
+// commitNow commits p on the caller's goroutine, with the deferred records
+// already taken, when its caller is the only one appending durably, the
+// writer lock is free and no record is queued or held by the writer: the
+// record then follows every record appended before it, and its caller is
+// answered without waking the writer. It reports false, having done
+// nothing, otherwise (concurrent appends go to the writer, which commits
+// them together), and when the batch is full or the commit would make a
+// checkpoint due: the writer signs checkpoints after answering, so that
+// signing never delays the caller.
+func (l *Log) commitNow(p *pending) bool {
+	if l.appending.Load() != 1 || !l.wmu.TryLock() {
+		return false
+	}
+	defer l.wmu.Unlock()
+	n := len(l.batch) + 1
+	if l.queued.Load() != 0 || n > l.opts.MaxBatch || l.checkpointDue(n) || l.isClosed() {
+		return false
+	}
+	l.take(p)
+	_ = l.flush()
+	return true
+}
+
+// received takes a record that came through the queue.
+func (l *Log) received(p *pending) {
+	l.queued.Add(-1)
+	l.take(p)
 }
 
 // take adds one queued record to the batch, committing first if it is full.
@@ -59,7 +99,7 @@ func (l *Log) drain() {
 	for {
 		select {
 		case p := <-l.queue:
-			l.take(p)
+			l.received(p)
 		default:
 			return
 		}
@@ -88,7 +128,7 @@ func (l *Log) fireFlush() {
 	}
 }
 
-// flush commits the batch, if any. Runs on the writer goroutine.
+// flush commits the batch, if any. Runs under the writer lock.
 func (l *Log) flush() error {
 	if len(l.batch) == 0 {
 		return nil
@@ -133,7 +173,7 @@ func (l *Log) commit(batch []*pending) error {
 			p.done <- result{r: Receipt{Seq: p.rec.Seq, Hash: p.hash}}
 		}
 	}
-	if l.sinceCheckpoint >= l.opts.CheckpointEvery || time.Since(l.lastCheckpoint) >= l.opts.CheckpointInterval {
+	if l.checkpointDue(0) {
 		_ = l.checkpoint()
 	}
 	return nil

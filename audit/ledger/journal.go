@@ -21,8 +21,8 @@ var (
 	bucketRecords  = []byte("records")  // the audit log's
 )
 
-// journal is the audit.Journal of a BoltLedger. It runs on the log's writer
-// goroutine only; what a commit changed reaches the book (under the
+// journal is the audit.Journal of a BoltLedger. It runs under the log's
+// writer lock only; what a commit changed reaches the book (under the
 // ledger's mutex) in Committed.
 type journal struct {
 	led        *BoltLedger
