@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -368,5 +370,54 @@ func checkClientOrder(t *testing.T, path string, want int) {
 	rep, err := audit.Verify(path, audit.VerifyOptions{})
 	if err != nil || !rep.OK() || rep.Verified != uint64(want) {
 		t.Fatalf("verify: %+v %v", rep, err)
+	}
+}
+
+// Appends racing Close all return: each either reached the file or failed
+// with ErrClosed, and none waits for a writer that has gone.
+func TestAppendsRacingCloseAllReturn(t *testing.T) {
+	for round := range 30 {
+		l, path, _ := openWith(t, audit.Options{})
+		var written atomic.Int64
+		var wg sync.WaitGroup
+		for g := range 4 {
+			wg.Go(func() {
+				for i := 0; ; i++ {
+					rec := intent(i)
+					var err error
+					if (g+i)%2 == 0 {
+						_, err = l.Append(context.Background(), rec)
+					} else {
+						err = l.AppendDeferred(rec)
+					}
+					if errors.Is(err, audit.ErrClosed) {
+						return
+					}
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					written.Add(1)
+				}
+			})
+		}
+		for written.Load() < int64(20+round) {
+			runtime.Gosched()
+		}
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("round %d: an append still waits after Close", round)
+		}
+		var out bytes.Buffer
+		n, err := audit.ExportFile(&out, path, audit.Filter{}, audit.FormatJSONL)
+		if err != nil || int64(n) != written.Load() {
+			t.Fatalf("round %d: %d records in the file, %d appends succeeded: %v", round, n, written.Load(), err)
+		}
 	}
 }

@@ -127,8 +127,11 @@ type Log struct {
 	quit      chan struct{}
 	done      chan struct{}
 
-	mu     sync.Mutex // guards closed
-	closed bool
+	// mu is held for reading across a check of closed and the send to
+	// queue, and for writing while Close sets closed: once closed is set no
+	// record can reach the queue after the writer's last drain.
+	mu     sync.RWMutex
+	closed atomic.Bool
 
 	wmu sync.Mutex // the writer lock: guards the writer state below
 
@@ -350,6 +353,8 @@ func (l *Log) prepare(r Record) (Record, error) {
 }
 
 func (l *Log) enqueue(ctx context.Context, p *pending) error {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
 	if l.isClosed() {
 		return ErrClosed
 	}
@@ -366,11 +371,7 @@ func (l *Log) enqueue(ctx context.Context, p *pending) error {
 	}
 }
 
-func (l *Log) isClosed() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.closed
-}
+func (l *Log) isClosed() bool { return l.closed.Load() }
 
 // recordHash is SHA-256 over the sequence number, the predecessor's hash and
 // the record JSON.
@@ -479,11 +480,10 @@ func (l *Log) rotate(path string) error {
 // ErrClosed.
 func (l *Log) Close() error {
 	l.mu.Lock()
-	if l.closed {
+	if l.closed.Swap(true) {
 		l.mu.Unlock()
 		return nil
 	}
-	l.closed = true
 	l.mu.Unlock()
 	close(l.quit)
 	<-l.done

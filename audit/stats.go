@@ -151,9 +151,7 @@ func (l *Log) Stats() Stats {
 // is closed (ErrClosed) or its most recent commit failed (an error wrapping
 // ErrUnavailable). A later successful commit makes it healthy again.
 func (l *Log) Healthy() error {
-	l.mu.Lock()
-	closed := l.closed
-	l.mu.Unlock()
+	closed := l.isClosed()
 	if closed {
 		return ErrClosed
 	}
