@@ -280,11 +280,7 @@ func TestSigningDoesNotDelayTheAppendThatMakesACheckpointDue(t *testing.T) {
 					}
 				})
 			}
-			answered := make(chan struct{})
-			go func() { wg.Wait(); close(answered) }()
-			select {
-			case <-answered:
-			case <-time.After(5 * time.Second):
+			if !returnsWithin(&wg, 5*time.Second) {
 				t.Fatal("an append waits for the checkpoint's signature")
 			}
 			<-s.asked

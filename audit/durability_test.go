@@ -407,11 +407,7 @@ func TestAppendsRacingCloseAllReturn(t *testing.T) {
 		if err := l.Close(); err != nil {
 			t.Fatal(err)
 		}
-		done := make(chan struct{})
-		go func() { wg.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
+		if !returnsWithin(&wg, 30*time.Second) {
 			t.Fatalf("round %d: an append still waits after Close", round)
 		}
 		var out bytes.Buffer

@@ -86,9 +86,9 @@ func (s *Server) scanTexts(texts []*jsondoc.Text) ([][]redact.Finding, error) {
 	return out, nil
 }
 
-// scanned reports whether a text is data to scan: structural names and
-// enum values are part of the API (InspectData leaves them out already).
-func scanned(t *jsondoc.Text) bool { return !t.Structural && t.Text != "" }
+// scanned reports whether a text has anything to scan (structural names
+// and enum values, part of the API, InspectData leaves out).
+func scanned(t *jsondoc.Text) bool { return t.Text != "" }
 
 // proseKeys hold free text (a message, a description), not a value its key
 // would label.

@@ -294,17 +294,31 @@ func (wk *walker) checkFields(v *Value) {
 		if wk.err != nil || !fs.At.matches(wk.path) {
 			continue
 		}
-		for _, m := range v.Kids {
-			if contains(fs.Names, m.Key) {
-				continue
-			}
-			for _, n := range fs.Names {
-				if strings.EqualFold(n, m.Key) {
-					wk.err = &FieldError{Path: append(append(Path(nil), wk.path...), PathElem{Key: m.Key})}
-				}
+		if key, ok := CaseVariant(v, fs.Names); ok {
+			wk.err = &FieldError{Path: append(append(Path(nil), wk.path...), PathElem{Key: key})}
+		}
+	}
+}
+
+// CaseVariant returns the last key of the object obj that names one of
+// known in another letter case (the one a case-insensitive decoder that
+// keeps the last of equal keys would read as that field), if any.
+func CaseVariant(obj *Value, known []string) (string, bool) {
+	if obj == nil || obj.Kind != Object {
+		return "", false
+	}
+	key, found := "", false
+	for _, m := range obj.Kids {
+		if contains(known, m.Key) {
+			continue
+		}
+		for _, n := range known {
+			if strings.EqualFold(n, m.Key) {
+				key, found = m.Key, true
 			}
 		}
 	}
+	return key, found
 }
 
 // isDataURI reports a base64 data: URI (an inline image, audio or file),

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/custos-gateway/custos/gateway/jsondoc"
 )
@@ -63,7 +62,7 @@ func ChatFromDoc(doc *jsondoc.Value) (*ChatRequest, error) {
 	r := &ChatRequest{Doc: doc}
 	err := knownSpelling(doc, "", chatFields)
 	if err == nil {
-		err = knownSpelling(doc.Get("stream_options"), "stream_options.", []string{"include_usage"})
+		err = knownSpelling(doc.Get("stream_options"), "stream_options.", streamOptionsFields)
 	}
 	if err != nil {
 		return nil, err
@@ -105,19 +104,13 @@ func Model(doc *jsondoc.Value) (string, error) {
 // letter case: a case-insensitive decoder downstream would read it as that
 // field, and Set would give the body both.
 func knownSpelling(obj *jsondoc.Value, prefix string, known []string) error {
-	if obj == nil || obj.Kind != jsondoc.Object {
+	key, ok := jsondoc.CaseVariant(obj, known)
+	if !ok {
 		return nil
 	}
-	for _, m := range obj.Kids {
-		for _, k := range known {
-			if m.Key != k && strings.EqualFold(m.Key, k) {
-				p := prefix + m.Key
-				return &RequestError{Code: "invalid_request", Param: p,
-					Msg: p + " differs from a known field only in letter case; spell it exactly"}
-			}
-		}
-	}
-	return nil
+	p := prefix + key
+	return &RequestError{Code: "invalid_request", Param: p,
+		Msg: p + " differs from a known field only in letter case; spell it exactly"}
 }
 
 func optionalBool(doc *jsondoc.Value, field string) (bool, error) {

@@ -28,7 +28,7 @@ var ChatRules = jsondoc.Rules{
 		{At: jsondoc.P("messages[].tool_calls[].function"), Names: []string{"name", "arguments"}},
 		{At: jsondoc.P("tools[]"), Names: []string{"type", "function"}},
 		{At: jsondoc.P("tools[].function"), Names: []string{"name", "description", "parameters", "strict"}},
-		{At: jsondoc.P("stream_options"), Names: []string{"include_usage"}},
+		{At: jsondoc.P("stream_options"), Names: streamOptionsFields},
 	},
 	Enums: []jsondoc.FieldSet{
 		{At: jsondoc.P("messages[].role"), Names: []string{"system", "developer", "user", "assistant", "tool", "function"}},
@@ -37,6 +37,8 @@ var ChatRules = jsondoc.Rules{
 		{At: jsondoc.P("tools[].type"), Names: []string{"function"}},
 	},
 }
+
+var streamOptionsFields = []string{"include_usage"}
 
 var chatFields = []string{
 	"model", "messages", "stream", "stream_options", "tools", "tool_choice", "temperature", "top_p", "max_tokens",

@@ -18,8 +18,8 @@ type table struct {
 
 type tabSlot struct {
 	at uint32 // the word is keys[off : off+n], off the high 24 bits, n the low 8
-	// te is the hash's low tagBits bits (the lowest set, so never 0; 0
-	// marks an empty slot) above the entry's entryBits bits.
+	// te is a hash tag in the bits above entryBits (its lowest bit set, so
+	// te is never 0; 0 marks an empty slot) over the packed entry.
 	te uint32
 }
 
@@ -28,7 +28,6 @@ type tabSlot struct {
 const (
 	entryBits = 18
 	flagBits  = entryBits - 6
-	tagBits   = 32 - entryBits
 )
 
 func (s *tabSlot) key(keys string) string { return keys[s.at>>8 : s.at>>8+s.at&0xff] }
@@ -44,7 +43,7 @@ func packEntry(e Entry) (uint32, bool) {
 	return uint32(e.First) | uint32(e.Last)<<3 | uint32(e.Flags)<<6, true
 }
 
-func hashTag(h uint64) uint32 { return (uint32(h)<<entryBits | 1<<entryBits) }
+func hashTag(h uint64) uint32 { return uint32(h)<<entryBits | 1<<entryBits }
 
 // newTable indexes the words of m, or returns nil for words too many or
 // too long, or entries too wide, for its slots.
