@@ -20,7 +20,7 @@ func (s *Server) serveModel(parse parser) handler {
 			return &unknownModelError{model: ex.req.model}
 		}
 		ex.stage(stageInspect)
-		if ex.insp, err = s.inspect(ex.req); err != nil {
+		if ex.insp, err = s.inspect(ex.caller, ex.req); err != nil {
 			return err
 		}
 		ex.stage(stageDecide)

@@ -153,7 +153,8 @@ func New(opts Options) (*Server, error) {
 		router: residency.NewRouter(opts.Catalog, residency.RouterOptions{
 			BreakerFailures: cfg.Routing.BreakerFailures, BreakerCooldown: cfg.Routing.BreakerCooldown.Std(), Now: opts.Now,
 		}),
-		scanner:        redact.NewScanner(redact.Options{MaxFindings: cfg.Limits.MaxFindings}),
+		scanner: redact.NewScanner(redact.Options{MaxFindings: cfg.Limits.MaxFindings,
+			Cache: redact.NewCache(cfg.Inspection.CacheEntries)}),
 		hashKey:        newHashKey(),
 		upstream:       upstream.NewClient(cfg.Upstream.Options()),
 		jsonLimits:     jsondoc.Limits{MaxDepth: cfg.Limits.MaxJSONDepth, MaxValues: cfg.Limits.MaxJSONValues},

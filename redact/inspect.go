@@ -33,7 +33,17 @@ type Field struct {
 // ErrTooManyFindings as soon as the count passes it, which bounds the
 // memory the scan may take.
 func (sc *Scanner) Inspect(fields []Field) ([][]Finding, error) {
-	lim := &limit{max: sc.opts.MaxFindings}
+	return sc.inspect(fields, &limit{max: sc.opts.MaxFindings})
+}
+
+// InspectIn is Inspect with Options.Cache read and filled in scope: texts
+// scope sent before are not scanned again. Only a caller's own earlier
+// texts are found in the cache, never another scope's.
+func (sc *Scanner) InspectIn(scope string, fields []Field) ([][]Finding, error) {
+	return sc.inspect(fields, &limit{max: sc.opts.MaxFindings, cache: sc.opts.Cache.in(scope)})
+}
+
+func (sc *Scanner) inspect(fields []Field, lim *limit) ([][]Finding, error) {
 	res := make([][]Finding, len(fields))
 	norms := make([]normalized, len(fields))
 	for i, f := range fields {
@@ -169,7 +179,7 @@ func (sc *Scanner) joinRange(norms []normalized, res [][]Finding, lim *limit) er
 		b.WriteString(n.s)
 	}
 	offs[len(norms)] = b.Len()
-	jn, fs, err := sc.detectText(b.String(), &limit{max: lim.max})
+	jn, fs, err := sc.detectText(b.String(), &limit{max: lim.max, cache: lim.cache})
 	if err != nil {
 		return err
 	}

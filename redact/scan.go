@@ -18,6 +18,10 @@ type Options struct {
 	// MaxFindings > 0 bounds the findings of one Inspect call (see
 	// ErrTooManyFindings); 0 is no bound.
 	MaxFindings int
+	// Cache, when set, keeps what InspectIn found in each text for the
+	// next request that sends it (see Cache). Scan and Inspect do not use
+	// it: they have no scope.
+	Cache *Cache
 }
 
 // Scanner finds PII/PHI. It is immutable and safe for concurrent use.

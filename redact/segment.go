@@ -21,9 +21,10 @@ const (
 )
 
 // limit counts findings against Options.MaxFindings over one Inspect or
-// Scan call.
+// Scan call, and carries the call's view of the Options.Cache (nil: none).
 type limit struct {
 	max, n int
+	cache  *scoped
 }
 
 func (l *limit) take(n int) error {
@@ -38,6 +39,30 @@ func (l *limit) take(n int) error {
 // in offsets of text as given and comes with text itself as its
 // "normalized" form (no edits), so that mapping back is the identity.
 func (sc *Scanner) detectText(text string, lim *limit) (normalized, []Finding, error) {
+	k, keep := lim.cache.key(text)
+	if keep {
+		if fs, ok := lim.cache.c.get(k); ok {
+			return normalizedFor(text), fs, lim.take(len(fs))
+		}
+	}
+	n, fs, err := sc.scanText(text, lim)
+	if err == nil && keep {
+		lim.cache.c.put(k, fs)
+	}
+	return n, fs, err
+}
+
+// normalizedFor is the normalized form detectText returns with text's
+// findings: text's own, or text itself when it is read in windows.
+func normalizedFor(text string) normalized {
+	if long(text) {
+		return normalized{s: text}
+	}
+	return normalize(text)
+}
+
+// scanText is detectText without the cache.
+func (sc *Scanner) scanText(text string, lim *limit) (normalized, []Finding, error) {
 	if !long(text) {
 		n, fs := sc.detectNorm(text, 0)
 		return n, fs, lim.take(len(fs))

@@ -26,19 +26,21 @@ import (
 type Config struct {
 	// Dev marks the embedded development default (custos serve --dev): the
 	// few production requirements it cannot meet are waived, and said so.
-	Dev      bool     `yaml:"-"`
-	Listen   string   `yaml:"listen"`
-	TLS      TLS      `yaml:"tls"`
-	Limits   Limits   `yaml:"limits"`
-	Upstream Upstream `yaml:"upstream"`
-	Log      Log      `yaml:"log"`
-	Policy   Policy   `yaml:"policy"`
-	Audit    Audit    `yaml:"audit"`
-	Vault    Vault    `yaml:"vault"`
-	Routing  Routing  `yaml:"routing"`
-	CORS     CORS     `yaml:"cors"`
-	Server   Server   `yaml:"server"`
-	Metrics  Metrics  `yaml:"metrics"`
+	Dev    bool   `yaml:"-"`
+	Listen string `yaml:"listen"`
+	TLS    TLS    `yaml:"tls"`
+	Limits Limits `yaml:"limits"`
+	// Inspection tunes the personal-data scan.
+	Inspection Inspection `yaml:"inspection"`
+	Upstream   Upstream   `yaml:"upstream"`
+	Log        Log        `yaml:"log"`
+	Policy     Policy     `yaml:"policy"`
+	Audit      Audit      `yaml:"audit"`
+	Vault      Vault      `yaml:"vault"`
+	Routing    Routing    `yaml:"routing"`
+	CORS       CORS       `yaml:"cors"`
+	Server     Server     `yaml:"server"`
+	Metrics    Metrics    `yaml:"metrics"`
 	// Accounting configures the ledger, budgets and who may top up credit.
 	Accounting Accounting `yaml:"accounting"`
 	Tracing    Tracing    `yaml:"tracing"`
@@ -72,6 +74,15 @@ type Limits struct {
 	// the scan passes the bound, which keeps the scan's memory a small
 	// multiple of the body however dense the identifiers are.
 	MaxFindings int `yaml:"max_findings"`
+}
+
+// Inspection tunes the personal-data scan of every request.
+type Inspection struct {
+	// CacheEntries is how many texts' findings (types and offsets, under a
+	// keyed hash: never the text) are kept so that a text an app sends
+	// again (its system prompt, earlier turns, tool definitions) is not
+	// scanned again; kept apart per tenant and app. 0 turns it off.
+	CacheEntries int `yaml:"cache_entries"`
 }
 
 // Upstream tunes the pooled HTTP transport used to reach providers.
@@ -412,6 +423,7 @@ func Defaults() *Config {
 			MaxJSONValues:    100_000,
 			MaxFindings:      50_000,
 		},
+		Inspection: Inspection{CacheEntries: 16384},
 		Upstream: Upstream{
 			ConnectTimeout:        Duration(5 * time.Second),
 			TLSHandshakeTimeout:   Duration(5 * time.Second),
@@ -754,6 +766,9 @@ func (c *Config) validateLimits(p *problems) {
 	}
 	if c.Limits.MaxFindings <= 0 {
 		p.bad("limits.max_findings", "must be positive, got %d", c.Limits.MaxFindings)
+	}
+	if c.Inspection.CacheEntries < 0 || c.Inspection.CacheEntries > 1<<22 {
+		p.bad("inspection.cache_entries", "must be between 0 (off) and 4194304, got %d", c.Inspection.CacheEntries)
 	}
 }
 
