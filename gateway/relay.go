@@ -99,13 +99,13 @@ func startStream(c *gin.Context, ex *exchange) {
 	h.Set("Content-Type", "text/event-stream; charset=utf-8")
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no")
-	c.Writer.WriteHeader(http.StatusOK)
-	c.Writer.Flush()
+	c.Writer.WriteHeader(http.StatusOK) // sent by the relay's first flush
 	ex.ans.status = http.StatusOK
 }
 
-// relayStream relays a provider's SSE answer event by event, flushing each as
-// it arrives. Once the first byte is sent the status is fixed, so a provider
+// relayStream relays a provider's SSE answer event by event. What is
+// written is flushed whenever the provider has no next event ready, so no
+// event waits for the next one and a burst leaves in one write. Once the first byte is sent the status is fixed, so a provider
 // failure mid-stream becomes an error event the SDKs surface.
 func (s *Server) relayStream(c *gin.Context, ex *exchange, resp *http.Response) error {
 	if ex.native() {
@@ -120,6 +120,7 @@ func (s *Server) relayStream(c *gin.Context, ex *exchange, resp *http.Response) 
 		restorer = newChunkRestorer(ex.sess)
 	}
 	for sawDone := false; ; {
+		flushUnlessReady(c, src)
 		ev, err := src.Next()
 		if err != nil {
 			return s.streamEnded(c, ex, out, err, sawDone)
@@ -147,6 +148,13 @@ func (s *Server) relayStream(c *gin.Context, ex *exchange, resp *http.Response) 
 		if err := out.write(ev); err != nil {
 			return c.Request.Context().Err()
 		}
+	}
+}
+
+// flushUnlessReady sends what the relay has written (the headers, the
+// events so far) unless the provider's next event is already at hand.
+func flushUnlessReady(c *gin.Context, src upstream.EventSource) {
+	if !src.Ready() {
 		c.Writer.Flush()
 	}
 }
@@ -155,6 +163,7 @@ func (s *Server) relayStream(c *gin.Context, ex *exchange, resp *http.Response) 
 // a client that went away, or a provider that cut its answer short.
 func (s *Server) streamEnded(c *gin.Context, ex *exchange, out streamWriter, err error, sawDone bool) error {
 	if errors.Is(err, io.EOF) && sawDone {
+		c.Writer.Flush() // the last events, before the handler's own end
 		return nil
 	}
 	if ctxErr := c.Request.Context().Err(); ctxErr != nil {

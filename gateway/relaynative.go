@@ -29,6 +29,7 @@ func (s *Server) relayNativeResponses(c *gin.Context, ex *exchange, resp *http.R
 		out.restorer = responses.NewStreamRestorer(func() responses.Restorer { return restorerOf(sess) })
 	}
 	for {
+		flushUnlessReady(c, src)
 		ev, err := src.Next()
 		if err != nil {
 			return s.nativeEnded(c, ex, out, err)
@@ -50,7 +51,6 @@ func (s *Server) relayNativeResponses(c *gin.Context, ex *exchange, resp *http.R
 		if err := out.write(ev); err != nil {
 			return c.Request.Context().Err()
 		}
-		c.Writer.Flush()
 	}
 }
 
@@ -58,6 +58,7 @@ func (s *Server) relayNativeResponses(c *gin.Context, ex *exchange, resp *http.R
 // terminal event, a client that went away, or a provider that cut it short.
 func (s *Server) nativeEnded(c *gin.Context, ex *exchange, out *nativeStream, err error) error {
 	if errors.Is(err, io.EOF) && out.ended {
+		c.Writer.Flush() // the last events, before the handler's own end
 		return nil
 	}
 	if ctxErr := c.Request.Context().Err(); ctxErr != nil {

@@ -45,12 +45,17 @@ endpoints:
     region: eu-west
     models: [{{.Model}}]
     keyless: true
+{{- if .NoCache}}
+inspection:
+  cache_entries: 0
+{{- end}}
 `))
 
 // writeCustosConfig writes, in dir, a gateway configuration in front of
-// upstream with a fresh app key and audit signing key, checks that the
-// gateway's own loader accepts it, and returns its path and the key.
-func writeCustosConfig(dir, upstream string) (path, key string, err error) {
+// upstream with a fresh app key and audit signing key (and the inspection
+// cache off when noCache), checks that the gateway's own loader accepts
+// it, and returns its path and the key.
+func writeCustosConfig(dir, upstream string, noCache bool) (path, key string, err error) {
 	key, hash, id, err := auth.NewKey()
 	if err != nil {
 		return "", "", err
@@ -64,7 +69,7 @@ func writeCustosConfig(dir, upstream string) (path, key string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	err = custosConfig.Execute(f, map[string]string{"Dir": dir, "Tenant": suiteTenant, "App": suiteApp,
+	err = custosConfig.Execute(f, map[string]any{"NoCache": noCache, "Dir": dir, "Tenant": suiteTenant, "App": suiteApp,
 		"Purpose": suitePurpose, "KeyID": id, "Hash": hash, "Endpoint": suiteEndpoint,
 		"Upstream": trimBase(upstream), "Model": suiteModel})
 	if cerr := f.Close(); err == nil {
@@ -73,8 +78,12 @@ func writeCustosConfig(dir, upstream string) (path, key string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	if _, err := config.Load(path, func(string) string { return "" }); err != nil {
+	cfg, err := config.Load(path, func(string) string { return "" })
+	if err != nil {
 		return "", "", fmt.Errorf("generated gateway config: %w", err)
+	}
+	if (cfg.Inspection.CacheEntries == 0) != noCache {
+		return "", "", fmt.Errorf("generated gateway config: inspection cache of %d entries", cfg.Inspection.CacheEntries)
 	}
 	return path, key, nil
 }

@@ -27,6 +27,10 @@ type SuiteOptions struct {
 	Duration    time.Duration // measured, per target and load (default 5s)
 	Warmup      time.Duration // default 1s
 	PromptBytes int           // default 1000 (a 1.1 KB body)
+	Variants    int           // distinct requests cycled (default 256)
+	// NoInspectionCache runs the started gateway with its inspection cache
+	// off, so that every text is scanned as if never seen before.
+	NoInspectionCache bool
 
 	Out      io.Writer
 	JSON     bool
@@ -74,7 +78,7 @@ func RunSuite(ctx context.Context, so SuiteOptions) (*Report, error) {
 	}
 	defer e.close()
 	if so.Target == "" {
-		if err := e.startCustos(so.Self); err != nil {
+		if err := e.startCustos(so.Self, so.NoInspectionCache); err != nil {
 			return nil, err
 		}
 	}
@@ -83,12 +87,12 @@ func RunSuite(ctx context.Context, so SuiteOptions) (*Report, error) {
 
 // startCustos runs `custos serve` with a generated configuration in front
 // of the direct target.
-func (e *env) startCustos(self string) error {
+func (e *env) startCustos(self string, noCache bool) error {
 	dir, err := e.tempDir()
 	if err != nil {
 		return err
 	}
-	path, key, err := writeCustosConfig(dir, e.targets[0].URL)
+	path, key, err := writeCustosConfig(dir, e.targets[0].URL, noCache)
 	if err != nil {
 		return err
 	}
@@ -108,6 +112,7 @@ func (e *env) runSuite(ctx context.Context, so SuiteOptions, o Options) (*Report
 	}{{"plain", 0}, {"streamed", 1}} {
 		p := DefaultProfile()
 		p.PromptMin, p.PromptMax, p.StreamShare, p.Models = so.PromptBytes, so.PromptBytes, kind.share, []string{suiteModel}
+		p.Variants = so.Variants
 		w, err := p.Generate()
 		if err != nil {
 			return nil, err
@@ -115,6 +120,9 @@ func (e *env) runSuite(ctx context.Context, so SuiteOptions, o Options) (*Report
 		if rep == nil {
 			rep = newReport(o.Title, w)
 			rep.Source = fmt.Sprintf("synthetic: %d-byte prompts, chat completions, plain and streamed", so.PromptBytes)
+			if so.Target == "" {
+				rep.Source += "; custos inspection cache " + map[bool]string{false: "on", true: "off"}[so.NoInspectionCache]
+			}
 		}
 		o.Workload = w
 		for _, c := range so.Connections {

@@ -20,6 +20,9 @@ type Behaviour struct {
 	RetryAfter string        // Retry-After header value sent with Status
 	Latency    time.Duration // wait before the response header
 	ChunkDelay time.Duration // wait between stream chunks
+	// Gate, when set, is received from before each content chunk of a
+	// stream: the test says when the provider sends its next chunk.
+	Gate <-chan struct{}
 	// DropAfterChunks > 0 aborts the connection after that many content
 	// chunks of a stream, without the final chunk or [DONE].
 	DropAfterChunks int
@@ -362,11 +365,22 @@ func (s *core) waitLatency(r *http.Request, b Behaviour) bool {
 // waitChunk waits the behaviour's delay before a stream chunk; it reports
 // false, counting the request cancelled, when the caller went away.
 func (s *core) waitChunk(r *http.Request, b Behaviour) bool {
-	if b.ChunkDelay > 0 && !sleep(r, b.ChunkDelay) {
+	if b.ChunkDelay > 0 && !sleep(r, b.ChunkDelay) || b.Gate != nil && !gated(r, b.Gate) {
 		s.cancelled.Add(1)
 		return false
 	}
 	return true
+}
+
+// gated waits for the gate or until the caller goes away; it reports
+// whether the gate let it through.
+func gated(r *http.Request, gate <-chan struct{}) bool {
+	select {
+	case <-gate:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
 }
 
 // reply is the answer text the behaviour scripts, or the default.

@@ -95,6 +95,36 @@ func (r *Reader) Next() (Event, error) {
 	}
 }
 
+// Ready reports whether Next would return without reading from the
+// stream: the buffer holds the end of an event (a blank line after a line
+// that is not blank), or the stream has ended. A relay flushes what it has
+// written only when the next event is not ready, so that a burst of events
+// leaves in one write without holding any event back.
+func (r *Reader) Ready() bool {
+	if r.err != nil {
+		return true
+	}
+	b := r.buf[r.start:r.end]
+	if r.skipLF && len(b) > 0 && b[0] == '\n' {
+		b = b[1:]
+	}
+	started := false
+	for {
+		i := bytes.IndexAny(b, "\r\n")
+		if i < 0 {
+			return false
+		}
+		if i == 0 && started {
+			return true
+		}
+		started = started || i > 0
+		if b[i] == '\r' && i+1 < len(b) && b[i+1] == '\n' {
+			i++
+		}
+		b = b[i+1:]
+	}
+}
+
 // readLine returns one line without its terminator (\n, \r\n or \r).
 func (r *Reader) readLine() ([]byte, error) {
 	for {

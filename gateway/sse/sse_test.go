@@ -120,3 +120,82 @@ func BenchmarkReader(b *testing.B) {
 		}
 	}
 }
+
+// pieces hands out its text in pieces of the given sizes (cycled), and
+// counts its reads.
+type pieces struct {
+	s     string
+	sizes []int
+	reads int
+}
+
+func (p *pieces) Read(b []byte) (int, error) {
+	if p.s == "" {
+		return 0, io.EOF
+	}
+	n := min(len(b), len(p.s), max(1, p.sizes[p.reads%len(p.sizes)]))
+	p.reads++
+	copy(b, p.s[:n])
+	p.s = p.s[n:]
+	return n, nil
+}
+
+// TestReady: after each Next, whether the next event is at hand without a
+// read, for bursts, CRLF and CR line ends, comments, partial events and
+// stray blank lines.
+func TestReady(t *testing.T) {
+	cases := []struct {
+		in   string
+		want []bool // Ready after each Next that returns an event
+	}{
+		{"data: a\n\ndata: b\n\n", []bool{true, false}},
+		{"data: a\r\n\r\ndata: b\r\n\r\ndata: c\r\n\r\n", []bool{true, true, false}},
+		{"data: a\r\rdata: b\r\r", []bool{true, false}},
+		{"data: a\n\n: ping\n\ndata: b\n\n", []bool{true, true, false}},
+		{"data: a\n\ndata: b\n", []bool{false}}, // the second is not ended yet
+		{"data: a\n\n\n\n\n", []bool{false}},    // blank lines only: Next would read on
+		{"data: a\n\nevent: x\ndata: b\n\n", []bool{true, false}},
+		{"data: a\r\n\r\n\r\ndata: b\r\n\r\n", []bool{true, false}},
+	}
+	for _, c := range cases {
+		r := sse.NewReader(&pieces{s: c.in, sizes: []int{1 << 20}}, 1<<10)
+		for i, want := range c.want {
+			if _, err := r.Next(); err != nil {
+				t.Fatalf("%q: event %d: %v", c.in, i, err)
+			}
+			if got := r.Ready(); got != want {
+				t.Errorf("%q: Ready after event %d = %v, want %v", c.in, i, got, want)
+			}
+		}
+	}
+}
+
+// FuzzReady: whenever Ready says the next event is at hand, Next returns
+// it (or the end) without reading, whatever the stream and however it is
+// cut into reads.
+func FuzzReady(f *testing.F) {
+	for _, s := range []string{"data: a\n\ndata: b\n\n", "data: a\r\n\r\n: c\r\n\r\n", "data: a\r\rdata: b\r\r\n\n", "\n\n\r\n", "data: x"} {
+		f.Add(s, []byte{3, 200})
+	}
+	f.Fuzz(func(t *testing.T, in string, cuts []byte) {
+		sizes := []int{1 << 20}
+		if len(cuts) > 0 {
+			sizes = sizes[:0]
+			for _, c := range cuts {
+				sizes = append(sizes, int(c))
+			}
+		}
+		p := &pieces{s: in, sizes: sizes}
+		r := sse.NewReader(p, 1<<10)
+		for range len(in) + 2 {
+			ready, before := r.Ready(), p.reads
+			_, err := r.Next()
+			if ready && p.reads != before {
+				t.Fatalf("Ready said an event was at hand, yet Next read %d times\nin %q", p.reads-before, in)
+			}
+			if err != nil {
+				return
+			}
+		}
+	})
+}

@@ -51,6 +51,9 @@ type Call struct {
 // EventSource yields a provider's stream as OpenAI chunk events.
 type EventSource interface {
 	Next() (sse.Event, error)
+	// Ready reports whether Next would return without waiting for the
+	// provider (a relay flushes when it is not).
+	Ready() bool
 }
 
 // Adapter speaks one provider kind's wire format. Requests arrive in the

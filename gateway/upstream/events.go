@@ -26,6 +26,10 @@ type translatedEvents struct {
 	ended     bool
 }
 
+// Ready reports an event already translated, or the end: a buffered
+// provider event may translate to nothing, so it does not count.
+func (t *translatedEvents) Ready() bool { return len(t.queue) > 0 || t.ended }
+
 func (t *translatedEvents) Next() (sse.Event, error) {
 	for len(t.queue) == 0 {
 		if t.ended {

@@ -1,0 +1,110 @@
+package gateway_test
+
+import (
+	"bufio"
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/custos-gateway/custos/gateway/providertest"
+)
+
+// TestStreamedEventsAreNotHeldBack: the relay writes events in batches when
+// the provider sends them in a burst, so it must still flush each event the
+// provider has sent before it waits for the next. The simulator sends its
+// next content chunk only once the client has read the previous one: an
+// event held back by the gateway stops the stream, and the test fails
+// instead of waiting for ever. Chat completions and the Responses API (both
+// relays).
+func TestStreamedEventsAreNotHeldBack(t *testing.T) {
+	words := []string{"one ", "two ", "three ", "four "}
+	cases := []struct {
+		name, path, body string
+		content          func(line string) bool
+	}{
+		{"chat completions", "/v1/chat/completions",
+			`{"model":"` + testModel + `","stream":true,"messages":[{"role":"user","content":"count"}]}`,
+			func(l string) bool { return strings.Contains(l, `"content":"`) && !strings.Contains(l, `"content":""`) }},
+		{"responses", "/v1/responses",
+			`{"model":"` + testModel + `","stream":true,"input":"count"}`,
+			func(l string) bool { return strings.Contains(l, `"type":"response.output_text.delta"`) }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := startGateway(t, nil)
+			gate := make(chan struct{})
+			h.Sim.Script(providertest.Behaviour{Reply: strings.Join(words, ""), Gate: gate})
+			ctx, cancel := context.WithCancel(context.Background())
+			t.Cleanup(cancel) // a held-back stream leaves the provider waiting at its gate
+			lines := make(chan string)
+			go streamLines(ctx, h.URL+strings.TrimPrefix(c.path, "/v1"), c.body, lines)
+			for i := range words {
+				select {
+				case gate <- struct{}{}:
+				case <-time.After(10 * time.Second):
+					t.Fatalf("the provider did not ask for chunk %d", i)
+				}
+				awaitContent(t, lines, c.content, i)
+			}
+			for range lines {
+			}
+		})
+	}
+}
+
+// streamLines posts body to url and sends each line of the answer (after a
+// first line with the status) to lines, closing it at the end.
+func streamLines(ctx context.Context, url, body string, lines chan<- string) {
+	defer close(lines)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		lines <- err.Error()
+		return
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+appKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return
+	}
+	defer resp.Body.Close()
+	send := func(l string) bool {
+		select {
+		case lines <- l:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	sc := bufio.NewScanner(resp.Body)
+	for ok := send("status " + strconv.Itoa(resp.StatusCode)); ok && sc.Scan(); {
+		ok = send(sc.Text())
+	}
+}
+
+// awaitContent reads lines until one carries content; it fails when the
+// stream ends first or none arrives within ten seconds (the gateway holds
+// an event back).
+func awaitContent(t *testing.T, lines <-chan string, content func(string) bool, i int) {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("the stream ended before content chunk %d", i)
+			}
+			if strings.HasPrefix(l, "status ") && l != "status 200" {
+				t.Fatalf("answer %s", l)
+			}
+			if content(l) {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("content chunk %d was sent by the provider but did not reach the client", i)
+		}
+	}
+}
