@@ -151,3 +151,37 @@ func checkMoneyAndAuditMetrics(t *testing.T, h *harness) {
 			v("custos_audit_commits_total", `result="error"`))
 	}
 }
+
+// TestInspectionCacheCounted: a request sent twice has its texts found in
+// the inspection cache the second time, and the scrape counts the hits;
+// another app sending the same text misses.
+func TestInspectionCacheCounted(t *testing.T) {
+	h := startGateway(t, nil)
+	body := `{"model":"` + testModel + `","messages":[{"role":"user","content":"Summarise the visit notes of Maria Garcia in three bullet points."}]}`
+	send := func(key string) {
+		resp := h.post(t, "/v1/chat/completions", "application/json", key, body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+	send(appKey)
+	_, v := scrape(t, h)
+	hits, misses := v("custos_inspection_cache_lookups_total", `result="hit"`), v("custos_inspection_cache_lookups_total", `result="miss"`)
+	if misses < 1 {
+		t.Fatalf("first request: %v hits, %v misses", hits, misses)
+	}
+	send(appKey)
+	_, v = scrape(t, h)
+	if got := v("custos_inspection_cache_lookups_total", `result="hit"`); got < hits+1 {
+		t.Errorf("second request: hits %v → %v, want at least one more", hits, got)
+	}
+	if got := v("custos_inspection_cache_lookups_total", `result="miss"`); got != misses {
+		t.Errorf("second request: misses %v → %v, want none more", misses, got)
+	}
+	send(pilotKey) // another tenant's app, the same text
+	_, v = scrape(t, h)
+	if got := v("custos_inspection_cache_lookups_total", `result="miss"`); got < misses+1 {
+		t.Errorf("another app's request: misses %v → %v, want at least one more", misses, got)
+	}
+}

@@ -105,6 +105,10 @@ func (s *Server) metricsState() metrics.State {
 	if s.listener != nil {
 		st.ConnectionsRefused = s.listener.refused.Load()
 	}
+	if s.inspectCache != nil {
+		h, m := s.inspectCache.Stats()
+		st.InspectionCache = &metrics.Lookups{Hits: h, Misses: m}
+	}
 	for _, c := range s.router.States() {
 		st.Circuits = append(st.Circuits, metrics.Circuit{Endpoint: c.Endpoint, State: c.Circuit, Failures: c.Failures})
 	}

@@ -10,13 +10,17 @@ type State struct {
 	KeyCacheAge        float64 // seconds since the least recently read provider key; -1: no keys
 	KeyRefreshFailures int64
 	InFlight           int
-	Overloaded         int64 // requests refused as overloaded
-	AuthThrottled      int64 // requests refused for failed authentications
-	ConnectionsRefused int64 // connections over a cap
-	OutcomeFailures    int64 // outcome records that could not be appended
+	Overloaded         int64    // requests refused as overloaded
+	AuthThrottled      int64    // requests refused for failed authentications
+	ConnectionsRefused int64    // connections over a cap
+	OutcomeFailures    int64    // outcome records that could not be appended
+	InspectionCache    *Lookups // nil: no inspection cache
 	Audit              *Audit
 	Accounts           []Account
 }
+
+// Lookups counts a cache's lookups by result.
+type Lookups struct{ Hits, Misses uint64 }
 
 // Circuit is one endpoint's breaker state.
 type Circuit struct {
@@ -77,12 +81,14 @@ var (
 	descReserved   = prometheus.NewDesc("custos_credit_reserved_micros", "What requests in flight hold of an account, in micro-units.", []string{"account", "currency", "billing"}, nil)
 	descFree       = prometheus.NewDesc("custos_audit_disk_free_bytes", "Free space on the audit log's filesystem.", nil, nil)
 	descHealthy    = prometheus.NewDesc("custos_audit_healthy", "1 when the audit log accepts records.", nil, nil)
+	descInspCache  = prometheus.NewDesc("custos_inspection_cache_lookups_total",
+		"Texts looked up in the inspection cache, by result (hit: not scanned again).", []string{"result"}, nil)
 )
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descRevision, descReloads, descCircuit, descFailures, descKeyAge, descKeyFail,
 		descInFlight, descRefused, descOutcome, descAppends, descRecords, descCommits, descBatch, descCommitTime, descCkptAge,
-		descFree, descHealthy, descAnchors, descBalance, descReserved} {
+		descFree, descHealthy, descAnchors, descBalance, descReserved, descInspCache} {
 		ch <- d
 	}
 }
@@ -112,6 +118,10 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(descRefused, float64(s.AuthThrottled), "failed_authentication")
 	counter(descRefused, float64(s.ConnectionsRefused), "connection_cap")
 	counter(descOutcome, float64(s.OutcomeFailures))
+	if c := s.InspectionCache; c != nil {
+		counter(descInspCache, float64(c.Hits), "hit")
+		counter(descInspCache, float64(c.Misses), "miss")
+	}
 	if a := s.Audit; a != nil {
 		collectAudit(ch, a)
 	}
