@@ -136,6 +136,7 @@ const (
 	stageRedact       = "redact"
 	stageRoute        = "route"
 	stageReserve      = "reserve"
+	stageIntent       = "intent" // the write-ahead intent record made durable
 	stageForward      = "forward"
 	stageAccount      = "account"
 )

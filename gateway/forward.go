@@ -68,11 +68,13 @@ func (s *Server) forward(ctx context.Context, ex *exchange) (*http.Response, err
 		ex.ans.stripUsageChunk = true
 	}
 	// Write-ahead: nothing leaves Custos unless its intent is on disk.
+	ex.stage(stageIntent)
 	ex.fwd.endpoint = ex.cands[0]
 	rc, err := s.audit.Append(ctx, s.auditRecord(ex, audit.KindIntent))
 	if err != nil {
 		return nil, err
 	}
+	ex.stage(stageForward)
 	ex.fwd.intentSeq = rc.Seq
 	deadline := ex.meta.started.Add(s.cfg.Routing.FailoverBudget.Std())
 	var lastErr error

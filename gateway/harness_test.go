@@ -105,6 +105,8 @@ type harnessOptions struct {
 	keys     gateway.KeySource
 	now      func() time.Time // the clock of the ledger and the rate limits
 	noMemo   bool             // evaluate every policy decision afresh
+	// wrapAudit, when set, wraps the audit log the gateway is given.
+	wrapAudit func(gateway.AuditLog) gateway.AuditLog
 }
 
 // startGatewayOpts runs a test gateway with every option.
@@ -167,7 +169,11 @@ func startGatewayOpts(t testing.TB, o harnessOptions) *harness {
 	if err != nil {
 		t.Fatalf("audit: %v", err)
 	}
-	srv, err := gateway.NewFromConfig(cfg, gateway.Wiring{Decider: engine, Audit: auditLog, Keys: keys, Ledger: led, Now: o.now, Logger: log})
+	var alog gateway.AuditLog = auditLog
+	if o.wrapAudit != nil {
+		alog = o.wrapAudit(alog)
+	}
+	srv, err := gateway.NewFromConfig(cfg, gateway.Wiring{Decider: engine, Audit: alog, Keys: keys, Ledger: led, Now: o.now, Logger: log})
 	if err != nil {
 		t.Fatalf("gateway: %v", err)
 	}

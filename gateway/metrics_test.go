@@ -52,6 +52,21 @@ func scrape(t *testing.T, h *harness) (string, func(name string, labels ...strin
 	return text, value
 }
 
+// settledScrape scrapes until the chat route counts n successful requests
+// (a request is counted once its handler has finished, which may be just
+// after its client has read the last byte), for at most five seconds.
+func settledScrape(t *testing.T, h *harness, n float64) (string, func(string, ...string) float64) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		text, v := scrape(t, h)
+		if v("custos_requests_total", `route="/v1/chat/completions"`, `status_class="2xx"`) >= n || time.Now().After(deadline) {
+			return text, v
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // After plain, streamed, denied, failed-over and PII-carrying requests
 // every family counts them, and no label carries request text.
 func TestMetricsCountWhatHappened(t *testing.T) {
@@ -84,7 +99,7 @@ func TestMetricsCountWhatHappened(t *testing.T) {
 	h.post(t, "/v1/chat/completions", "application/json", appKey, `{"model":"`+canary+`","messages":[{"role":"user","content":"hi"}]}`)
 	h.post(t, "/v1/chat/completions", "application/json", "cst_"+canary, okBody)
 
-	text, v := scrape(t, h)
+	text, v := settledScrape(t, h, 3)
 	if strings.Contains(text, canary) || strings.Contains(text, "Maria") || strings.Contains(text, "00412345") {
 		t.Fatal("a scrape carries request text")
 	}

@@ -6,7 +6,7 @@ import "github.com/gin-gonic/gin"
 // stages, in order, each storing its result in the exchange for the later
 // ones and the audit record:
 //
-//	parse → inspect → decide → redact → route → reserve → forward → relay
+//	parse → inspect → decide → redact → route → reserve → intent → forward → relay
 func (s *Server) serveModel(parse parser) handler {
 	return func(c *gin.Context, ex *exchange) error {
 		body, err := s.readJSONBody(c)
@@ -43,8 +43,7 @@ func (s *Server) serveModel(parse parser) handler {
 		if err := s.reserve(c.Request.Context(), ex); err != nil {
 			return err
 		}
-		ex.stage(stageForward)
-		resp, err := s.forward(c.Request.Context(), ex)
+		resp, err := s.forward(c.Request.Context(), ex) // stages intent, forward
 		if err != nil {
 			return err
 		}

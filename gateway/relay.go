@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -55,7 +56,10 @@ func (s *Server) relayAnswer(c *gin.Context, ex *exchange, resp *http.Response) 
 		return errAnswerUnreadable
 	}
 	ex.costHeaders(c.Writer.Header())
-	c.Data(resp.StatusCode, "application/json", ex.withCost(body))
+	body = ex.withCost(body)
+	c.Header("Content-Length", strconv.Itoa(len(body)))
+	c.Data(resp.StatusCode, "application/json", body)
+	c.Writer.Flush() // the caller has its answer now; the log line and metrics follow
 	return nil
 }
 
@@ -127,7 +131,9 @@ func (s *Server) relayStream(c *gin.Context, ex *exchange, resp *http.Response) 
 		}
 		if bytes.Equal(ev.Data, openai.DoneData) {
 			sawDone = true
-			// The outcome is recorded before the caller sees the stream end.
+			// The outcome is recorded before the caller sees the stream end;
+			// what came before the end leaves first.
+			c.Writer.Flush()
 			ex.setEnd(http.StatusOK, nil)
 			if err := s.recordOutcome(ex); err != nil {
 				return s.endStream(c, ex, out, err)
@@ -162,7 +168,9 @@ func flushUnlessReady(c *gin.Context, src upstream.EventSource) {
 // streamEnded handles the end of a provider's stream: normal after [DONE],
 // a client that went away, or a provider that cut its answer short.
 func (s *Server) streamEnded(c *gin.Context, ex *exchange, out streamWriter, err error, sawDone bool) error {
-	if errors.Is(err, io.EOF) && sawDone {
+	if sawDone && (errors.Is(err, io.EOF) || c.Request.Context().Err() != nil) {
+		// The answer is complete and its outcome recorded: a client that
+		// hangs up once it has read the end is done, not gone.
 		c.Writer.Flush() // the last events, before the handler's own end
 		return nil
 	}
@@ -175,6 +183,7 @@ func (s *Server) streamEnded(c *gin.Context, ex *exchange, out streamWriter, err
 // endStream ends a started stream with an error event in the caller's
 // dialect, after recording the outcome.
 func (s *Server) endStream(c *gin.Context, ex *exchange, out streamWriter, cause error) error {
+	c.Writer.Flush() // what the provider sent leaves before the outcome is recorded
 	ex.setEnd(http.StatusOK, cause)
 	_ = s.recordOutcome(ex)
 	_ = out.fail(classify(cause))

@@ -3,12 +3,17 @@ package gateway_test
 import (
 	"bufio"
 	"context"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/custos-gateway/custos/audit"
+	"github.com/custos-gateway/custos/gateway"
+	"github.com/custos-gateway/custos/gateway/config"
 	"github.com/custos-gateway/custos/gateway/providertest"
 )
 
@@ -106,5 +111,75 @@ func awaitContent(t *testing.T, lines <-chan string, content func(string) bool, 
 		case <-deadline:
 			t.Fatalf("content chunk %d was sent by the provider but did not reach the client", i)
 		}
+	}
+}
+
+// TestPlainAnswerIsSentWithItsLength: a complete answer is flushed as soon
+// as it is written (before the log line and metrics), with its
+// Content-Length, not chunked, and the connection stays reusable.
+func TestPlainAnswerIsSentWithItsLength(t *testing.T) {
+	h := startGateway(t, nil)
+	for i := range 3 {
+		resp := h.post(t, "/v1/chat/completions", "application/json", appKey, okBody)
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("request %d: %d %v", i, resp.StatusCode, err)
+		}
+		if resp.ContentLength != int64(len(body)) || len(resp.TransferEncoding) != 0 || len(body) == 0 {
+			t.Fatalf("request %d: Content-Length %d, transfer encoding %v, body %d bytes", i, resp.ContentLength, resp.TransferEncoding, len(body))
+		}
+	}
+}
+
+// slowOutcomes holds every outcome record until released.
+type slowOutcomes struct {
+	gateway.AuditLog
+	release <-chan struct{}
+}
+
+func (s slowOutcomes) AppendDeferred(r audit.Record) error {
+	if r.Kind == audit.KindOutcome {
+		<-s.release
+	}
+	return s.AuditLog.AppendDeferred(r)
+}
+
+// TestStreamContentNotHeldBehindTheOutcome: content that arrives in one
+// read with the stream's end ([DONE]), or just before the provider cuts the
+// stream, reaches the client while the outcome is being recorded (the end
+// itself waits for the record).
+func TestStreamContentNotHeldBehindTheOutcome(t *testing.T) {
+	for _, done := range []bool{true, false} {
+		t.Run(map[bool]string{true: "done", false: "cut"}[done], func(t *testing.T) {
+			prov := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "text/event-stream")
+				chunk := func(delta, finish string) string {
+					return `data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"` + testModel +
+						`","choices":[{"index":0,"delta":` + delta + `,"finish_reason":` + finish + `}]}` + "\n\n"
+				}
+				body := chunk(`{"role":"assistant","content":"hello world"}`, "null")
+				if !done {
+					_, _ = w.Write([]byte(body))
+					return
+				}
+				_, _ = w.Write([]byte(body + chunk(`{}`, `"stop"`) + "data: [DONE]\n\n"))
+				w.(http.Flusher).Flush()
+				<-r.Context().Done()
+			}))
+			defer prov.Close()
+			release := make(chan struct{})
+			defer close(release)
+			h := startGatewayOpts(t, harnessOptions{
+				edit:      func(c *config.Config) { c.Endpoints[0].BaseURL = prov.URL },
+				wrapAudit: func(a gateway.AuditLog) gateway.AuditLog { return slowOutcomes{a, release} },
+			})
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			lines := make(chan string)
+			go streamLines(ctx, h.URL+"/chat/completions",
+				`{"model":"`+testModel+`","stream":true,"messages":[{"role":"user","content":"hi"}]}`, lines)
+			awaitContent(t, lines, func(l string) bool { return strings.Contains(l, "hello world") }, 0)
+		})
 	}
 }

@@ -42,6 +42,7 @@ func (s *Server) relayNativeResponses(c *gin.Context, ex *exchange, resp *http.R
 			if u := responses.ReadUsage(ev.Data); u != nil {
 				ex.ans.usage = u.OpenAI()
 			}
+			c.Writer.Flush() // what came before the terminal event leaves first
 			ex.setEnd(http.StatusOK, nil)
 			if err := s.recordOutcome(ex); err != nil {
 				return s.endStream(c, ex, out, err)
@@ -57,7 +58,9 @@ func (s *Server) relayNativeResponses(c *gin.Context, ex *exchange, resp *http.R
 // nativeEnded handles the end of a native stream: normal after its
 // terminal event, a client that went away, or a provider that cut it short.
 func (s *Server) nativeEnded(c *gin.Context, ex *exchange, out *nativeStream, err error) error {
-	if errors.Is(err, io.EOF) && out.ended {
+	if out.ended && (errors.Is(err, io.EOF) || c.Request.Context().Err() != nil) {
+		// The answer is complete and its outcome recorded: a client that
+		// hangs up once it has read the end is done, not gone.
 		c.Writer.Flush() // the last events, before the handler's own end
 		return nil
 	}

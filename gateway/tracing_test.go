@@ -129,7 +129,7 @@ func checkSpans(t *testing.T, rcv *otlpReceiver, propagate bool) {
 		a["custos.tenant"] != "st-marys" || a["gen_ai.usage.output_tokens"] == "" || a["http.response.status_code"] == "" {
 		t.Errorf("server span attributes: %v", a)
 	}
-	for _, st := range []string{"custos.authenticate", "custos.inspect", "custos.decide", "custos.redact", "custos.route", "custos.forward", "custos.account"} {
+	for _, st := range []string{"custos.authenticate", "custos.inspect", "custos.decide", "custos.redact", "custos.route", "custos.intent", "custos.forward", "custos.account"} {
 		if children[st] != 1 {
 			t.Errorf("stage span %s: %d", st, children[st])
 		}
