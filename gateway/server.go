@@ -80,27 +80,26 @@ type Options struct {
 
 // Server is a configured gateway. It is safe for concurrent use.
 type Server struct {
-	cfg          *config.Config
-	keyring      *auth.Keyring
-	catalog      *residency.Catalog
-	targets      map[string]*target // endpoint name → how it is reached
-	decider      Decider
-	audit        AuditLog
-	keys         KeySource
-	ledger       Ledger
-	prices       PriceSource
-	limiter      RateLimiter
-	rateLimits   map[string]limits.Limit // "tenant/app" → each key's allowance
-	now          func() time.Time
-	router       *residency.Router
-	scanner      *redact.Scanner
-	inspectCache *redact.Cache // nil: off
-	hashKey      []byte        // keys the hash operator; per process
-	upstream     *upstream.Client
-	jsonLimits   jsondoc.Limits
-	log          *slog.Logger
-	engine       *gin.Engine
-	http         *http.Server
+	cfg        *config.Config
+	keyring    *auth.Keyring
+	catalog    *residency.Catalog
+	targets    map[string]*target // endpoint name → how it is reached
+	decider    Decider
+	audit      AuditLog
+	keys       KeySource
+	ledger     Ledger
+	prices     PriceSource
+	limiter    RateLimiter
+	rateLimits map[string]limits.Limit // "tenant/app" → each key's allowance
+	now        func() time.Time
+	router     *residency.Router
+	scanner    *redact.Scanner
+	hashKey    []byte // keys the hash operator; per process
+	upstream   *upstream.Client
+	jsonLimits jsondoc.Limits
+	log        *slog.Logger
+	engine     *gin.Engine
+	http       *http.Server
 
 	counterState // the tokenizer, loaded on first use
 	admission    *admission
@@ -154,7 +153,7 @@ func New(opts Options) (*Server, error) {
 		router: residency.NewRouter(opts.Catalog, residency.RouterOptions{
 			BreakerFailures: cfg.Routing.BreakerFailures, BreakerCooldown: cfg.Routing.BreakerCooldown.Std(), Now: opts.Now,
 		}),
-		inspectCache:   redact.NewCache(cfg.Inspection.CacheEntries),
+		scanner:        redact.NewScanner(redact.Options{MaxFindings: cfg.Limits.MaxFindings, CacheEntries: cfg.Inspection.CacheEntries}),
 		hashKey:        newHashKey(),
 		upstream:       upstream.NewClient(cfg.Upstream.Options()),
 		jsonLimits:     jsondoc.Limits{MaxDepth: cfg.Limits.MaxJSONDepth, MaxValues: cfg.Limits.MaxJSONValues},
@@ -164,7 +163,6 @@ func New(opts Options) (*Server, error) {
 		stopBackground: make(chan struct{}),
 		log:            log,
 	}
-	s.scanner = redact.NewScanner(redact.Options{MaxFindings: cfg.Limits.MaxFindings, Cache: s.inspectCache})
 	if s.tracing, err = newTracing(cfg.Tracing); err != nil {
 		return nil, err
 	}

@@ -105,8 +105,8 @@ func (s *Server) metricsState() metrics.State {
 	if s.listener != nil {
 		st.ConnectionsRefused = s.listener.refused.Load()
 	}
-	if s.inspectCache != nil {
-		h, m := s.inspectCache.Stats()
+	if s.cfg.Inspection.CacheEntries > 0 {
+		h, m := s.scanner.CacheStats()
 		st.InspectionCache = &metrics.Lookups{Hits: h, Misses: m}
 	}
 	for _, c := range s.router.States() {

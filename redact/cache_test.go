@@ -11,10 +11,9 @@ import (
 	"github.com/custos-gateway/custos/redact"
 )
 
-// cachedScanner is a scanner with a findings cache, and the cache.
-func cachedScanner(entries, maxFindings int) (*redact.Scanner, *redact.Cache) {
-	c := redact.NewCache(entries)
-	return redact.NewScanner(redact.Options{Cache: c, MaxFindings: maxFindings}), c
+// cachedScanner is a scanner with a findings cache.
+func cachedScanner(entries, maxFindings int) *redact.Scanner {
+	return redact.NewScanner(redact.Options{CacheEntries: entries, MaxFindings: maxFindings})
 }
 
 // corpusRequests groups the corpus's texts into requests of a few fields
@@ -44,7 +43,7 @@ func corpusRequests(t *testing.T) [][]redact.Field {
 // gives exactly what Inspect without a cache gives, and the warm pass is
 // served from the cache.
 func TestCacheReturnsWhatAScanFinds(t *testing.T) {
-	sc, c := cachedScanner(1<<16, 0)
+	sc := cachedScanner(1<<16, 0)
 	reqs := corpusRequests(t)
 	for pass := range 3 {
 		for i, fields := range reqs {
@@ -64,12 +63,12 @@ func TestCacheReturnsWhatAScanFinds(t *testing.T) {
 			}
 		}
 		if pass == 0 {
-			hits, misses := c.Stats()
+			hits, misses := sc.CacheStats()
 			t.Logf("cold pass: %d hits, %d misses", hits, misses)
 		}
 	}
-	hits, misses := c.Stats()
-	if hits < misses {
+	hits, misses := sc.CacheStats()
+	if hits < misses || misses == 0 {
 		t.Fatalf("warm passes were not served from the cache: %d hits, %d misses", hits, misses)
 	}
 }
@@ -88,15 +87,15 @@ func norm(res [][]redact.Finding) [][]redact.Finding {
 // TestCacheKeepsScopesApart: a text one scope sent is a miss for another
 // (scopes that are prefixes of each other included), and a hit for itself.
 func TestCacheKeepsScopesApart(t *testing.T) {
-	sc, c := cachedScanner(1024, 0)
-	fields := []redact.Field{{Text: "Patient Maria Garcia, DOB 1961-03-14, was seen on Monday."}}
+	sc := cachedScanner(1024, 0)
+	fields := []redact.Field{{Text: "Patient Maria Garcia, DOB 1961-03-14, was seen on Monday by the ward nurse."}}
 	step := func(scope string, wantHit bool) {
 		t.Helper()
-		h0, m0 := c.Stats()
+		h0, m0 := sc.CacheStats()
 		if _, err := sc.InspectIn(scope, fields); err != nil {
 			t.Fatal(err)
 		}
-		h1, m1 := c.Stats()
+		h1, m1 := sc.CacheStats()
 		if hit := h1 > h0 && m1 == m0; hit != wantHit {
 			t.Fatalf("scope %q: hit %v, want %v (hits %d→%d, misses %d→%d)", scope, hit, wantHit, h0, h1, m0, m1)
 		}
@@ -113,7 +112,7 @@ func TestCacheKeepsScopesApart(t *testing.T) {
 // cache holds (walked by reflection) is a type name (or empty): no canary,
 // no text.
 func TestCacheHoldsNoText(t *testing.T) {
-	sc, c := cachedScanner(1024, 0)
+	sc := cachedScanner(1024, 0)
 	canary := "Zebulon Quartermaine"
 	for i := range 20 {
 		fields := []redact.Field{{Text: fmt.Sprintf("Dr. %s saw the patient %s at 12 Baker Street on day %d.", canary, canary, i)}}
@@ -122,7 +121,7 @@ func TestCacheHoldsNoText(t *testing.T) {
 		}
 	}
 	var strs []string
-	walkStrings(reflect.ValueOf(c).Elem(), &strs)
+	walkStrings(reflect.ValueOf(redact.CacheOf(sc)), &strs)
 	for _, s := range strs {
 		if strings.Contains(s, "Zebulon") || strings.Contains(s, "Baker") || strings.Trim(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") != "" {
 			t.Fatalf("cache holds %q, which is no type name", s)
@@ -163,18 +162,18 @@ func walkStrings(v reflect.Value, out *[]string) {
 // TestCacheKeepsTheFindingsBound: a request over MaxFindings is refused
 // whether its texts are scanned or found in the cache.
 func TestCacheKeepsTheFindingsBound(t *testing.T) {
-	sc, _ := cachedScanner(1024, 5)
+	sc := cachedScanner(1024, 5)
 	var b strings.Builder
 	for i := range 8 {
 		fmt.Fprintf(&b, "mail user%d@example.org now. ", i)
 	}
 	fields := []redact.Field{{Text: b.String()}}
-	for pass := range 3 {
+	for pass := range 3 { // never kept: its scan fails
 		if _, err := sc.InspectIn("t", fields); !errors.Is(err, redact.ErrTooManyFindings) {
 			t.Fatalf("pass %d: err %v, want ErrTooManyFindings", pass, err)
 		}
 	}
-	few := []redact.Field{{Text: "mail one@example.org and two@example.org please"}}
+	few := []redact.Field{{Text: "please mail one@example.org and two@example.org about the discharge plan"}}
 	for pass := range 2 {
 		res, err := sc.InspectIn("t", few)
 		if err != nil || len(res[0]) != 2 {
@@ -186,14 +185,58 @@ func TestCacheKeepsTheFindingsBound(t *testing.T) {
 	if _, err := sc.InspectIn("t", twice); !errors.Is(err, redact.ErrTooManyFindings) {
 		t.Fatalf("8 findings over 4 fields under a bound of 5: err %v", err)
 	}
+	if h, _ := sc.CacheStats(); h == 0 {
+		t.Fatal("no text was found in the cache: the bound was not tested on hits")
+	}
+}
+
+// TestCacheCountsLikeAScan: a long text read in windows whose findings
+// overlap across a window's edge counts, from the cache, what its scan
+// counted (more than the findings it returns), so a request over
+// MaxFindings is refused either way.
+func TestCacheCountsLikeAScan(t *testing.T) {
+	filler := func(n int) string { return strings.Repeat("word ", n/5) }
+	long := filler(246<<10) + "-----BEGIN RSA PRIVATE KEY-----\nMIIEow " + filler(12<<10) +
+		" write to ann@example.org today " + filler(40<<10)
+	sc := cachedScanner(1024, 2)
+	if _, err := sc.InspectIn("s", []redact.Field{{Text: long}}); err != nil {
+		t.Fatal(err) // fills the cache
+	}
+	fields := []redact.Field{{Text: "mail bob@example.net"}, {Text: long}}
+	_, want := sc.Inspect(fields)
+	_, got := sc.InspectIn("s", fields)
+	if errors.Is(want, redact.ErrTooManyFindings) != errors.Is(got, redact.ErrTooManyFindings) {
+		t.Fatalf("a scan says %v, the cache says %v", want, got)
+	}
+	if h, _ := sc.CacheStats(); h == 0 {
+		t.Fatal("the long text was not found in the cache")
+	}
+}
+
+// TestCacheSkipsLabelledAndShortTexts: a labelled value ("ssn: ...") and a
+// short text are scanned every time, never kept.
+func TestCacheSkipsLabelledAndShortTexts(t *testing.T) {
+	sc := cachedScanner(1024, 0)
+	fields := []redact.Field{{Text: "123-45-6789 and a long enough note to be kept otherwise, surely", Key: "ssn"},
+		{Text: "call 020 7946 0958"}}
+	for range 3 {
+		if _, err := sc.InspectIn("t", fields); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if h, m := sc.CacheStats(); h != 0 || m != 0 {
+		t.Fatalf("%d hits, %d misses: a labelled or short text was looked up", h, m)
+	}
 }
 
 // TestCacheStaysWithinItsSize: many distinct texts leave at most the
 // cache's size kept (checked through the hit rate of the oldest texts)
 // and every answer stays right.
 func TestCacheStaysWithinItsSize(t *testing.T) {
-	sc, c := cachedScanner(64, 0)
-	text := func(i int) string { return fmt.Sprintf("Call Maria Garcia on +44 20 7946 %04d about visit %d.", i, i) }
+	sc := cachedScanner(64, 0)
+	text := func(i int) string {
+		return fmt.Sprintf("Call Maria Garcia on +44 20 7946 %04d or mail m%d@example.org about visit %d.", i, i, i)
+	}
 	for i := range 2000 {
 		got, err := sc.InspectIn("t", []redact.Field{{Text: text(i)}})
 		if err != nil {
@@ -204,15 +247,15 @@ func TestCacheStaysWithinItsSize(t *testing.T) {
 			t.Fatalf("text %d: %+v, want %+v", i, got[0], want)
 		}
 	}
-	if n := redact.CacheLen(c); n > 64+16 || n == 0 {
-		t.Fatalf("cache of 64 holds %d entries", n)
+	if n, f := redact.CacheLen(sc); n > 64 || n == 0 || f > 64*3 {
+		t.Fatalf("cache of 64 holds %d entries, %d findings", n, f)
 	}
 }
 
 // TestCacheUnderConcurrency: many goroutines inspecting overlapping texts
 // in a few scopes all get what a scan finds (run with -race).
 func TestCacheUnderConcurrency(t *testing.T) {
-	sc, _ := cachedScanner(128, 0)
+	sc := cachedScanner(128, 0)
 	reqs := corpusRequests(t)[:64]
 	want := make([][][]redact.Finding, len(reqs))
 	for i, r := range reqs {
@@ -258,7 +301,7 @@ func BenchmarkInspectCache(b *testing.B) {
 		}
 	})
 	b.Run("cached", func(b *testing.B) {
-		sc, _ := cachedScanner(1024, 0)
+		sc := cachedScanner(1024, 0)
 		for b.Loop() {
 			if _, err := sc.InspectIn("t", fields); err != nil {
 				b.Fatal(err)

@@ -107,8 +107,13 @@ func FuzzRestorerChunking(f *testing.F) {
 	})
 }
 
-// fuzzCached is a scanner with a cache, for FuzzInspect.
-var fuzzCached = redact.NewScanner(redact.Options{Cache: redact.NewCache(4096)})
+// fuzzCached and fuzzBounded (a bound of 3 findings, with and without a
+// cache) are FuzzInspect's other scanners.
+var (
+	fuzzCached        = redact.NewScanner(redact.Options{CacheEntries: 4096})
+	fuzzBounded       = redact.NewScanner(redact.Options{MaxFindings: 3})
+	fuzzBoundedCached = redact.NewScanner(redact.Options{MaxFindings: 3, CacheEntries: 4096})
+)
 
 // FuzzInspect: no panic; every finding lies inside its own field, in order;
 // applying them leaves no detected value behind; a scanner with a cache
@@ -116,16 +121,23 @@ var fuzzCached = redact.NewScanner(redact.Options{Cache: redact.NewCache(4096)})
 func FuzzInspect(f *testing.F) {
 	f.Add("card 4111 1111", " 1111 1111", "ssn", "Dr. Swackhamer")
 	f.Add("ann&#64;exa", "mple.com", "", "\u200b")
+	f.Add("Patient Maria Garcia (MRN 00412345) was seen by Dr. John Smith on 2026-11-30 at 12 Baker Street.",
+		"Her phone is +44 20 7946 0958 and her e-mail maria.garcia@example.org, card 4111 1111 1111 1111.", "note",
+		"Maria Garcia asked whether the results of 14 March 1961 could be sent to ann@example.org instead.")
 	f.Fuzz(func(t *testing.T, a, b, key, c string) {
 		fields := []redact.Field{{Text: a, Group: 1}, {Text: b, Group: 1}, {Text: c, Key: key}, {Text: key, IsKey: true}}
 		res, err := scanner.Inspect(fields)
 		if err != nil {
 			t.Fatal(err)
 		}
+		_, bounded := fuzzBounded.Inspect(fields)
 		for pass := range 2 { // cold, then from the cache: what a scan finds
 			got, err := fuzzCached.InspectIn("fuzz", fields)
 			if err != nil || !reflect.DeepEqual(norm(got), norm(res)) {
 				t.Fatalf("cached pass %d: %v %+v, want %+v", pass, err, got, res)
+			}
+			if _, err := fuzzBoundedCached.InspectIn("fuzz", fields); (err == nil) != (bounded == nil) {
+				t.Fatalf("bounded, cached pass %d: %v, a scan: %v", pass, err, bounded)
 			}
 		}
 		if len(res) != len(fields) {

@@ -36,11 +36,12 @@ func (sc *Scanner) Inspect(fields []Field) ([][]Finding, error) {
 	return sc.inspect(fields, &limit{max: sc.opts.MaxFindings})
 }
 
-// InspectIn is Inspect with Options.Cache read and filled in scope: texts
-// scope sent before are not scanned again. Only a caller's own earlier
-// texts are found in the cache, never another scope's.
+// InspectIn is Inspect with the scanner's cache (Options.CacheEntries)
+// read and filled in scope: texts scope sent before are not scanned again.
+// Only a scope's own earlier texts are found in the cache, never another
+// scope's.
 func (sc *Scanner) InspectIn(scope string, fields []Field) ([][]Finding, error) {
-	return sc.inspect(fields, &limit{max: sc.opts.MaxFindings, cache: sc.opts.Cache.in(scope)})
+	return sc.inspect(fields, &limit{max: sc.opts.MaxFindings, cache: sc.cache.in(scope)})
 }
 
 func (sc *Scanner) inspect(fields []Field, lim *limit) ([][]Finding, error) {
@@ -74,7 +75,10 @@ func (sc *Scanner) detectField(f Field, lim *limit) (normalized, []Finding, erro
 	if label == "" {
 		return sc.detectText(f.Text, lim)
 	}
+	cached := lim.cache
+	lim.cache = nil // a labelled value is not kept (see cache)
 	n, fs, err := sc.detectText(label+f.Text, lim)
+	lim.cache = cached
 	if err != nil {
 		return n, nil, err
 	}

@@ -18,15 +18,17 @@ type Options struct {
 	// MaxFindings > 0 bounds the findings of one Inspect call (see
 	// ErrTooManyFindings); 0 is no bound.
 	MaxFindings int
-	// Cache, when set, keeps what InspectIn found in each text for the
-	// next request that sends it (see Cache). Scan and Inspect do not use
-	// it: they have no scope.
-	Cache *Cache
+	// CacheEntries > 0 gives the scanner a cache of that many texts'
+	// findings, which InspectIn reads and fills (see cache). Scan and
+	// Inspect do not use it: they have no scope.
+	CacheEntries int
 }
 
-// Scanner finds PII/PHI. It is immutable and safe for concurrent use.
+// Scanner finds PII/PHI. It is safe for concurrent use; apart from its
+// cache it is immutable.
 type Scanner struct {
-	opts Options
+	opts  Options
+	cache *cache // nil: none
 }
 
 // NewScanner returns a scanner.
@@ -35,7 +37,7 @@ func NewScanner(opts Options) *Scanner {
 		names() // load the lexicon now, not on the first request
 		loadNER()
 	}
-	return &Scanner{opts: opts}
+	return &Scanner{opts: opts, cache: newCache(opts.CacheEntries)}
 }
 
 var wordPool = sync.Pool{New: func() any { b := make([]word, 0, 256); return &b }}

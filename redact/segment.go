@@ -41,13 +41,14 @@ func (l *limit) take(n int) error {
 func (sc *Scanner) detectText(text string, lim *limit) (normalized, []Finding, error) {
 	k, keep := lim.cache.key(text)
 	if keep {
-		if fs, ok := lim.cache.c.get(k); ok {
-			return normalizedFor(text), fs, lim.take(len(fs))
+		if fs, taken, ok := lim.cache.c.get(k, len(text)); ok {
+			return normalizedFor(text), fs, lim.take(taken)
 		}
 	}
+	before := lim.n
 	n, fs, err := sc.scanText(text, lim)
 	if err == nil && keep {
-		lim.cache.c.put(k, fs)
+		lim.cache.c.put(k, cacheEntry{fs: fs, size: len(text), taken: lim.n - before})
 	}
 	return n, fs, err
 }

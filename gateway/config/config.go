@@ -767,8 +767,8 @@ func (c *Config) validateLimits(p *problems) {
 	if c.Limits.MaxFindings <= 0 {
 		p.bad("limits.max_findings", "must be positive, got %d", c.Limits.MaxFindings)
 	}
-	if c.Inspection.CacheEntries < 0 || c.Inspection.CacheEntries > 1<<22 {
-		p.bad("inspection.cache_entries", "must be between 0 (off) and 4194304, got %d", c.Inspection.CacheEntries)
+	if c.Inspection.CacheEntries < 0 || c.Inspection.CacheEntries > 1<<20 {
+		p.bad("inspection.cache_entries", "must be between 0 (off) and 1048576, got %d", c.Inspection.CacheEntries)
 	}
 }
 
