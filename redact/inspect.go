@@ -75,7 +75,7 @@ func (sc *Scanner) detectField(f Field, lim *limit) (normalized, []Finding, erro
 	if label == "" {
 		return sc.detectText(f.Text, lim)
 	}
-	cached := lim.cache
+	cached, before := lim.cache, lim.n
 	lim.cache = nil // a labelled value is not kept (see cache)
 	n, fs, err := sc.detectText(label+f.Text, lim)
 	lim.cache = cached
@@ -83,6 +83,11 @@ func (sc *Scanner) detectField(f Field, lim *limit) (normalized, []Finding, erro
 		return n, nil, err
 	}
 	k := len(label)
+	if !strings.HasPrefix(n.s, label) {
+		// The text's start changed the label's normalization: no label.
+		lim.n = before
+		return sc.detectText(f.Text, lim)
+	}
 	own := normalized{s: n.s[k:]}
 	for _, e := range n.edits {
 		e.n -= k
@@ -123,7 +128,11 @@ func keyLabel(key string) string {
 		}
 		b = append(b, c)
 	}
-	return string(b) + ": "
+	l := string(b) + ": "
+	if n := normalize(l); n.s != l || len(n.edits) > 0 {
+		return "" // normalization would change the label (a format character, a compatibility form)
+	}
+	return l
 }
 
 // joinGroups scans adjacent parts of one message joined, and adds what the
