@@ -3,7 +3,6 @@ package gateway
 import (
 	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/custos-gateway/custos/gateway/auth"
 	"github.com/custos-gateway/custos/gateway/jsondoc"
@@ -24,8 +23,9 @@ type inspection struct {
 
 // inspect finds personal data in every string, number and key of the
 // request; the policy sees the data classes and counts, never the values.
-// Texts the same app sent before are found in the scanner's cache (kept
-// per tenant and app: see redact.Cache).
+// Texts the same app sent before are found in the scanner's cache, kept
+// per tenant and app: whether a text is there shows in a request's timing,
+// which must say nothing about what another tenant or app sent.
 func (s *Server) inspect(who auth.Caller, req *modelRequest) (*inspection, error) {
 	walk, err := jsondoc.InspectData(req.doc, req.rules, s.jsonLimits)
 	if err != nil {
@@ -37,7 +37,7 @@ func (s *Server) inspect(who auth.Caller, req *modelRequest) (*inspection, error
 		return nil, err
 	}
 	in := &inspection{walk: walk, uninspectable: walk.Uninspectable + req.uninspectable, textBytes: walk.StructuralBytes}
-	if in.found, err = s.scanTexts(cacheScope(who), walk.Texts); err != nil {
+	if in.found, err = s.scanTexts(who, walk.Texts); err != nil {
 		return nil, err
 	}
 	for i, t := range walk.Texts {
@@ -59,7 +59,7 @@ func (s *Server) inspect(who auth.Caller, req *modelRequest) (*inspection, error
 // values are part of the API) together: adjacent parts of a message are
 // scanned joined as well, and a value found with good evidence in one field
 // is found wherever else it occurs.
-func (s *Server) scanTexts(scope string, texts []*jsondoc.Text) ([][]redact.Finding, error) {
+func (s *Server) scanTexts(who auth.Caller, texts []*jsondoc.Text) ([][]redact.Finding, error) {
 	out := make([][]redact.Finding, len(texts))
 	n := 0
 	for _, t := range texts {
@@ -80,7 +80,7 @@ func (s *Server) scanTexts(scope string, texts []*jsondoc.Text) ([][]redact.Find
 		fields = append(fields, redact.Field{Text: t.Text, Key: key, IsKey: t.IsKey, Group: int(t.Group)})
 		index = append(index, i)
 	}
-	found, err := s.scanner.InspectIn(scope, fields)
+	found, err := s.scanner.InspectIn(fields, who.Tenant, who.App)
 	if err != nil {
 		return nil, err
 	}
@@ -88,13 +88,6 @@ func (s *Server) scanTexts(scope string, texts []*jsondoc.Text) ([][]redact.Find
 		out[index[j]] = fs
 	}
 	return out, nil
-}
-
-// cacheScope keeps one app's cached findings apart from every other's:
-// whether a text is in the cache shows in a request's timing, which must
-// say nothing about what another tenant or app sent.
-func cacheScope(who auth.Caller) string {
-	return strconv.Itoa(len(who.Tenant)) + ":" + who.Tenant + "/" + who.App
 }
 
 // scanned reports whether a text has anything to scan (structural names

@@ -109,8 +109,9 @@ func startStream(c *gin.Context, ex *exchange) {
 
 // relayStream relays a provider's SSE answer event by event. What is
 // written is flushed whenever the provider has no next event ready, so no
-// event waits for the next one and a burst leaves in one write. Once the first byte is sent the status is fixed, so a provider
-// failure mid-stream becomes an error event the SDKs surface.
+// event waits for the next one and a burst leaves in one write. Once the
+// first byte is sent the status is fixed, so a provider failure mid-stream
+// becomes an error event the SDKs surface.
 func (s *Server) relayStream(c *gin.Context, ex *exchange, resp *http.Response) error {
 	if ex.native() {
 		return s.relayNativeResponses(c, ex, resp)

@@ -105,8 +105,7 @@ func (s *Server) metricsState() metrics.State {
 	if s.listener != nil {
 		st.ConnectionsRefused = s.listener.refused.Load()
 	}
-	if s.cfg.Inspection.CacheEntries > 0 {
-		h, m := s.scanner.CacheStats()
+	if h, m, ok := s.scanner.CacheStats(); ok {
 		st.InspectionCache = &metrics.Lookups{Hits: h, Misses: m}
 	}
 	for _, c := range s.router.States() {

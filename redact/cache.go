@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"encoding/binary"
 	"hash/maphash"
 	"sync"
 	"sync/atomic"
@@ -77,12 +78,12 @@ func newCache(entries int) *cache {
 }
 
 // CacheStats returns the texts found in the scanner's cache and those
-// scanned, since the scanner was made; zeros without a cache.
-func (sc *Scanner) CacheStats() (hits, misses uint64) {
+// scanned, since the scanner was made; ok is false without a cache.
+func (sc *Scanner) CacheStats() (hits, misses uint64, ok bool) {
 	if sc.cache == nil {
-		return 0, 0
+		return 0, 0, false
 	}
-	return sc.cache.hits.Load(), sc.cache.misses.Load()
+	return sc.cache.hits.Load(), sc.cache.misses.Load(), true
 }
 
 // scoped is a cache seen from one scope: the scope's hash state, seeded,
@@ -92,21 +93,23 @@ type scoped struct {
 	ha, hb maphash.Hash
 }
 
-// in returns the cache as scope sees it; nil for a nil cache.
-func (c *cache) in(scope string) *scoped {
+// in returns the cache as the scope made of parts sees it; nil for a nil
+// cache. Each part is hashed after its length, so no two lists of parts
+// hash alike.
+func (c *cache) in(parts []string) *scoped {
 	if c == nil {
 		return nil
 	}
 	s := &scoped{c: c}
 	s.ha.SetSeed(c.seeds[0])
 	s.hb.SetSeed(c.seeds[1])
-	for _, h := range []*maphash.Hash{&s.ha, &s.hb} {
-		var n [8]byte
-		for i, l := 0, uint64(len(scope)); i < 8; i, l = i+1, l>>8 {
-			n[i] = byte(l)
+	var n [8]byte
+	for _, part := range parts {
+		binary.LittleEndian.PutUint64(n[:], uint64(len(part)))
+		for _, h := range [2]*maphash.Hash{&s.ha, &s.hb} {
+			_, _ = h.Write(n[:])
+			_, _ = h.WriteString(part)
 		}
-		_, _ = h.Write(n[:]) // the scope's length first: no scope is another's prefix
-		_, _ = h.WriteString(scope)
 	}
 	return s
 }

@@ -132,11 +132,11 @@ func FuzzInspect(f *testing.F) {
 		}
 		_, bounded := fuzzBounded.Inspect(fields)
 		for pass := range 2 { // cold, then from the cache: what a scan finds
-			got, err := fuzzCached.InspectIn("fuzz", fields)
+			got, err := fuzzCached.InspectIn(fields, "fuzz")
 			if err != nil || !reflect.DeepEqual(norm(got), norm(res)) {
 				t.Fatalf("cached pass %d: %v %+v, want %+v", pass, err, got, res)
 			}
-			if _, err := fuzzBoundedCached.InspectIn("fuzz", fields); (err == nil) != (bounded == nil) {
+			if _, err := fuzzBoundedCached.InspectIn(fields, "fuzz"); (err == nil) != (bounded == nil) {
 				t.Fatalf("bounded, cached pass %d: %v, a scan: %v", pass, err, bounded)
 			}
 		}

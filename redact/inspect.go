@@ -37,10 +37,10 @@ func (sc *Scanner) Inspect(fields []Field) ([][]Finding, error) {
 }
 
 // InspectIn is Inspect with the scanner's cache (Options.CacheEntries)
-// read and filled in scope: texts scope sent before are not scanned again.
-// Only a scope's own earlier texts are found in the cache, never another
-// scope's.
-func (sc *Scanner) InspectIn(scope string, fields []Field) ([][]Finding, error) {
+// read and filled in the scope its parts name (the gateway's: tenant,
+// app): texts the scope sent before are not scanned again. Only a scope's
+// own earlier texts are found in the cache, never another scope's.
+func (sc *Scanner) InspectIn(fields []Field, scope ...string) ([][]Finding, error) {
 	return sc.inspect(fields, &limit{max: sc.opts.MaxFindings, cache: sc.cache.in(scope)})
 }
 
@@ -75,10 +75,8 @@ func (sc *Scanner) detectField(f Field, lim *limit) (normalized, []Finding, erro
 	if label == "" {
 		return sc.detectText(f.Text, lim)
 	}
-	cached, before := lim.cache, lim.n
-	lim.cache = nil // a labelled value is not kept (see cache)
-	n, fs, err := sc.detectText(label+f.Text, lim)
-	lim.cache = cached
+	before := lim.n
+	n, fs, err := sc.scanText(label+f.Text, lim) // a labelled value is not kept (see cache)
 	if err != nil {
 		return n, nil, err
 	}

@@ -121,7 +121,11 @@ func (e *env) runSuite(ctx context.Context, so SuiteOptions, o Options) (*Report
 			rep = newReport(o.Title, w)
 			rep.Source = fmt.Sprintf("synthetic: %d-byte prompts, chat completions, plain and streamed", so.PromptBytes)
 			if so.Target == "" {
-				rep.Source += "; custos inspection cache " + map[bool]string{false: "on", true: "off"}[so.NoInspectionCache]
+				state := "on"
+				if so.NoInspectionCache {
+					state = "off"
+				}
+				rep.Source += "; custos inspection cache " + state
 			}
 		}
 		o.Workload = w

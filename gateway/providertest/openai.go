@@ -365,7 +365,7 @@ func (s *core) waitLatency(r *http.Request, b Behaviour) bool {
 // waitChunk waits the behaviour's delay before a stream chunk; it reports
 // false, counting the request cancelled, when the caller went away.
 func (s *core) waitChunk(r *http.Request, b Behaviour) bool {
-	if b.ChunkDelay > 0 && !sleep(r, b.ChunkDelay) || b.Gate != nil && !gated(r, b.Gate) {
+	if (b.ChunkDelay > 0 && !sleep(r, b.ChunkDelay)) || (b.Gate != nil && !gated(r, b.Gate)) {
 		s.cancelled.Add(1)
 		return false
 	}
