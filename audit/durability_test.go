@@ -65,22 +65,32 @@ func TestDeferredAppendsCommitLazily(t *testing.T) {
 		// it returns the head expected afterwards.
 		act     func(t *testing.T, l *audit.Log, timer *manualTimer) uint64
 		commits uint64
+		wal     uint64 // writes to the write-ahead file
 	}{
 		{"deferred only: nothing committed yet", audit.Options{}, func(t *testing.T, l *audit.Log, _ *manualTimer) uint64 {
 			deferN(t, l, 3)
 			return 0
-		}, 0},
-		{"a durable append carries them", audit.Options{}, func(t *testing.T, l *audit.Log, _ *manualTimer) uint64 {
+		}, 0, 0},
+		{"a durable append carries them into the write-ahead file", audit.Options{}, func(t *testing.T, l *audit.Log, timer *manualTimer) uint64 {
 			deferN(t, l, 3)
 			if rc, err := l.Append(ctx, intent(9)); err != nil || rc.Seq != 4 {
 				t.Fatalf("durable append: %+v %v", rc, err)
 			}
+			if timer.fire() != 1 { // the flush interval then commits them to the log
+				t.Fatal("no flush timer armed for the records in the write-ahead file")
+			}
 			return 4
-		}, 1},
+		}, 1, 1},
+		{"strict: a durable append commits", audit.Options{Durability: audit.DurabilityStrict}, func(t *testing.T, l *audit.Log, _ *manualTimer) uint64 {
+			if rc, err := l.Append(ctx, intent(9)); err != nil || rc.Seq != 1 || rc.Hash == ([32]byte{}) {
+				t.Fatalf("durable append: %+v %v", rc, err)
+			}
+			return 1
+		}, 1, 0},
 		{"a full batch commits", audit.Options{MaxBatch: 4}, func(t *testing.T, l *audit.Log, _ *manualTimer) uint64 {
 			deferN(t, l, 4)
 			return 4
-		}, 1},
+		}, 1, 0},
 		{"the flush interval passes", audit.Options{FlushInterval: 250 * time.Millisecond}, func(t *testing.T, l *audit.Log, timer *manualTimer) uint64 {
 			deferN(t, l, 2)
 			if l.Head().Seq != 0 {
@@ -90,25 +100,25 @@ func TestDeferredAppendsCommitLazily(t *testing.T) {
 				t.Fatalf("flush timer armed %v", timer.asked)
 			}
 			return 2
-		}, 1},
+		}, 1, 0},
 		{"a checkpoint commits first", audit.Options{}, func(t *testing.T, l *audit.Log, _ *manualTimer) uint64 {
 			deferN(t, l, 2)
 			if err := l.Checkpoint(); err != nil {
 				t.Fatal(err)
 			}
 			return 2
-		}, 1},
+		}, 1, 0},
 		{"Flush", audit.Options{}, func(t *testing.T, l *audit.Log, _ *manualTimer) uint64 {
 			deferN(t, l, 5)
 			if err := l.Flush(); err != nil {
 				t.Fatal(err)
 			}
 			return 5
-		}, 1},
+		}, 1, 0},
 		{"strict: every deferred append waits for its own commit", audit.Options{Durability: audit.DurabilityStrict}, func(t *testing.T, l *audit.Log, _ *manualTimer) uint64 {
 			deferN(t, l, 3)
 			return 3
-		}, 3},
+		}, 3, 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -117,8 +127,8 @@ func TestDeferredAppendsCommitLazily(t *testing.T) {
 			if got := l.Head().Seq; got != want {
 				t.Errorf("head %d, want %d", got, want)
 			}
-			if s := l.Stats(); s.Commits != tc.commits || s.Records != want {
-				t.Errorf("stats: %d commits of %d records, want %d of %d", s.Commits, s.Records, tc.commits, want)
+			if s := l.Stats(); s.Commits != tc.commits || s.Records != want || s.WALWrites != tc.wal {
+				t.Errorf("stats: %d commits of %d records, %d write-ahead writes; want %d of %d, %d", s.Commits, s.Records, s.WALWrites, tc.commits, want, tc.wal)
 			}
 		})
 	}
@@ -134,13 +144,14 @@ func deferN(t *testing.T, l *audit.Log, n int) {
 }
 
 // At one client an intent and the previous request's outcome share one
-// commit: one commit per request instead of two.
-func TestOneCommitPerRequestAtOneClient(t *testing.T) {
+// write to the write-ahead file: one flush of the device per request
+// (strict: two commits of two each), the log itself committed in batches.
+func TestOneFlushPerRequestAtOneClient(t *testing.T) {
 	const n = 50
 	for _, tc := range []struct {
-		durability audit.Durability
-		commits    uint64
-	}{{audit.DurabilityGroup, n + 1}, {audit.DurabilityStrict, 2 * n}} {
+		durability   audit.Durability
+		commits, wal uint64
+	}{{audit.DurabilityGroup, 1, n}, {audit.DurabilityStrict, 2 * n, 0}} {
 		t.Run(string(tc.durability), func(t *testing.T) {
 			l, path, _ := openWith(t, audit.Options{Durability: tc.durability})
 			for i := range n {
@@ -155,8 +166,8 @@ func TestOneCommitPerRequestAtOneClient(t *testing.T) {
 			if err := l.Close(); err != nil {
 				t.Fatal(err)
 			}
-			if s := l.Stats(); s.Commits != tc.commits || s.Records != 2*n {
-				t.Errorf("%d commits for %d records, want %d", s.Commits, s.Records, tc.commits)
+			if s := l.Stats(); s.Commits != tc.commits || s.Records != 2*n || s.WALWrites != tc.wal {
+				t.Errorf("%d commits and %d write-ahead writes for %d records, want %d and %d", s.Commits, s.WALWrites, s.Records, tc.commits, tc.wal)
 			}
 			rep, err := audit.Verify(path, audit.VerifyOptions{})
 			if err != nil || !rep.OK() || rep.Verified != 2*n {
@@ -167,7 +178,9 @@ func TestOneCommitPerRequestAtOneClient(t *testing.T) {
 }
 
 // A deferred outcome a crash loses shows as an incomplete request: the
-// file as it is on disk while the outcome waits is what a crash leaves.
+// files as they are on disk while the outcome waits (the log and its
+// write-ahead file) are what a crash leaves. Verify counts the records
+// still in the write-ahead file; opening the copy commits them.
 func TestLostDeferredOutcomeIsReportedIncomplete(t *testing.T) {
 	l, path, _ := openWith(t, audit.Options{})
 	ctx := context.Background()
@@ -177,23 +190,55 @@ func TestLostDeferredOutcomeIsReportedIncomplete(t *testing.T) {
 	if err := l.AppendDeferred(outcome(2, rc2.Seq)); err != nil {
 		t.Fatal(err)
 	}
-	if l.Head().Seq != 3 {
-		t.Fatalf("head %d", l.Head().Seq)
+	if rc2.Seq != 3 || l.Stats().WALWrites != 2 {
+		t.Fatalf("intent 2 at %d, %d write-ahead writes", rc2.Seq, l.Stats().WALWrites)
 	}
-	crashed := filepath.Join(t.TempDir(), "crashed.db")
-	b, err := os.ReadFile(path)
+	crashed := crashCopy(t, path)
+	rep, err := audit.Verify(crashed, audit.VerifyOptions{})
+	if err != nil || !rep.Intact() || rep.OK() || rep.Pending != 3 || rep.Status() != audit.StatusIncomplete ||
+		rep.Incomplete == nil || rep.Incomplete.Count != 1 || rep.Incomplete.FirstSeq != rc2.Seq {
+		t.Fatalf("crashed copy: %+v %v", rep, err)
+	}
+	var exported bytes.Buffer
+	if n, err := audit.ExportFile(&exported, crashed, audit.Filter{}, audit.FormatJSONL); err != nil || n != 3 {
+		t.Fatalf("export of the crashed copy: %d records, %v", n, err)
+	}
+	recovered, err := audit.Open(crashed, audit.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(crashed, b, 0o600)
-	rep, err := audit.Verify(crashed, audit.VerifyOptions{})
-	if err != nil || !rep.Intact() || rep.Incomplete == nil || rep.Incomplete.Count != 1 || rep.Incomplete.FirstSeq != rc2.Seq {
-		t.Fatalf("crashed copy: %+v %v", rep, err)
+	if s := recovered.Stats(); s.Recovered != 3 || recovered.Head().Seq != 3 {
+		t.Fatalf("recovery: %+v head %d", s, recovered.Head().Seq)
+	}
+	recovered.Close()
+	rep, err = audit.Verify(crashed, audit.VerifyOptions{})
+	if err != nil || !rep.Intact() || rep.Pending != 0 || rep.LastSeq != 3 || rep.Incomplete == nil || rep.Incomplete.FirstSeq != rc2.Seq {
+		t.Fatalf("recovered copy: %+v %v", rep, err)
+	}
+	if _, err := os.Stat(audit.WALPath(crashed)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("write-ahead file left after a clean close: %v", err)
 	}
 	l.Close()
 	if rep, _ := audit.Verify(path, audit.VerifyOptions{}); !rep.OK() {
 		t.Errorf("after Close: %s %+v", rep.Status(), rep.Incomplete)
 	}
+}
+
+// crashCopy copies the log at path and its write-ahead file as they are
+// on disk now.
+func crashCopy(t *testing.T, path string) string {
+	t.Helper()
+	crashed := filepath.Join(t.TempDir(), "crashed.db")
+	for from, to := range map[string]string{path: crashed, audit.WALPath(path): audit.WALPath(crashed)} {
+		b, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(to, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return crashed
 }
 
 func TestRotateCommitsDeferredRecordsFirst(t *testing.T) {
@@ -260,7 +305,13 @@ func TestStatsAndFreeBytes(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	if err := l.Flush(); err != nil {
+		t.Fatal(err)
+	}
 	s := l.Stats()
+	if s.WALWrites == 0 || s.WALSeconds.Count != s.WALWrites || s.WALSeconds.Sum <= 0 {
+		t.Errorf("write-ahead stats %+v", s)
+	}
 	if s.Appends != 80 || s.Records != 80 || s.BatchSize.Count != s.Commits || s.BatchSize.Sum != 80 ||
 		s.CommitSeconds.Count != s.Commits || s.CommitSeconds.Sum <= 0 || s.Checkpoints == 0 || s.LastCheckpoint.IsZero() {
 		t.Errorf("stats %+v", s)

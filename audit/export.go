@@ -38,7 +38,7 @@ const (
 // ExportFile streams the records of a log file, opened read-only.
 func ExportFile(w io.Writer, path string, f Filter, format string) (int, error) {
 	view := func(fn func(*bolt.Tx) error) error { return ViewFile(path, fn) }
-	return export(w, view, f, format)
+	return export(w, view, f, format, path)
 }
 
 // Export streams the live log's records (a consistent snapshot taken when it
@@ -48,16 +48,18 @@ func (l *Log) Export(w io.Writer, f Filter, format string) (int, error) {
 	if err := l.do(func() error { db = l.db; return nil }); err != nil {
 		return 0, err
 	}
-	return export(w, db.View, f, format)
+	return export(w, db.View, f, format, "")
 }
 
-func export(w io.Writer, view func(func(*bolt.Tx) error) error, f Filter, format string) (int, error) {
+// export writes the file's records and, when walOf names the file, the
+// records pending in its write-ahead file after them.
+func export(w io.Writer, view func(func(*bolt.Tx) error) error, f Filter, format, walOf string) (int, error) {
 	ew, err := newExportWriter(w, format)
 	if err != nil {
 		return 0, err
 	}
 	err = view(func(tx *bolt.Tx) error {
-		c, err := newFileCursor(tx, "")
+		c, err := newFileCursor(tx, walOf)
 		if err != nil {
 			return err
 		}
@@ -119,29 +121,48 @@ func (ew *exportWriter) flush() error {
 	return ew.bw.Flush()
 }
 
-// fileCursor walks one file's records in sequence order.
+// fileCursor walks one file's records in sequence order and then, for a
+// file named by its path, the records pending in its write-ahead file
+// (durable records a crash left uncommitted; see PendingRecords).
 type fileCursor struct {
 	path string
 	c    *bolt.Cursor
+	head uint64
 	r    *Record // the current record; nil past the last
 	raw  []byte  // its JSON, as stored
+
+	walRead bool       // the bbolt records are done; pend holds the rest
+	pend    []walFrame // pending records not yet read
 }
 
 func newFileCursor(tx *bolt.Tx, path string) (*fileCursor, error) {
-	b := tx.Bucket(bucketRecords)
-	if b == nil {
+	b, meta := tx.Bucket(bucketRecords), tx.Bucket(bucketMeta)
+	if b == nil || meta == nil {
 		return nil, fmt.Errorf("audit: %s is not a Custos audit log", path)
 	}
-	fc := &fileCursor{path: path, c: b.Cursor()}
+	fc := &fileCursor{path: path, c: b.Cursor(), head: decodeHead(meta.Get(keyHead)).Seq}
 	return fc, fc.read(fc.c.First())
 }
 
-func (fc *fileCursor) next() error { return fc.read(fc.c.Next()) }
+func (fc *fileCursor) next() error {
+	if fc.walRead {
+		return fc.readPending()
+	}
+	return fc.read(fc.c.Next())
+}
 
 func (fc *fileCursor) read(k, v []byte) error {
 	if k == nil {
 		fc.r, fc.raw = nil, nil
-		return nil
+		if fc.path == "" {
+			return nil
+		}
+		fc.walRead = true
+		var err error
+		if fc.pend, err = pendingFrames(fc.path, fc.head); err != nil {
+			return err
+		}
+		return fc.readPending()
 	}
 	if len(v) < 64 {
 		return fmt.Errorf("audit: record %x is damaged; run verify", k)
@@ -151,6 +172,20 @@ func (fc *fileCursor) read(k, v []byte) error {
 		return fmt.Errorf("audit: record %x is damaged; run verify", k)
 	}
 	fc.r, fc.raw = &r, v[64:]
+	return nil
+}
+
+// readPending makes the next pending record current.
+func (fc *fileCursor) readPending() error {
+	if len(fc.pend) == 0 {
+		fc.r, fc.raw = nil, nil
+		return nil
+	}
+	recs, err := decodeFrames(fc.pend[:1], WALPath(fc.path))
+	if err != nil {
+		return err
+	}
+	fc.r, fc.raw, fc.pend = &recs[0], fc.pend[0].body, fc.pend[1:]
 	return nil
 }
 

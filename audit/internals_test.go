@@ -1,6 +1,9 @@
 package audit
 
-import "time"
+import (
+	"bytes"
+	"time"
+)
 
 // PairingFields exposes pairingFields to the external tests.
 var PairingFields = pairingFields
@@ -12,4 +15,18 @@ func SetAfterFunc(o *Options, f func(time.Duration, func())) { o.afterFunc = f }
 // InjectCommitFault makes every commit fail with f's error while f returns one.
 func InjectCommitFault(l *Log, f func() error) {
 	_ = l.do(func() error { l.fault = f; return nil })
+}
+
+// ReadFrames reads write-ahead frames from b and returns their sequence
+// numbers.
+func ReadFrames(b []byte) []uint64 {
+	frames, err := readFrames(bytes.NewReader(b))
+	if err != nil {
+		panic(err)
+	}
+	seqs := make([]uint64, len(frames))
+	for i, fr := range frames {
+		seqs[i] = fr.seq
+	}
+	return seqs
 }

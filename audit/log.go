@@ -41,10 +41,15 @@ type Durability string
 
 const (
 	// DurabilityGroup (the default): Append returns once its record is on
-	// disk; AppendDeferred queues its record for the next group commit
-	// without waiting, so that an outcome rides in the same fsync as the
-	// next request's intent. A crash can lose the deferred records of the
-	// last FlushInterval; Verify then reports their requests incomplete.
+	// disk in the write-ahead file beside the log (one write, one flush of
+	// the device), with every deferred record queued before it;
+	// AppendDeferred queues its record without waiting, so that an outcome
+	// rides in the same write as the next request's intent. The records
+	// are committed to the log itself in batches (FlushInterval, a full
+	// batch, a checkpoint, Rotate, Flush, Close); opening the log commits
+	// what a crash left in the write-ahead file. A crash can lose the
+	// deferred records no durable append carried within the last
+	// FlushInterval; Verify then reports their requests incomplete.
 	DurabilityGroup Durability = "group"
 	// DurabilityStrict: every record, deferred or not, is on disk before
 	// its append returns.
@@ -98,7 +103,10 @@ type Options struct {
 	afterFunc func(time.Duration, func()) // time.AfterFunc; tests replace it
 }
 
-// Receipt identifies a committed record.
+// Receipt identifies a durable record. Under group durability Append
+// returns once the record is in the write-ahead file, before its hash is
+// known: Hash is then zero (the chain is extended when the batch is
+// committed to the log).
 type Receipt struct {
 	Seq  uint64
 	Hash [32]byte
@@ -152,6 +160,14 @@ type Log struct {
 	flushArmed      bool
 	fault           func() error // tests: fails the next commits
 	writtenBuf      []Written
+
+	// Group durability: the write-ahead file, how many of the batch's
+	// leading records it holds (durable, their appends answered), and
+	// whether a commit of those to the log failed (they stay in the batch
+	// and durable appends are refused until a commit succeeds).
+	wal    *walFile
+	walled int
+	stuck  bool
 }
 
 // pending is one queued record; done is nil for a deferred append.
@@ -215,6 +231,12 @@ func open(path string, opts Options, cont *Chain) (*Log, error) {
 	l.stats.init()
 	if err := l.openDB(path, cont); err != nil {
 		return nil, err
+	}
+	if opts.Durability == DurabilityGroup {
+		if err := l.recoverWAL(path); err != nil {
+			l.db.Close()
+			return nil, err
+		}
 	}
 	l.basePath = path
 	l.month = opts.Now().UTC().Format("2006-01")
@@ -303,7 +325,8 @@ func (l *Log) Append(ctx context.Context, r Record) (Receipt, error) {
 	if err != nil {
 		return Receipt{}, err
 	}
-	p := &pending{rec: rec, done: make(chan result, 1)}
+	done := make(chan result, 1)
+	p := &pending{rec: rec, done: done} // the writer clears p.done once it answers
 	l.appending.Add(1)
 	defer l.appending.Add(-1)
 	if !l.commitNow(p) {
@@ -314,7 +337,7 @@ func (l *Log) Append(ctx context.Context, r Record) (Receipt, error) {
 	l.stats.appends.Add(1)
 	// Once queued the record will be committed or failed promptly; wait for
 	// the outcome even if ctx ends, so that the caller knows.
-	res := <-p.done
+	res := <-done
 	return res.r, res.err
 }
 
@@ -493,7 +516,38 @@ func (l *Log) Close() error {
 	if l.sinceCheckpoint > 0 {
 		err = l.checkpoint()
 	}
+	if l.wal != nil {
+		err = errors.Join(err, l.wal.close(len(l.batch) == 0))
+	}
 	return errors.Join(err, l.anchors.close(), l.db.Close())
+}
+
+// recoverWAL opens the write-ahead file and commits the records a crash
+// left in it beyond the head, before any append.
+func (l *Log) recoverWAL(path string) error {
+	w, frames, err := openWAL(WALPath(path))
+	if err != nil {
+		return err
+	}
+	frames, err = framesAfter(frames, l.head.Seq, w.path)
+	var recs []Record
+	if err == nil {
+		recs, err = decodeFrames(frames, w.path)
+	}
+	if err == nil && len(recs) > 0 {
+		batch := make([]*pending, len(recs))
+		for i := range recs {
+			batch[i] = &pending{rec: recs[i]}
+		}
+		err = l.commit(batch)
+	}
+	if err != nil {
+		w.close(false)
+		return fmt.Errorf("audit: recovering %s: %w", w.path, err)
+	}
+	l.stats.recovered.Add(uint64(len(recs)))
+	l.wal = w
+	return nil
 }
 
 func parseHash(s string) ([32]byte, error) {

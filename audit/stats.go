@@ -21,6 +21,13 @@ type Stats struct {
 	BatchSize     Histogram // records per commit
 	CommitSeconds Histogram // duration of each commit, its fsyncs included
 
+	// Group durability: writes to the write-ahead file (each one flush of
+	// the device) and their durations; records a crash left there that
+	// Open committed.
+	WALWrites  uint64
+	WALSeconds Histogram
+	Recovered  uint64
+
 	Checkpoints      uint64
 	CheckpointErrors uint64
 	LastCheckpoint   time.Time // zero before the first
@@ -97,6 +104,7 @@ type failure struct {
 
 type counters struct {
 	appends, deferred, records, commits, commitErrors, deferredLost atomic.Uint64
+	walWrites, recovered                                            atomic.Uint64
 	checkpoints, checkpointErrors                                   atomic.Uint64
 	lastCheckpoint                                                  atomic.Int64 // unix nanoseconds
 	lastCommit                                                      atomic.Pointer[failure]
@@ -104,11 +112,24 @@ type counters struct {
 	anchorDelivered, anchorFailed, anchorDropped, anchorSeq atomic.Uint64
 	lastAnchor                                              atomic.Pointer[failure]
 
-	batch, seconds *histogram
+	batch, seconds, walSeconds *histogram
 }
 
 func (c *counters) init() {
-	c.batch, c.seconds = newHistogram(batchBounds), newHistogram(secondsBounds)
+	c.batch, c.seconds, c.walSeconds = newHistogram(batchBounds), newHistogram(secondsBounds), newHistogram(secondsBounds)
+}
+
+// walDone counts a write to the write-ahead file; a failed one counts as a
+// failed commit (the appends it carried failed).
+func (c *counters) walDone(n int, d time.Duration, err error) {
+	c.walSeconds.observe(d.Seconds())
+	if err != nil {
+		c.commitErrors.Add(1)
+		c.lastCommit.Store(&failure{msg: err.Error(), at: time.Now(), err: err})
+		return
+	}
+	c.walWrites.Add(1)
+	c.lastCommit.Store(nil)
 }
 
 func (c *counters) commitDone(n int, d time.Duration, err error) {
@@ -131,6 +152,7 @@ func (l *Log) Stats() Stats {
 		Appends: c.appends.Load(), Deferred: c.deferred.Load(), Records: c.records.Load(),
 		Commits: c.commits.Load(), CommitErrors: c.commitErrors.Load(), DeferredLost: c.deferredLost.Load(),
 		BatchSize: c.batch.snapshot(), CommitSeconds: c.seconds.snapshot(),
+		WALWrites: c.walWrites.Load(), WALSeconds: c.walSeconds.snapshot(), Recovered: c.recovered.Load(),
 		Checkpoints: c.checkpoints.Load(), CheckpointErrors: c.checkpointErrors.Load(),
 		Anchors: AnchorStats{Delivered: c.anchorDelivered.Load(), Failed: c.anchorFailed.Load(),
 			Dropped: c.anchorDropped.Load(), LastSeq: c.anchorSeq.Load()},

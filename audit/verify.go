@@ -73,7 +73,13 @@ type Report struct {
 	Chain           Chain       `json:"chain"`
 	Problem         *Problem    `json:"problem,omitempty"`
 	Incomplete      *Incomplete `json:"incomplete,omitempty"`
-	Files           []*Report   `json:"files,omitempty"`
+	// Pending counts the records after LastSeq held in the write-ahead
+	// file beside the last file (durable, not yet committed to the file:
+	// a crash left them, and opening the log commits them). They are
+	// paired with intents but not part of the chain yet: a log with
+	// pending records is not OK.
+	Pending uint64    `json:"pending,omitempty"`
+	Files   []*Report `json:"files,omitempty"`
 }
 
 // Intact reports whether no integrity problem was found.
@@ -81,14 +87,14 @@ func (r *Report) Intact() bool { return r.Problem == nil }
 
 // OK reports whether the log verified intact and complete: a log with
 // requests lacking their outcome is never OK.
-func (r *Report) OK() bool { return r.Problem == nil && r.Incomplete == nil }
+func (r *Report) OK() bool { return r.Problem == nil && r.Incomplete == nil && r.Pending == 0 }
 
 // Status is StatusIntact, StatusIncomplete or StatusTampered.
 func (r *Report) Status() string {
 	switch {
 	case r.Problem != nil:
 		return StatusTampered
-	case r.Incomplete != nil:
+	case r.Incomplete != nil || r.Pending > 0:
 		return StatusIncomplete
 	}
 	return StatusIntact
@@ -158,6 +164,7 @@ func (total *Report) add(rep *Report, first bool) {
 	}
 	total.Files = append(total.Files, rep)
 	total.Verified += rep.Verified
+	total.Pending += rep.Pending
 	total.Checkpoints += rep.Checkpoints
 	if rep.Verified > 0 || first {
 		total.LastSeq, total.Head = rep.LastSeq, rep.Head
@@ -307,10 +314,24 @@ func (v *verifier) file(path string, last bool) (*Report, error) {
 		}
 		return nil
 	})
+	if err == nil && last && rep.Problem == nil {
+		err = v.pending(rep)
+	}
 	if err != nil {
 		return nil, err
 	}
 	return rep, nil
+}
+
+// pending counts and pairs the records the write-ahead file beside the
+// file holds after its end.
+func (v *verifier) pending(rep *Report) error {
+	frames, err := pendingFrames(rep.File, rep.LastSeq)
+	for _, fr := range frames {
+		v.pair(fr.seq, fr.body)
+	}
+	rep.Pending = uint64(len(frames))
+	return err
 }
 
 // vouchedMissing reports records the head or a checkpoint vouches for that

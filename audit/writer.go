@@ -73,7 +73,7 @@ func (l *Log) commitNow(p *pending) bool {
 		return false
 	}
 	l.take(p)
-	_ = l.flush()
+	l.makeDurable()
 	return true
 }
 
@@ -83,15 +83,30 @@ func (l *Log) received(p *pending) {
 	l.take(p)
 }
 
-// take adds one queued record to the batch, committing first if it is full.
+// take adds one queued record to the batch, committing first if it is
+// full. A batch still full (its commit failed, and the write-ahead file
+// holds it all) refuses the record.
 func (l *Log) take(p *pending) {
-	if len(l.batch) >= l.opts.MaxBatch {
+	if len(l.batch) >= l.opts.MaxBatch || l.monthChanges(p) {
 		_ = l.flush()
+	}
+	if len(l.batch) >= l.opts.MaxBatch {
+		l.fail([]*pending{p}, l.lastError())
+		return
 	}
 	l.batch = append(l.batch, p)
 	if p.done != nil {
 		l.durableWaiting = true
 	}
+}
+
+// lastError is the most recent commit's error, for a record refused
+// because of it.
+func (l *Log) lastError() error {
+	if f := l.stats.lastCommit.Load(); f != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, f.err)
+	}
+	return ErrUnavailable
 }
 
 // drain takes everything queued now, committing each batch that fills.
@@ -111,12 +126,107 @@ func (l *Log) drain() {
 func (l *Log) commitIfDue() {
 	switch {
 	case len(l.batch) == 0:
-	case l.durableWaiting || len(l.batch) >= l.opts.MaxBatch:
+	case len(l.batch) >= l.opts.MaxBatch:
 		_ = l.flush()
-	case !l.flushArmed:
+	case l.durableWaiting:
+		l.makeDurable()
+	default:
+		l.armFlush()
+	}
+}
+
+// armFlush arms the flush timer for the records waiting in the batch.
+func (l *Log) armFlush() {
+	if !l.flushArmed && len(l.batch) > 0 {
 		l.flushArmed = true
 		l.opts.afterFunc(l.opts.FlushInterval, l.fireFlush)
 	}
+}
+
+// makeDurable answers the durable appends waiting in the batch: under
+// group durability by writing the batch to the write-ahead file, under
+// strict durability by committing it.
+//
+// A durable append that is not an intent (a top-up, an adjustment: what a
+// journal applies and its caller reads back at once) is committed, so that
+// the journal has applied it when the append returns.
+func (l *Log) makeDurable() {
+	if l.wal == nil || l.committing() {
+		_ = l.flush()
+		return
+	}
+	if l.persist() == nil && l.checkpointDue(len(l.batch)) {
+		_ = l.flush() // answered already: the commit and signing delay no one
+		return
+	}
+	l.armFlush()
+}
+
+// committing reports whether a durable append waiting in the batch must be
+// committed rather than written ahead.
+func (l *Log) committing() bool {
+	for _, p := range l.batch[l.walled:] {
+		if p.done != nil && p.rec.Kind != KindIntent {
+			return true
+		}
+	}
+	return false
+}
+
+// persist writes the records of the batch the write-ahead file does not
+// hold yet, numbered as the commit will number them, and answers the
+// appends waiting for them. When the file is full, or a commit failed
+// before, it commits the batch instead (a commit answers them too).
+func (l *Log) persist() error {
+	if l.stuck {
+		return l.flush()
+	}
+	fresh := l.batch[l.walled:]
+	for i, p := range fresh {
+		p.rec.Seq = l.head.Seq + 1 + uint64(l.walled+i)
+	}
+	if err := l.wal.encode(fresh); err != nil {
+		l.failFresh(err)
+		return err
+	}
+	if !l.wal.fits() {
+		return l.flush()
+	}
+	t0 := time.Now()
+	err := l.walWrite()
+	l.stats.walDone(len(fresh), time.Since(t0), err)
+	if err != nil {
+		err = fmt.Errorf("%w: %w", ErrUnavailable, err)
+		l.failFresh(err)
+		return err
+	}
+	for _, p := range fresh {
+		if p.done != nil {
+			p.done <- result{r: Receipt{Seq: p.rec.Seq}}
+			p.done = nil
+		}
+	}
+	l.walled = len(l.batch)
+	l.durableWaiting = false
+	return nil
+}
+
+func (l *Log) walWrite() error {
+	if l.fault != nil {
+		if err := l.fault(); err != nil {
+			return err
+		}
+	}
+	return l.wal.write()
+}
+
+// failFresh fails the records of the batch the write-ahead file does not
+// hold and drops them; those it holds stay for their commit.
+func (l *Log) failFresh(err error) {
+	l.fail(l.batch[l.walled:], err)
+	clear(l.batch[l.walled:])
+	l.batch = l.batch[:l.walled]
+	l.durableWaiting = false
 }
 
 // fireFlush tells the writer the flush interval has passed; it returns once
@@ -129,20 +239,36 @@ func (l *Log) fireFlush() {
 }
 
 // flush commits the batch, if any. Runs under the writer lock.
+// Under group durability a failed commit keeps the records the write-ahead
+// file holds (they are durable and were answered) and fails the others;
+// durable appends are then refused until a commit succeeds.
 func (l *Log) flush() error {
 	if len(l.batch) == 0 {
 		return nil
 	}
 	err := l.commit(l.batch)
+	if err != nil && l.walled > 0 {
+		l.stuck = true
+		l.failFresh(err)
+		return err
+	}
+	if err != nil {
+		l.fail(l.batch, err)
+	}
 	clear(l.batch)
 	l.batch = l.batch[:0]
 	l.durableWaiting = false
+	l.walled, l.stuck = 0, false
+	if err == nil && l.wal != nil {
+		l.wal.reset()
+	}
 	return err
 }
 
+// commit commits batch to the log and answers the appends waiting for
+// it; on failure it changes nothing and the caller fails the records.
 func (l *Log) commit(batch []*pending) error {
-	if err := l.rotateIfMonthEnded(); err != nil {
-		l.fail(batch, err)
+	if err := l.rotateIfMonthEnded(batch); err != nil {
 		return err
 	}
 	t0 := time.Now()
@@ -162,9 +288,7 @@ func (l *Log) commit(batch []*pending) error {
 	}
 	l.stats.commitDone(len(batch), time.Since(t0), err)
 	if err != nil {
-		err = fmt.Errorf("%w: %w", ErrUnavailable, err)
-		l.fail(batch, err)
-		return err
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	l.head = head
 	l.sinceCheckpoint += len(batch)
@@ -179,12 +303,23 @@ func (l *Log) commit(batch []*pending) error {
 	return nil
 }
 
-func (l *Log) rotateIfMonthEnded() error {
-	if !l.opts.RotateMonthly {
+// monthChanges reports whether p, under monthly rotation, is dated in
+// another month than the batch: the batch is then committed first, so that
+// each file holds its month's records.
+func (l *Log) monthChanges(p *pending) bool {
+	return l.opts.RotateMonthly && len(l.batch) > 0 && month(p.rec.Time) != month(l.batch[0].rec.Time)
+}
+
+func month(t time.Time) string { return t.UTC().Format("2006-01") }
+
+// rotateIfMonthEnded continues the chain in the next month's file when the
+// batch begins a later month than the file's.
+func (l *Log) rotateIfMonthEnded(batch []*pending) error {
+	if !l.opts.RotateMonthly || len(batch) == 0 {
 		return nil
 	}
-	m := l.opts.Now().UTC().Format("2006-01")
-	if m == l.month {
+	m := month(batch[0].rec.Time)
+	if m <= l.month {
 		return nil
 	}
 	if err := l.rotate(monthlyPath(l.basePath, m)); err != nil {

@@ -266,12 +266,20 @@ func printReport(out io.Writer, rep *audit.Report, asJSON, anchored bool) {
 	} else if rep.Anchored > 0 {
 		fmt.Fprintf(out, "the anchor proves %d record(s), sequence %d to %d\n", rep.AnchoredRecords, rep.FirstSeq, rep.Anchored)
 	}
+	if rep.Pending > 0 && rep.Problem == nil {
+		fmt.Fprintf(out, "%d record(s) after sequence %d are in the write-ahead file beside the log, durable but not yet committed to it (a crash left them): the gateway commits them when it next opens the log\n",
+			rep.Pending, rep.LastSeq)
+	}
 	switch rep.Status() {
 	case audit.StatusTampered:
 		fmt.Fprintf(out, "TAMPERED at sequence %d: %s: %s\n", rep.Problem.Seq, rep.Problem.Kind, rep.Problem.Detail)
 	case audit.StatusIncomplete:
-		fmt.Fprintf(out, "INCOMPLETE: no tampering found, but %d request(s) have an intent record and no outcome record, the first at sequence %d\n",
-			rep.Incomplete.Count, rep.Incomplete.FirstSeq)
+		if rep.Incomplete != nil {
+			fmt.Fprintf(out, "INCOMPLETE: no tampering found, but %d request(s) have an intent record and no outcome record, the first at sequence %d\n",
+				rep.Incomplete.Count, rep.Incomplete.FirstSeq)
+		} else {
+			fmt.Fprintln(out, "INCOMPLETE: no tampering found, but records are pending in the write-ahead file")
+		}
 	default:
 		fmt.Fprintln(out, "intact")
 	}

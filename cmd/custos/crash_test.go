@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/custos-gateway/custos/audit"
 	"github.com/custos-gateway/custos/audit/ledger"
 )
 
@@ -195,6 +196,7 @@ func checkJournal(t *testing.T, bin, dir, auditPath string, export []byte, round
 	t.Helper()
 	out, err := exec.Command(bin, "credit", "verify", "--json", "--db", auditPath, "--pubkey", filepath.Join(dir, "audit-signing.pem.pub")).Output()
 	var rep struct {
+		Audit  audit.Report  `json:"audit"`
 		Ledger ledger.Report `json:"ledger"`
 	}
 	if err != nil || json.Unmarshal(out, &rep) != nil || len(rep.Ledger.Accounts) != 1 {
@@ -204,6 +206,7 @@ func checkJournal(t *testing.T, bin, dir, auditPath string, export []byte, round
 	var costs int64
 	for _, line := range bytes.Split(bytes.TrimSpace(export), []byte("\n")) {
 		var r struct {
+			Seq       uint64 `json:"seq"`
 			RequestID string `json:"request_id"`
 			Cost      *struct {
 				Micros int64 `json:"micros"`
@@ -211,7 +214,11 @@ func checkJournal(t *testing.T, bin, dir, auditPath string, export []byte, round
 		}
 		if json.Unmarshal(line, &r) == nil && r.Cost != nil {
 			charged[r.RequestID]++
-			costs += r.Cost.Micros
+			// Records the kill left in the write-ahead file are exported
+			// but charged when the next start commits them.
+			if r.Seq <= rep.Audit.LastSeq {
+				costs += r.Cost.Micros
+			}
 		}
 	}
 	for id, n := range charged {

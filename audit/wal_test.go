@@ -1,0 +1,226 @@
+package audit_test
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"hash/crc32"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/custos-gateway/custos/audit"
+)
+
+// appendIntents appends n intents durably and returns the last sequence
+// number.
+func appendIntents(t *testing.T, l *audit.Log, from, n int) uint64 {
+	t.Helper()
+	var last uint64
+	for i := range n {
+		rc, err := l.Append(context.Background(), intent(from+i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = rc.Seq
+	}
+	return last
+}
+
+// What a crash leaves in the write-ahead file, and what opening the log
+// then commits: only whole frames that continue the log's head.
+func TestWriteAheadFileRecovery(t *testing.T) {
+	cases := []struct {
+		name string
+		// damage changes the crashed copy's write-ahead file.
+		damage  func(t *testing.T, wal string)
+		pending uint64 // what Verify counts and Open commits
+		openErr string
+	}{
+		{"intact", func(*testing.T, string) {}, 5, ""},
+		{"last frame torn", func(t *testing.T, wal string) { cutFrameTail(t, wal, 5) }, 4, ""},
+		{"last frame flipped", func(t *testing.T, wal string) { flipInFrame(t, wal, 5) }, 4, ""},
+		{"first frame flipped", func(t *testing.T, wal string) { flipInFrame(t, wal, 1) }, 0, ""},
+		{"a frame of another file", func(t *testing.T, wal string) { replaceWAL(t, wal, 40) }, 0, "does not continue"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			l, path, _ := openWith(t, audit.Options{})
+			appendIntents(t, l, 0, 3)
+			if err := l.Flush(); err != nil { // 3 in the log, the file starts again
+				t.Fatal(err)
+			}
+			appendIntents(t, l, 3, 5) // 4..8 in the write-ahead file only
+			crashed := crashCopy(t, path)
+			tc.damage(t, audit.WALPath(crashed))
+			rep, err := audit.Verify(crashed, audit.VerifyOptions{})
+			if tc.openErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.openErr) {
+					t.Fatalf("verify: %+v %v", rep, err)
+				}
+				if _, err := audit.Open(crashed, audit.Options{}); err == nil || !strings.Contains(err.Error(), tc.openErr) {
+					t.Fatalf("open: %v, want an error saying %q", err, tc.openErr)
+				}
+				return
+			}
+			if err != nil || !rep.Intact() || rep.LastSeq != 3 || rep.Pending != tc.pending {
+				t.Fatalf("verify: %+v %v", rep, err)
+			}
+			r, err := audit.Open(crashed, audit.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s := r.Stats(); s.Recovered != tc.pending {
+				t.Errorf("recovered %d, want %d", s.Recovered, tc.pending)
+			}
+			if seq := appendIntents(t, r, 100, 1); seq != 3+tc.pending+1 {
+				t.Errorf("next append at %d, want %d", seq, 3+tc.pending+1)
+			}
+			if err := r.Close(); err != nil {
+				t.Fatal(err)
+			}
+			rep, err = audit.Verify(crashed, audit.VerifyOptions{})
+			if err != nil || !rep.Intact() || rep.Pending != 0 || rep.LastSeq != 3+tc.pending+1 {
+				t.Fatalf("after recovery: %+v %v", rep, err)
+			}
+		})
+	}
+}
+
+// Frames of an earlier pass over the file, past the current pass's end,
+// are never taken for records: their sequence numbers are lower.
+func TestWriteAheadFileIgnoresEarlierPasses(t *testing.T) {
+	l, path, _ := openWith(t, audit.Options{})
+	appendIntents(t, l, 0, 20) // a long first pass
+	if err := l.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	appendIntents(t, l, 20, 2) // a short second pass over its start
+	rep, err := audit.Verify(crashCopy(t, path), audit.VerifyOptions{})
+	if err != nil || rep.LastSeq != 20 || rep.Pending != 2 {
+		t.Fatalf("%+v %v", rep, err)
+	}
+	recs, err := audit.PendingRecords(path, 20)
+	if err != nil || len(recs) != 2 || recs[0].Seq != 21 || recs[1].Seq != 22 || recs[0].RequestID != intent(20).RequestID {
+		t.Fatalf("pending %+v %v", recs, err)
+	}
+}
+
+// A failing write to the write-ahead file fails the durable append and the
+// deferred records it would have carried; nothing of them is committed.
+// A failing commit of what the file holds keeps those records and refuses
+// durable appends until a commit succeeds.
+func TestWriteAheadFailures(t *testing.T) {
+	l, path, _ := openWith(t, audit.Options{})
+	ctx := context.Background()
+	held := appendIntents(t, l, 0, 2) // in the write-ahead file
+	diskGone := errors.New("input/output error")
+	failing := true
+	audit.InjectCommitFault(l, func() error {
+		if failing {
+			return diskGone
+		}
+		return nil
+	})
+	if err := l.Flush(); !errors.Is(err, diskGone) {
+		t.Fatalf("flush on a failing disk: %v", err)
+	}
+	if _, err := l.Append(ctx, intent(5)); !errors.Is(err, audit.ErrUnavailable) {
+		t.Fatalf("durable append while the log cannot commit: %v", err)
+	}
+	if err := l.Healthy(); !errors.Is(err, audit.ErrUnavailable) {
+		t.Fatalf("healthy while stuck: %v", err)
+	}
+	failing = false
+	rc, err := l.Append(ctx, intent(6))
+	if err != nil || rc.Seq != held+1 {
+		t.Fatalf("append after the disk came back: %+v %v (the held records end at %d)", rc, err, held)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := audit.Verify(path, audit.VerifyOptions{})
+	if err != nil || !rep.Intact() || rep.Pending != 0 || rep.LastSeq != held+1 {
+		t.Fatalf("%+v %v", rep, err)
+	}
+	if _, err := os.Stat(audit.WALPath(path)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("write-ahead file left after a clean close: %v", err)
+	}
+}
+
+// frameAt returns the offset and length of the k-th frame (from 1) of the
+// write-ahead file's current pass.
+func frameAt(t *testing.T, b []byte, k int) (off, n int) {
+	t.Helper()
+	for i := 1; ; i++ {
+		if off+16 > len(b) {
+			t.Fatalf("no frame %d", k)
+		}
+		n = 16 + int(binary.BigEndian.Uint32(b[off:]))
+		if i == k {
+			return off, n
+		}
+		off += n
+	}
+}
+
+func rewrite(t *testing.T, wal string, f func(b []byte)) {
+	t.Helper()
+	b, err := os.ReadFile(wal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f(b)
+	if err := os.WriteFile(wal, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// cutFrameTail zeroes the end of frame k, as a write cut by power loss.
+func cutFrameTail(t *testing.T, wal string, k int) {
+	rewrite(t, wal, func(b []byte) {
+		off, n := frameAt(t, b, k)
+		clear(b[off+n-5 : off+n])
+	})
+}
+
+func flipInFrame(t *testing.T, wal string, k int) {
+	rewrite(t, wal, func(b []byte) {
+		off, n := frameAt(t, b, k)
+		b[off+n/2] ^= 0x40
+	})
+}
+
+// replaceWAL leaves one well-formed frame, numbered seq, at the start.
+func replaceWAL(t *testing.T, wal string, seq uint64) {
+	rewrite(t, wal, func(b []byte) {
+		body, _ := json.Marshal(audit.Record{Seq: seq, Kind: audit.KindIntent})
+		crc := crc32.MakeTable(crc32.Castagnoli)
+		var hdr [16]byte
+		binary.BigEndian.PutUint32(hdr[0:], uint32(len(body)))
+		binary.BigEndian.PutUint64(hdr[8:], seq)
+		binary.BigEndian.PutUint32(hdr[4:], crc32.Update(crc32.Checksum(hdr[8:], crc), crc, body))
+		clear(b)
+		copy(b, append(hdr[:], body...))
+	})
+}
+
+// FuzzWALFrames: any bytes in the write-ahead file are read without a
+// panic, as frames numbered one after another, none past the data.
+func FuzzWALFrames(f *testing.F) {
+	f.Add([]byte{})
+	f.Add(make([]byte, 64))
+	f.Add([]byte("\x00\x00\x00\x02\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01{}"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		frames := audit.ReadFrames(b)
+		for i, fr := range frames {
+			if i > 0 && fr != frames[i-1]+1 {
+				t.Fatalf("frames %v not consecutive", frames)
+			}
+		}
+		if len(frames)*17 > len(b) {
+			t.Fatalf("%d frames from %d bytes", len(frames), len(b))
+		}
+	})
+}
