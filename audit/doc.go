@@ -12,16 +12,24 @@
 //	meta         "head": seq | hash of the last record; "chain": where this file's chain starts
 //
 // Durability: every commit is one bbolt transaction (two fdatasyncs), made
-// under one writer lock: a lone durable append commits on its caller's
-// goroutine, concurrent ones are group-committed by a writer goroutine. Under
+// under one writer lock: a lone durable append works on its caller's
+// goroutine, concurrent ones are batched by a writer goroutine. Under
 // DurabilityStrict every append waits for its commit. Under DurabilityGroup
-// (the default) Append still waits, and AppendDeferred queues a record for
-// the next commit without waiting: the gateway writes its intent records
+// (the default) Append waits for one write to the write-ahead file beside
+// the log (<log>.wal, preallocated, written with O_DSYNC: one flush of the
+// device), which carries every record queued before it; AppendDeferred
+// queues a record without waiting. The gateway writes its intent records
 // with Append (nothing is forwarded before its intent is on disk) and its
-// outcome records with AppendDeferred, so that one commit carries an intent
-// and the outcomes that ended since. A crash can lose the deferred records
-// of the last flush interval; Verify reports their requests as incomplete,
-// never as intact.
+// outcome records with AppendDeferred, so that one write carries an intent
+// and the outcomes that ended since. The batch is committed to the log
+// every flush interval, when it fills, when a checkpoint is due, and at
+// Rotate, Flush and Close; then the write-ahead file starts again at its
+// beginning. Open commits the records a crash left in it, through the
+// journal, before any append. A durable append other than an intent (a
+// top-up) is committed at once, so that the journal has applied it when
+// the append returns. A crash can lose the deferred records no durable
+// append carried; Verify reports their requests as incomplete, and the
+// records still in the write-ahead file as pending, never as intact.
 //
 // Anchoring: every signed checkpoint also goes to the Anchors (an
 // append-only JSONL file, FileAnchor; a Vault path), off the writer's path.

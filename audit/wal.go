@@ -26,7 +26,7 @@ import (
 // pass over the file all have lower numbers than the current pass's first.
 
 const (
-	walFileSize    = 8 << 20
+	walFileSize    = 1 << 20 // 1,024 records of 1 KB: a full batch; a larger one is committed instead
 	walFrameHeader = 16
 	walMaxBody     = 1 << 20
 )

@@ -147,6 +147,7 @@ func auditMetrics(a auditState, now time.Time) *metrics.Audit {
 		Appends: int64(st.Appends + st.Deferred), Records: int64(st.Records), Commits: int64(st.Commits),
 		CommitErrors: int64(st.CommitErrors), BatchSize: metrics.Histogram(st.BatchSize),
 		CommitSeconds: metrics.Histogram(st.CommitSeconds), CheckpointAgeSeconds: -1, FreeBytes: -1,
+		WALWrites: int64(st.WALWrites), Recovered: int64(st.Recovered), WALSeconds: metrics.Histogram(st.WALSeconds),
 		Healthy: a.Healthy() == nil, AnchorsDelivered: int64(st.Anchors.Delivered), AnchorsFailed: int64(st.Anchors.Failed),
 	}
 	if !st.LastCheckpoint.IsZero() {

@@ -33,6 +33,8 @@ type Audit struct {
 	Appends, Records, Commits, CommitErrors int64
 	BatchSize                               Histogram // records per commit (one commit: one fsync of bbolt's pair)
 	CommitSeconds                           Histogram // each commit's duration, fsyncs included
+	WALWrites, Recovered                    int64     // write-ahead writes; records committed from it at start
+	WALSeconds                              Histogram // each write-ahead write's duration, its flush included
 	CheckpointAgeSeconds                    float64   // -1 before the first
 	FreeBytes                               float64   // -1 when unknown
 	Healthy                                 bool
@@ -74,6 +76,9 @@ var (
 	descRecords    = prometheus.NewDesc("custos_audit_records_total", "Audit records committed.", nil, nil)
 	descCommits    = prometheus.NewDesc("custos_audit_commits_total", "Audit group commits, by result.", []string{"result"}, nil)
 	descBatch      = prometheus.NewDesc("custos_audit_commit_batch_size", "Records per audit group commit.", nil, nil)
+	descWALWrites  = prometheus.NewDesc("custos_audit_wal_writes_total", "Writes to the audit write-ahead file (group durability: one device flush each, carrying a durable append and the deferred records before it).", nil, nil)
+	descWALTime    = prometheus.NewDesc("custos_audit_wal_write_duration_seconds", "Duration of each write to the audit write-ahead file, its flush included.", nil, nil)
+	descRecovered  = prometheus.NewDesc("custos_audit_recovered_records_total", "Records a crash left in the write-ahead file that the start committed to the log.", nil, nil)
 	descCommitTime = prometheus.NewDesc("custos_audit_commit_duration_seconds", "Duration of each audit commit, its fsyncs included.", nil, nil)
 	descCkptAge    = prometheus.NewDesc("custos_audit_checkpoint_age_seconds", "Time since the chain head was last signed.", nil, nil)
 	descAnchors    = prometheus.NewDesc("custos_audit_anchor_deliveries_total", "Checkpoints delivered to anchors, by result.", []string{"result"}, nil)
@@ -87,7 +92,7 @@ var (
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descRevision, descReloads, descCircuit, descFailures, descKeyAge, descKeyFail,
-		descInFlight, descRefused, descOutcome, descAppends, descRecords, descCommits, descBatch, descCommitTime, descCkptAge,
+		descInFlight, descRefused, descOutcome, descAppends, descRecords, descCommits, descBatch, descCommitTime, descWALWrites, descWALTime, descRecovered, descCkptAge,
 		descFree, descHealthy, descAnchors, descBalance, descReserved, descInspCache} {
 		ch <- d
 	}
@@ -143,6 +148,9 @@ func collectAudit(ch chan<- prometheus.Metric, a *Audit) {
 	metric(descCommits, prometheus.CounterValue, float64(a.CommitErrors), "error")
 	ch <- constHistogram(descBatch, a.BatchSize)
 	ch <- constHistogram(descCommitTime, a.CommitSeconds)
+	metric(descWALWrites, prometheus.CounterValue, float64(a.WALWrites))
+	ch <- constHistogram(descWALTime, a.WALSeconds)
+	metric(descRecovered, prometheus.CounterValue, float64(a.Recovered))
 	if a.CheckpointAgeSeconds >= 0 {
 		metric(descCkptAge, prometheus.GaugeValue, a.CheckpointAgeSeconds)
 	}
