@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
+	"path/filepath"
 )
 
 // The write-ahead file. Under group durability a durable append is made
@@ -68,7 +69,8 @@ func openWAL(path string) (*walFile, []walFrame, error) {
 }
 
 // preallocate writes zeros up to walFileSize, so that later writes change
-// no file metadata and a data flush is all they cost.
+// no file metadata and a data flush is all they cost; a file it creates is
+// made durable in its directory too.
 func preallocate(f *os.File) error {
 	fi, err := f.Stat()
 	if err != nil {
@@ -81,7 +83,19 @@ func preallocate(f *os.File) error {
 	if _, err := f.WriteAt(zeros, fi.Size()); err != nil {
 		return err
 	}
-	return f.Sync()
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(f.Name()))
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 // readFrames reads the valid frames from the start of r.
