@@ -14,6 +14,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
+	"github.com/open-policy-agent/opa/v1/topdown"
 )
 
 // DecisionQuery is the query every request evaluates.
@@ -245,7 +246,9 @@ func (e *Engine) eval(ctx context.Context, snap *snapshot, in Input) (Decision, 
 func (e *Engine) evalWithin(ctx context.Context, snap *snapshot, in Input, timeout time.Duration) (Decision, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	rs, err := snap.query.Eval(ctx, rego.EvalParsedInput(in.value()))
+	halt, release := haltWhenDone(ctx)
+	defer release()
+	rs, err := snap.query.Eval(ctx, rego.EvalParsedInput(in.value()), rego.EvalExternalCancel(halt))
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return Decision{}, fmt.Errorf("%w after %s", ErrTimeout, timeout)
@@ -270,4 +273,13 @@ func (e *Engine) evalWithin(ctx context.Context, snap *snapshot, in Input, timeo
 	}
 	d.Revision = snap.revision
 	return d, nil
+}
+
+// haltWhenDone returns an evaluation cancel that fires when ctx is done
+// (its deadline, or the caller gone), and the function that stops watching
+// ctx. Without it OPA starts a goroutine per evaluation to watch ctx.
+func haltWhenDone(ctx context.Context) (topdown.Cancel, func()) {
+	halt := topdown.NewCancel()
+	stop := context.AfterFunc(ctx, halt.Cancel)
+	return halt, func() { stop() }
 }

@@ -308,3 +308,45 @@ func TestSpendLimits(t *testing.T) {
 		}
 	}
 }
+
+// An evaluation stops when its deadline passes or its caller goes, and
+// fails closed with the code that says which.
+func TestEvaluationStopsWhenItsContextEnds(t *testing.T) {
+	dir := copyShipped(t)
+	b, err := os.ReadFile(filepath.Join("testdata", "overlays", "slow_deny.rego"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "slow.rego"), string(b))
+	cases := []struct {
+		name    string
+		timeout time.Duration
+		cancel  bool // the caller cancels, before the timeout
+		code    string
+		cause   error
+	}{
+		{"deadline", 30 * time.Millisecond, false, "policy_timeout", policy.ErrTimeout},
+		{"caller gone", 10 * time.Second, true, "policy_error", context.Canceled},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e, err := policy.New(context.Background(), policy.FromDir(dir), policy.Options{Timeout: tc.timeout, NoMemo: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if tc.cancel {
+				time.AfterFunc(30*time.Millisecond, cancel)
+			}
+			start := time.Now()
+			_, err = e.Decide(ctx, hospitalInput)
+			if took := time.Since(start); took > 2*time.Second {
+				t.Errorf("the evaluation ran %s after its context ended", took)
+			}
+			if policy.Code(err) != tc.code || !errors.Is(err, tc.cause) {
+				t.Errorf("err = %v (%s), want %s wrapping %v", err, policy.Code(err), tc.code, tc.cause)
+			}
+		})
+	}
+}
