@@ -175,6 +175,19 @@ type pending struct {
 	rec  Record
 	hash [32]byte // set at commit
 	done chan result
+	// body is the record's JSON as written to the write-ahead file, at
+	// bodySeq; the commit reuses it when the journal changed nothing.
+	body    []byte
+	bodySeq uint64
+}
+
+// json returns the record's JSON: the write-ahead file's bytes when they
+// still describe it (same number, no balance filled in since), or anew.
+func (p *pending) json() ([]byte, error) {
+	if p.body != nil && p.bodySeq == p.rec.Seq && p.rec.BalanceAfter == nil {
+		return p.body, nil
+	}
+	return p.rec.marshal()
 }
 
 type result struct {

@@ -151,6 +151,9 @@ func (w *walFile) encode(recs []*pending) error {
 		binary.BigEndian.PutUint64(hdr[8:], p.rec.Seq)
 		binary.BigEndian.PutUint32(hdr[4:], frameSum(hdr[8:16], body))
 		w.buf = append(append(w.buf, hdr[:]...), body...)
+		if p.rec.BalanceAfter == nil {
+			p.body, p.bodySeq = body, p.rec.Seq
+		}
 	}
 	return nil
 }

@@ -358,7 +358,7 @@ func (l *Log) putRecords(tx *bolt.Tx, batch []*pending, j Journal) (Receipt, err
 		}
 	}
 	for _, p := range batch {
-		body, err := p.rec.marshal()
+		body, err := p.json()
 		if err != nil {
 			return Receipt{}, err
 		}
