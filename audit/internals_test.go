@@ -30,3 +30,17 @@ func ReadFrames(b []byte) []uint64 {
 	}
 	return seqs
 }
+
+// EncodeFrames lays out write-ahead frames of intents numbered from first,
+// each with the given request ID, as the log writes them.
+func EncodeFrames(first uint64, ids []string) []byte {
+	w := &walFile{}
+	ps := make([]*pending, len(ids))
+	for i, id := range ids {
+		ps[i] = &pending{rec: Record{Seq: first + uint64(i), Kind: KindIntent, RequestID: id}}
+	}
+	if err := w.encode(ps); err != nil {
+		panic(err)
+	}
+	return w.buf
+}

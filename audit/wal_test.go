@@ -206,21 +206,38 @@ func replaceWAL(t *testing.T, wal string, seq uint64) {
 	})
 }
 
-// FuzzWALFrames: any bytes in the write-ahead file are read without a
-// panic, as frames numbered one after another, none past the data.
+// FuzzWALFrames: the frames of a pass, followed by an earlier pass's
+// leftovers, cut short or with a byte changed anywhere, read back as a
+// prefix of what was written: never a frame out of order, never a
+// damaged one, never an earlier pass's.
 func FuzzWALFrames(f *testing.F) {
-	f.Add([]byte{})
-	f.Add(make([]byte, 64))
-	f.Add([]byte("\x00\x00\x00\x02\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01{}"))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		frames := audit.ReadFrames(b)
-		for i, fr := range frames {
-			if i > 0 && fr != frames[i-1]+1 {
-				t.Fatalf("frames %v not consecutive", frames)
+	f.Add(uint64(1), "a,b,c", uint64(0), uint16(0), uint16(0), byte(0))
+	f.Add(uint64(40), "req-1,req-2", uint64(7), uint16(60), uint16(3), byte(0x40))
+	f.Fuzz(func(t *testing.T, first uint64, idList string, stale uint64, cut, at uint16, flip byte) {
+		first = 1 + first%(1<<40)
+		ids := strings.Split(idList, ",")
+		b := audit.EncodeFrames(first, ids)
+		whole := len(b)
+		// An earlier pass: lower numbers, after this pass's end.
+		b = append(b, audit.EncodeFrames(first-min(first-1, 1+stale%8), []string{"old", "older"})...)
+		if cut > 0 {
+			b = b[:len(b)-int(cut)%len(b)]
+		}
+		damaged := flip != 0 && len(b) > 0
+		if damaged {
+			b[int(at)%len(b)] ^= flip
+		}
+		got := audit.ReadFrames(b)
+		if len(got) > len(ids) {
+			t.Fatalf("read %d frames, %d written: %v", len(got), len(ids), got)
+		}
+		for i, seq := range got {
+			if seq != first+uint64(i) {
+				t.Fatalf("frame %d numbered %d, want %d", i, seq, first+uint64(i))
 			}
 		}
-		if len(frames)*17 > len(b) {
-			t.Fatalf("%d frames from %d bytes", len(frames), len(b))
+		if !damaged && len(b) >= whole && len(got) != len(ids) {
+			t.Fatalf("undamaged: read %d of %d frames", len(got), len(ids))
 		}
 	})
 }
