@@ -179,6 +179,7 @@ type pending struct {
 	// bodySeq; the commit reuses it when the journal changed nothing.
 	body    []byte
 	bodySeq uint64
+	walSeq  uint64 // the number the write-ahead file holds it under; 0 if none
 }
 
 // json returns the record's JSON: the write-ahead file's bytes when they
@@ -245,17 +246,38 @@ func open(path string, opts Options, cont *Chain) (*Log, error) {
 	if err := l.openDB(path, cont); err != nil {
 		return nil, err
 	}
-	if opts.Durability == DurabilityGroup {
-		if err := l.recoverWAL(path); err != nil {
-			l.db.Close()
-			return nil, err
-		}
-	}
 	l.basePath = path
 	l.month = opts.Now().UTC().Format("2006-01")
 	l.anchors = newAnchorer(opts.Anchors, opts.AnchorTimeout, &l.stats)
+	if err := l.openWriteAhead(path); err != nil {
+		l.anchors.close()
+		l.db.Close()
+		return nil, err
+	}
 	go l.writer()
 	return l, nil
+}
+
+// openWriteAhead commits what a crash left in the write-ahead file of the
+// file at path (whatever the durability: a log reopened strict keeps what
+// group durability answered) and, under group durability, keeps the file
+// open for writing; under strict it is removed once committed.
+func (l *Log) openWriteAhead(path string) error {
+	l.wal = nil
+	if l.opts.Durability != DurabilityGroup {
+		if _, err := os.Stat(WALPath(path)); errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+	}
+	if err := l.recoverWAL(path); err != nil {
+		return err
+	}
+	if l.opts.Durability != DurabilityGroup {
+		err := l.wal.close(true)
+		l.wal = nil
+		return err
+	}
+	return nil
 }
 
 func (l *Log) openDB(path string, cont *Chain) error {
@@ -508,7 +530,23 @@ func (l *Log) rotate(path string) error {
 		return fmt.Errorf("audit: closing %s: %w", old, err)
 	}
 	cont := &Chain{FirstSeq: head.Seq + 1, Prev: hex.EncodeToString(head.Hash[:]), PreviousFile: old}
-	return l.openDB(path, cont)
+	if err := l.openDB(path, cont); err != nil {
+		return err
+	}
+	return l.switchWriteAhead(path)
+}
+
+// switchWriteAhead moves the write-ahead file to the new file's: the old
+// one holds nothing uncommitted (rotation follows a commit of the batch).
+func (l *Log) switchWriteAhead(path string) error {
+	if l.wal == nil {
+		return nil
+	}
+	if err := l.wal.close(true); err != nil {
+		l.wal = nil
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return l.openWriteAhead(path)
 }
 
 // Close commits every queued append, deferred ones included, writes a
@@ -536,7 +574,8 @@ func (l *Log) Close() error {
 }
 
 // recoverWAL opens the write-ahead file and commits the records a crash
-// left in it beyond the head, before any append.
+// left in it beyond the head, before any append, into the file at path
+// (they continue its head: no rotation).
 func (l *Log) recoverWAL(path string) error {
 	w, frames, err := openWAL(WALPath(path))
 	if err != nil {

@@ -1,14 +1,19 @@
 package audit_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"hash/crc32"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/custos-gateway/custos/audit"
 )
@@ -240,4 +245,104 @@ func FuzzWALFrames(f *testing.F) {
 			t.Fatalf("undamaged: read %d of %d frames", len(got), len(ids))
 		}
 	})
+}
+
+// openingJournal begins every file it creates with an opening record, as
+// the credit journal does for a file continuing one with balances.
+type openingJournal struct{}
+
+func (openingJournal) Open(_ *bolt.Tx, created bool) (*audit.Record, error) {
+	if !created {
+		return nil, nil
+	}
+	return &audit.Record{Kind: audit.KindOpening, Opening: &audit.Opening{}}, nil
+}
+func (openingJournal) Apply(*bolt.Tx, []audit.Written) error { return nil }
+func (openingJournal) Committed(error)                       {}
+
+// Monthly rotation and the write-ahead file: the month's first record is
+// numbered after the new file's opening record (the number its append
+// returned is the one committed), the write-ahead file follows the file
+// being written, and a crash in the new month is recovered by opening
+// that file, without rotating again.
+func TestWriteAheadAcrossMonthlyRotation(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Date(2026, 11, 30, 23, 59, 0, 0, time.UTC)
+	opts := audit.Options{RotateMonthly: true, Journal: openingJournal{}, Now: func() time.Time { return now }}
+	base := filepath.Join(dir, "audit.db")
+	l, err := audit.Open(base, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	appendIntents(t, l, 0, 2) // the base file's opening record, then 2..3
+	now = now.Add(2 * time.Minute)
+	december := filepath.Join(dir, "audit-2026-12.db")
+	got := appendIntents(t, l, 2, 3)
+	// The base file: opening + 2 intents (1..3); December: opening at 4,
+	// intents 5..7.
+	if got != 7 || l.Path() != december {
+		t.Fatalf("last intent at %d in %s, want 7 in %s", got, l.Path(), december)
+	}
+	if _, err := os.Stat(audit.WALPath(base)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the base file's write-ahead file is left after rotation: %v", err)
+	}
+	crashed := crashCopy(t, december)
+	rep, err := audit.Verify(crashed, audit.VerifyOptions{})
+	if err != nil || !rep.Intact() || rep.LastSeq != 4 || rep.Pending != 3 {
+		t.Fatalf("crashed December: %+v %v", rep, err)
+	}
+	r, err := audit.Open(crashed, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := r.Stats(); s.Recovered != 3 || r.Path() != crashed {
+		t.Errorf("recovered %d into %s", s.Recovered, r.Path())
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	recs := exportAll(t, crashed)
+	if len(recs) != 4 || recs[0].Kind != audit.KindOpening || recs[3].Seq != 7 || recs[3].RequestID != intent(4).RequestID {
+		t.Fatalf("December after recovery: %+v", recs)
+	}
+}
+
+// A log reopened strict after a crash under group durability commits what
+// the write-ahead file held and then writes none.
+func TestStrictReopenCommitsWhatWasWrittenAhead(t *testing.T) {
+	l, path, _ := openWith(t, audit.Options{})
+	appendIntents(t, l, 0, 4)
+	crashed := crashCopy(t, path)
+	r, err := audit.Open(crashed, audit.Options{Durability: audit.DurabilityStrict})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := r.Stats(); s.Recovered != 4 {
+		t.Errorf("recovered %d, want 4", s.Recovered)
+	}
+	if rc, err := r.Append(context.Background(), intent(9)); err != nil || rc.Seq != 5 {
+		t.Fatalf("append after the strict reopen: %+v %v", rc, err)
+	}
+	if _, err := os.Stat(audit.WALPath(crashed)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a strict log kept a write-ahead file: %v", err)
+	}
+	r.Close()
+}
+
+func exportAll(t *testing.T, path string) []audit.Record {
+	t.Helper()
+	var b bytes.Buffer
+	if _, err := audit.ExportFile(&b, path, audit.Filter{}, audit.FormatJSONL); err != nil {
+		t.Fatal(err)
+	}
+	var out []audit.Record
+	for _, line := range bytes.Split(bytes.TrimSpace(b.Bytes()), []byte("\n")) {
+		var r audit.Record
+		if err := json.Unmarshal(line, &r); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, r)
+	}
+	return out
 }

@@ -87,8 +87,12 @@ func (l *Log) received(p *pending) {
 // full. A batch still full (its commit failed, and the write-ahead file
 // holds it all) refuses the record.
 func (l *Log) take(p *pending) {
-	if len(l.batch) >= l.opts.MaxBatch || l.monthChanges(p) {
+	if len(l.batch) >= l.opts.MaxBatch {
 		_ = l.flush()
+	}
+	if err := l.rotateIfMonthEnded(p); err != nil {
+		l.fail([]*pending{p}, err)
+		return
 	}
 	if len(l.batch) >= l.opts.MaxBatch {
 		l.fail([]*pending{p}, l.lastError())
@@ -198,9 +202,13 @@ func (l *Log) persist() error {
 	if err != nil {
 		err = fmt.Errorf("%w: %w", ErrUnavailable, err)
 		l.failFresh(err)
+		// Some of the failed frames may be on disk: the next durable
+		// append commits instead, which numbers past them.
+		l.stuck = true
 		return err
 	}
 	for _, p := range fresh {
+		p.walSeq = p.rec.Seq
 		if p.done != nil {
 			p.done <- result{r: Receipt{Seq: p.rec.Seq}}
 			p.done = nil
@@ -268,9 +276,6 @@ func (l *Log) flush() error {
 // commit commits batch to the log and answers the appends waiting for
 // it; on failure it changes nothing and the caller fails the records.
 func (l *Log) commit(batch []*pending) error {
-	if err := l.rotateIfMonthEnded(batch); err != nil {
-		return err
-	}
 	t0 := time.Now()
 	var head Receipt
 	err := l.db.Update(func(tx *bolt.Tx) error {
@@ -303,24 +308,20 @@ func (l *Log) commit(batch []*pending) error {
 	return nil
 }
 
-// monthChanges reports whether p, under monthly rotation, is dated in
-// another month than the batch: the batch is then committed first, so that
-// each file holds its month's records.
-func (l *Log) monthChanges(p *pending) bool {
-	return l.opts.RotateMonthly && len(l.batch) > 0 && month(p.rec.Time) != month(l.batch[0].rec.Time)
-}
-
-func month(t time.Time) string { return t.UTC().Format("2006-01") }
-
-// rotateIfMonthEnded continues the chain in the next month's file when the
-// batch begins a later month than the file's.
-func (l *Log) rotateIfMonthEnded(batch []*pending) error {
-	if !l.opts.RotateMonthly || len(batch) == 0 {
+// rotateIfMonthEnded, under monthly rotation, commits the batch and
+// continues the chain in the next month's file when p is dated in a later
+// month than the file: each file holds its month's records, and nothing
+// is numbered (written ahead) before the rotation's own records are.
+func (l *Log) rotateIfMonthEnded(p *pending) error {
+	if !l.opts.RotateMonthly {
 		return nil
 	}
-	m := month(batch[0].rec.Time)
+	m := month(p.rec.Time)
 	if m <= l.month {
 		return nil
+	}
+	if err := l.flush(); err != nil {
+		return err
 	}
 	if err := l.rotate(monthlyPath(l.basePath, m)); err != nil {
 		return fmt.Errorf("%w: monthly rotation: %w", ErrUnavailable, err)
@@ -328,6 +329,8 @@ func (l *Log) rotateIfMonthEnded(batch []*pending) error {
 	l.month = m
 	return nil
 }
+
+func month(t time.Time) string { return t.UTC().Format("2006-01") }
 
 // fail reports a failed commit to the callers waiting for it; deferred
 // records of the batch are lost and counted.
@@ -358,6 +361,9 @@ func (l *Log) putRecords(tx *bolt.Tx, batch []*pending, j Journal) (Receipt, err
 		}
 	}
 	for _, p := range batch {
+		if p.walSeq != 0 && p.walSeq != p.rec.Seq {
+			return Receipt{}, fmt.Errorf("audit: record written ahead as %d would be committed as %d", p.walSeq, p.rec.Seq)
+		}
 		body, err := p.json()
 		if err != nil {
 			return Receipt{}, err
