@@ -262,13 +262,7 @@ func TestFailedCommitIsReportedAndRecovers(t *testing.T) {
 		t.Fatalf("healthy before: %v", err)
 	}
 	diskGone := errors.New("input/output error")
-	failing := true
-	audit.InjectCommitFault(l, func() error {
-		if failing {
-			return diskGone
-		}
-		return nil
-	})
+	diskBack := failCommits(l, diskGone)
 	deferN(t, l, 2)
 	if _, err := l.Append(context.Background(), intent(1)); !errors.Is(err, audit.ErrUnavailable) || !errors.Is(err, diskGone) {
 		t.Fatalf("append on a failing disk: %v", err)
@@ -277,7 +271,7 @@ func TestFailedCommitIsReportedAndRecovers(t *testing.T) {
 	if err := l.Healthy(); !errors.Is(err, audit.ErrUnavailable) || s.CommitErrors != 1 || s.DeferredLost != 2 || s.LastCommitError == "" {
 		t.Fatalf("after a failed commit: healthy=%v stats=%+v", err, s)
 	}
-	audit.InjectCommitFault(l, func() error { return nil })
+	diskBack()
 	if _, err := l.Append(context.Background(), intent(2)); err != nil {
 		t.Fatal(err)
 	}

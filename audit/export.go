@@ -123,7 +123,7 @@ func (ew *exportWriter) flush() error {
 
 // fileCursor walks one file's records in sequence order and then, for a
 // file named by its path, the records pending in its write-ahead file
-// (durable records a crash left uncommitted; see PendingRecords).
+// (durable records a crash left uncommitted; Open commits them).
 type fileCursor struct {
 	path string
 	c    *bolt.Cursor

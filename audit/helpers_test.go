@@ -3,7 +3,10 @@ package audit_test
 import (
 	"encoding/base64"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/custos-gateway/custos/audit"
 )
 
 func base64Std(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
@@ -19,4 +22,18 @@ func returnsWithin(wg *sync.WaitGroup, d time.Duration) bool {
 	case <-time.After(d):
 		return false
 	}
+}
+
+// failCommits makes the log's commits (and write-ahead writes) fail with
+// err until the returned function is called.
+func failCommits(l *audit.Log, err error) (recover func()) {
+	var failing atomic.Bool
+	failing.Store(true)
+	audit.InjectCommitFault(l, func() error {
+		if failing.Load() {
+			return err
+		}
+		return nil
+	})
+	return func() { failing.Store(false) }
 }

@@ -44,3 +44,13 @@ func EncodeFrames(first uint64, ids []string) []byte {
 	}
 	return w.buf
 }
+
+// PendingRecords returns the records the write-ahead file beside the log at
+// path holds after head.
+func PendingRecords(path string, head uint64) ([]Record, error) {
+	frames, err := pendingFrames(path, head)
+	if err != nil {
+		return nil, err
+	}
+	return decodeFrames(frames, WALPath(path))
+}

@@ -175,17 +175,17 @@ type pending struct {
 	rec  Record
 	hash [32]byte // set at commit
 	done chan result
-	// body is the record's JSON as written to the write-ahead file, at
-	// bodySeq; the commit reuses it when the journal changed nothing.
-	body    []byte
-	bodySeq uint64
-	walSeq  uint64 // the number the write-ahead file holds it under; 0 if none
+	// body is the record's JSON as written to the write-ahead file, under
+	// walSeq (0: not written ahead); the commit reuses it when the journal
+	// filled in nothing.
+	body   []byte
+	walSeq uint64
 }
 
 // json returns the record's JSON: the write-ahead file's bytes when they
-// still describe it (same number, no balance filled in since), or anew.
+// still describe it (no balance filled in since), or anew.
 func (p *pending) json() ([]byte, error) {
-	if p.body != nil && p.bodySeq == p.rec.Seq && p.rec.BalanceAfter == nil {
+	if p.walSeq != 0 && p.rec.BalanceAfter == nil {
 		return p.body, nil
 	}
 	return p.rec.marshal()
@@ -247,7 +247,7 @@ func open(path string, opts Options, cont *Chain) (*Log, error) {
 		return nil, err
 	}
 	l.basePath = path
-	l.month = opts.Now().UTC().Format("2006-01")
+	l.month = month(opts.Now())
 	l.anchors = newAnchorer(opts.Anchors, opts.AnchorTimeout, &l.stats)
 	if err := l.openWriteAhead(path); err != nil {
 		l.anchors.close()

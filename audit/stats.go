@@ -121,28 +121,32 @@ func (c *counters) init() {
 
 // walDone counts a write to the write-ahead file; a failed one counts as a
 // failed commit (the appends it carried failed).
-func (c *counters) walDone(n int, d time.Duration, err error) {
+func (c *counters) walDone(d time.Duration, err error) {
 	c.walSeconds.observe(d.Seconds())
-	if err != nil {
-		c.commitErrors.Add(1)
-		c.lastCommit.Store(&failure{msg: err.Error(), at: time.Now(), err: err})
-		return
+	if c.writeDone(err) {
+		c.walWrites.Add(1)
 	}
-	c.walWrites.Add(1)
-	c.lastCommit.Store(nil)
 }
 
 func (c *counters) commitDone(n int, d time.Duration, err error) {
 	c.seconds.observe(d.Seconds())
+	if c.writeDone(err) {
+		c.commits.Add(1)
+		c.records.Add(uint64(n))
+		c.batch.observe(float64(n))
+	}
+}
+
+// writeDone records whether the last write (a commit, or a write-ahead
+// write) failed, and reports whether it succeeded.
+func (c *counters) writeDone(err error) bool {
 	if err != nil {
 		c.commitErrors.Add(1)
 		c.lastCommit.Store(&failure{msg: err.Error(), at: time.Now(), err: err})
-		return
+		return false
 	}
-	c.commits.Add(1)
-	c.records.Add(uint64(n))
-	c.batch.observe(float64(n))
 	c.lastCommit.Store(nil)
+	return true
 }
 
 // Stats returns a snapshot of the counters. It does not wait for the writer.

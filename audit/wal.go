@@ -151,9 +151,7 @@ func (w *walFile) encode(recs []*pending) error {
 		binary.BigEndian.PutUint64(hdr[8:], p.rec.Seq)
 		binary.BigEndian.PutUint32(hdr[4:], frameSum(hdr[8:16], body))
 		w.buf = append(append(w.buf, hdr[:]...), body...)
-		if p.rec.BalanceAfter == nil {
-			p.body, p.bodySeq = body, p.rec.Seq
-		}
+		p.body = body
 	}
 	return nil
 }
@@ -184,18 +182,6 @@ func (w *walFile) close(committed bool) error {
 		err = os.Remove(w.path)
 	}
 	return err
-}
-
-// PendingRecords returns the records in the write-ahead file beside the log
-// at path that follow the log's last sequence number head: durable records
-// a crash left before they were committed to the file. Opening the log
-// commits them. It fails when the frames beyond head do not continue it.
-func PendingRecords(path string, head uint64) ([]Record, error) {
-	frames, err := pendingFrames(path, head)
-	if err != nil {
-		return nil, err
-	}
-	return decodeFrames(frames, WALPath(path))
 }
 
 // pendingFrames reads the frames beyond head from the write-ahead file

@@ -121,13 +121,7 @@ func TestWriteAheadFailures(t *testing.T) {
 	ctx := context.Background()
 	held := appendIntents(t, l, 0, 2) // in the write-ahead file
 	diskGone := errors.New("input/output error")
-	failing := true
-	audit.InjectCommitFault(l, func() error {
-		if failing {
-			return diskGone
-		}
-		return nil
-	})
+	diskBack := failCommits(l, diskGone)
 	if err := l.Flush(); !errors.Is(err, diskGone) {
 		t.Fatalf("flush on a failing disk: %v", err)
 	}
@@ -137,7 +131,7 @@ func TestWriteAheadFailures(t *testing.T) {
 	if err := l.Healthy(); !errors.Is(err, audit.ErrUnavailable) {
 		t.Fatalf("healthy while stuck: %v", err)
 	}
-	failing = false
+	diskBack()
 	rc, err := l.Append(ctx, intent(6))
 	if err != nil || rc.Seq != held+1 {
 		t.Fatalf("append after the disk came back: %+v %v (the held records end at %d)", rc, err, held)

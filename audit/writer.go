@@ -107,8 +107,8 @@ func (l *Log) take(p *pending) {
 // lastError is the most recent commit's error, for a record refused
 // because of it.
 func (l *Log) lastError() error {
-	if f := l.stats.lastCommit.Load(); f != nil {
-		return fmt.Errorf("%w: %w", ErrUnavailable, f.err)
+	if err := l.Healthy(); err != nil {
+		return err
 	}
 	return ErrUnavailable
 }
@@ -198,7 +198,7 @@ func (l *Log) persist() error {
 	}
 	t0 := time.Now()
 	err := l.walWrite()
-	l.stats.walDone(len(fresh), time.Since(t0), err)
+	l.stats.walDone(time.Since(t0), err)
 	if err != nil {
 		err = fmt.Errorf("%w: %w", ErrUnavailable, err)
 		l.failFresh(err)
@@ -220,12 +220,18 @@ func (l *Log) persist() error {
 }
 
 func (l *Log) walWrite() error {
-	if l.fault != nil {
-		if err := l.fault(); err != nil {
-			return err
-		}
+	if err := l.injectedFault(); err != nil {
+		return err
 	}
 	return l.wal.write()
+}
+
+// injectedFault is the error a test made the next write fail with.
+func (l *Log) injectedFault() error {
+	if l.fault == nil {
+		return nil
+	}
+	return l.fault()
 }
 
 // failFresh fails the records of the batch the write-ahead file does not
@@ -279,10 +285,8 @@ func (l *Log) commit(batch []*pending) error {
 	t0 := time.Now()
 	var head Receipt
 	err := l.db.Update(func(tx *bolt.Tx) error {
-		if l.fault != nil {
-			if err := l.fault(); err != nil {
-				return err
-			}
+		if err := l.injectedFault(); err != nil {
+			return err
 		}
 		var err error
 		head, err = l.putRecords(tx, batch, l.opts.Journal)
