@@ -209,13 +209,18 @@ func (l *Log) persist() error {
 	}
 	for _, p := range fresh {
 		p.walSeq = p.rec.Seq
+	}
+	l.walled = len(l.batch)
+	l.durableWaiting = false
+	if !l.checkpointDue(len(l.batch)) {
+		l.armFlush() // before answering: whoever is answered finds the commit scheduled
+	}
+	for _, p := range fresh {
 		if p.done != nil {
 			p.done <- result{r: Receipt{Seq: p.rec.Seq}}
 			p.done = nil
 		}
 	}
-	l.walled = len(l.batch)
-	l.durableWaiting = false
 	return nil
 }
 
