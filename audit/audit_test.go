@@ -433,3 +433,69 @@ func TestMonthlyRotation(t *testing.T) {
 		t.Errorf("rotated files: %+v / %+v", r1, r2)
 	}
 }
+
+// A restart after a monthly rotation continues the newest file: the chain
+// goes on from its head (not from the base file's older one, which would
+// fork it), and the next month still starts a file of its own.
+func TestRestartAfterMonthlyRotationContinuesTheNewestFile(t *testing.T) {
+	signer, pub := newSigner(t)
+	dir := t.TempDir()
+	base := filepath.Join(dir, "audit.db")
+	now := time.Date(2026, 11, 30, 23, 59, 0, 0, time.UTC)
+	open := func() *audit.Log {
+		t.Helper()
+		l, err := audit.Open(base, audit.Options{Signer: signer, RotateMonthly: true, Now: func() time.Time { return now }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	appendN := func(l *audit.Log, n int) {
+		t.Helper()
+		for i := range n {
+			if _, err := l.Append(context.Background(), record(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	l := open()
+	appendN(l, 3)
+	now = now.Add(2 * time.Minute) // December: rotates
+	appendN(l, 2)
+	l.Close()
+
+	cases := []struct {
+		name     string
+		now      time.Time
+		wantPath string // the file written after the restart
+		first    uint64 // its first sequence number
+	}{
+		{"same month", time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC), "audit-2026-12.db", 4},
+		{"a later month", time.Date(2027, 1, 1, 0, 5, 0, 0, time.UTC), "audit-2027-01.db", 7},
+	}
+	for _, tc := range cases {
+		now = tc.now
+		l := open()
+		appendN(l, 1)
+		if err := l.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if got := l.Path(); got != filepath.Join(dir, tc.wantPath) {
+			t.Errorf("%s: writing to %s, want %s", tc.name, got, tc.wantPath)
+		}
+		l.Close()
+		r, err := audit.Verify(filepath.Join(dir, tc.wantPath), audit.VerifyOptions{PublicKey: pub})
+		if err != nil || !r.OK() || r.FirstSeq != tc.first {
+			t.Errorf("%s: %s: %+v %v", tc.name, tc.wantPath, r, err)
+		}
+	}
+	wantLast := map[string]uint64{"audit.db": 3, "audit-2026-12.db": 6, "audit-2027-01.db": 7}
+	for name, last := range wantLast {
+		r, err := audit.Verify(filepath.Join(dir, name), audit.VerifyOptions{PublicKey: pub})
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+		} else if !r.OK() || r.LastSeq != last {
+			t.Errorf("%s: last %d, want %d (%+v)", name, r.LastSeq, last, r)
+		}
+	}
+}

@@ -95,7 +95,8 @@ type Options struct {
 	// file and the same commits (see audit/ledger).
 	Journal Journal
 	// RotateMonthly closes the file when a UTC month ends and continues the
-	// chain in <name>-YYYY-MM<ext> beside it.
+	// chain in <name>-YYYY-MM<ext> beside it; Open then continues the newest
+	// of those files.
 	RotateMonthly bool
 	// Now is the clock (tests); time.Now when nil.
 	Now func() time.Time
@@ -243,13 +244,17 @@ func open(path string, opts Options, cont *Chain) (*Log, error) {
 		batch:    make([]*pending, 0, opts.MaxBatch),
 	}
 	l.stats.init()
-	if err := l.openDB(path, cont); err != nil {
+	file, fileMonth, err := continuedIn(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := l.openDB(file, cont); err != nil {
 		return nil, err
 	}
 	l.basePath = path
-	l.month = month(opts.Now())
+	l.month = fileMonth
 	l.anchors = newAnchorer(opts.Anchors, opts.AnchorTimeout, &l.stats)
-	if err := l.openWriteAhead(path); err != nil {
+	if err := l.openWriteAhead(file); err != nil {
 		l.anchors.close()
 		l.db.Close()
 		return nil, err
@@ -620,6 +625,29 @@ func monthlyPath(base, month string) string {
 }
 
 var monthSuffix = regexp.MustCompile(`^-\d{4}-\d{2}$`)
+
+// continuedIn is the file a log opened at base writes to, and the month
+// that file holds. Under monthly rotation it is the newest of the files
+// rotation continued base in, so that a restart goes on where the chain
+// (and the journal's balances) left off rather than forking it from base's
+// older head; otherwise, and before the first rotation, base itself,
+// holding the current month.
+func continuedIn(base string, opts Options) (string, string, error) {
+	if !opts.RotateMonthly {
+		return base, month(opts.Now()), nil
+	}
+	files, err := RotatedFiles(base)
+	if err != nil {
+		return "", "", err
+	}
+	if len(files) == 0 || files[len(files)-1] == base {
+		return base, month(opts.Now()), nil
+	}
+	last := files[len(files)-1]
+	ext := filepath.Ext(base)
+	stem := strings.TrimSuffix(filepath.Base(base), ext)
+	return last, strings.TrimSuffix(strings.TrimPrefix(filepath.Base(last), stem+"-"), ext), nil
+}
 
 // RotatedFiles returns base and the files monthly rotation continued it in
 // (NAME-YYYY-MM.EXT beside it), in month order. base need not exist.

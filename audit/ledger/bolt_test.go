@@ -86,6 +86,23 @@ func TestMonthlyRotationCarriesBalances(t *testing.T) {
 	if a := alone.Accounts[1]; a.Account != "st-marys" || a.Opening != 998_766 || a.Balance != 998_000 {
 		t.Errorf("December alone: %+v", a)
 	}
+	// A restart, configured with the base path as always, goes on in
+	// December's file with December's balances.
+	led, log, err = ledger.OpenBolt(base, audit.Options{RotateMonthly: true, Now: clock.Now}, ledger.Options{Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, err := led.Account(ctx, "st-marys"); err != nil || a.Balance != 998_000 {
+		t.Errorf("after a restart: %+v %v", a, err)
+	}
+	spend(t, led, "d2", "st-marys", "assistant", "gpt-4o", 5000, 500)
+	if err := log.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rep = verifyOK(t, base, december)
+	if a := rep.Accounts[1]; a.Account != "st-marys" || a.Balance != 997_500 || a.Stored != 997_500 || a.Requests != 3 {
+		t.Errorf("after a restart and a charge: %+v", a)
+	}
 }
 
 // A restart leaves no reservation behind and rebuilds what budgets have
