@@ -210,7 +210,7 @@ func openAudit(ctx context.Context, cfg *config.Config, log *slog.Logger) (*audi
 		closeVault()
 		return nil, nil, nil, err
 	}
-	log.Info("audit log open", "path", cfg.Audit.Path, "head", auditLog.Head().Seq, "signing_key", signer.KeyID(),
+	log.Info("audit log open", "path", auditLog.Path(), "head", auditLog.Head().Seq, "signing_key", signer.KeyID(),
 		"durability", durabilityName(cfg.Audit.Durability))
 	if cfg.Dev {
 		log.Warn("dev mode: the signed chain head is kept in the audit file only, so a cut of its tail would not be detected")

@@ -41,6 +41,9 @@ func topupCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if err := newestFile(db); err != nil {
+				return err
+			}
 			signer, err := audit.LoadSigner(signingKey)
 			if err != nil {
 				return err
@@ -271,4 +274,17 @@ func usageCmd() *cobra.Command {
 	report.Flags().StringVar(&format, "format", "csv", "csv or json")
 	cmd.AddCommand(report)
 	return cmd
+}
+
+// newestFile refuses a file monthly rotation has continued in a later one:
+// a record added to it would fork the chain and the balances.
+func newestFile(db string) error {
+	files, err := audit.RotatedFiles(db)
+	if err != nil {
+		return err
+	}
+	if n := len(files); n > 0 && files[n-1] != db {
+		return fmt.Errorf("%s was continued in %s by monthly rotation: name that file", db, files[n-1])
+	}
+	return nil
 }

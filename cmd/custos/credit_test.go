@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -127,5 +128,35 @@ func TestCreditTopupRefusesAHeldFile(t *testing.T) {
 	out, code := run(t, bin, "credit", "topup", "--db", db, "--account", "st-marys", "--amount", "1", "--signing-key", key)
 	if code == 0 || !strings.Contains(out, "a running gateway holds the file") {
 		t.Errorf("exit %d: %s", code, out)
+	}
+}
+
+// A file monthly rotation continued cannot be topped up: the record would
+// fork the chain and the balances. The newest file can.
+func TestCreditTopupRefusesARotatedFile(t *testing.T) {
+	bin := buildCustos(t)
+	dir := t.TempDir()
+	db, key := filepath.Join(dir, "audit.db"), filepath.Join(dir, "signing.pem")
+	run(t, bin, "audit", "keygen", "--out", key)
+	now := time.Date(2026, 11, 30, 23, 59, 0, 0, time.UTC)
+	log, err := audit.Open(db, audit.Options{RotateMonthly: true, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(2 * time.Minute)
+	if _, err := log.Append(context.Background(), audit.Record{Kind: audit.KindIntent, RequestID: "r1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := log.Close(); err != nil {
+		t.Fatal(err)
+	}
+	december := filepath.Join(dir, "audit-2026-12.db")
+	out, code := run(t, bin, "credit", "topup", "--db", db, "--account", "st-marys", "--amount", "1", "--signing-key", key)
+	if code == 0 || !strings.Contains(out, "continued in "+december) {
+		t.Errorf("base file: exit %d: %s", code, out)
+	}
+	out, code = run(t, bin, "credit", "topup", "--db", december, "--account", "st-marys", "--amount", "1", "--signing-key", key)
+	if code != 0 || !strings.Contains(out, "st-marys: balance 1.000000 USD") {
+		t.Errorf("newest file: exit %d: %s", code, out)
 	}
 }
