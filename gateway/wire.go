@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 
@@ -96,15 +97,27 @@ func endpoints(cfg *config.Config) (*residency.Catalog, []upstream.Target, error
 	return catalog, targets, err
 }
 
-// NewLogger builds the structured logger a config asks for, writing to w.
-func NewLogger(cfg config.Log, w interface{ Write([]byte) (int, error) }) *slog.Logger {
+// NewLogger builds the structured logger a config asks for, writing to w,
+// and the function that writes what it holds (call it before exiting):
+// lines below warning level are written in batches (log.flush_interval).
+func NewLogger(cfg config.Log, w io.Writer) (*slog.Logger, func() error) {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(cfg.Level))
 	opts := &slog.HandlerOptions{Level: level}
-	if cfg.Format == "text" {
-		return slog.New(slog.NewTextHandler(w, opts))
+	flush := func() error { return nil }
+	var buf *lineBuffer
+	if d := cfg.FlushInterval.Std(); d > 0 {
+		buf = newLineBuffer(w, d)
+		w, flush = buf, buf.Flush
 	}
-	return slog.New(slog.NewJSONHandler(w, opts))
+	var h slog.Handler = slog.NewJSONHandler(w, opts)
+	if cfg.Format == "text" {
+		h = slog.NewTextHandler(w, opts)
+	}
+	if buf != nil {
+		h = flushAtWarn{h, buf}
+	}
+	return slog.New(h), flush
 }
 
 // VaultOptions turns the vault: section into key source options.

@@ -38,8 +38,10 @@ func serveCmd() *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			logger, flushLog := gateway.NewLogger(cfg.Log, os.Stderr)
+			defer flushLog()
 			return gateway.Run(ctx, cfg, gateway.Deps{
-				Logger:   gateway.NewLogger(cfg.Log, os.Stderr),
+				Logger:   logger,
 				Reload:   hangups(),
 				OnListen: func(addr net.Addr) { f.banner(cmd.OutOrStdout(), cfg, addr) },
 			})

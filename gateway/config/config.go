@@ -107,6 +107,10 @@ func (u Upstream) Options() upstream.Options {
 type Log struct {
 	Level  string `yaml:"level"`  // debug, info, warn, error
 	Format string `yaml:"format"` // json or text
+	// FlushInterval: lines below warning level are written in batches, at
+	// most this long after the first one waiting (default 100ms; 0 writes
+	// each line at once). Warnings and errors are written at once.
+	FlushInterval Duration `yaml:"flush_interval"`
 }
 
 // Policy selects the policy set and bounds its evaluation.
@@ -431,7 +435,7 @@ func Defaults() *Config {
 			IdleConnTimeout:       Duration(90 * time.Second),
 			MaxIdleConnsPerHost:   64,
 		},
-		Log:    Log{Level: "info", Format: "json"},
+		Log:    Log{Level: "info", Format: "json", FlushInterval: Duration(100 * time.Millisecond)},
 		Policy: Policy{Timeout: Duration(50 * time.Millisecond)},
 		Audit:  Audit{CheckpointEvery: 1000, CheckpointInterval: Duration(time.Minute)},
 		Server: Server{ReadHeaderTimeout: Duration(10 * time.Second), ReadTimeout: Duration(30 * time.Second),
@@ -520,6 +524,13 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 	}
 	if v := getenv("CUSTOS_LOG_FORMAT"); v != "" {
 		c.Log.Format = v
+	}
+	if v := getenv("CUSTOS_LOG_FLUSH_INTERVAL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("CUSTOS_LOG_FLUSH_INTERVAL: %q is not a duration such as 100ms", v)
+		}
+		c.Log.FlushInterval = Duration(d)
 	}
 	if v := getenv("CUSTOS_POLICY_DIR"); v != "" {
 		c.Policy.Dir = v
@@ -797,6 +808,9 @@ func (c *Config) validateLog(p *problems) {
 	}
 	if !slices.Contains([]string{"json", "text"}, c.Log.Format) {
 		p.bad("log.format", "%q is not json or text", c.Log.Format)
+	}
+	if c.Log.FlushInterval < 0 || c.Log.FlushInterval.Std() > 10*time.Second {
+		p.bad("log.flush_interval", "%s is not between 0 and 10s", c.Log.FlushInterval.Std())
 	}
 }
 

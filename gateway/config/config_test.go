@@ -75,6 +75,7 @@ func TestValidationNamesTheField(t *testing.T) {
 		{"bad duration", validBase + "upstream: {connect_timeout: soon}\n", `"soon" is not a duration`},
 		{"zero body limit", validBase + "limits: {max_body_bytes: 0}\n", "limits.max_body_bytes: must be positive"},
 		{"bad log level", validBase + "log: {level: loud}\n", "log.level"},
+		{"log flush interval too long", validBase + "log: {flush_interval: 1m}\n", "log.flush_interval: 1m0s is not between 0 and 10s"},
 		{"no tenants", "endpoints: [{name: e1, kind: openai, base_url: 'https://x.test', region: eu-r, models: [m], keyless: true}]\n", "tenants: at least one tenant"},
 		{"no key, not keyless", strings.Replace(validBase, "keyless: true", "priority: 1", 1), "endpoints[0].key: is required"},
 		{"key without vault", strings.Replace(validBase, "keyless: true", "key: {mount: secret, path: custos/openai, field: api_key}", 1), "no vault: section is configured"},
