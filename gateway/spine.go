@@ -47,7 +47,7 @@ const outcomeTimeout = 30 * time.Second
 func (s *Server) handle(r *route) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		ex := &exchange{meta: exchangeMeta{id: c.GetString(requestIDKey), correlationID: c.GetString(correlationIDKey),
-			route: r, dialect: r.dialect, started: time.Now()}}
+			route: r, dialect: r.dialect, started: time.Now()}, end: ending{stages: make([]stageMark, 0, 16)}}
 		if r.anthropicByHeader && c.GetHeader("anthropic-version") != "" {
 			ex.meta.dialect = dialectAnthropic
 		}

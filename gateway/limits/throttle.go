@@ -93,6 +93,9 @@ func anthropic(h func(string) string, t *Throttle) {
 }
 
 func count(v string) int64 {
+	if v == "" {
+		return -1 // absent: no error to allocate
+	}
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || n < 0 {
 		return -1
