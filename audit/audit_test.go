@@ -499,3 +499,35 @@ func TestRestartAfterMonthlyRotationContinuesTheNewestFile(t *testing.T) {
 		}
 	}
 }
+
+// A base file reopened in a later month than its last record, before any
+// rotation, is continued in that month's file: each file holds one month.
+func TestReopenInALaterMonthRotatesTheBaseFile(t *testing.T) {
+	signer, pub := newSigner(t)
+	dir := t.TempDir()
+	base := filepath.Join(dir, "audit.db")
+	now := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	for _, month := range []time.Time{now, now.AddDate(0, 0, 12)} { // November, then December
+		now = month
+		l, err := audit.Open(base, audit.Options{Signer: signer, RotateMonthly: true, Now: func() time.Time { return now }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 2 {
+			if _, err := l.Append(context.Background(), record(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, want := range map[string][2]uint64{"audit.db": {1, 2}, "audit-2026-12.db": {3, 4}} {
+		r, err := audit.Verify(filepath.Join(dir, name), audit.VerifyOptions{PublicKey: pub})
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+		} else if !r.OK() || r.FirstSeq != want[0] || r.LastSeq != want[1] {
+			t.Errorf("%s: records %d..%d, want %d..%d (%+v)", name, r.FirstSeq, r.LastSeq, want[0], want[1], r)
+		}
+	}
+}

@@ -259,6 +259,9 @@ func open(path string, opts Options, cont *Chain) (*Log, error) {
 		l.db.Close()
 		return nil, err
 	}
+	if opts.RotateMonthly && file == path {
+		l.month = l.lastMonth(l.month)
+	}
 	go l.writer()
 	return l, nil
 }
@@ -284,6 +287,28 @@ func (l *Log) openWriteAhead(path string) error {
 	}
 	return nil
 }
+
+// lastMonth is the month of the file's last record, or otherwise if it
+// has none: a base file restarted in a later month than its records is
+// then continued in that month's file, so each file holds one month.
+func (l *Log) lastMonth(otherwise string) string {
+	var last struct {
+		Time time.Time `json:"time"`
+	}
+	err := l.db.View(func(tx *bolt.Tx) error {
+		_, v := tx.Bucket(bucketRecords).Cursor().Last()
+		if len(v) < 64 {
+			return errNoRecords
+		}
+		return json.Unmarshal(v[64:], &last) // after the previous hash and its own
+	})
+	if err != nil || last.Time.IsZero() {
+		return otherwise
+	}
+	return month(last.Time)
+}
+
+var errNoRecords = errors.New("audit: no records")
 
 func (l *Log) openDB(path string, cont *Chain) error {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second, FreelistType: bolt.FreelistMapType})
