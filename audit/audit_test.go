@@ -531,3 +531,96 @@ func TestReopenInALaterMonthRotatesTheBaseFile(t *testing.T) {
 		}
 	}
 }
+
+// Open refuses a rotation set whose newest file cannot be where the chain
+// goes on: continuing it, or the file before it, would fork the chain or
+// lose records.
+func TestOpenRefusesARotationSetThatDoesNotContinue(t *testing.T) {
+	nov := time.Date(2026, 11, 30, 23, 59, 0, 0, time.UTC)
+	dec := nov.Add(2 * time.Minute)
+	// rotated writes November into audit.db and December into
+	// audit-2026-12.db, and returns the directory.
+	rotated := func(t *testing.T) string {
+		t.Helper()
+		dir := t.TempDir()
+		now := nov
+		l, err := audit.Open(filepath.Join(dir, "audit.db"), audit.Options{RotateMonthly: true, Now: func() time.Time { return now }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.Append(context.Background(), record(1))
+		now = dec
+		l.Append(context.Background(), record(2))
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	cases := []struct {
+		name  string
+		spoil func(t *testing.T, dir string)
+		want  string // in the error; "" opens
+	}{
+		{"intact", func(*testing.T, string) {}, ""},
+		{"a file of a later month than now", func(t *testing.T, dir string) {
+			copyFile(t, filepath.Join(dir, "audit-2026-12.db"), filepath.Join(dir, "audit-2099-12.db"))
+		}, "dated after the current month"},
+		{"an empty file left by an interrupted rotation", func(t *testing.T, dir string) {
+			copyFile(t, filepath.Join(dir, "audit-2026-12.db"), filepath.Join(dir, "audit-2026-11.db")) // keeps December newest
+			db, err := bolt.Open(filepath.Join(dir, "audit-2026-12.db.tmp"), 0o600, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			db.Close()
+			os.Rename(filepath.Join(dir, "audit-2026-12.db.tmp"), filepath.Join(dir, "audit-2026-12.db"))
+		}, "holds no chain"},
+		{"the base file forked past the newest file's start", func(t *testing.T, dir string) {
+			now := dec
+			l, err := audit.Open(filepath.Join(dir, "audit.db"), audit.Options{Now: func() time.Time { return now }}) // as before the fix
+			if err != nil {
+				t.Fatal(err)
+			}
+			l.Append(context.Background(), record(3))
+			l.Close()
+		}, "audit.db ends at 2 with"},
+		{"a month that does not exist is not part of the set", func(t *testing.T, dir string) {
+			copyFile(t, filepath.Join(dir, "audit-2026-12.db"), filepath.Join(dir, "audit-2026-13.db"))
+		}, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := rotated(t)
+			tc.spoil(t, dir)
+			now := dec.Add(time.Hour)
+			l, err := audit.Open(filepath.Join(dir, "audit.db"), audit.Options{RotateMonthly: true, Now: func() time.Time { return now }})
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				defer l.Close()
+				if p := l.Path(); p != filepath.Join(dir, "audit-2026-12.db") || l.Head().Seq != 2 {
+					t.Errorf("continues %s at %d", p, l.Head().Seq)
+				}
+				return
+			}
+			if err == nil {
+				l.Close()
+				t.Fatalf("opened %s", l.Path())
+			}
+			if !errors.Is(err, audit.ErrRotationSet) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want ErrRotationSet with %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}

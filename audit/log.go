@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -649,31 +648,6 @@ func monthlyPath(base, month string) string {
 	return strings.TrimSuffix(base, ext) + "-" + month + ext
 }
 
-var monthSuffix = regexp.MustCompile(`^-\d{4}-\d{2}$`)
-
-// continuedIn is the file a log opened at base writes to, and the month
-// that file holds. Under monthly rotation it is the newest of the files
-// rotation continued base in, so that a restart goes on where the chain
-// (and the journal's balances) left off rather than forking it from base's
-// older head; otherwise, and before the first rotation, base itself,
-// holding the current month.
-func continuedIn(base string, opts Options) (string, string, error) {
-	if !opts.RotateMonthly {
-		return base, month(opts.Now()), nil
-	}
-	files, err := RotatedFiles(base)
-	if err != nil {
-		return "", "", err
-	}
-	if len(files) == 0 || files[len(files)-1] == base {
-		return base, month(opts.Now()), nil
-	}
-	last := files[len(files)-1]
-	ext := filepath.Ext(base)
-	stem := strings.TrimSuffix(filepath.Base(base), ext)
-	return last, strings.TrimSuffix(strings.TrimPrefix(filepath.Base(last), stem+"-"), ext), nil
-}
-
 // RotatedFiles returns base and the files monthly rotation continued it in
 // (NAME-YYYY-MM.EXT beside it), in month order. base need not exist.
 func RotatedFiles(base string) ([]string, error) {
@@ -693,7 +667,7 @@ func RotatedFiles(base string) ([]string, error) {
 		if !e.Type().IsRegular() || !strings.HasPrefix(n, stem) || !strings.HasSuffix(n, ext) {
 			continue
 		}
-		if monthSuffix.MatchString(strings.TrimSuffix(strings.TrimPrefix(n, stem), ext)) {
+		if validMonthSuffix(strings.TrimSuffix(strings.TrimPrefix(n, stem), ext)) {
 			out = append(out, filepath.Join(dir, n))
 		}
 	}

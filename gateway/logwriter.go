@@ -21,6 +21,7 @@ type lineBuffer struct {
 	buf   []byte
 	delay time.Duration
 	armed bool
+	done  bool                        // closed: lines are written as they come
 	after func(time.Duration, func()) // time.AfterFunc; tests replace it
 }
 
@@ -37,7 +38,7 @@ func (b *lineBuffer) Write(p []byte) (int, error) {
 			return 0, err
 		}
 	}
-	if len(p) > maxBufferedLog {
+	if len(p) > maxBufferedLog || b.done {
 		return b.w.Write(p)
 	}
 	b.buf = append(b.buf, p...)
@@ -59,6 +60,15 @@ func (b *lineBuffer) timed() {
 func (b *lineBuffer) Flush() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	return b.writeLocked()
+}
+
+// Close writes what waits; lines that come later (from requests still
+// ending after the server stopped) are written as they come.
+func (b *lineBuffer) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.done = true
 	return b.writeLocked()
 }
 

@@ -122,5 +122,9 @@ func TestNewLoggerFlush(t *testing.T) {
 		if _, out := w.all(); !strings.Contains(out, `"msg":"request"`) {
 			t.Errorf("interval %s: after flush %q", tc.interval, out)
 		}
+		l.Info("late") // a request ending after the server stopped
+		if _, out := w.all(); !strings.Contains(out, `"msg":"late"`) {
+			t.Errorf("interval %s: a line after the flush was held: %q", tc.interval, out)
+		}
 	}
 }

@@ -98,8 +98,9 @@ func endpoints(cfg *config.Config) (*residency.Catalog, []upstream.Target, error
 }
 
 // NewLogger builds the structured logger a config asks for, writing to w,
-// and the function that writes what it holds (call it before exiting):
-// lines below warning level are written in batches (log.flush_interval).
+// and the function that writes what it holds (call it before exiting;
+// lines logged after it are written at once): lines below warning level
+// are written in batches (log.flush_interval).
 func NewLogger(cfg config.Log, w io.Writer) (*slog.Logger, func() error) {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(cfg.Level))
@@ -108,7 +109,7 @@ func NewLogger(cfg config.Log, w io.Writer) (*slog.Logger, func() error) {
 	var buf *lineBuffer
 	if d := cfg.FlushInterval.Std(); d > 0 {
 		buf = newLineBuffer(w, d)
-		w, flush = buf, buf.Flush
+		w, flush = buf, buf.Close
 	}
 	var h slog.Handler = slog.NewJSONHandler(w, opts)
 	if cfg.Format == "text" {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -279,12 +280,12 @@ func usageCmd() *cobra.Command {
 // newestFile refuses a file monthly rotation has continued in a later one:
 // a record added to it would fork the chain and the balances.
 func newestFile(db string) error {
-	files, err := audit.RotatedFiles(db)
+	newest, err := audit.NewestFile(db)
 	if err != nil {
 		return err
 	}
-	if n := len(files); n > 0 && files[n-1] != db {
-		return fmt.Errorf("%s was continued in %s by monthly rotation: name that file", db, files[n-1])
+	if filepath.Clean(newest) != filepath.Clean(db) {
+		return fmt.Errorf("%s was continued in %s by monthly rotation: name that file", db, newest)
 	}
 	return nil
 }

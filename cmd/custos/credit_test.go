@@ -155,7 +155,23 @@ func TestCreditTopupRefusesARotatedFile(t *testing.T) {
 	if code == 0 || !strings.Contains(out, "continued in "+december) {
 		t.Errorf("base file: exit %d: %s", code, out)
 	}
+	now = now.AddDate(0, 1, 0) // January: December is continued too
+	log, err = audit.Open(db, audit.Options{RotateMonthly: true, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := log.Append(context.Background(), audit.Record{Kind: audit.KindIntent, RequestID: "r2"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := log.Close(); err != nil {
+		t.Fatal(err)
+	}
+	january := filepath.Join(dir, "audit-2027-01.db")
 	out, code = run(t, bin, "credit", "topup", "--db", december, "--account", "st-marys", "--amount", "1", "--signing-key", key)
+	if code == 0 || !strings.Contains(out, "continued in "+january) {
+		t.Errorf("a middle file: exit %d: %s", code, out)
+	}
+	out, code = run(t, bin, "credit", "topup", "--db", january, "--account", "st-marys", "--amount", "1", "--signing-key", key)
 	if code != 0 || !strings.Contains(out, "st-marys: balance 1.000000 USD") {
 		t.Errorf("newest file: exit %d: %s", code, out)
 	}
