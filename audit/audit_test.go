@@ -583,6 +583,15 @@ func TestOpenRefusesARotationSetThatDoesNotContinue(t *testing.T) {
 			l.Append(context.Background(), record(3))
 			l.Close()
 		}, "audit.db ends at 2 with"},
+		{"an older file holds records written ahead", func(t *testing.T, dir string) {
+			src, _, _ := openWith(t, audit.Options{}) // its flush timer never fires
+			for i := range 2 {
+				if _, err := src.Append(context.Background(), intent(i)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			copyFile(t, audit.WALPath(src.Path()), audit.WALPath(filepath.Join(dir, "audit.db"))) // frames 1 and 2; its head is 1
+		}, "written ahead but not committed (1,"},
 		{"a month that does not exist is not part of the set", func(t *testing.T, dir string) {
 			copyFile(t, filepath.Join(dir, "audit-2026-12.db"), filepath.Join(dir, "audit-2026-13.db"))
 		}, ""},
