@@ -7,8 +7,10 @@ import (
 	"github.com/custos-gateway/custos/gateway/auth"
 	"github.com/custos-gateway/custos/gateway/jsondoc"
 	"github.com/custos-gateway/custos/gateway/openai"
+	"github.com/custos-gateway/custos/gateway/responses"
 	"github.com/custos-gateway/custos/policy"
 	"github.com/custos-gateway/custos/redact"
+	"github.com/custos-gateway/custos/residency"
 )
 
 // inspection is what the inspect stage found in the request's texts: the
@@ -27,7 +29,11 @@ type inspection struct {
 // per tenant and app: whether a text is there shows in a request's timing,
 // which must say nothing about what another tenant or app sent.
 func (s *Server) inspect(who auth.Caller, req *modelRequest) (*inspection, error) {
-	walk, err := jsondoc.InspectData(req.doc, req.rules, s.jsonLimits)
+	rules := req.rules
+	if r, ok := s.dataRules[rules]; ok {
+		rules = r
+	}
+	walk, err := jsondoc.InspectData(req.doc, rules, s.jsonLimits)
 	if err != nil {
 		var fe *jsondoc.FieldError
 		if errors.As(err, &fe) {
@@ -53,6 +59,21 @@ func (s *Server) inspect(who auth.Caller, req *modelRequest) (*inspection, error
 		}
 	}
 	return in, nil
+}
+
+// catalogRules returns each request dialect's rules with the catalog's
+// model names as the known values of the top-level model: the parse stage
+// refused any other model, so that string is the deployment's
+// configuration, not the caller's data. Scanning it cost every request a
+// labelled scan, and a model named like a person ("claude") was found as
+// one when the prompt named one (counted in the record, given a pseudonym).
+func catalogRules(cat *residency.Catalog) map[*jsondoc.Rules]*jsondoc.Rules {
+	model := jsondoc.FieldSet{At: jsondoc.P("model"), Known: cat.Known}
+	out := map[*jsondoc.Rules]*jsondoc.Rules{}
+	for _, r := range []*jsondoc.Rules{&openai.ChatRules, &openai.EmbeddingsRules, &responses.Rules} {
+		out[r] = r.WithEnum(model)
+	}
+	return out
 }
 
 // scanTexts inspects every text that is data (structural names and enum

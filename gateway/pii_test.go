@@ -1,14 +1,21 @@
 package gateway_test
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/openai/openai-go/v3"
 
+	"github.com/custos-gateway/custos/gateway/config"
 	"github.com/custos-gateway/custos/gateway/providertest"
+	"github.com/custos-gateway/custos/policies"
+	"github.com/custos-gateway/custos/policy"
 )
 
 const piiPrompt = "Please draft a letter for patient Maria Garcia (MRN 00412345), email maria.garcia@example.com."
@@ -117,5 +124,51 @@ func TestToolCallArgumentsRestoredInStreams(t *testing.T) {
 	got := acc.Choices[0].Message.ToolCalls
 	if len(got) != 1 || !sameJSON(got[0].Function.Arguments, `{"patient":"Maria Garcia","mrn":"00412345"}`) {
 		t.Errorf("tool call arguments = %+v", got)
+	}
+}
+
+// A catalog model named like a person is the deployment's configuration,
+// not the caller's data: a prompt naming that person has the name
+// pseudonymized, the model is forwarded as it is, and the audit record
+// counts the prompt's names only (before, the model was scanned as well: it
+// counted as a third person and took the first pseudonym).
+func TestCatalogModelIsNotRedacted(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, policies.FS); err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "tenants", "data.json")
+	b, err := os.ReadFile(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	allowed := bytes.Replace(b, []byte(`"models": ["gpt-4o", `), []byte(`"models": ["claude", "gpt-4o", `), 1)
+	if bytes.Equal(allowed, b) {
+		t.Fatal("st-marys's model list not found in the shipped data")
+	}
+	if err := os.WriteFile(data, allowed, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h := startGatewayWithPolicy(t, func(c *config.Config) { c.Endpoints[0].Models = append(c.Endpoints[0].Models, "claude") },
+		policy.FromDir(dir))
+	body := `{"model":"claude","messages":[{"role":"user","content":"Please write to Dr. Claude Martin about his patient, Claude."}]}`
+	resp := h.post(t, "/v1/chat/completions", "application/json", appKey, body)
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("status %d: %s", resp.StatusCode, b)
+	}
+	got := h.Sim.Received()
+	if len(got) != 1 {
+		t.Fatalf("provider received %d requests", len(got))
+	}
+	sent := string(got[0].Body)
+	if !strings.Contains(sent, `"model":"claude"`) || !strings.Contains(sent, "Dr. [PERSON_1] about") || strings.Contains(sent, "Martin") {
+		t.Errorf("provider was sent %s", sent)
+	}
+	for _, rec := range h.records(t) {
+		if rec.Kind == "outcome" && rec.PII["PERSON"].Count != 2 { // the two in the prompt, none in the model
+			t.Errorf("audit PII = %+v", rec.PII)
+		}
 	}
 }

@@ -97,9 +97,12 @@ type Server struct {
 	hashKey    []byte // keys the hash operator; per process
 	upstream   *upstream.Client
 	jsonLimits jsondoc.Limits
-	log        *slog.Logger
-	engine     *gin.Engine
-	http       *http.Server
+	// dataRules are the dialects' rules with the catalog's model names as
+	// the top-level model's enum (see catalogRules).
+	dataRules map[*jsondoc.Rules]*jsondoc.Rules
+	log       *slog.Logger
+	engine    *gin.Engine
+	http      *http.Server
 
 	counterState // the tokenizer, loaded on first use
 	admission    *admission
@@ -157,6 +160,7 @@ func New(opts Options) (*Server, error) {
 		hashKey:        newHashKey(),
 		upstream:       upstream.NewClient(cfg.Upstream.Options()),
 		jsonLimits:     jsondoc.Limits{MaxDepth: cfg.Limits.MaxJSONDepth, MaxValues: cfg.Limits.MaxJSONValues},
+		dataRules:      catalogRules(opts.Catalog),
 		admission:      newAdmission(cfg.Server.MaxInFlight, cfg.Server.MaxFailedAuthPerMinute, nil),
 		unauth:         audit.NewUnauthCounter(time.Minute, 10_000),
 		headroom:       headroom{floor: cfg.Audit.FreeBytesFloor()},

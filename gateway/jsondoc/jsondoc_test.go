@@ -264,3 +264,40 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// A set the deployment configures (WithEnum, Known): a value it accepts at
+// its place is structural, any other value there is text, and the rules it
+// was made from are unchanged. (A second "model" member cannot hide behind
+// the first: Parse refuses duplicate keys.)
+func TestConfiguredEnum(t *testing.T) {
+	rules := chatRules.WithEnum(jsondoc.FieldSet{At: jsondoc.P("model"), Known: func(s string) bool { return s == "claude" }})
+	if len(chatRules.Enums) != 1 || len(rules.Enums) != 2 {
+		t.Fatalf("enum sets: %d in the original, %d in the copy", len(chatRules.Enums), len(rules.Enums))
+	}
+	cases := []struct {
+		body, value string
+		left        bool
+	}{
+		{`{"model":"claude","messages":[{"role":"user","content":"Claude Martin"}]}`, "claude", true},
+		{`{"model":"Claude Martin"}`, "Claude Martin", false},
+		{`{"model":"claude2"}`, "claude2", false},
+		{`{"metadata":{"model":"claude"}}`, "claude", false}, // not at the top
+		{`{"messages":[{"role":"user","content":"claude"}]}`, "claude", false},
+	}
+	for _, c := range cases {
+		for _, r := range []*jsondoc.Rules{rules, &chatRules} {
+			doc, err := jsondoc.Parse([]byte(c.body), jsondoc.Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, err := jsondoc.InspectData(doc, r, jsondoc.Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			left := !slices.ContainsFunc(w.Texts, func(tx *jsondoc.Text) bool { return tx.Text == c.value })
+			if want := c.left && r == rules; left != want {
+				t.Errorf("%s (configured set: %v): %q left out %v, want %v", c.body, r == rules, c.value, left, want)
+			}
+		}
+	}
+}

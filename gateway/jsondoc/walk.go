@@ -2,6 +2,7 @@ package jsondoc
 
 import (
 	"errors"
+	"slices"
 	"strings"
 )
 
@@ -85,10 +86,21 @@ type Rules struct {
 	Enums []FieldSet
 }
 
-// FieldSet names the known members of the objects at Pattern.
+// FieldSet names the known members of the objects at Pattern or, in
+// Rules.Enums, the known values of the strings there.
 type FieldSet struct {
 	At    Pattern
 	Names []string
+	// Known, in Enums only, accepts values besides Names: a set the
+	// deployment configures rather than the API (the catalog's models).
+	Known func(string) bool
+}
+
+// WithEnum returns a copy of r with one more enum set.
+func (r *Rules) WithEnum(fs FieldSet) *Rules {
+	c := *r
+	c.Enums = append(slices.Clip(r.Enums), fs)
+	return &c
 }
 
 // ErrCaseVariantField: a key differs from a known field only in case.
@@ -265,7 +277,7 @@ func (wk *walker) keyText(m *Member) {
 // known reports s as one of the names a set at the current path lists.
 func (wk *walker) known(sets []FieldSet, s string) bool {
 	for _, fs := range sets {
-		if fs.At.matches(wk.path) && contains(fs.Names, s) {
+		if fs.At.matches(wk.path) && (contains(fs.Names, s) || fs.Known != nil && fs.Known(s)) {
 			return true
 		}
 	}
