@@ -151,7 +151,10 @@ func TestCatalogModelIsNotRedacted(t *testing.T) {
 	}
 	h := startGatewayWithPolicy(t, func(c *config.Config) { c.Endpoints[0].Models = append(c.Endpoints[0].Models, "claude") },
 		policy.FromDir(dir))
-	body := `{"model":"claude","messages":[{"role":"user","content":"Please write to Dr. Claude Martin about his patient, Claude."}]}`
+	// A tool call's arguments are the caller's data, "model" member or not.
+	body := `{"model":"claude","messages":[{"role":"user","content":"Please write to Dr. Claude Martin about his patient, Claude."},` +
+		`{"role":"assistant","tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":"{\"model\":\"claude\"}"}}]},` +
+		`{"role":"tool","tool_call_id":"c1","content":"done"}]}`
 	resp := h.post(t, "/v1/chat/completions", "application/json", appKey, body)
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -163,11 +166,12 @@ func TestCatalogModelIsNotRedacted(t *testing.T) {
 		t.Fatalf("provider received %d requests", len(got))
 	}
 	sent := string(got[0].Body)
-	if !strings.Contains(sent, `"model":"claude"`) || !strings.Contains(sent, "Dr. [PERSON_1] about") || strings.Contains(sent, "Martin") {
+	if !strings.Contains(sent, `"model":"claude"`) || !strings.Contains(sent, "Dr. [PERSON_1] about") || strings.Contains(sent, "Martin") ||
+		strings.Contains(sent, `\"model\":\"claude\"`) {
 		t.Errorf("provider was sent %s", sent)
 	}
 	for _, rec := range h.records(t) {
-		if rec.Kind == "outcome" && rec.PII["PERSON"].Count != 2 { // the two in the prompt, none in the model
+		if rec.Kind == "outcome" && rec.PII["PERSON"].Count != 3 { // two in the prompt, one in the arguments, none in the model
 			t.Errorf("audit PII = %+v", rec.PII)
 		}
 	}

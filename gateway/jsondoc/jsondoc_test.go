@@ -283,6 +283,9 @@ func TestConfiguredEnum(t *testing.T) {
 		{`{"model":"claude2"}`, "claude2", false},
 		{`{"metadata":{"model":"claude"}}`, "claude", false}, // not at the top
 		{`{"messages":[{"role":"user","content":"claude"}]}`, "claude", false},
+		// A document a string holds restarts its paths at its root: its
+		// "model" is the caller's data.
+		{`{"model":"x","messages":[{"role":"assistant","tool_calls":[{"function":{"name":"f","arguments":"{\"model\":\"claude\"}"}}]}]}`, "claude", false},
 	}
 	for _, c := range cases {
 		for _, r := range []*jsondoc.Rules{rules, &chatRules} {

@@ -92,7 +92,8 @@ type FieldSet struct {
 	At    Pattern
 	Names []string
 	// Known, in Enums only, accepts values besides Names: a set the
-	// deployment configures rather than the API (the catalog's models).
+	// deployment configures rather than the API (the catalog's models). It
+	// is never asked inside an embedded document.
 	Known func(string) bool
 }
 
@@ -277,11 +278,18 @@ func (wk *walker) keyText(m *Member) {
 // known reports s as one of the names a set at the current path lists.
 func (wk *walker) known(sets []FieldSet, s string) bool {
 	for _, fs := range sets {
-		if fs.At.matches(wk.path) && (contains(fs.Names, s) || fs.Known != nil && fs.Known(s)) {
+		if fs.At.matches(wk.path) && (contains(fs.Names, s) || wk.configured(fs, s)) {
 			return true
 		}
 	}
 	return false
+}
+
+// configured reports s as accepted by fs.Known, outside embedded documents
+// only: their paths start again at their own root, and a document a string
+// holds is the caller's data, whatever its members are called.
+func (wk *walker) configured(fs FieldSet, s string) bool {
+	return fs.Known != nil && wk.in == nil && fs.Known(s)
 }
 
 // embedded walks a string holding a JSON document; false if it holds none.
