@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -285,3 +286,25 @@ func (h *harness) records(t testing.TB) []audit.Record {
 }
 
 func errorsAs(err error, target any) bool { return errors.As(err, target) }
+
+// shippedPolicyWith is the shipped policy set with st-marys's tenant data
+// changed by edit.
+func shippedPolicyWith(t *testing.T, edit func(stMarys map[string]any)) policy.Source {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, policies.FS); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "tenants", "data.json")
+	var tenants map[string]map[string]any
+	b, _ := os.ReadFile(p)
+	if err := json.Unmarshal(b, &tenants); err != nil {
+		t.Fatal(err)
+	}
+	edit(tenants["st-marys"])
+	out, _ := json.Marshal(tenants)
+	if err := os.WriteFile(p, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return policy.FromDir(dir)
+}

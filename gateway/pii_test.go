@@ -1,12 +1,9 @@
 package gateway_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -14,8 +11,6 @@ import (
 
 	"github.com/custos-gateway/custos/gateway/config"
 	"github.com/custos-gateway/custos/gateway/providertest"
-	"github.com/custos-gateway/custos/policies"
-	"github.com/custos-gateway/custos/policy"
 )
 
 const piiPrompt = "Please draft a letter for patient Maria Garcia (MRN 00412345), email maria.garcia@example.com."
@@ -133,24 +128,10 @@ func TestToolCallArgumentsRestoredInStreams(t *testing.T) {
 // counts the prompt's names only (before, the model was scanned as well: it
 // counted as a third person and took the first pseudonym).
 func TestCatalogModelIsNotRedacted(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.CopyFS(dir, policies.FS); err != nil {
-		t.Fatal(err)
-	}
-	data := filepath.Join(dir, "tenants", "data.json")
-	b, err := os.ReadFile(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	allowed := bytes.Replace(b, []byte(`"models": ["gpt-4o", `), []byte(`"models": ["claude", "gpt-4o", `), 1)
-	if bytes.Equal(allowed, b) {
-		t.Fatal("st-marys's model list not found in the shipped data")
-	}
-	if err := os.WriteFile(data, allowed, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	h := startGatewayWithPolicy(t, func(c *config.Config) { c.Endpoints[0].Models = append(c.Endpoints[0].Models, "claude") },
-		policy.FromDir(dir))
+	src := shippedPolicyWith(t, func(stMarys map[string]any) {
+		stMarys["models"] = append(stMarys["models"].([]any), "claude")
+	})
+	h := startGatewayWithPolicy(t, func(c *config.Config) { c.Endpoints[0].Models = append(c.Endpoints[0].Models, "claude") }, src)
 	// A tool call's arguments are the caller's data, "model" member or not.
 	body := `{"model":"claude","messages":[{"role":"user","content":"Please write to Dr. Claude Martin about his patient, Claude."},` +
 		`{"role":"assistant","tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":"{\"model\":\"claude\"}"}}]},` +

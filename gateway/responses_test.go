@@ -1,38 +1,13 @@
 package gateway_test
 
 import (
-	"encoding/json"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/custos-gateway/custos/policies"
 	"github.com/custos-gateway/custos/policy"
 )
-
-// policyAllowingStorage is the shipped policy set with provider storage
-// allowed for st-marys.
-func policyAllowingStorage(t *testing.T) policy.Source {
-	t.Helper()
-	dir := t.TempDir()
-	if err := os.CopyFS(dir, policies.FS); err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(dir, "tenants", "data.json")
-	var tenants map[string]map[string]any
-	b, _ := os.ReadFile(p)
-	if err := json.Unmarshal(b, &tenants); err != nil {
-		t.Fatal(err)
-	}
-	tenants["st-marys"]["provider_storage"] = true
-	out, _ := json.Marshal(tenants)
-	if err := os.WriteFile(p, out, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return policy.FromDir(dir)
-}
 
 // Provider-side state is a privacy decision: without the policy's leave a
 // request is forwarded with store false and one that refers to stored state
@@ -41,7 +16,7 @@ func TestResponsesProviderStateFollowsThePolicy(t *testing.T) {
 	for _, allowed := range []bool{false, true} {
 		src := policy.FromFS(policies.FS, "policies")
 		if allowed {
-			src = policyAllowingStorage(t)
+			src = shippedPolicyWith(t, func(stMarys map[string]any) { stMarys["provider_storage"] = true })
 		}
 		h := startGatewayWithPolicy(t, nil, src)
 		resp := h.post(t, "/v1/responses", "application/json", appKey, `{"model":"gpt-4o-mini","input":"hello","store":true}`)
