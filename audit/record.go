@@ -1,9 +1,6 @@
 package audit
 
-import (
-	"encoding/json"
-	"time"
-)
+import "time"
 
 // Record kinds.
 const (
@@ -185,4 +182,4 @@ type ExportInfo struct {
 	Format  string `json:"format"`
 }
 
-func (r *Record) marshal() ([]byte, error) { return json.Marshal(r) }
+func (r *Record) marshal() ([]byte, error) { return appendRecord(make([]byte, 0, 1024), r) }
