@@ -13,6 +13,7 @@ package metrics
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -60,6 +61,9 @@ type Metrics struct {
 	pii        *prometheus.CounterVec
 	decisions  *prometheus.CounterVec
 	cost       *prometheus.CounterVec
+
+	series   seriesCache // request labels → their children
+	stageObs sync.Map    // stage name → its histogram child
 }
 
 var latencyBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120}
@@ -118,5 +122,10 @@ func statusClass(status int) string {
 	if status == 499 || status == 0 {
 		return strconv.Itoa(status)
 	}
+	if c := status / 100; c >= 1 && c <= 5 {
+		return classes[c]
+	}
 	return strconv.Itoa(status/100) + "xx"
 }
+
+var classes = [...]string{1: "1xx", 2: "2xx", 3: "3xx", 4: "4xx", 5: "5xx"}

@@ -1,15 +1,21 @@
 package metrics
 
-// Observe records one finished request in every family it touches.
+import (
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Observe records one finished request.
 func (m *Metrics) Observe(r *Request) {
 	class := statusClass(r.Status)
-	m.requests.WithLabelValues(r.Route, r.Dialect, class, r.Tenant, r.App, r.Provider, r.Endpoint, r.Region, r.Model, r.Code).Inc()
-	m.duration.WithLabelValues(r.Route, r.Dialect, class, r.Tenant, r.App, r.Provider, r.Endpoint, r.Region, r.Model).
-		Observe(r.Duration.Seconds())
+	s := m.seriesFor(r, class)
+	s.requests.Inc()
+	s.duration.Observe(r.Duration.Seconds())
 	for stage, d := range r.Stages {
-		m.stages.WithLabelValues(stage).Observe(d.Seconds())
+		m.stage(stage).Observe(d.Seconds())
 	}
-	m.observeGenAI(r)
+	m.observeGenAI(r, s)
 	for class, action := range r.PII {
 		m.pii.WithLabelValues(class, action).Add(float64(r.PIICounts[class]))
 	}
@@ -25,30 +31,87 @@ func (m *Metrics) Observe(r *Request) {
 	}
 }
 
-// observeGenAI records the OpenTelemetry GenAI families of a request that
-// reached a provider.
-func (m *Metrics) observeGenAI(r *Request) {
+// series holds the children of the families every request touches, for
+// one set of a request's labels: resolved once, not hashed and checked
+// label by label on every request. Label values are bounded (see the
+// package doc), so the set of series is; collectors never drop a child.
+type series struct {
+	requests           prometheus.Counter
+	duration           prometheus.Observer
+	opDuration, ttft   prometheus.Observer
+	usageIn, usageOut  prometheus.Observer
+	tokensIn, tokenOut prometheus.Counter
+}
+
+// seriesKey is what selects a request's series.
+type seriesKey struct {
+	route, dialect, class, tenant, app, provider, endpoint, region, model, code, op string
+	failed                                                                          bool // status >= 400
+}
+
+// seriesCache maps seriesKey to *series.
+type seriesCache struct{ m sync.Map }
+
+func (m *Metrics) seriesFor(r *Request, class string) *series {
+	k := seriesKey{r.Route, r.Dialect, class, r.Tenant, r.App, r.Provider, r.Endpoint, r.Region, r.Model, r.Code,
+		r.Operation, r.Status >= 400}
+	if s, ok := m.series.m.Load(k); ok {
+		return s.(*series)
+	}
+	s, _ := m.series.m.LoadOrStore(k, m.newSeries(r, class))
+	return s.(*series)
+}
+
+// newSeries resolves the children of one label set, in the order New
+// declares the labels.
+func (m *Metrics) newSeries(r *Request, class string) *series {
+	s := &series{
+		requests: m.requests.WithLabelValues(r.Route, r.Dialect, class, r.Tenant, r.App, r.Provider, r.Endpoint, r.Region, r.Model, r.Code),
+		duration: m.duration.WithLabelValues(r.Route, r.Dialect, class, r.Tenant, r.App, r.Provider, r.Endpoint, r.Region, r.Model),
+	}
 	if r.Endpoint == "" || r.Operation == "" {
-		return
+		return s // no GenAI series: the request reached no provider
 	}
 	op, provider, model := r.Operation, r.Provider, r.Model
 	errType := r.Code
 	if errType == "" && r.Status >= 400 {
-		errType = statusClass(r.Status)
+		errType = class
 	}
-	// Label values in the order New declares them (no label maps per request).
-	m.opDuration.WithLabelValues(op, provider, model, model, errType).Observe(r.Duration.Seconds())
-	if r.FirstByte > 0 {
-		m.ttft.WithLabelValues(op, provider, model).Observe(r.FirstByte.Seconds())
-	}
-	if r.InputTokens > 0 || r.OutputTokens > 0 {
-		m.tokenUsage.WithLabelValues(op, provider, model, "input").Observe(float64(r.InputTokens))
-		m.tokenUsage.WithLabelValues(op, provider, model, "output").Observe(float64(r.OutputTokens))
-		m.tokens.WithLabelValues(r.Tenant, r.App, r.Model, "input").Add(float64(r.InputTokens))
-		m.tokens.WithLabelValues(r.Tenant, r.App, r.Model, "output").Add(float64(r.OutputTokens))
-	}
+	s.opDuration = m.opDuration.WithLabelValues(op, provider, model, model, errType)
+	s.ttft = m.ttft.WithLabelValues(op, provider, model)
+	s.usageIn = m.tokenUsage.WithLabelValues(op, provider, model, "input")
+	s.usageOut = m.tokenUsage.WithLabelValues(op, provider, model, "output")
+	s.tokensIn = m.tokens.WithLabelValues(r.Tenant, r.App, r.Model, "input")
+	s.tokenOut = m.tokens.WithLabelValues(r.Tenant, r.App, r.Model, "output")
+	return s
 }
 
+// stage is the stage histogram's child for a stage name.
+func (m *Metrics) stage(name string) prometheus.Observer {
+	if o, ok := m.stageObs.Load(name); ok {
+		return o.(prometheus.Observer)
+	}
+	o, _ := m.stageObs.LoadOrStore(name, m.stages.WithLabelValues(name))
+	return o.(prometheus.Observer)
+}
+
+// observeGenAI records the OpenTelemetry GenAI families of a request that
+// reached a provider.
+func (m *Metrics) observeGenAI(r *Request, s *series) {
+	if s.opDuration == nil {
+		return
+	}
+	s.opDuration.Observe(r.Duration.Seconds())
+	if r.FirstByte > 0 {
+		s.ttft.Observe(r.FirstByte.Seconds())
+	}
+	if r.InputTokens > 0 || r.OutputTokens > 0 {
+		s.usageIn.Observe(float64(r.InputTokens))
+		s.usageOut.Observe(float64(r.OutputTokens))
+		s.tokensIn.Add(float64(r.InputTokens))
+		s.tokenOut.Add(float64(r.OutputTokens))
+	}
+}
 func (m *Metrics) observeDecision(r *Request) {
 	switch {
 	case r.Decision == "":
