@@ -229,6 +229,7 @@ and the disk's fsync and bbolt commit cost measured in the same run.
 	f.DurationVar(&so.Warmup, "warmup", time.Second, "unmeasured load first, per target and load")
 	f.IntVar(&so.PromptBytes, "prompt-bytes", 1000, "prompt size in bytes")
 	f.IntVar(&so.Variants, "variants", 256, "distinct requests generated and cycled")
+	f.IntVar(&so.Rounds, "rounds", 1, "measure each load this many times, the targets taking turns, and report each target's round of median requests/s")
 	f.BoolVar(&so.NoInspectionCache, "no-inspection-cache", false,
 		"run Custos with its inspection cache off: every text scanned as if never seen")
 	addStubFlags(f, &so.StubOptions.Latency, &so.StubOptions.TTFT, &so.StubOptions.ITL, &so.StubOptions.Tokens, "stub-")

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -100,7 +101,8 @@ func TestBenchHelpTeachesOwnWorkload(t *testing.T) {
 // bare proxy and custos serve as child processes, plain and streamed.
 func TestBenchSuiteEndToEnd(t *testing.T) {
 	bin := buildCustos(t)
-	cmd := exec.Command(bin, "bench", "suite", "--stub", "--duration", "300ms", "--warmup", "100ms", "--connections", "1,4", "--json")
+	cmd := exec.Command(bin, "bench", "suite", "--stub", "--duration", "300ms", "--warmup", "100ms", "--connections", "1,4",
+		"--rounds", "2", "--json")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -122,6 +124,9 @@ func TestBenchSuiteEndToEnd(t *testing.T) {
 			if want := []string{bench.DirectName, bench.BareProxyName, bench.CustosName}[j]; r.Target != want {
 				t.Errorf("%s: target %d is %q, want %q", lr.Name, j, r.Target, want)
 			}
+			if len(r.RoundsRPS) != 2 || r.RPS != min(r.RoundsRPS[0], r.RoundsRPS[1]) {
+				t.Errorf("%s, %s: requests/s by round %v, reported %v: want 2 rounds, the lower of the two", lr.Name, r.Target, r.RoundsRPS, r.RPS)
+			}
 			if r.Requests == 0 || r.OK != r.Requests {
 				t.Errorf("%s, %s: %d requests, %d ok, errors %v", lr.Name, r.Target, r.Requests, r.OK, r.Errors)
 			}
@@ -135,6 +140,9 @@ func TestBenchSuiteEndToEnd(t *testing.T) {
 		if gw := lr.Results[2]; gw.VsBare == nil || gw.VsBare.RPS == nil || gw.VsBare.PeakRSS == nil || gw.AddedP50MS == nil {
 			t.Errorf("%s: custos has no ratios to the bare proxy: %+v", lr.Name, gw.VsBare)
 		}
+	}
+	if !slices.ContainsFunc(rep.Notes, func(n string) bool { return strings.HasPrefix(n, "plain, c=4: requests/s by round: direct ") }) {
+		t.Errorf("no note lists the rounds: %q", rep.Notes)
 	}
 	if rep.Host.FsyncP50US <= 0 || rep.Host.CommitP50US <= 0 {
 		t.Errorf("disk floor not measured: %+v", rep.Host)

@@ -93,6 +93,10 @@ type Options struct {
 	HTMLFile string    // also write an HTML report here
 	Progress io.Writer // a progress line, redrawn; nil for none (use it only on a terminal)
 	Title    string
+	// Rounds measures every target this many times under each load,
+	// interleaved (every target once, then again), and reports for each
+	// target its round of median requests/s; default 1.
+	Rounds int
 }
 
 // Names of the baselines bench measures itself.

@@ -88,6 +88,10 @@ type Result struct {
 	AddedP50MS *float64 `json:"added_p50_ms,omitempty"`
 	// VsBare compares this target with the bare proxy under the same load.
 	VsBare *Ratios `json:"vs_bare_proxy,omitempty"`
+	// RoundsRPS, when the load was measured in rounds, is every round's
+	// requests/s in the order measured; the figures above are the median
+	// round's.
+	RoundsRPS []float64 `json:"rounds_rps,omitempty"`
 }
 
 // Ratios are a target's figures divided by the bare proxy's.

@@ -1,12 +1,14 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -207,20 +209,52 @@ func (e *env) measureAll(ctx context.Context, o Options, name string, l Load) (L
 		name = l.Label()
 	}
 	lr := LoadResult{Name: name, Mode: mode, Load: specOf(l)}
-	for _, t := range e.targets {
-		r, err := measure(ctx, t, o.Workload, l, progressFor(o.Progress, name, t.Name))
-		if err != nil {
-			return lr, err
+	rounds := max(1, o.Rounds)
+	byTarget := make([][]Result, len(e.targets))
+	for round := range rounds {
+		label := name
+		if rounds > 1 {
+			label = fmt.Sprintf("%s, round %d/%d", name, round+1, rounds)
 		}
-		for _, c := range e.children {
-			if err := c.alive(); err != nil {
+		for i, t := range e.targets {
+			r, err := measure(ctx, t, o.Workload, l, progressFor(o.Progress, label, t.Name))
+			if err != nil {
 				return lr, err
 			}
+			for _, c := range e.children {
+				if err := c.alive(); err != nil {
+					return lr, err
+				}
+			}
+			byTarget[i] = append(byTarget[i], r)
 		}
-		lr.Results = append(lr.Results, r)
+	}
+	for _, rs := range byTarget {
+		lr.Results = append(lr.Results, medianRound(rs))
 	}
 	compare(lr.Results)
 	return lr, nil
+}
+
+// medianRound is the round of median requests/s (the lower of the middle
+// two for an even count), whole: its latency, CPU and memory are the ones
+// measured with that throughput. With more than one round it lists every
+// round's requests/s, in the order measured.
+func medianRound(rs []Result) Result {
+	if len(rs) == 1 {
+		return rs[0]
+	}
+	order := make([]int, len(rs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(rs[a].RPS, rs[b].RPS) })
+	r := rs[order[(len(rs)-1)/2]]
+	r.RoundsRPS = make([]float64, len(rs))
+	for i := range rs {
+		r.RoundsRPS[i] = rs[i].RPS
+	}
+	return r
 }
 
 // targetPID is the process to account for t: the one given, or the one

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -184,4 +185,44 @@ func TestCheckTarget(t *testing.T) {
 			t.Errorf("CheckTarget(%q, %v) = %v, want ok %v", tc.url, tc.remote, err, tc.ok)
 		}
 	}
+}
+
+// TestRounds: with rounds, every target is measured that many times and
+// reported by its round of median requests/s, whole.
+func TestRounds(t *testing.T) {
+	t.Run("median round", func(t *testing.T) {
+		for _, c := range []struct {
+			rps  []float64
+			want float64
+		}{{[]float64{5}, 5}, {[]float64{9, 3, 7}, 7}, {[]float64{3, 9}, 3}, {[]float64{4, 8, 6, 2}, 4}, {[]float64{6, 6, 1}, 6}} {
+			var rs []Result
+			for i, v := range c.rps {
+				rs = append(rs, Result{RPS: v, Requests: int64(i)})
+			}
+			got := medianRound(rs)
+			if got.RPS != c.want || rs[got.Requests].RPS != got.RPS {
+				t.Errorf("%v: round of %v, want %v", c.rps, got.RPS, c.want)
+			}
+			if len(c.rps) > 1 && !slices.Equal(got.RoundsRPS, c.rps) || len(c.rps) == 1 && got.RoundsRPS != nil {
+				t.Errorf("%v: rounds listed %v", c.rps, got.RoundsRPS)
+			}
+		}
+	})
+	t.Run("run", func(t *testing.T) {
+		var out bytes.Buffer
+		rep, err := Run(context.Background(), Options{Stub: true, BareProxy: true, Workload: mixedWorkload(t), Rounds: 3,
+			Load: Load{Connections: 2, Requests: 30}, Out: &out})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rep.Loads[0].Results {
+			if len(r.RoundsRPS) != 3 || r.Requests != 30 {
+				t.Errorf("%s: rounds %v, requests %d; want 3 rounds of 30", r.Target, r.RoundsRPS, r.Requests)
+			}
+			sorted := slices.Sorted(slices.Values(r.RoundsRPS))
+			if r.RPS != sorted[1] {
+				t.Errorf("%s: reported %v requests/s, median of %v is %v", r.Target, r.RPS, r.RoundsRPS, sorted[1])
+			}
+		}
+	})
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -31,6 +32,9 @@ type SuiteOptions struct {
 	// NoInspectionCache runs the started gateway with its inspection cache
 	// off, so that every text is scanned as if never seen before.
 	NoInspectionCache bool
+	// Rounds measures each load this many times, the targets interleaved,
+	// and reports each target's round of median requests/s (default 1).
+	Rounds int
 
 	Out      io.Writer
 	JSON     bool
@@ -51,6 +55,7 @@ func (s *SuiteOptions) defaults() {
 	if s.PromptBytes <= 0 {
 		s.PromptBytes = 1000
 	}
+	s.Rounds = max(s.Rounds, 1)
 }
 
 // RunSuite starts what it needs, measures every load against every target
@@ -65,7 +70,7 @@ func RunSuite(ctx context.Context, so SuiteOptions) (*Report, error) {
 	}
 	o := Options{Stub: so.Stub, StubOptions: so.StubOptions, BareProxy: true, Self: so.Self, AllowRemote: so.AllowRemote,
 		Out: so.Out, JSON: so.JSON, HTMLFile: so.HTMLFile, Progress: so.Progress,
-		Title: "custos bench suite: direct, bare Go reverse proxy and Custos, side by side"}
+		Title: "custos bench suite: direct, bare Go reverse proxy and Custos, side by side", Rounds: so.Rounds}
 	if so.Direct != "" {
 		o.Targets = append(o.Targets, Target{Name: DirectName, URL: so.Direct})
 	}
@@ -146,7 +151,30 @@ func (e *env) runSuite(ctx context.Context, so SuiteOptions, o Options) (*Report
 	}
 	rep.finish(e.inProcess)
 	rep.Notes = append(rep.Notes, budgetNotes(rep)...)
+	rep.Notes = append(rep.Notes, roundNotes(rep, so.Rounds)...)
 	return rep, writeReport(rep, o)
+}
+
+// roundNotes say how rounds were measured and list each load's requests/s
+// by round, for every target.
+func roundNotes(r *Report, rounds int) []string {
+	if rounds <= 1 {
+		return nil
+	}
+	out := []string{fmt.Sprintf("each load was measured in %d rounds, every target once per round in turn; "+
+		"each target's figures are from its round of median requests/s", rounds)}
+	for _, lr := range r.Loads {
+		var parts []string
+		for _, res := range lr.Results {
+			var rps []string
+			for _, v := range res.RoundsRPS {
+				rps = append(rps, fmtRPS(v))
+			}
+			parts = append(parts, res.Target+" "+strings.Join(rps, " / "))
+		}
+		out = append(out, fmt.Sprintf("%s: requests/s by round: %s", lr.Name, strings.Join(parts, "; ")))
+	}
+	return out
 }
 
 // budgetNotes states the one-client latency budget the gateway is held to:
