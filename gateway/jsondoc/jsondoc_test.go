@@ -304,3 +304,57 @@ func TestConfiguredEnum(t *testing.T) {
 		}
 	}
 }
+
+// TestSettings: a short number at a setting's place is structural; a
+// longer one, a string there, the same key elsewhere or inside a document
+// a string holds is text.
+func TestSettings(t *testing.T) {
+	rules := &jsondoc.Rules{Settings: jsondoc.Ps("max_tokens", "temperature"),
+		Embedded: []jsondoc.Pattern{jsondoc.P("messages[].tool_calls[].function.arguments")}}
+	cases := []struct {
+		body, value string
+		left        bool
+	}{
+		{`{"max_tokens":256}`, "256", true},
+		{`{"temperature":0.75}`, "0.75", true},
+		{`{"temperature":-2}`, "-2", true},
+		{`{"max_tokens":1e3}`, "1e3", true},
+		{`{"max_tokens":12345}`, "12345", false}, // room for data
+		{`{"max_tokens":5551234567}`, "5551234567", false},
+		{`{"temperature":0.125}`, "0.125", false},
+		{`{"max_tokens":"256"}`, "256", false},            // a string is no setting
+		{`{"metadata":{"max_tokens":45}}`, "45", false},   // not at its place
+		{`{"messages":[{"max_tokens":45}]}`, "45", false}, // nor here
+		{`{"seed":45}`, "45", false},                      // not a setting of these rules
+		{`{"messages":[{"tool_calls":[{"function":{"arguments":"{\"max_tokens\":45}"}}]}]}`, "45", false},
+	}
+	for _, c := range cases {
+		doc, err := jsondoc.Parse([]byte(c.body), jsondoc.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := jsondoc.InspectData(doc, rules, jsondoc.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		left := !slices.ContainsFunc(w.Texts, func(tx *jsondoc.Text) bool { return tx.Text == c.value })
+		if left != c.left {
+			t.Errorf("%s: %q left out %v, want %v", c.body, c.value, left, c.left)
+		}
+		if c.left && (w.Structural != 1 || w.StructuralBytes != len(c.value)) {
+			t.Errorf("%s: counted %d structural texts of %d bytes, want 1 of %d", c.body, w.Structural, w.StructuralBytes, len(c.value))
+		}
+		all, err := jsondoc.Inspect(doc, rules, jsondoc.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tx := range all.Texts {
+			if tx.Text == c.value && tx.Structural != c.left {
+				t.Errorf("%s: Inspect marks %q structural %v", c.body, c.value, tx.Structural)
+			}
+		}
+	}
+	if got := jsondoc.P("messages[].content").String(); got != "messages[].content" {
+		t.Errorf("pattern renders as %q", got)
+	}
+}

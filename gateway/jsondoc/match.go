@@ -33,6 +33,34 @@ func P(s string) Pattern {
 	return p
 }
 
+// Ps compiles patterns (see P).
+func Ps(ss ...string) []Pattern {
+	out := make([]Pattern, len(ss))
+	for i, s := range ss {
+		out[i] = P(s)
+	}
+	return out
+}
+
+// String renders the pattern as P reads it.
+func (p Pattern) String() string {
+	var b strings.Builder
+	if p.anyDepth {
+		b.WriteString("**.")
+	}
+	for i, s := range p.segs {
+		switch {
+		case s.IsIndex:
+			b.WriteString("[]")
+		case i > 0:
+			b.WriteString("." + s.Key)
+		default:
+			b.WriteString(s.Key)
+		}
+	}
+	return b.String()
+}
+
 func (p Pattern) matches(path Path) bool {
 	if len(path) < len(p.segs) || (!p.anyDepth && len(path) != len(p.segs)) {
 		return false

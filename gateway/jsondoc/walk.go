@@ -84,7 +84,17 @@ type Rules struct {
 	// Enums: the known values of the strings at a pattern (a message's
 	// role); a known value is structural, any other is text.
 	Enums []FieldSet
+	// Settings: numbers at these patterns are the API's settings (a token
+	// limit, a temperature). A literal there of at most SettingMaxLen bytes
+	// (256, 0.7, -2) is structural; a longer one has room for data (a phone
+	// number, a date) and is text like any other number. Never matched
+	// inside an embedded document, as Known is not.
+	Settings []Pattern
 }
+
+// SettingMaxLen is the longest number literal a setting's place takes as
+// structural.
+const SettingMaxLen = 4
 
 // FieldSet names the known members of the objects at Pattern or, in
 // Rules.Enums, the known values of the strings there.
@@ -208,7 +218,11 @@ func (wk *walker) value(v *Value, key string, group *int32) {
 		}
 		wk.add(t)
 	case Number:
-		wk.add(&Text{Text: v.Str, Key: key, node: v})
+		structural := wk.setting(v.Str)
+		if wk.skipStructural(structural, v.Str) {
+			return
+		}
+		wk.add(&Text{Text: v.Str, Key: key, node: v, Structural: structural})
 	case Array:
 		wk.array(v, key)
 	case Object:
@@ -290,6 +304,12 @@ func (wk *walker) known(sets []FieldSet, s string) bool {
 // holds is the caller's data, whatever its members are called.
 func (wk *walker) configured(fs FieldSet, s string) bool {
 	return fs.Known != nil && wk.in == nil && fs.Known(s)
+}
+
+// setting reports a short number at a setting's place, outside embedded
+// documents (see Rules.Settings).
+func (wk *walker) setting(lit string) bool {
+	return len(lit) <= SettingMaxLen && wk.in == nil && match(wk.rules.Settings, wk.path)
 }
 
 // embedded walks a string holding a JSON document; false if it holds none.

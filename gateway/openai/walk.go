@@ -36,6 +36,8 @@ var ChatRules = jsondoc.Rules{
 		{At: jsondoc.P("messages[].tool_calls[].type"), Names: []string{"function"}},
 		{At: jsondoc.P("tools[].type"), Names: []string{"function"}},
 	},
+	Settings: jsondoc.Ps("temperature", "top_p", "max_tokens", "max_completion_tokens", "n", "top_logprobs",
+		"presence_penalty", "frequency_penalty", "seed"),
 }
 
 var streamOptionsFields = []string{"include_usage"}
@@ -50,5 +52,6 @@ var chatFields = []string{
 
 // EmbeddingsRules are the embeddings fields the walker treats specially.
 var EmbeddingsRules = jsondoc.Rules{
-	Fields: []jsondoc.FieldSet{{At: jsondoc.P(""), Names: []string{"model", "input", "encoding_format", "dimensions", "user"}}},
+	Fields:   []jsondoc.FieldSet{{At: jsondoc.P(""), Names: []string{"model", "input", "encoding_format", "dimensions", "user"}}},
+	Settings: jsondoc.Ps("dimensions"),
 }

@@ -25,6 +25,7 @@ var Rules = jsondoc.Rules{
 	Joined:     []jsondoc.Pattern{jsondoc.P("input[].content"), jsondoc.P("input[].output"), jsondoc.P("input[].summary")},
 	Fields:     requestFields,
 	Enums:      requestEnums,
+	Settings:   jsondoc.Ps("temperature", "top_p", "max_output_tokens", "max_tool_calls", "top_logprobs"),
 }
 
 var topFields = []string{
