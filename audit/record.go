@@ -182,4 +182,4 @@ type ExportInfo struct {
 	Format  string `json:"format"`
 }
 
-func (r *Record) marshal() ([]byte, error) { return appendRecord(make([]byte, 0, 1024), r) }
+func (r *Record) marshal() ([]byte, error) { return appendRecord(make([]byte, 0, 768), r) }
