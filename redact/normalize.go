@@ -98,9 +98,22 @@ func normalize(text string) normalized {
 }
 
 // scanBytes reports whether text holds bytes of multi-byte characters, and
-// '%' or '&' (escapes to decode).
+// '%' or '&' (escapes to decode). It reads eight bytes at a time: every
+// text of a request passes here, found in the cache or not.
 func scanBytes(text string) (high, escapes bool) {
-	for i := 0; i < len(text); i++ {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	var hi, esc uint64 // high bits: of some byte; of a zero byte in w^'%' or w^'&'
+	i := 0
+	for ; i+8 <= len(text); i += 8 {
+		b := text[i : i+8]
+		w := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+		pct, amp := w^('%'*ones), w^('&'*ones)
+		hi |= w
+		esc |= (pct-ones)&^pct | (amp-ones)&^amp
+	}
+	high, escapes = hi&highs != 0, esc&highs != 0
+	for ; i < len(text); i++ {
 		if c := text[i]; c >= utf8.RuneSelf {
 			high = true
 		} else if c == '%' || c == '&' {
