@@ -43,6 +43,7 @@ func checkPlainUntil(t *testing.T, s string, from int) {
 func FuzzPlainUntil(f *testing.F) {
 	f.Add("a plain run of text \"then a quote", 0)
 	f.Add("tab\there \\ back\u2028slash Müller", 3)
+	f.Add("\xff\xfe\xc3 invalid bytes in a row", 0)
 	f.Fuzz(func(t *testing.T, s string, from int) {
 		if from < 0 || from > len(s) {
 			return
@@ -52,10 +53,20 @@ func FuzzPlainUntil(f *testing.F) {
 		// from the encoder is the string, invalid UTF-8 replaced.
 		enc := AppendString(nil, s)
 		v, err := Parse(enc, Limits{})
-		if err != nil || v.Kind != String || v.Str != strings.ToValidUTF8(s, "\uFFFD") && !strings.ContainsRune(s, '\uFFFD') {
+		if err != nil || v.Kind != String || v.Str != eachInvalidByteReplaced(s) {
 			t.Fatalf("%q encoded as %s, read back %+v, %v", s, enc, v, err)
 		}
 	})
+}
+
+// eachInvalidByteReplaced is s with every byte of invalid UTF-8 replaced by
+// U+FFFD, as the encoder replaces them.
+func eachInvalidByteReplaced(s string) string {
+	var b strings.Builder
+	for _, r := range s { // an invalid byte ranges as one U+FFFD
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 func BenchmarkAppendString(b *testing.B) {
