@@ -125,6 +125,9 @@ func (s *Server) try(ctx context.Context, ex *exchange, ep *residency.Endpoint) 
 // throttled reads an answering endpoint's rate-limit headers: how long
 // until it could take another request like this one, or 0 when it can now.
 func (s *Server) throttled(resp *http.Response, ex *exchange) time.Duration {
+	if !limits.MayThrottle(resp.Header) {
+		return 0
+	}
 	now := s.now()
 	th := limits.ParseThrottle(resp.Header.Get, now)
 	if !th.Known() {

@@ -60,6 +60,19 @@ func ParseThrottle(get func(name string) string, now time.Time) Throttle {
 	return t
 }
 
+// MayThrottle reports whether h holds a header ParseThrottle reads (in
+// canonical form, as a transport's answer holds them): an answer without
+// one, from a provider that sends none, needs no parse and says nothing.
+func MayThrottle(h http.Header) bool {
+	for k := range h {
+		if strings.HasPrefix(k, "X-Ratelimit-") || strings.HasPrefix(k, "Anthropic-Ratelimit-") ||
+			strings.HasPrefix(k, "Retry-After") {
+			return true
+		}
+	}
+	return false
+}
+
 // canonicalNames are the headers ParseThrottle reads, canonicalized once
 // (read on every upstream answer).
 var canonicalNames = func() map[string]string {

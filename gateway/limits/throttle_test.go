@@ -89,6 +89,17 @@ func TestParseThrottle(t *testing.T) {
 		if got.Known() != (tc.name != "malformed values are ignored") {
 			t.Errorf("%s: Known() = %v", tc.name, got.Known())
 		}
+		if !MayThrottle(h) {
+			t.Errorf("%s: MayThrottle says no header to read", tc.name)
+		}
+	}
+	// Without any of its headers there is nothing to read, and MayThrottle
+	// says so (a header named like one but not canonical is not read either).
+	for _, h := range []http.Header{{}, {"Content-Type": {"application/json"}, "X-Request-Id": {"r1"}, "Openai-Model": {"gpt"}},
+		{"x-ratelimit-remaining-requests": {"0"}, "retry-after": {"5"}}} {
+		if MayThrottle(h) || ParseThrottle(h.Get, now).Known() {
+			t.Errorf("%v: MayThrottle %v, parsed %+v: want nothing to read", h, MayThrottle(h), ParseThrottle(h.Get, now))
+		}
 	}
 }
 
