@@ -427,7 +427,8 @@ func (ex *exchange) costHeaders(h http.Header) {
 	if c == nil {
 		return
 	}
-	h.Set("x-custos-cost", ledger.FormatAmount(c.Amount)+" "+c.Currency)
+	var b [40]byte
+	h["X-Custos-Cost"] = []string{string(append(append(ledger.AppendAmount(b[:0], c.Amount), ' '), c.Currency...))}
 	if ex.acct.estimate {
 		h.Set("x-custos-cost-estimated", "true")
 	}

@@ -74,9 +74,10 @@ func providerState(ex *exchange) error {
 // answerHeaders name where the request went.
 func (s *Server) answerHeaders(c *gin.Context, ex *exchange) {
 	h := c.Writer.Header()
-	h.Set("x-custos-endpoint", ex.fwd.endpoint.Name)
-	h.Set("x-custos-provider", ex.fwd.endpoint.Provider)
-	h.Set("x-custos-region", ex.fwd.endpoint.Region)
-	h.Set("x-custos-policy-revision", ex.dec.Revision.String())
+	// Keys in canonical form, set directly: Set would canonicalize each.
+	h["X-Custos-Endpoint"] = []string{ex.fwd.endpoint.Name}
+	h["X-Custos-Provider"] = []string{ex.fwd.endpoint.Provider}
+	h["X-Custos-Region"] = []string{ex.fwd.endpoint.Region}
+	h["X-Custos-Policy-Revision"] = []string{ex.dec.Revision.String()}
 	ex.rateHeaders(h)
 }

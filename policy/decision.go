@@ -74,9 +74,20 @@ type Reason struct {
 type Revision struct {
 	Manifest string `json:"manifest,omitempty"` // the bundle .manifest revision
 	SHA256   string `json:"sha256"`             // over the served files' paths and content
+	str      string // String's result, made once per loaded bundle (every request reports it)
+}
+
+// NewRevision returns the revision of a bundle with its string form made.
+func NewRevision(manifest, sha256 string) Revision {
+	r := Revision{Manifest: manifest, SHA256: sha256}
+	r.str = r.String()
+	return r
 }
 
 func (r Revision) String() string {
+	if r.str != "" {
+		return r.str
+	}
 	if r.Manifest == "" {
 		return "sha256:" + r.SHA256
 	}

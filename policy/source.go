@@ -179,7 +179,7 @@ func (s Source) read(ctx context.Context) (*compiled, error) {
 	if err != nil {
 		return nil, fmt.Errorf("policy set %s: %w", s.name, err)
 	}
-	return &compiled{bundle: b, revision: Revision{Manifest: b.Manifest.Revision, SHA256: sum}, prices: prices}, nil
+	return &compiled{bundle: b, revision: NewRevision(b.Manifest.Revision, sum), prices: prices}, nil
 }
 
 var errNotDir = errors.New("policy: not a directory source")

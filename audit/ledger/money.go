@@ -40,10 +40,20 @@ func ParseAmount(s string) (int64, error) {
 
 // FormatAmount writes micro-units as a decimal with six places.
 func FormatAmount(micros int64) string {
-	sign := ""
+	var b [24]byte
+	return string(AppendAmount(b[:0], micros))
+}
+
+// AppendAmount appends FormatAmount's form of micros to b.
+func AppendAmount(b []byte, micros int64) []byte {
 	u := uint64(micros)
 	if micros < 0 {
-		sign, u = "-", uint64(-micros)
+		b, u = append(b, '-'), uint64(-micros)
 	}
-	return fmt.Sprintf("%s%d.%06d", sign, u/MicrosPerUnit, u%MicrosPerUnit)
+	b = append(strconv.AppendUint(b, u/MicrosPerUnit, 10), '.')
+	frac := u % MicrosPerUnit
+	for d := uint64(MicrosPerUnit / 10); d > 0; d /= 10 {
+		b = append(b, byte('0'+frac/d%10))
+	}
+	return b
 }
