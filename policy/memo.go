@@ -3,9 +3,7 @@ package policy
 import (
 	"maps"
 	"slices"
-	"sort"
 	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -87,11 +85,10 @@ func nondeterministic(name string) bool {
 
 // key encodes the referenced input fields unambiguously.
 func (m *memo) key(in *Input) string {
-	var sb strings.Builder
-	str := func(s string) { sb.WriteString(strconv.Quote(s)) }
+	b := make([]byte, 0, 256)
+	str := func(s string) { b = strconv.AppendQuote(b, s) }
 	for _, f := range m.fields {
-		sb.WriteString(f)
-		sb.WriteByte('=')
+		b = append(append(b, f...), '=')
 		switch f {
 		case "request_id":
 			str(in.RequestID)
@@ -108,50 +105,50 @@ func (m *memo) key(in *Input) string {
 		case "model":
 			str(in.Model)
 		case "stream":
-			sb.WriteString(strconv.FormatBool(in.Stream))
+			b = strconv.AppendBool(b, in.Stream)
 		case "estimated_tokens":
-			sb.WriteString(strconv.FormatInt(in.EstimatedTokens, 10))
+			b = strconv.AppendInt(b, in.EstimatedTokens, 10)
 		case "uninspectable":
-			sb.WriteString(strconv.Itoa(in.Uninspectable))
+			b = strconv.AppendInt(b, int64(in.Uninspectable), 10)
 		case "findings":
-			classes := slices.Sorted(maps.Keys(in.Findings))
-			for _, c := range classes {
+			for _, c := range slices.Sorted(maps.Keys(in.Findings)) {
 				str(c)
-				sb.WriteByte(':')
-				sb.WriteString(strconv.Itoa(in.Findings[c]))
-				sb.WriteByte(',')
+				b = append(strconv.AppendInt(append(b, ':'), int64(in.Findings[c]), 10), ',')
 			}
 		case "cost":
-			if c := in.Cost; c != nil {
-				sb.WriteString(strconv.FormatInt(c.EstimatedMicros, 10))
-				str(c.Currency)
-				str(c.Billing)
-				if c.AvailableMicros != nil {
-					sb.WriteString("/" + strconv.FormatInt(*c.AvailableMicros, 10))
-				}
-			}
+			b = appendCostKey(b, in.Cost)
 		case "candidates":
 			for _, c := range in.Candidates {
 				str(c.Endpoint)
 				str(c.Provider)
 				str(c.Region)
 				str(c.Jurisdiction)
-				attrs := make([]string, 0, len(c.Attributes))
-				for k, v := range c.Attributes {
-					attrs = append(attrs, k+"="+strconv.FormatBool(v))
+				for _, k := range slices.Sorted(maps.Keys(c.Attributes)) {
+					str(k)
+					b = append(strconv.AppendBool(append(b, '='), c.Attributes[k]), ',')
 				}
-				sort.Strings(attrs)
-				str(strings.Join(attrs, ","))
-				sb.WriteByte(';')
+				b = append(b, ';')
 			}
 		default:
 			// A field the Input type does not carry is absent for every
 			// request: it cannot vary the decision.
-			sb.WriteString("absent")
+			b = append(b, "absent"...)
 		}
-		sb.WriteByte('\n')
+		b = append(b, '\n')
 	}
-	return sb.String()
+	return string(b)
+}
+
+func appendCostKey(b []byte, c *CostInput) []byte {
+	if c == nil {
+		return b
+	}
+	b = strconv.AppendInt(b, c.EstimatedMicros, 10)
+	b = strconv.AppendQuote(strconv.AppendQuote(b, c.Currency), c.Billing)
+	if c.AvailableMicros != nil {
+		b = strconv.AppendInt(append(b, '/'), *c.AvailableMicros, 10)
+	}
+	return b
 }
 
 func (m *memo) get(k string) (memoEntry, bool) {

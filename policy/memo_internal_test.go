@@ -56,4 +56,18 @@ func TestMemoKeyCoversEveryInputField(t *testing.T) {
 	if m.key(&a) == m.key(&b) {
 		t.Error("memo key is ambiguous")
 	}
+	// Attributes: by value, in no map order, a key that looks like a pair
+	// is its own.
+	attrs := func(as map[string]bool) *Input {
+		return &Input{Candidates: []Candidate{{Endpoint: "e", Attributes: as}}}
+	}
+	one, other := attrs(map[string]bool{"baa": true, "gdpr": false, "hds": true}), attrs(map[string]bool{"baa": false, "gdpr": true, "hds": true})
+	for range 20 {
+		if m.key(one) != m.key(attrs(map[string]bool{"hds": true, "gdpr": false, "baa": true})) {
+			t.Fatal("the same attributes give different keys")
+		}
+	}
+	if m.key(one) == m.key(other) || m.key(attrs(map[string]bool{"a=true,b": true})) == m.key(attrs(map[string]bool{"a": true, "b": true})) {
+		t.Error("different attributes give one key")
+	}
 }
