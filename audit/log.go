@@ -176,19 +176,21 @@ type pending struct {
 	hash [32]byte // set at commit
 	done chan result
 	// body is the record's JSON as written to the write-ahead file, under
-	// walSeq (0: not written ahead); the commit reuses it when the journal
-	// filled in nothing.
+	// walSeq (0: not written ahead), at valueHeader into value; the commit
+	// reuses them when the journal filled in nothing.
 	body   []byte
+	value  []byte
 	walSeq uint64
 }
 
-// json returns the record's JSON: the write-ahead file's bytes when they
-// still describe it (no balance filled in since), or anew.
-func (p *pending) json() ([]byte, error) {
+// storedValue returns the record's stored value (see marshalValue): the
+// write-ahead file's bytes when they still describe it (no balance filled
+// in since), or anew.
+func (p *pending) storedValue() ([]byte, error) {
 	if p.walSeq != 0 && p.rec.BalanceAfter == nil {
-		return p.body, nil
+		return p.value, nil
 	}
-	return p.rec.marshal()
+	return p.rec.marshalValue()
 }
 
 type result struct {

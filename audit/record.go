@@ -182,4 +182,22 @@ type ExportInfo struct {
 	Format  string `json:"format"`
 }
 
-func (r *Record) marshal() ([]byte, error) { return appendRecord(make([]byte, 0, 768), r) }
+func (r *Record) marshal() ([]byte, error) {
+	v, err := r.marshalValue()
+	return v[valueHeader:], err
+}
+
+// marshalValue returns the record's stored value with its JSON in place:
+// valueHeader bytes left for the two hashes the commit writes in front
+// (see putRecords), so that the commit stores the bytes without a copy.
+func (r *Record) marshalValue() ([]byte, error) {
+	v, err := appendRecord(make([]byte, valueHeader, valueHeader+768), r)
+	if err != nil {
+		return make([]byte, valueHeader), err
+	}
+	return v, nil
+}
+
+// valueHeader is the stored value's head: the previous record's hash and
+// this one's.
+const valueHeader = 64

@@ -139,10 +139,11 @@ func frameSum(seq, body []byte) uint32 {
 func (w *walFile) encode(recs []*pending) error {
 	w.buf = w.buf[:0]
 	for _, p := range recs {
-		body, err := p.rec.marshal()
+		value, err := p.rec.marshalValue()
 		if err != nil {
 			return err
 		}
+		body := value[valueHeader:]
 		if len(body) > walMaxBody {
 			return fmt.Errorf("%w: record of %d bytes", ErrInvalid, len(body))
 		}
@@ -151,7 +152,7 @@ func (w *walFile) encode(recs []*pending) error {
 		binary.BigEndian.PutUint64(hdr[8:], p.rec.Seq)
 		binary.BigEndian.PutUint32(hdr[4:], frameSum(hdr[8:16], body))
 		w.buf = append(append(w.buf, hdr[:]...), body...)
-		p.body = body
+		p.body, p.value = body, value
 	}
 	return nil
 }

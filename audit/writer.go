@@ -373,15 +373,13 @@ func (l *Log) putRecords(tx *bolt.Tx, batch []*pending, j Journal) (Receipt, err
 		if p.walSeq != 0 && p.walSeq != p.rec.Seq {
 			return Receipt{}, fmt.Errorf("audit: record written ahead as %d would be committed as %d", p.walSeq, p.rec.Seq)
 		}
-		body, err := p.json()
+		val, err := p.storedValue()
 		if err != nil {
 			return Receipt{}, err
 		}
-		sum := recordHash(p.rec.Seq, h.Hash, body)
-		val := make([]byte, 0, 64+len(body))
-		val = append(val, h.Hash[:]...)
-		val = append(val, sum[:]...)
-		val = append(val, body...)
+		sum := recordHash(p.rec.Seq, h.Hash, val[valueHeader:])
+		copy(val[:32], h.Hash[:])
+		copy(val[32:valueHeader], sum[:])
 		if err := records.Put(seqKey(p.rec.Seq), val); err != nil {
 			return Receipt{}, err
 		}
