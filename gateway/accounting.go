@@ -447,32 +447,38 @@ func (ex *exchange) rateHeaders(h http.Header) {
 // the bytes, nothing else decoded or re-encoded; a cost the provider put
 // there (OpenRouter's, in its own credits) is replaced by Custos's.
 func (ex *exchange) withCost(body []byte) []byte {
+	head, insert, tail := ex.costSplice(body)
+	if insert == nil {
+		return body
+	}
+	out := make([]byte, 0, len(head)+len(insert)+len(tail))
+	return append(append(append(out, head...), insert...), tail...)
+}
+
+// costSplice is withCost without the copy: the answer is head, insert,
+// tail (insert nil, head the body, when it gets no cost).
+func (ex *exchange) costSplice(body []byte) (head, insert, tail []byte) {
 	c := ex.acct.cost
 	if c == nil || !bytes.Contains(body, []byte(`"usage"`)) {
-		return body
+		return body, nil, nil
 	}
 	start, end, found, err := jsondoc.Find(body, "usage")
 	if err != nil || !found || body[start] != '{' {
-		return body
+		return body, nil, nil
 	}
 	usage := body[start:end]
-	amount := ledger.FormatAmount(c.Amount)
+	amount := ledger.AppendAmount(make([]byte, 0, 48), c.Amount)
 	if ex.acct.estimate {
-		amount += `,"cost_estimated":true`
+		amount = append(amount, `,"cost_estimated":true`...)
 	}
-	var spliced []byte
 	if cs, ce, has, err := jsondoc.Find(usage, "cost"); err != nil {
-		return body
+		return body, nil, nil
 	} else if has {
-		spliced = append(append(append([]byte{}, usage[:cs]...), amount...), usage[ce:]...)
-	} else {
-		sep := ","
-		if len(bytes.TrimSpace(usage[1:len(usage)-1])) == 0 {
-			sep = ""
-		}
-		spliced = append(append(append([]byte{}, usage[:len(usage)-1]...), sep+`"cost":`+amount...), '}')
+		return body[:start+cs], amount, body[start+ce:]
 	}
-	out := make([]byte, 0, len(body)+len(spliced)-len(usage))
-	out = append(append(append(out, body[:start]...), spliced...), body[end:]...)
-	return out
+	member := `,"cost":`
+	if len(bytes.TrimSpace(usage[1:len(usage)-1])) == 0 {
+		member = `"cost":`
+	}
+	return body[:end-1], append([]byte(member), amount...), body[end-1:]
 }

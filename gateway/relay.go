@@ -56,11 +56,35 @@ func (s *Server) relayAnswer(c *gin.Context, ex *exchange, resp *http.Response) 
 		return errAnswerUnreadable
 	}
 	ex.costHeaders(c.Writer.Header())
-	body = ex.withCost(body)
-	c.Header("Content-Length", strconv.Itoa(len(body)))
-	c.Data(resp.StatusCode, "application/json", body)
-	c.Writer.Flush() // the caller has its answer now; the log line and metrics follow
+	head, cost, tail := ex.costSplice(body)
+	writeJSON(c, resp.StatusCode, head, cost, tail) // the cost written between, not copied in
+	c.Writer.Flush()                                // the caller has its answer now; the log line and metrics follow
 	return nil
+}
+
+// writeJSON writes a JSON answer made of parts, as gin's c.Data writes one
+// (the content type unless set, the length, no body where the status
+// allows none).
+func writeJSON(c *gin.Context, status int, parts ...[]byte) {
+	h := c.Writer.Header()
+	if len(h["Content-Type"]) == 0 {
+		h["Content-Type"] = []string{"application/json"}
+	}
+	c.Status(status)
+	if status < 200 || status == http.StatusNoContent || status == http.StatusNotModified {
+		c.Writer.WriteHeaderNow()
+		return
+	}
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	h["Content-Length"] = []string{strconv.Itoa(n)}
+	for _, p := range parts {
+		if _, err := c.Writer.Write(p); err != nil {
+			return // the caller went away; the outcome is recorded already
+		}
+	}
 }
 
 // readAnswer reads a provider's answer within the size limit.
