@@ -98,7 +98,7 @@ func (s *Server) scanTexts(who auth.Caller, texts []*jsondoc.Text) ([][]redact.F
 		if proseKeys[key] && !t.IsKey {
 			key = "" // message text, not a labelled value
 		}
-		fields = append(fields, redact.Field{Text: t.Text, Key: key, IsKey: t.IsKey, Group: int(t.Group)})
+		fields = append(fields, redact.Field{Text: t.Text, Key: key, IsKey: t.IsKey, Group: int(t.Group), NoScan: t.Setting})
 		index = append(index, i)
 	}
 	found, err := s.scanner.InspectIn(fields, who.Tenant, who.App)

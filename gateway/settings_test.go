@@ -73,3 +73,30 @@ func TestSettingsHoldNoData(t *testing.T) {
 		}
 	}
 }
+
+// TestSettingTakesAValueFoundElsewhere: a setting's short number is not
+// scanned for data of its own, but a value found elsewhere in the request
+// is found there too, and does not reach the provider.
+func TestSettingTakesAValueFoundElsewhere(t *testing.T) {
+	h := startGateway(t, nil)
+	for _, c := range []struct {
+		body, value string
+		left        bool // the value reaches the provider
+	}{
+		{`{"model":"gpt-4o-mini","seed":8001,"messages":[{"role":"user","content":"My postcode is 8001."}]}`, "8001", false},
+		{`{"model":"gpt-4o-mini","max_tokens":3012,"messages":[{"role":"user","content":"Postal code: 3012"}]}`, "3012", false},
+		{`{"model":"gpt-4o-mini","seed":8001,"messages":[{"role":"user","content":"Summarise the notes."}]}`, "8001", true},
+	} {
+		before := len(h.Sim.Received())
+		if resp := h.post(t, "/v1/chat/completions", "application/json", appKey, c.body); resp.StatusCode != 200 {
+			t.Fatalf("%s: status %d", c.body, resp.StatusCode)
+		}
+		got := h.Sim.Received()
+		if len(got) != before+1 {
+			t.Fatalf("%s: the provider saw %d requests", c.body, len(got)-before)
+		}
+		if sent := string(got[len(got)-1].Body); strings.Contains(sent, c.value) != c.left {
+			t.Errorf("%s: the provider saw %q: %v, want %v:\n%s", c.body, c.value, !c.left, c.left, sent)
+		}
+	}
+}

@@ -17,6 +17,10 @@ type Field struct {
 	Key string
 	// IsKey marks a text that is itself an object key.
 	IsKey bool
+	// NoScan: the text holds no data of its own (an API setting's short
+	// number, which the caller has shown no detector finds anything in):
+	// it is not scanned, but a value found elsewhere is still found in it.
+	NoScan bool
 	// Group > 0: consecutive fields with the same Group are adjacent parts
 	// of one message (content parts, text blocks, consecutive messages).
 	// They are scanned joined as well as apart; a finding spanning a
@@ -68,6 +72,9 @@ func (sc *Scanner) inspect(fields []Field, lim *limit) ([][]Finding, error) {
 
 // detectField scans one field, its key read as a label before the text.
 func (sc *Scanner) detectField(f Field, lim *limit) (normalized, []Finding, error) {
+	if f.NoScan {
+		return normalize(f.Text), nil, nil
+	}
 	label := ""
 	if f.Key != "" && !f.IsKey {
 		label = keyLabel(f.Key)

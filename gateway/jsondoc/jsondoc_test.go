@@ -305,15 +305,16 @@ func TestConfiguredEnum(t *testing.T) {
 	}
 }
 
-// TestSettings: a short number at a setting's place is structural; a
-// longer one, a string there, the same key elsewhere or inside a document
-// a string holds is text.
+// TestSettings: a short number at a setting's place is marked a setting
+// (and still walked: a value found elsewhere may appear there); a longer
+// one, a string there, the same key elsewhere or inside a document a
+// string holds is not.
 func TestSettings(t *testing.T) {
 	rules := &jsondoc.Rules{Settings: jsondoc.Ps("max_tokens", "temperature"),
 		Embedded: []jsondoc.Pattern{jsondoc.P("messages[].tool_calls[].function.arguments")}}
 	cases := []struct {
 		body, value string
-		left        bool
+		setting     bool
 	}{
 		{`{"max_tokens":256}`, "256", true},
 		{`{"temperature":0.75}`, "0.75", true},
@@ -333,24 +334,18 @@ func TestSettings(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		w, err := jsondoc.InspectData(doc, rules, jsondoc.Limits{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		left := !slices.ContainsFunc(w.Texts, func(tx *jsondoc.Text) bool { return tx.Text == c.value })
-		if left != c.left {
-			t.Errorf("%s: %q left out %v, want %v", c.body, c.value, left, c.left)
-		}
-		if c.left && (w.Structural != 1 || w.StructuralBytes != len(c.value)) {
-			t.Errorf("%s: counted %d structural texts of %d bytes, want 1 of %d", c.body, w.Structural, w.StructuralBytes, len(c.value))
-		}
-		all, err := jsondoc.Inspect(doc, rules, jsondoc.Limits{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, tx := range all.Texts {
-			if tx.Text == c.value && tx.Structural != c.left {
-				t.Errorf("%s: Inspect marks %q structural %v", c.body, c.value, tx.Structural)
+		for name, walk := range map[string]func(*jsondoc.Value, *jsondoc.Rules, jsondoc.Limits) (*jsondoc.Walk, error){
+			"Inspect": jsondoc.Inspect, "InspectData": jsondoc.InspectData} {
+			w, err := walk(doc, rules, jsondoc.Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			i := slices.IndexFunc(w.Texts, func(tx *jsondoc.Text) bool { return tx.Text == c.value && !tx.IsKey && !tx.Context })
+			if i < 0 {
+				t.Fatalf("%s %s: %q not walked", name, c.body, c.value)
+			}
+			if tx := w.Texts[i]; tx.Setting != c.setting || tx.Structural {
+				t.Errorf("%s %s: %q setting %v structural %v, want setting %v", name, c.body, c.value, tx.Setting, tx.Structural, c.setting)
 			}
 		}
 	}

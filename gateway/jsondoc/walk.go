@@ -26,6 +26,10 @@ type Text struct {
 	// Structural marks a known field name or a known enum value at its
 	// place (role "user", type "text"): part of the API, not of the data.
 	Structural bool
+	// Setting marks a short number at an API setting's place (see
+	// Rules.Settings): it holds no data of its own, but it is still a
+	// place where a value found elsewhere in the request may appear.
+	Setting bool
 	// Context marks the raw text of a string holding an embedded JSON
 	// document: scanned as a whole for evidence (a label in one member, its
 	// value in the next), never set (its members are set instead).
@@ -86,14 +90,13 @@ type Rules struct {
 	Enums []FieldSet
 	// Settings: numbers at these patterns are the API's settings (a token
 	// limit, a temperature). A literal there of at most SettingMaxLen bytes
-	// (256, 0.7, -2) is structural; a longer one has room for data (a phone
-	// number, a date) and is text like any other number. Never matched
-	// inside an embedded document, as Known is not.
+	// (256, 0.7, -2) is marked Text.Setting; a longer one has room for data
+	// (a phone number, a date) and is text like any other number. Never
+	// matched inside an embedded document, as Known is not.
 	Settings []Pattern
 }
 
-// SettingMaxLen is the longest number literal a setting's place takes as
-// structural.
+// SettingMaxLen is the longest number literal Text.Setting marks.
 const SettingMaxLen = 4
 
 // FieldSet names the known members of the objects at Pattern or, in
@@ -218,11 +221,7 @@ func (wk *walker) value(v *Value, key string, group *int32) {
 		}
 		wk.add(t)
 	case Number:
-		structural := wk.setting(v.Str)
-		if wk.skipStructural(structural, v.Str) {
-			return
-		}
-		wk.add(&Text{Text: v.Str, Key: key, node: v, Structural: structural})
+		wk.add(&Text{Text: v.Str, Key: key, node: v, Setting: wk.setting(v.Str)})
 	case Array:
 		wk.array(v, key)
 	case Object:
