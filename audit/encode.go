@@ -196,9 +196,10 @@ func appendString(b []byte, s string) []byte {
 }
 
 // appendTime appends t as time.Time's MarshalJSON does (RFC 3339 with
-// nanoseconds), which refuses years outside 0 to 9999.
+// nanoseconds); what it refuses (a year outside 0 to 9999, a zone 24 hours
+// or more away) is left to it.
 func appendTime(b []byte, t time.Time) ([]byte, error) {
-	if y := t.Year(); y < 0 || y > 9999 {
+	if _, off := t.Zone(); t.Year() < 0 || t.Year() > 9999 || off <= -24*3600 || off >= 24*3600 {
 		q, err := json.Marshal(t)
 		if err != nil {
 			return nil, err

@@ -29,7 +29,8 @@ func fill(rng *rand.Rand, v reflect.Value, zero int) {
 		fill(rng, v.Elem(), 0)
 	case reflect.Struct:
 		if v.Type() == reflect.TypeFor[time.Time]() {
-			zones := []*time.Location{time.UTC, time.FixedZone("x", 5*3600+30*60), time.FixedZone("y", -8*3600)}
+			zones := []*time.Location{time.UTC, time.FixedZone("x", 5*3600+30*60), time.FixedZone("y", -8*3600),
+				time.FixedZone("z", 14*3600), time.FixedZone("w", -(11*3600 + 59*60 + 30))}
 			t := time.Unix(rng.Int64N(4e9), rng.Int64N(1e9)).In(zones[rng.IntN(len(zones))])
 			if rng.IntN(8) == 0 {
 				t = t.Truncate(time.Second)
@@ -41,14 +42,14 @@ func fill(rng *rand.Rand, v reflect.Value, zero int) {
 			fill(rng, v.Field(i), zero)
 		}
 	case reflect.Slice:
-		s := reflect.MakeSlice(v.Type(), 1+rng.IntN(3), 3)
+		s := reflect.MakeSlice(v.Type(), rng.IntN(4), 3) // empty but not nil, too
 		for i := range s.Len() {
 			fill(rng, s.Index(i), 0)
 		}
 		v.Set(s)
 	case reflect.Map:
 		m := reflect.MakeMap(v.Type())
-		for range 1 + rng.IntN(3) {
+		for range rng.IntN(4) {
 			k, e := reflect.New(v.Type().Key()).Elem(), reflect.New(v.Type().Elem()).Elem()
 			fill(rng, k, 0)
 			fill(rng, e, 0)
@@ -88,13 +89,16 @@ func TestRecordEncoding(t *testing.T) {
 		})
 	}
 	t.Run("zero record", func(t *testing.T) { checkEncoding(t, 0, &Record{}) })
-	t.Run("years json refuses", func(t *testing.T) {
-		for _, y := range []int{-1, 10000} {
-			r := &Record{Time: time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC)}
+	t.Run("times json refuses", func(t *testing.T) {
+		for _, tm := range []time.Time{time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+			time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("far", 25*3600)), time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("far", -24*3600))} {
+			r := &Record{Time: tm}
 			if _, err := r.marshal(); err == nil {
-				t.Errorf("year %d: marshalled; encoding/json refuses it", y)
+				t.Errorf("%v: marshalled; encoding/json refuses it", tm)
 			}
 		}
+		r := &Record{Time: time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("near", 23*3600+59*60))}
+		checkEncoding(t, 0, r)
 	})
 }
 
