@@ -244,12 +244,9 @@ func medianRound(rs []Result) Result {
 	if len(rs) == 1 {
 		return rs[0]
 	}
-	order := make([]int, len(rs))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(rs[a].RPS, rs[b].RPS) })
-	r := rs[order[(len(rs)-1)/2]]
+	sorted := slices.Clone(rs)
+	slices.SortStableFunc(sorted, func(a, b Result) int { return cmp.Compare(a.RPS, b.RPS) })
+	r := sorted[(len(rs)-1)/2]
 	r.RoundsRPS = make([]float64, len(rs))
 	for i := range rs {
 		r.RoundsRPS[i] = rs[i].RPS

@@ -62,8 +62,8 @@ type Metrics struct {
 	decisions  *prometheus.CounterVec
 	cost       *prometheus.CounterVec
 
-	series   seriesCache // request labels → their children
-	stageObs sync.Map    // stage name → its histogram child
+	series   sync.Map // seriesKey → *series
+	stageObs sync.Map // stage name → its histogram child
 }
 
 var latencyBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120}

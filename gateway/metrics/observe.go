@@ -1,10 +1,6 @@
 package metrics
 
-import (
-	"sync"
-
-	"github.com/prometheus/client_golang/prometheus"
-)
+import "github.com/prometheus/client_golang/prometheus"
 
 // Observe records one finished request.
 func (m *Metrics) Observe(r *Request) {
@@ -43,22 +39,18 @@ type series struct {
 	tokensIn, tokenOut prometheus.Counter
 }
 
-// seriesKey is what selects a request's series.
+// seriesKey is what selects a request's series (the status enters
+// through its class, which decides the error type too).
 type seriesKey struct {
 	route, dialect, class, tenant, app, provider, endpoint, region, model, code, op string
-	failed                                                                          bool // status >= 400
 }
 
-// seriesCache maps seriesKey to *series.
-type seriesCache struct{ m sync.Map }
-
 func (m *Metrics) seriesFor(r *Request, class string) *series {
-	k := seriesKey{r.Route, r.Dialect, class, r.Tenant, r.App, r.Provider, r.Endpoint, r.Region, r.Model, r.Code,
-		r.Operation, r.Status >= 400}
-	if s, ok := m.series.m.Load(k); ok {
+	k := seriesKey{r.Route, r.Dialect, class, r.Tenant, r.App, r.Provider, r.Endpoint, r.Region, r.Model, r.Code, r.Operation}
+	if s, ok := m.series.Load(k); ok {
 		return s.(*series)
 	}
-	s, _ := m.series.m.LoadOrStore(k, m.newSeries(r, class))
+	s, _ := m.series.LoadOrStore(k, m.newSeries(r, class))
 	return s.(*series)
 }
 
