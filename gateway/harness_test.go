@@ -6,7 +6,6 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -153,7 +152,7 @@ func startGatewayOpts(t testing.TB, o harnessOptions) *harness {
 		t.Fatalf("test config: %v", err)
 	}
 	logs := &syncBuffer{}
-	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log, _ := gateway.NewLogger(config.Log{Level: "debug", Format: "json"}, logs) // lines written at once
 	// A generous evaluation bound: a decision's outcome must not depend on
 	// the test machine's load (the policy timeout path has its own tests).
 	engine, err := policy.New(context.Background(), src, policy.Options{Logger: log, Timeout: 5 * time.Second, NoMemo: o.noMemo})

@@ -98,6 +98,22 @@ func (h flushAtWarn) Handle(ctx context.Context, r slog.Record) error {
 	return err
 }
 
+// logAttrs writes through the handler's fast path, if it has one, and
+// flushes at warning level as Handle does.
+func (h flushAtWarn) logAttrs(level slog.Level, msg string, attrs []slog.Attr) (bool, error) {
+	al, ok := h.Handler.(attrLogger)
+	if !ok {
+		return false, nil
+	}
+	done, err := al.logAttrs(level, msg, attrs)
+	if done && level >= slog.LevelWarn {
+		if ferr := h.b.Flush(); err == nil {
+			err = ferr
+		}
+	}
+	return done, err
+}
+
 func (h flushAtWarn) WithAttrs(as []slog.Attr) slog.Handler {
 	return flushAtWarn{h.Handler.WithAttrs(as), h.b}
 }

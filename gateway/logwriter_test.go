@@ -31,6 +31,13 @@ func (w *countingWriter) all() (int, string) {
 	return len(w.writes), strings.Join(w.writes, "")
 }
 
+// fastLine logs msg through the handler's fast path, as a request line is.
+func fastLine(l *slog.Logger, level slog.Level, msg string) {
+	if done, err := l.Handler().(attrLogger).logAttrs(level, msg, []slog.Attr{slog.Int("status", 200)}); !done || err != nil {
+		panic("fast path refused a plain line")
+	}
+}
+
 func TestLineBufferBatchesInfoAndWritesWarningsAtOnce(t *testing.T) {
 	cases := []struct {
 		name string
@@ -57,6 +64,15 @@ func TestLineBufferBatchesInfoAndWritesWarningsAtOnce(t *testing.T) {
 			l.With("k", "v").WithGroup("g").Info("one")
 			l.With("k", "v").WithGroup("g").Error("failed")
 		}, 1, []string{"one", "failed"}, ""},
+		{"lines through the fast path wait too", func(l *slog.Logger, _ func()) {
+			fastLine(l, slog.LevelInfo, "one")
+			fastLine(l, slog.LevelInfo, "two")
+		}, 0, nil, "two"},
+		{"a warning through the fast path writes everything before it", func(l *slog.Logger, _ func()) {
+			l.Info("one")
+			fastLine(l, slog.LevelInfo, "two")
+			fastLine(l, slog.LevelWarn, "careful")
+		}, 1, []string{"one", "two", "careful"}, ""},
 		{"a full buffer writes", func(l *slog.Logger, _ func()) {
 			big := strings.Repeat("x", 1000)
 			for range maxBufferedLog/1000 + 1 {
@@ -70,7 +86,7 @@ func TestLineBufferBatchesInfoAndWritesWarningsAtOnce(t *testing.T) {
 			b := newLineBuffer(w, time.Hour)
 			var timers []func()
 			b.after = func(_ time.Duration, f func()) { timers = append(timers, f) }
-			l := slog.New(flushAtWarn{slog.NewJSONHandler(b, nil), b})
+			l := slog.New(flushAtWarn{newJSONLog(b, slog.LevelInfo), b})
 			tc.act(l, func() {
 				for _, f := range timers {
 					f()

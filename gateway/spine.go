@@ -193,6 +193,11 @@ func (s *Server) logRequest(ex *exchange, stages map[string]time.Duration, end t
 			level = slog.LevelWarn
 		}
 	}
+	if al, ok := s.log.Handler().(attrLogger); ok {
+		if done, _ := al.logAttrs(level, "request", attrs); done {
+			return // a failed write is slog's too: it drops the line
+		}
+	}
 	s.log.LogAttrs(context.Background(), level, "request", attrs...)
 }
 

@@ -111,9 +111,14 @@ func NewLogger(cfg config.Log, w io.Writer) (*slog.Logger, func() error) {
 		buf = newLineBuffer(w, d)
 		w, flush = buf, buf.Close
 	}
-	var h slog.Handler = slog.NewJSONHandler(w, opts)
-	if cfg.Format == "text" {
+	var h slog.Handler
+	switch {
+	case cfg.Format == "text":
 		h = slog.NewTextHandler(w, opts)
+	case buf != nil:
+		h = newJSONLog(w, level) // the buffer takes concurrent writes
+	default:
+		h = newJSONLog(&lockedWriter{w: w}, level)
 	}
 	if buf != nil {
 		h = flushAtWarn{h, buf}
