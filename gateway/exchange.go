@@ -90,9 +90,11 @@ type answer struct {
 type ending struct {
 	err       error
 	status    int
-	stages    []stageMark
-	recorded  bool  // the outcome record was attempted (once)
-	recordErr error // its failure, if any
+	stages    []stageMark // in marks unless more stages ran
+	marks     [16]stageMark
+	names     [16]string // stageNames's, for the log line
+	recorded  bool       // the outcome record was attempted (once)
+	recordErr error      // its failure, if any
 }
 
 // stageMark notes when a stage began.
@@ -107,9 +109,9 @@ func (ex *exchange) stage(name string) {
 
 // stageNames lists the stages that ran, in order.
 func (ex *exchange) stageNames() []string {
-	out := make([]string, len(ex.end.stages))
-	for i, m := range ex.end.stages {
-		out[i] = m.name
+	out := ex.end.names[:0]
+	for _, m := range ex.end.stages {
+		out = append(out, m.name)
 	}
 	return out
 }

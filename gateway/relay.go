@@ -87,10 +87,18 @@ func writeJSON(c *gin.Context, status int, parts ...[]byte) {
 	}
 }
 
+// maxSizedAnswer bounds the buffer an answer's stated length sizes before
+// it is read; a longer answer grows its buffer as it comes.
+const maxSizedAnswer = 1 << 20
+
 // readAnswer reads a provider's answer within the size limit.
 func (s *Server) readAnswer(c *gin.Context, resp *http.Response) ([]byte, error) {
 	limit := s.cfg.Limits.MaxResponseBytes
-	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	hint := resp.ContentLength // read into one buffer of that size; a length is a claim, so bounded
+	if hint > min(limit, maxSizedAnswer) {
+		hint = 0
+	}
+	body, err := readAll(io.LimitReader(resp.Body, limit+1), hint)
 	if err != nil {
 		if ctxErr := c.Request.Context().Err(); ctxErr != nil {
 			return nil, ctxErr

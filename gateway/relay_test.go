@@ -183,3 +183,34 @@ func TestStreamContentNotHeldBehindTheOutcome(t *testing.T) {
 		})
 	}
 }
+
+// TestAnswerOverTheLimit: a provider's answer over limits.max_response_bytes
+// is refused whether it states its length (a small body, sent whole) or
+// not (a large one, sent in chunks), and an answer within it is relayed.
+func TestAnswerOverTheLimit(t *testing.T) {
+	const limit = 1500
+	cases := []struct {
+		name   string
+		reply  int // bytes of answer text
+		status int
+	}{
+		{"within, length stated", 200, http.StatusOK},
+		{"over, length stated", 1400, http.StatusBadGateway},
+		{"over, sent in chunks", 8000, http.StatusBadGateway},
+	}
+	h := startGateway(t, func(c *config.Config) { c.Limits.MaxResponseBytes = limit })
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h.Sim.Script(providertest.Behaviour{Reply: strings.Repeat("word ", tc.reply/5)})
+			resp := h.post(t, "/v1/chat/completions", "application/json", appKey, okBody)
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tc.status, body)
+			}
+			if tc.status != http.StatusOK && !strings.Contains(string(body), `"code":"upstream_answer_too_large"`) {
+				t.Errorf("body %s", body)
+			}
+		})
+	}
+}

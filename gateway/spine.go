@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -47,7 +48,8 @@ const outcomeTimeout = 30 * time.Second
 func (s *Server) handle(r *route) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		ex := &exchange{meta: exchangeMeta{id: c.GetString(requestIDKey), correlationID: c.GetString(correlationIDKey),
-			route: r, dialect: r.dialect, started: time.Now()}, end: ending{stages: make([]stageMark, 0, 16)}}
+			route: r, dialect: r.dialect, started: time.Now()}}
+		ex.end.stages = ex.end.marks[:0]
 		if r.anthropicByHeader && c.GetHeader("anthropic-version") != "" {
 			ex.meta.dialect = dialectAnthropic
 		}
@@ -165,7 +167,9 @@ func (s *Server) recordOutcome(ex *exchange) error {
 
 // logRequest writes the request's one log line: metadata only.
 func (s *Server) logRequest(ex *exchange, stages map[string]time.Duration, end time.Time) {
-	attrs := make([]slog.Attr, 0, 32)
+	ap := logAttrPool.Get().(*[]slog.Attr)
+	defer func() { clear(*ap); logAttrPool.Put(ap) }() // no request's values kept
+	attrs := (*ap)[:0]
 	attrs = append(attrs,
 		slog.String("request_id", ex.meta.id),
 		slog.String("route", ex.meta.route.path),
@@ -195,11 +199,15 @@ func (s *Server) logRequest(ex *exchange, stages map[string]time.Duration, end t
 	}
 	if al, ok := s.log.Handler().(attrLogger); ok {
 		if done, _ := al.logAttrs(level, "request", attrs); done {
+			*ap = attrs
 			return // a failed write is slog's too: it drops the line
 		}
 	}
 	s.log.LogAttrs(context.Background(), level, "request", attrs...)
+	*ap = attrs
 }
+
+var logAttrPool = sync.Pool{New: func() any { a := make([]slog.Attr, 0, 32); return &a }}
 
 // stageMicros renders stage times in whole microseconds, in pipeline
 // order, as a group of integers: slog's JSON handler writes each float
