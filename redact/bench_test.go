@@ -126,3 +126,28 @@ func BenchmarkInspect(b *testing.B) {
 	b.ReportAllocs()
 	loopCPU(b, func() { _, _ = sc.Inspect(fields) })
 }
+
+// shortTexts are the short instructions most requests carry: a system
+// prompt under cacheMinText bytes is scanned on every request.
+var shortTexts = []string{
+	"You are a careful assistant. Answer briefly.",
+	"Summarize the note below.",
+	"Translate to French.",
+	"You are a helpful assistant for a hospital's clinicians.",
+}
+
+// BenchmarkScanShort: one op scans every text of shortTexts once.
+func BenchmarkScanShort(b *testing.B) {
+	sc := redact.NewScanner(redact.Options{})
+	n := 0
+	for _, t := range shortTexts {
+		n += len(t)
+	}
+	b.SetBytes(int64(n))
+	b.ReportAllocs()
+	loopCPU(b, func() {
+		for _, t := range shortTexts {
+			sc.Scan(t)
+		}
+	})
+}
