@@ -57,31 +57,37 @@ type Sentence struct {
 	// the features, so that the model also learns names the gazetteer
 	// lacks from their shape, affixes and context.
 	forget []bool
-	pool   *[]info
+	// mem holds the lower-case forms and shapes of the tokens, which are
+	// only hashed and compared while the sentence lives: written here,
+	// they are not allocated one by one.
+	mem []byte
+	// spans is the memory of Tag's result.
+	spans []Span
+	live  bool // made by NewSentence and not released
 }
 
-var infoPool = sync.Pool{New: func() any { return new([]info) }}
+// sentPool holds released sentences, their memory kept for reuse.
+var sentPool = sync.Pool{New: func() any { return new(Sentence) }}
 
 // NewSentence prepares tokens for tagging. Release gives its memory back.
 func NewSentence(g *Gazetteer, toks []Token) *Sentence {
-	p := infoPool.Get().(*[]info)
-	inf := *p
-	if cap(inf) < len(toks) {
-		inf = make([]info, len(toks))
+	s := sentPool.Get().(*Sentence)
+	if cap(s.inf) < len(toks) {
+		s.inf = make([]info, len(toks))
 	} else {
-		inf = inf[:len(toks)] // Release cleared it
+		s.inf = s.inf[:len(toks)] // Release cleared it
 	}
-	*p = inf
-	return &Sentence{Toks: toks, inf: inf, g: g, pool: p}
+	s.Toks, s.g, s.live = toks, g, true
+	return s
 }
 
-// Release returns the sentence's working memory for reuse; the sentence
-// must not be used after.
+// Release returns the sentence's working memory for reuse; the sentence,
+// and the spans Tag returned for it, must not be used after.
 func (s *Sentence) Release() {
-	if s.pool != nil {
+	if s.live {
 		clear(s.inf)
-		infoPool.Put(s.pool)
-		s.pool, s.inf = nil, nil
+		*s = Sentence{inf: s.inf[:0], mem: s.mem[:0], spans: s.spans[:0]}
+		sentPool.Put(s)
 	}
 }
 
@@ -107,13 +113,15 @@ func (s *Sentence) at(i int) *info {
 	w := s.Toks[i].Text
 	if !in.lDone {
 		in.lDone = true
-		in.lower = lowerWord(w)
+		in.lower = s.lowerWord(w)
 	}
 	s.entry(i)
 	if s.forget != nil && s.forget[i] {
 		in.e.First, in.e.Last = 0, 0
 	}
-	in.shape = shapeOf(w)
+	start := len(s.mem)
+	s.mem = appendShape(s.mem, w)
+	in.shape = s.memString(start)
 	r, _ := utf8.DecodeRuneInString(w)
 	in.upper = unicode.IsUpper(r)
 	in.cls = classOf(in.e)
@@ -130,9 +138,39 @@ func (s *Sentence) lowerAt(i int) string {
 	in := &s.inf[i]
 	if !in.lDone {
 		in.lDone = true
-		in.lower = lowerWord(s.Toks[i].Text)
+		in.lower = s.lowerWord(s.Toks[i].Text)
 	}
 	return in.lower
+}
+
+// lowerWord is the package's lowerWord, an ASCII word with capitals
+// lower-cased into the sentence's memory rather than allocated.
+func (s *Sentence) lowerWord(w string) string {
+	upper := false
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if c >= utf8.RuneSelf {
+			return lowerWord(w)
+		}
+		upper = upper || c >= 'A' && c <= 'Z'
+	}
+	if !upper {
+		return w
+	}
+	start := len(s.mem)
+	for i := 0; i < len(w); i++ {
+		s.mem = append(s.mem, foldByte(w[i]))
+	}
+	return s.memString(start)
+}
+
+// memString is s.mem[start:] as a string. Growing mem later moves it, not
+// the bytes the string reads; only Release lets them be written again.
+func (s *Sentence) memString(start int) string {
+	if start == len(s.mem) {
+		return ""
+	}
+	return unsafe.String(&s.mem[start], len(s.mem)-start)
 }
 
 func lowerWord(w string) string {
@@ -161,10 +199,10 @@ func lowerView(buf *[16]byte, w string) string {
 	return unsafe.String(&buf[0], len(w))
 }
 
-// shapeOf maps letters to X/x, digits to d, keeps other marks, and
-// collapses repeats: "McDonald" → "XxXx", "J." → "X.", "O'Neil" → "X'Xx".
-func shapeOf(w string) string {
-	var b [16]byte
+// appendShape appends the shape of w to dst: letters map to X/x, digits
+// to d, other marks are kept, repeats collapse, and at most 16 bytes are
+// kept: "McDonald" → "XxXx", "J." → "X.", "O'Neil" → "X'Xx".
+func appendShape(dst []byte, w string) []byte {
 	n := 0
 	var last byte
 	for _, r := range w {
@@ -187,12 +225,12 @@ func shapeOf(w string) string {
 			continue
 		}
 		last = c
-		if n < len(b) {
-			b[n] = c
+		if n < 16 {
+			dst = append(dst, c)
 			n++
 		}
 	}
-	return string(b[:n])
+	return dst
 }
 
 // classOf returns the gazetteer classes of e as bits, an index of classNames.

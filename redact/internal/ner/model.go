@@ -52,9 +52,10 @@ type Span struct {
 
 // Tag tags every candidate token greedily left to right and returns the
 // spans of equal tags, joined across plain spaces (and the dot of an
-// initial or a hyphen) but never across other punctuation.
+// initial or a hyphen) but never across other punctuation. The spans are
+// in the sentence's memory, valid until its Release.
 func (m *Model) Tag(s *Sentence) []Span {
-	var spans []Span
+	spans := s.spans[:0]
 	var buf [64]uint32
 	p1, p2 := O, O
 	for i := range s.Toks {
@@ -75,6 +76,7 @@ func (m *Model) Tag(s *Sentence) []Span {
 		}
 		p1, p2 = t, p1
 	}
+	s.spans = spans
 	return spans
 }
 

@@ -196,3 +196,62 @@ func TestWordSet(t *testing.T) {
 		}
 	}
 }
+
+// TestSentenceMemory: the lower-case forms and shapes written into a
+// sentence's memory stay right while it grows, and a released sentence
+// reused for another text computes the same features as a new one.
+func TestSentenceMemory(t *testing.T) {
+	g := smallGazetteer(t)
+	cases := []struct{ w, lower, shape string }{
+		{"Anna", "anna", "Xx"},
+		{"anna", "anna", "x"},
+		{"MRN", "mrn", "X"},
+		{"McDonald", "mcdonald", "XxXx"},
+		{"J.", "j.", "X."},
+		{"O'Neil", "o'neil", "X'Xx"},
+		{"Müller", "müller", "Xx"},
+		{"ÉLODIE", "élodie", "X"},
+		{"A1b2C3d4E5f6G7h8I9", "a1b2c3d4e5f6g7h8i9", "XdxdXdxdXdxdXdxd"},
+		{"王小明", "王小明", "L"},
+	}
+	var toks []Token
+	for k := 0; k < 40; k++ { // enough words to move the memory while it fills
+		for _, c := range cases {
+			toks = append(toks, Token{Text: c.w, Before: " "})
+		}
+	}
+	s := NewSentence(g, toks)
+	for i := range toks {
+		s.at(i)
+	}
+	for i := range toks {
+		c := cases[i%len(cases)]
+		if in := s.at(i); in.lower != c.lower || in.shape != c.shape {
+			t.Errorf("token %d %q: lower %q shape %q, want %q %q", i, c.w, in.lower, in.shape, c.lower, c.shape)
+		}
+	}
+	s.Release()
+
+	// A sentence of NewSentence, released after other texts, against one
+	// that never was in the pool.
+	feats := func(s *Sentence) string {
+		var out [][]uint32
+		for i := range s.Toks {
+			out = append(out, s.features(i, PER, O, nil))
+		}
+		return fmt.Sprint(out)
+	}
+	toks, _ = Tokenize("Dr Kowalski met Anna in Hamburg")
+	want := feats(&Sentence{Toks: toks, inf: make([]info, len(toks)), g: g})
+	for _, other := range []string{"WILL Kowalski O'Neil McDonald will call", "Anna"} {
+		o, _ := Tokenize(other)
+		s := NewSentence(g, o)
+		feats(s)
+		s.Release()
+		s = NewSentence(g, toks)
+		if got := feats(s); got != want {
+			t.Errorf("after %q, a reused sentence computes other features:\n%s\nwant\n%s", other, got, want)
+		}
+		s.Release()
+	}
+}
