@@ -69,7 +69,7 @@ func (st *scanState) names() {
 	claimed := st.claimedBytes()
 	german := st.germanText()
 	sent := ner.NewSentence(g, toks)
-	sent.Lookup = st.gaz
+	sent.Lookup = st.lookup
 	for _, sp := range m.Tag(sent) {
 		if sp.Margin < minMargin[sp.Tag] || claimed.any(st.words[sp.Start].s, st.words[sp.End-1].e) ||
 			sp.Tag != ner.PER && st.ordinaryOnly(g, sp.Start, sp.End) ||

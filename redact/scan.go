@@ -7,6 +7,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/custos-gateway/custos/redact/internal/ner"
 	"github.com/nyaruka/phonenumbers"
 )
 
@@ -69,7 +70,8 @@ func (sc *Scanner) detectNorm(text string, depth int) (normalized, []Finding) {
 	n := normalize(text)
 	wp := wordPool.Get().(*[]word)
 	words := tokenize(n.s, (*wp)[:0])
-	st := scanState{sc: sc, text: n.s, words: words, depth: depth}
+	st := statePool.Get().(*scanState)
+	*st = scanState{sc: sc, text: n.s, words: words, depth: depth, lookup: st.lookup}
 	st.scanHL7()
 	st.scanPrivateKeys()
 	if !n.ascii {
@@ -91,10 +93,20 @@ func (sc *Scanner) detectNorm(text string, depth int) (normalized, []Finding) {
 	}
 	markPersonalDates(n.s, fs)
 	st.releaseEnts()
+	*st = scanState{lookup: st.lookup} // the pool keeps no text or findings
+	statePool.Put(st)
 	*wp = words[:0]
 	wordPool.Put(wp)
 	return n, fs
 }
+
+// statePool holds scan states for reuse: a state is the largest of a
+// short text's allocations, and its lookup is bound to it once.
+var statePool = sync.Pool{New: func() any {
+	st := new(scanState)
+	st.lookup = st.gaz
+	return st
+}}
 
 type scanState struct {
 	sc    *Scanner
@@ -104,9 +116,11 @@ type scanState struct {
 	depth int
 	// inner holds, by URL start, the findings inside that URL.
 	inner map[int][]Finding
-	// ents caches gazetteer entries by word (in entsBuf, from a pool).
+	// ents caches gazetteer entries by word (in entsBuf, from a pool);
+	// lookup is gaz bound to the state, for the tagger.
 	ents    []gazEnt
 	entsBuf *[]gazEnt
+	lookup  func(k int) ner.Entry
 	// consumed marks a number that context identifies as a (failed)
 	// identifier: it is nothing else either.
 	consumed bool
