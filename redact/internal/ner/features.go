@@ -472,7 +472,7 @@ var (
 func (s *Sentence) features(i int, p1, p2 Tag, out []uint32) []uint32 {
 	in := s.at(i)
 	f := func(k feat, parts ...string) { out = append(out, k.of(parts...)) }
-	f(kBias)
+	out = append(out, biasFeat)
 	f(kWord, in.lower)
 	lw := in.lower
 	if n := len(lw); n > 3 {
@@ -481,11 +481,11 @@ func (s *Sentence) features(i int, p1, p2 Tag, out []uint32) []uint32 {
 		f(kPre3, prefix(lw, 3))
 	}
 	f(kShape, in.shape)
-	f(kGazFirst, string('0'+in.e.First))
-	f(kGazLast, string('0'+in.e.Last))
-	f(kGazClass, in.class())
+	f(kGazFirst, runeStr['0'+in.e.First])
+	f(kGazLast, runeStr['0'+in.e.Last])
+	out = append(out, classFeat[in.cls])
 	f(kGazClassShape, in.class(), in.shape)
-	f(kGazFreq, string('0'+in.e.First), string('0'+in.e.Last), boolStr(in.e.Flags&Ordinary != 0), boolStr(in.upper))
+	f(kGazFreq, runeStr['0'+in.e.First], runeStr['0'+in.e.Last], boolStr(in.e.Flags&Ordinary != 0), boolStr(in.upper))
 	gb := gapClass(s.Toks[i].Before)
 	ga := "$"
 	if i+1 < len(s.Toks) {
@@ -493,9 +493,7 @@ func (s *Sentence) features(i int, p1, p2 Tag, out []uint32) []uint32 {
 	}
 	f(kGap, gb, ga)
 	start := i == 0 || gb == "." || gb == "nl"
-	f(kStart, boolStr(start), in.class())
-	f(kTag1, p1.String())
-	f(kTag12, p1.String(), p2.String())
+	out = append(out, startFeat[b2i(start)][in.cls], tag1Feat[p1], tag12Feat[p1][p2])
 	f(kTag1Shape, p1.String(), in.shape)
 	f(kTag1Gap, p1.String(), gb)
 	if i > 0 {
@@ -522,7 +520,7 @@ func (s *Sentence) features(i int, p1, p2 Tag, out []uint32) []uint32 {
 			}
 		}
 	} else {
-		f(kWordPrev, "^")
+		out = append(out, firstFeat)
 	}
 	if i+1 < len(s.Toks) {
 		n := s.at(i + 1)
@@ -536,12 +534,51 @@ func (s *Sentence) features(i int, p1, p2 Tag, out []uint32) []uint32 {
 			f(kWordNext2, s.lowerAt(i+2))
 		}
 	} else {
-		f(kWordNext, "$")
+		out = append(out, lastFeat)
 	}
 	if orgHeads.Has(in.lower) {
 		f(kOrgHead, boolStr(in.upper))
 	}
 	return out
+}
+
+// The features of few values, hashed once: kBias, kGazClass by class,
+// kStart by start and class, kTag1 and kTag12 by tags, and kWordPrev and
+// kWordNext at the sentence's ends.
+var (
+	biasFeat  = kBias.of()
+	firstFeat = kWordPrev.of("^")
+	lastFeat  = kWordNext.of("$")
+	classFeat [256]uint32
+	startFeat [2][256]uint32
+	tag1Feat  [NumTags]uint32
+	tag12Feat [NumTags][NumTags]uint32
+	runeStr   [256]string // string(rune(v)) by v, for the gazetteer's counts
+	_         = initFeats()
+)
+
+func initFeats() bool {
+	for c := range classFeat {
+		classFeat[c] = kGazClass.of(classNames[c])
+		for b := range startFeat {
+			startFeat[b][c] = kStart.of(boolStr(b == 1), classNames[c])
+		}
+		runeStr[c] = string(rune(c))
+	}
+	for t1 := range NumTags {
+		tag1Feat[t1] = kTag1.of(t1.String())
+		for t2 := range NumTags {
+			tag12Feat[t1][t2] = kTag12.of(t1.String(), t2.String())
+		}
+	}
+	return true
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func boolStr(b bool) string {

@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-func smallGazetteer(t *testing.T) *Gazetteer {
+func smallGazetteer(t testing.TB) *Gazetteer {
 	t.Helper()
 	g := &Gazetteer{}
 	g.Set("Anna", Entry{First: 5})
@@ -19,7 +19,7 @@ func smallGazetteer(t *testing.T) *Gazetteer {
 }
 
 // reload marshals g and loads it again, as the embedded gazetteer is.
-func reload(t *testing.T, g *Gazetteer) *Gazetteer {
+func reload(t testing.TB, g *Gazetteer) *Gazetteer {
 	t.Helper()
 	b, err := g.Marshal()
 	if err != nil {
@@ -255,3 +255,49 @@ func TestSentenceMemory(t *testing.T) {
 		s.Release()
 	}
 }
+
+func BenchmarkFeatures(b *testing.B) {
+	g := smallGazetteer(b)
+	toks, _ := Tokenize("You are a careful assistant. Answer briefly, Dr Kowalski in Hamburg.")
+	out := make([]uint32, 0, 64)
+	b.ReportAllocs()
+	for b.Loop() {
+		s := NewSentence(g, toks)
+		for i := range toks {
+			out = s.features(i, PER, O, out[:0])
+		}
+		s.Release()
+	}
+}
+
+// TestFeatureHashes: the features of some sentences, under every pair of
+// previous tags, hash to what the model was trained with (the sum below
+// was taken before any feature was read from a table).
+func TestFeatureHashes(t *testing.T) {
+	g := smallGazetteer(t)
+	h := uint64(14695981039346656037)
+	for _, text := range []string{
+		"Dr Kowalski met Anna in Hamburg", "my name is anna, call me", "WILL O'Neil McDonald J. Kowalski-Smith",
+		"Müller ÉLODIE 王小明 straße", "the Bank of Hamburg GmbH, will", "a", "",
+	} {
+		toks, _ := Tokenize(text)
+		s := NewSentence(g, toks)
+		for i := range toks {
+			for p1 := range NumTags {
+				for p2 := range NumTags {
+					for _, f := range s.features(i, p1, p2, nil) {
+						h = (h ^ uint64(f)) * 1099511628211
+					}
+				}
+			}
+		}
+		s.Release()
+	}
+	if h != featureSum {
+		t.Errorf("features hash to %#x, want %#x", h, featureSum)
+	}
+}
+
+// featureSum is TestFeatureHashes's sum, taken with features hashing every
+// value (commit 1653478).
+const featureSum uint64 = 0xe9d71fcce764410f
