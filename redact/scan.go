@@ -1188,10 +1188,9 @@ func (st *scanState) person(i int) int {
 		}
 		break
 	}
-	bare := func(k int) string {
-		w := st.text[words[k].s:words[k].e]
-		w = strings.TrimSuffix(strings.TrimSuffix(w, "'s"), "’s")
-		return strings.TrimRight(w, ".'")
+	if nameTitles.HasLower(strings.TrimRight(t, ".")) {
+		// The title itself: the name starts after it.
+		return i
 	}
 	// A title or label before the name.
 	prev := ""
@@ -1200,28 +1199,14 @@ func (st *scanState) person(i int) int {
 	}
 	titled := nameTitles.HasLower(prev) && i > 0 && words[i].s-words[i-1].e <= 2
 	labelled := st.labelBefore(words[i].s)
-	if nameTitles.HasLower(strings.TrimRight(t, ".")) {
-		// The title itself: the name starts after it.
-		return i
-	}
-	firstBits := lex[bare(i)]
-	lastBits := lex[bare(end)]
-	unambiguous := 0
-	known := 0
-	for k := i; k <= end; k++ {
-		b := lex[bare(k)]
-		if b&(nameFirst|nameLast) != 0 {
-			known++
-			if b&nameAmbiguous == 0 {
-				unambiguous++
-			}
-		}
-	}
+	firstBits := lex[st.bareWord(i)]
+	lastBits := lex[st.bareWord(end)]
+	known, unambiguous := st.lexCounts(lex, i, end, firstBits, lastBits)
 	firstClear := firstBits&nameFirst != 0 && firstBits&nameAmbiguous == 0
 	lastClear := lastBits&nameLast != 0 && lastBits&nameAmbiguous == 0
 	switch {
 	case titled || labelled:
-		if end == i && lex[bare(i)] == 0 && !titled {
+		if end == i && firstBits == 0 && !titled {
 			// A label alone needs some lexical support for a one-word name.
 			if !strings.HasSuffix(strings.TrimSpace(st.before(words[i].s, 24)), ":") {
 				return i
@@ -1235,16 +1220,44 @@ func (st *scanState) person(i int) int {
 	case end > i && known == end-i+1 && unambiguous >= 1:
 		st.add(Person, words[i].s, words[end].e, 0.8)
 		return end + 1
-	case end == i+1 && firstClear && !commonCapWord(bare(end)):
+	case end == i+1 && firstClear && !commonCapWord(st.bareWord(end)):
 		// A known given name and a surname the lexicon lacks.
 		st.add(Person, words[i].s, words[end].e, 0.75)
 		return end + 1
-	case end == i+1 && lastClear && firstBits&nameAmbiguous == 0 && !commonCapWord(bare(i)) && !sentenceStart(st.text, words[i].s):
+	case end == i+1 && lastClear && firstBits&nameAmbiguous == 0 && !commonCapWord(st.bareWord(i)) && !sentenceStart(st.text, words[i].s):
 		// A given name the lexicon lacks and a known surname.
 		st.add(Person, words[i].s, words[end].e, 0.7)
 		return end + 1
 	}
 	return i
+}
+
+// bareWord is word k without a possessive or trailing dots and quotes.
+func (st *scanState) bareWord(k int) string {
+	w := st.text[st.words[k].s:st.words[k].e]
+	w = strings.TrimSuffix(strings.TrimSuffix(w, "'s"), "’s")
+	return strings.TrimRight(w, ".'")
+}
+
+// lexCounts counts the words of [i, end] the lexicon knows as names, and
+// those of them it knows as no other word; first and last are the bits of
+// words i and end, already looked up.
+func (st *scanState) lexCounts(lex map[string]uint8, i, end int, first, last uint8) (known, unambiguous int) {
+	for k := i; k <= end; k++ {
+		b := first
+		if k == end {
+			b = last
+		} else if k > i {
+			b = lex[st.bareWord(k)]
+		}
+		if b&(nameFirst|nameLast) != 0 {
+			known++
+			if b&nameAmbiguous == 0 {
+				unambiguous++
+			}
+		}
+	}
+	return known, unambiguous
 }
 
 // isNameWord is a capitalized word with at least one lower-case letter
