@@ -67,10 +67,11 @@ func (st *scanState) names() {
 		prev = w.e
 	}
 	claimed := st.claimedBytes()
-	german := st.germanText()
 	sent := ner.NewSentence(g, toks)
 	sent.Lookup = st.lookup
-	for _, sp := range m.Tag(sent) {
+	spans := m.Tag(sent)
+	german := len(spans) > 0 && st.germanText() // read by the filters of spans alone
+	for _, sp := range spans {
 		if sp.Margin < minMargin[sp.Tag] || claimed.any(st.words[sp.Start].s, st.words[sp.End-1].e) ||
 			sp.Tag != ner.PER && st.ordinaryOnly(g, sp.Start, sp.End) ||
 			sp.Tag != ner.PER && st.noPlaceOrOrg(g, sp.Start, sp.End, german) ||
