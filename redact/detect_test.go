@@ -15,6 +15,7 @@ func TestDetectsShapes(t *testing.T) {
 		want       string
 	}{
 		{"zip with label", "ZIP: 6280", redact.PostalCode, "6280"},
+		{"spaced nino", "National Insurance EK 99 57 88 C.", redact.UKNINO, "EK 99 57 88 C"},
 		{"zip sentence", "my zip code is 30310, thanks", redact.PostalCode, "30310"},
 		{"cidr", "block 10.12.0.0/16 at the edge", redact.IPAddress, "10.12.0.0/16"},
 		{"ipv4 with port", "connect to 192.168.4.20:8443 now", redact.IPAddress, "192.168.4.20:8443"},
