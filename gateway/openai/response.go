@@ -67,6 +67,9 @@ func ReadUsage(body []byte) *Usage {
 	if err != nil || !found || body[start] != '{' {
 		return nil
 	}
+	if u, ok := quickUsage(body[start:end]); ok {
+		return u
+	}
 	var u Usage
 	if err := json.Unmarshal(body[start:end], &u); err != nil {
 		return nil
