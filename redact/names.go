@@ -99,6 +99,7 @@ func (st *scanState) names() {
 	st.namesNotOrgs()
 	st.places(g, claimed)
 	st.groups(g, claimed)
+	clear(toks) // the tokens point into the request's text
 	*tp = toks[:0]
 	nerTokPool.Put(tp)
 }

@@ -81,11 +81,14 @@ func NewSentence(g *Gazetteer, toks []Token) *Sentence {
 	return s
 }
 
-// Release returns the sentence's working memory for reuse; the sentence,
-// and the spans Tag returned for it, must not be used after.
+// Release returns the sentence's working memory for reuse, cleared (it
+// held lower-case copies of the text's words); the sentence, and the spans
+// Tag returned for it, must not be used after. A second Release is
+// harmless only until the sentence is handed out again.
 func (s *Sentence) Release() {
 	if s.live {
 		clear(s.inf)
+		clear(s.mem)
 		*s = Sentence{inf: s.inf[:0], mem: s.mem[:0], spans: s.spans[:0]}
 		sentPool.Put(s)
 	}

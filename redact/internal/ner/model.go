@@ -53,7 +53,7 @@ type Span struct {
 // Tag tags every candidate token greedily left to right and returns the
 // spans of equal tags, joined across plain spaces (and the dot of an
 // initial or a hyphen) but never across other punctuation. The spans are
-// in the sentence's memory, valid until its Release.
+// in the sentence's memory, valid until its Release or the next Tag of it.
 func (m *Model) Tag(s *Sentence) []Span {
 	spans := s.spans[:0]
 	var buf [64]uint32

@@ -3,6 +3,7 @@ package ner
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -230,7 +231,20 @@ func TestSentenceMemory(t *testing.T) {
 			t.Errorf("token %d %q: lower %q shape %q, want %q %q", i, c.w, in.lower, in.shape, c.lower, c.shape)
 		}
 	}
+	// Released, it keeps no token's state and no reference to the text,
+	// whether or not the pool hands it out again (under -race the pool
+	// drops some of what it is given).
+	inf, mem := s.inf[:cap(s.inf)], s.mem[:cap(s.mem)]
 	s.Release()
+	for i, in := range inf {
+		if in != (info{}) {
+			t.Fatalf("released sentence keeps token %d: %+v", i, in)
+		}
+	}
+	if s.Toks != nil || s.Lookup != nil || s.g != nil || s.live || len(s.mem) != 0 || len(s.spans) != 0 ||
+		slices.ContainsFunc(mem, func(b byte) bool { return b != 0 }) {
+		t.Fatalf("released sentence keeps references or text: %+v", s)
+	}
 
 	// A sentence of NewSentence, released after other texts, against one
 	// that never was in the pool.
@@ -298,6 +312,6 @@ func TestFeatureHashes(t *testing.T) {
 	}
 }
 
-// featureSum is TestFeatureHashes's sum, taken with features hashing every
-// value (commit 1653478).
+// featureSum is TestFeatureHashes's sum, taken on the form that hashed
+// every feature's value at every token.
 const featureSum uint64 = 0xe9d71fcce764410f
