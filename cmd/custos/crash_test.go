@@ -52,6 +52,7 @@ func sigkillRounds(t *testing.T, mode string) {
 	auditPath := filepath.Join(dir, "audit.db")
 	acked := map[string]bool{}
 	topUps := int64(10_000_000) // the dev credit, then each round's refill
+	var pending int64           // costs the last kill left in the write-ahead file
 	var refused atomic.Int64    // 402s: the storm ran the credit dry
 	for round := range faultRounds() {
 		if round >= 1 {
@@ -121,7 +122,7 @@ func sigkillRounds(t *testing.T, mode string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		checkJournal(t, bin, dir, auditPath, exp, round, topUps)
+		pending = checkJournal(t, bin, dir, auditPath, exp, round, topUps)
 		outcomes, intents := map[string]bool{}, map[string]bool{}
 		for _, line := range bytes.Split(bytes.TrimSpace(exp), []byte("\n")) {
 			var r struct {
@@ -163,7 +164,7 @@ func sigkillRounds(t *testing.T, mode string) {
 	if faultRounds() > 1 && refused.Load() == 0 {
 		t.Errorf("no request was refused for credit: the storms never ran the balance dry")
 	}
-	restartHoldsNothing(t, dir, mode, auditPath)
+	restartHoldsNothing(t, dir, mode, auditPath, pending)
 }
 
 // setCredit sets the dev account's credit, offline on the killed
@@ -191,8 +192,10 @@ func setCredit(t *testing.T, bin, dir, auditPath string, keep int64) (toppedUp i
 }
 
 // checkJournal: after a kill the journal verifies and reconciles with the
-// audit records' costs, and no request carries two charges.
-func checkJournal(t *testing.T, bin, dir, auditPath string, export []byte, round int, topUps int64) {
+// audit records' costs, and no request carries two charges. It returns the
+// costs of the records the kill left in the write-ahead file, which the
+// next start charges.
+func checkJournal(t *testing.T, bin, dir, auditPath string, export []byte, round int, topUps int64) (pending int64) {
 	t.Helper()
 	out, err := exec.Command(bin, "credit", "verify", "--json", "--db", auditPath, "--pubkey", filepath.Join(dir, "audit-signing.pem.pub")).Output()
 	var rep struct {
@@ -218,6 +221,8 @@ func checkJournal(t *testing.T, bin, dir, auditPath string, export []byte, round
 			// but charged when the next start commits them.
 			if r.Seq <= rep.Audit.LastSeq {
 				costs += r.Cost.Micros
+			} else {
+				pending += r.Cost.Micros
 			}
 		}
 	}
@@ -230,16 +235,20 @@ func checkJournal(t *testing.T, bin, dir, auditPath string, export []byte, round
 	if a.Charges != costs || a.AuditCosts != costs || a.Credits-a.Charges != a.Balance || a.Balance < 0 || a.TopUps != topUps {
 		t.Errorf("round %d: journal %+v, audit costs %d: want charges = audit costs = credits − balance, top-ups %d", round, a, costs, topUps)
 	}
+	return pending
 }
 
 // restartHoldsNothing starts the server once more on the log: what the
-// killed servers held is released, and the balance is the journal's.
-func restartHoldsNothing(t *testing.T, dir, mode, auditPath string) {
+// killed servers held is released, and the balance is the journal's less
+// the pending costs the start charges as it commits the records the last
+// kill left in the write-ahead file.
+func restartHoldsNothing(t *testing.T, dir, mode, auditPath string, pending int64) {
 	t.Helper()
 	bals, err := ledger.Balances(auditPath)
 	if err != nil || len(bals) != 1 {
 		t.Fatalf("balances %+v %v", bals, err)
 	}
+	t.Logf("restart: journal balance %d, %d pending in the write-ahead file", bals[0].Micros, pending)
 	srv := startServe(t, dir, []string{"CUSTOS_AUDIT_DURABILITY=" + mode}, "serve", "--dev", "--dev-key", "cst_crash", "--listen", "127.0.0.1:0", "--audit", auditPath)
 	req, _ := http.NewRequest(http.MethodGet, srv.addr+"/v1/credits", nil)
 	req.Header.Set("Authorization", "Bearer cst_crash")
@@ -252,7 +261,8 @@ func restartHoldsNothing(t *testing.T, dir, mode, auditPath string) {
 		Balance  int64 `json:"balance_micros"`
 		Reserved int64 `json:"reserved_micros"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&c); err != nil || c.Reserved != 0 || c.Balance != bals[0].Micros {
-		t.Errorf("after the kills: credits %+v (%v), want nothing reserved and the journal's balance %d", c, err, bals[0].Micros)
+	if err := json.NewDecoder(resp.Body).Decode(&c); err != nil || c.Reserved != 0 || c.Balance != bals[0].Micros-pending {
+		t.Errorf("after the kills: credits %+v (%v), want nothing reserved and the journal's balance %d less %d pending",
+			c, err, bals[0].Micros, pending)
 	}
 }
