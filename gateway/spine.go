@@ -168,8 +168,8 @@ func (s *Server) recordOutcome(ex *exchange) error {
 // logRequest writes the request's one log line: metadata only.
 func (s *Server) logRequest(ex *exchange, stages map[string]time.Duration, end time.Time) {
 	ap := logAttrPool.Get().(*[]slog.Attr)
-	defer func() { clear(*ap); logAttrPool.Put(ap) }() // no request's values kept
 	attrs := (*ap)[:0]
+	defer func() { clear(attrs); *ap = attrs[:0]; logAttrPool.Put(ap) }() // no request's values kept
 	attrs = append(attrs,
 		slog.String("request_id", ex.meta.id),
 		slog.String("route", ex.meta.route.path),
@@ -199,12 +199,10 @@ func (s *Server) logRequest(ex *exchange, stages map[string]time.Duration, end t
 	}
 	if al, ok := s.log.Handler().(attrLogger); ok {
 		if done, _ := al.logAttrs(level, "request", attrs); done {
-			*ap = attrs
 			return // a failed write is slog's too: it drops the line
 		}
 	}
 	s.log.LogAttrs(context.Background(), level, "request", attrs...)
-	*ap = attrs
 }
 
 var logAttrPool = sync.Pool{New: func() any { a := make([]slog.Attr, 0, 32); return &a }}
