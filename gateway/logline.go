@@ -20,7 +20,6 @@ import (
 type jsonLog struct {
 	slog.Handler // slog.NewJSONHandler(w, opts) with only opts.Level set
 	w            io.Writer
-	level        slog.Leveler
 }
 
 // attrLogger writes a line from its attributes; false: not written (the
@@ -32,7 +31,7 @@ type attrLogger interface {
 // newJSONLog returns slog's JSON handler on w with level, and the fast
 // path beside it. w must take concurrent writes of one line each.
 func newJSONLog(w io.Writer, level slog.Leveler) jsonLog {
-	return jsonLog{Handler: slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}), w: w, level: level}
+	return jsonLog{Handler: slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}), w: w}
 }
 
 var lineBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}

@@ -21,11 +21,13 @@ func quickUsage(b []byte) (*Usage, bool) {
 		case "total_tokens":
 			bit, ok = 4, wholeNumber(v, &u.TotalTokens)
 		case "prompt_tokens_details":
-			u.PromptTokensDetails = &PromptDetails{}
-			bit, ok = 8, promptDetails(v, u.PromptTokensDetails)
+			d := &PromptDetails{}
+			u.PromptTokensDetails = d
+			bit, ok = 8, counts(v, []string{"cached_tokens", "cache_write_tokens"}, &d.CachedTokens, &d.CacheWriteTokens)
 		case "completion_tokens_details":
-			u.CompletionTokensDetails = &CompletionDetails{}
-			bit, ok = 16, completionDetails(v, u.CompletionTokensDetails)
+			d := &CompletionDetails{}
+			u.CompletionTokensDetails = d
+			bit, ok = 16, counts(v, []string{"reasoning_tokens"}, &d.ReasoningTokens)
 		default:
 			var skip int64
 			return wholeNumber(v, &skip) // a count this gateway does not read
@@ -39,32 +41,18 @@ func quickUsage(b []byte) (*Usage, bool) {
 	return u, ok
 }
 
-func promptDetails(b []byte, d *PromptDetails) bool {
+// counts reads an object of whole numbers, the members named into their
+// fields, each at most once, and skips the rest (counts this gateway does
+// not read).
+func counts(b []byte, names []string, fields ...*int64) bool {
 	var seen uint
 	return members(b, func(key, v []byte) bool {
 		var skip int64
 		p, bit := &skip, uint(0)
-		switch string(key) {
-		case "cached_tokens":
-			p, bit = &d.CachedTokens, 1
-		case "cache_write_tokens":
-			p, bit = &d.CacheWriteTokens, 2
-		}
-		if !wholeNumber(v, p) || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return true
-	})
-}
-
-func completionDetails(b []byte, d *CompletionDetails) bool {
-	var seen uint
-	return members(b, func(key, v []byte) bool {
-		var skip int64
-		p, bit := &skip, uint(0)
-		if string(key) == "reasoning_tokens" {
-			p, bit = &d.ReasoningTokens, 1
+		for i, n := range names {
+			if n == string(key) {
+				p, bit = fields[i], 1<<i
+			}
 		}
 		if !wholeNumber(v, p) || seen&bit != 0 {
 			return false
