@@ -26,6 +26,7 @@ func measure(ctx context.Context, t Target, w *Workload, l Load, pr *progress) (
 	self := os.Getpid()
 	srvBefore, srvErr := readProc("/proc", pid)
 	benchBefore, _ := readProc("/proc", self)
+	hostBefore, _ := readHostCPU("/proc")
 	begin := time.Now()
 	pr.start("measuring", l.Duration, l.Requests)
 	tl := runPhase(ctx, c, l, l.Duration, l.Requests, pr.counters())
@@ -39,6 +40,9 @@ func measure(ctx context.Context, t Target, w *Workload, l Load, pr *progress) (
 	}
 	wall := end.Sub(begin)
 	r := resultOf(t, tl, wall)
+	if hostAfter, err := readHostCPU("/proc"); err == nil {
+		r.Steal = stealShare(hostBefore, hostAfter)
+	}
 	if pid > 0 && srvErr == nil {
 		after, err := readProc("/proc", pid)
 		if err == nil {

@@ -36,6 +36,7 @@ func (r *Report) finish(inProcess bool) {
 	if idle {
 		r.Notes = append(r.Notes, "the stub and bare proxy are this binary run as `custos bench stub|proxy`: their idle RSS is mostly its package initialisation; compare peak RSS above idle as well")
 	}
+	r.Notes = append(r.Notes, stealNotes(r)...)
 	r.Notes = append(r.Notes,
 		"latency is measured from each request's intended send time to its last byte; time to first token to the first SSE data event",
 		"CPU is user + system time from /proc in 10 ms ticks over the measured phase; peak RSS is the process's lifetime peak (VmHWM)")

@@ -92,6 +92,13 @@ type Result struct {
 	// requests/s in the order measured; the figures above are the median
 	// round's.
 	RoundsRPS []float64 `json:"rounds_rps,omitempty"`
+	// Steal is the share of the machine's CPU time the hypervisor gave to
+	// other guests during the measured phase (steal in /proc/stat); a phase
+	// with steal measured a slower machine than the others.
+	Steal *float64 `json:"host_steal_share,omitempty"`
+	// RoundsSteal is every round's Steal, in the order measured, when each
+	// was read.
+	RoundsSteal []float64 `json:"rounds_host_steal_share,omitempty"`
 }
 
 // Ratios are a target's figures divided by the bare proxy's.

@@ -251,6 +251,12 @@ func medianRound(rs []Result) Result {
 	for i := range rs {
 		r.RoundsRPS[i] = rs[i].RPS
 	}
+	for i := range rs {
+		if rs[i].Steal == nil {
+			return r
+		}
+		r.RoundsSteal = append(r.RoundsSteal, *rs[i].Steal)
+	}
 	return r
 }
 

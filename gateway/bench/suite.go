@@ -170,7 +170,15 @@ func roundNotes(r *Report, rounds int) []string {
 			for _, v := range res.RoundsRPS {
 				rps = append(rps, fmtRPS(v))
 			}
-			parts = append(parts, res.Target+" "+strings.Join(rps, " / "))
+			part := res.Target + " " + strings.Join(rps, " / ")
+			if len(res.RoundsSteal) == len(res.RoundsRPS) {
+				var st []string
+				for _, v := range res.RoundsSteal {
+					st = append(st, fmt.Sprintf("%.0f%%", v*100))
+				}
+				part += " (host steal " + strings.Join(st, " / ") + ")"
+			}
+			parts = append(parts, part)
 		}
 		out = append(out, fmt.Sprintf("%s: requests/s by round: %s", lr.Name, strings.Join(parts, "; ")))
 	}
