@@ -14,47 +14,85 @@ import (
 // compared as their bytes, escapes decoded; invalid UTF-8 is compared as it
 // is, not replaced by U+FFFD as encoding/json does.
 func Find(data []byte, key string) (start, end int, found bool, err error) {
+	dup, bad := false, false
+	err = Members(data, func(name []byte, vs, ve int) bool {
+		match, ok := nameIs(name, key)
+		bad = !ok
+		if !match {
+			return ok
+		}
+		dup = found
+		start, end, found = vs, ve, true
+		return !dup
+	})
+	switch {
+	case err != nil || bad:
+		return 0, 0, false, ErrSyntax
+	case dup:
+		return 0, 0, false, ErrDuplicateKey
+	}
+	return start, end, found, nil
+}
+
+// Members calls fn with each top-level member of the JSON object data, in
+// order: its name as written between the quotes (escapes not decoded) and
+// the byte span [start, end) of its value, until fn returns false. Values
+// are skipped by their brackets and strings, as Find skips them; data that
+// is not an object (or, when fn never stops, has anything but whitespace
+// after it) is an ErrSyntax.
+func Members(data []byte, fn func(name []byte, start, end int) bool) error {
 	s := scanner{data: data}
 	s.space()
 	if !s.eat('{') {
-		return 0, 0, false, ErrSyntax
+		return ErrSyntax
 	}
 	s.space()
 	if s.eat('}') {
-		return 0, 0, false, s.tail()
+		return s.tail()
 	}
 	for {
-		k, ok := s.key()
-		if !ok {
-			return 0, 0, false, ErrSyntax
+		from := s.i
+		if !s.skipString() {
+			return ErrSyntax
 		}
+		name := s.data[from+1 : s.i-1]
 		s.space()
 		if !s.eat(':') {
-			return 0, 0, false, ErrSyntax
+			return ErrSyntax
 		}
 		s.space()
 		vs := s.i
 		if !s.skipValue(0) {
-			return 0, 0, false, ErrSyntax
+			return ErrSyntax
 		}
-		if k == key {
-			if found {
-				return 0, 0, false, ErrDuplicateKey
-			}
-			start, end, found = vs, s.i, true
+		if !fn(name, vs, s.i) {
+			return nil
 		}
 		s.space()
 		if s.eat('}') {
-			if err := s.tail(); err != nil {
-				return 0, 0, false, err
-			}
-			return start, end, found, nil
+			return s.tail()
 		}
 		if !s.eat(',') {
-			return 0, 0, false, ErrSyntax
+			return ErrSyntax
 		}
 		s.space()
 	}
+}
+
+// nameIs reports whether a member name as written is key once unescaped,
+// and false for ok when its escapes are not JSON's; only a name with
+// escapes is decoded (and allocates).
+func nameIs(name []byte, key string) (match, ok bool) {
+	if bytes.IndexByte(name, '\\') < 0 {
+		return string(name) == key, true
+	}
+	var k string
+	quoted := make([]byte, 0, len(name)+2)
+	quoted = append(append(append(quoted, '"'), name...), '"')
+	if json.Unmarshal(quoted, &k) != nil {
+		return false, false
+	}
+	return k == key, true
 }
 
 // scanner walks JSON bytes without allocating (but for escaped keys).
@@ -84,23 +122,6 @@ func (s *scanner) tail() error {
 		return ErrSyntax
 	}
 	return nil
-}
-
-// key reads a member name, unescaped.
-func (s *scanner) key() (string, bool) {
-	from := s.i
-	if !s.skipString() {
-		return "", false
-	}
-	raw := s.data[from:s.i]
-	if bytes.IndexByte(raw, '\\') < 0 {
-		return string(raw[1 : len(raw)-1]), true
-	}
-	var k string
-	if json.Unmarshal(raw, &k) != nil {
-		return "", false
-	}
-	return k, true
 }
 
 // skipString skips a string, escapes included; control characters are
