@@ -48,6 +48,7 @@ var completionPool = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); re
 // release gives the buffer back once the request has ended.
 func (c *completionText) release() {
 	if c.buf != nil && cap(c.buf) <= 64<<10 {
+		clear(c.buf) // the answer's text does not wait in the pool for its next use
 		b := c.buf[:0]
 		completionPool.Put(&b)
 	}
