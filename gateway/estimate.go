@@ -38,6 +38,12 @@ func (c *completionText) add(name string, data []byte) {
 	if c.buf == nil {
 		c.buf = (*completionPool.Get().(*[]byte))[:0]
 	}
+	if need := len(c.buf) + binary.MaxVarintLen64 + len(data); need > cap(c.buf) {
+		grown := make([]byte, len(c.buf), max(need, 2*cap(c.buf)))
+		copy(grown, c.buf)
+		clear(c.buf) // the outgrown array does not keep the text either
+		c.buf = grown
+	}
 	c.buf = binary.AppendUvarint(c.buf, uint64(len(data)))
 	c.buf = append(c.buf, data...)
 }
@@ -47,8 +53,8 @@ var completionPool = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); re
 
 // release gives the buffer back once the request has ended.
 func (c *completionText) release() {
+	clear(c.buf) // the answer's text waits neither in the pool nor for the collector
 	if c.buf != nil && cap(c.buf) <= 64<<10 {
-		clear(c.buf) // the answer's text does not wait in the pool for its next use
 		b := c.buf[:0]
 		completionPool.Put(&b)
 	}

@@ -253,6 +253,7 @@ func medianRound(rs []Result) Result {
 	}
 	for i := range rs {
 		if rs[i].Steal == nil {
+			r.RoundsSteal = nil // every round's, or none: a list with gaps would be read as complete
 			return r
 		}
 		r.RoundsSteal = append(r.RoundsSteal, *rs[i].Steal)

@@ -73,14 +73,16 @@ func stealShare(before, after hostCPU) *float64 {
 const stealWarn = 0.05
 
 // stealNotes name every measured phase (every round of every target) in
-// which the hypervisor took more than stealWarn of the machine's CPU.
+// which the hypervisor took more than stealWarn of the machine's CPU, and
+// how many phases had no reading.
 func stealNotes(r *Report) []string {
 	var hit []string
-	worst, read := 0.0, false
+	worst, read, phases := 0.0, 0, 0
 	for _, lr := range r.Loads {
 		for _, res := range lr.Results {
+			phases += max(1, len(res.RoundsRPS))
 			steal := res.RoundsSteal
-			if len(steal) == 0 && res.Steal != nil {
+			if len(steal) == 0 && res.Steal != nil && len(res.RoundsRPS) <= 1 {
 				steal = []float64{*res.Steal}
 			}
 			var rounds []string
@@ -88,23 +90,28 @@ func stealNotes(r *Report) []string {
 				if v > stealWarn {
 					rounds = append(rounds, fmt.Sprintf("%s%.0f%%", roundLabel(i, len(steal)), v*100))
 				}
-				worst, read = max(worst, v), true
+				worst = max(worst, v)
 			}
+			read += len(steal)
 			if len(rounds) > 0 {
 				hit = append(hit, fmt.Sprintf("%s %s %s", lr.Name, res.Target, strings.Join(rounds, ", ")))
 			}
 		}
 	}
-	if len(hit) == 0 {
-		if !read {
-			return nil
-		}
-		return []string{fmt.Sprintf("the host's steal time (/proc/stat) stayed at or below %.0f%% of this machine's CPU in every measured phase (worst %.1f%%)",
-			stealWarn*100, worst*100)}
+	if read == 0 {
+		return nil
 	}
-	return []string{fmt.Sprintf("the host took more than %.0f%% of this machine's CPU (steal time in /proc/stat) while measuring: %s; "+
-		"figures measured under steal are lower than the machine's own and are not comparable between targets (worst %.0f%%)",
-		stealWarn*100, strings.Join(hit, "; "), worst*100)}
+	scope := "every measured phase"
+	if read < phases {
+		scope = fmt.Sprintf("every measured phase read (%d of %d; the others have no reading)", read, phases)
+	}
+	if len(hit) == 0 {
+		return []string{fmt.Sprintf("the host's steal time (/proc/stat, as vmstat's st: a share of all the machine's CPU time, idle included) stayed at or below %.0f%% in %s (worst %.1f%%)",
+			stealWarn*100, scope, worst*100)}
+	}
+	return []string{fmt.Sprintf("the host took more than %.0f%% of this machine's CPU (steal time in /proc/stat, as vmstat's st) while measuring: %s; "+
+		"figures measured under steal are lower than the machine's own and are not comparable between targets (worst %.0f%%, of %s)",
+		stealWarn*100, strings.Join(hit, "; "), worst*100, scope)}
 }
 
 func roundLabel(i, n int) string {

@@ -103,3 +103,30 @@ func TestRunReadsSteal(t *testing.T) {
 		t.Errorf("no note on steal time: %q", rep.Notes)
 	}
 }
+
+// TestStealByRound: a target's rounds list every round's steal or none,
+// the round notes give it beside each round's requests/s, and the steal
+// note says how many phases were read.
+func TestStealByRound(t *testing.T) {
+	f := func(v float64) *float64 { return &v }
+	whole := medianRound([]Result{{RPS: 3, Steal: f(0.01)}, {RPS: 1, Steal: f(0.02)}, {RPS: 2, Steal: f(0.30)}})
+	if !slices.Equal(whole.RoundsSteal, []float64{0.01, 0.02, 0.30}) || *whole.Steal != 0.30 {
+		t.Errorf("every round read: rounds %v, median round's %v", whole.RoundsSteal, *whole.Steal)
+	}
+	gap := medianRound([]Result{{RPS: 3, Steal: f(0.01)}, {RPS: 1}, {RPS: 2, Steal: f(0.30)}})
+	if gap.RoundsSteal != nil {
+		t.Errorf("a round without a reading: rounds %v, want none listed", gap.RoundsSteal)
+	}
+	rep := &Report{Loads: []LoadResult{{Name: "plain, c=64", Results: []Result{
+		{Target: BareProxyName, RoundsRPS: whole.RoundsRPS, RoundsSteal: whole.RoundsSteal, Steal: whole.Steal},
+		{Target: CustosName, RoundsRPS: gap.RoundsRPS, Steal: gap.Steal},
+	}}}}
+	n := stealNotes(rep)
+	if len(n) != 1 || !strings.Contains(n[0], "bare proxy round 3 30%") || !strings.Contains(n[0], "read (3 of 6;") {
+		t.Errorf("steal note: %q", n)
+	}
+	rn := roundNotes(rep, 3)
+	if len(rn) != 2 || !strings.Contains(rn[1], "bare proxy 3 / 1 / 2 (host steal 1% / 2% / 30%)") || strings.Contains(rn[1], "custos 3 / 1 / 2 (") {
+		t.Errorf("round notes: %q", rn)
+	}
+}

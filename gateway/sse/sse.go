@@ -158,19 +158,31 @@ func (r *Reader) readLine() ([]byte, error) {
 	}
 }
 
-// lineEnd is the index of b's first \r or \n, or -1: two byte searches
-// (vectorised) rather than one for either byte (a byte at a time).
+// lineEnd is the index of b's first \r or \n, or -1: two vectorised byte
+// searches rather than one for either byte (a byte at a time), window by
+// window, so that a stream whose lines end in only one of the two is not
+// searched to the buffer's end for the other at every line.
 func lineEnd(b []byte) int {
-	i := bytes.IndexByte(b, '\n')
-	before := b
-	if i >= 0 {
-		before = b[:i]
+	for off := 0; off < len(b); off += lineWindow {
+		w := b[off:min(off+lineWindow, len(b))]
+		i := bytes.IndexByte(w, '\n')
+		before := w
+		if i >= 0 {
+			before = w[:i]
+		}
+		if j := bytes.IndexByte(before, '\r'); j >= 0 {
+			return off + j
+		}
+		if i >= 0 {
+			return off + i
+		}
 	}
-	if j := bytes.IndexByte(before, '\r'); j >= 0 {
-		return j
-	}
-	return i
+	return -1
 }
+
+// lineWindow is the stretch lineEnd searches at once: about an event's
+// line.
+const lineWindow = 512
 
 // fill reads more into the buffer: what is left is moved to the front, and
 // the buffer doubles when a line fills it.
