@@ -171,7 +171,7 @@ func roundNotes(r *Report, rounds int) []string {
 				rps = append(rps, fmtRPS(v))
 			}
 			part := res.Target + " " + strings.Join(rps, " / ")
-			if len(res.RoundsSteal) == len(res.RoundsRPS) {
+			if len(res.RoundsSteal) > 0 && len(res.RoundsSteal) == len(res.RoundsRPS) {
 				var st []string
 				for _, v := range res.RoundsSteal {
 					st = append(st, fmt.Sprintf("%.0f%%", v*100))
