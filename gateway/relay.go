@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -173,7 +172,7 @@ func (s *Server) relayStream(c *gin.Context, ex *exchange, resp *http.Response) 
 			}
 		} else if u := openai.ReadUsage(ev.Data); u != nil {
 			ex.ans.usage = u
-			if ex.ans.stripUsageChunk && ex.meta.dialect.relaysUsageChunk && isUsageOnlyChunk(ev.Data) {
+			if ex.ans.stripUsageChunk && ex.meta.dialect.relaysUsageChunk && openai.UsageOnlyChunk(ev.Data) {
 				continue
 			}
 			s.price(ex)
@@ -222,50 +221,6 @@ func (s *Server) endStream(c *gin.Context, ex *exchange, out streamWriter, cause
 	_ = out.fail(classify(cause))
 	c.Writer.Flush()
 	return cause
-}
-
-// isUsageOnlyChunk reports a stream chunk that carries usage and no choices
-// (no "choices", or an empty or null one), as encoding/json reads it.
-func isUsageOnlyChunk(data []byte) bool {
-	if empty, ok := choicesEmpty(data); ok {
-		return empty
-	}
-	var v struct {
-		Choices []struct{} `json:"choices"`
-	}
-	return json.Unmarshal(data, &v) == nil && len(v.Choices) == 0
-}
-
-// choicesEmpty answers isUsageOnlyChunk without reflection for a valid
-// object whose member names are lower-case ASCII without escapes (names
-// encoding/json would match to "choices" only when they are "choices") and
-// name "choices" at most once; ok is false for anything else.
-func choicesEmpty(data []byte) (empty, ok bool) {
-	if !json.Valid(data) {
-		return false, true // encoding/json refuses it too
-	}
-	empty, ok = true, true
-	seen := false
-	err := jsondoc.Members(data, func(name []byte, start, end int) bool {
-		for _, c := range name {
-			if c >= 'A' && c <= 'Z' || c >= 0x80 || c == '\\' {
-				ok = false
-				return false
-			}
-		}
-		if string(name) != "choices" {
-			return true
-		}
-		if seen {
-			ok = false
-			return false
-		}
-		seen = true
-		v := bytes.TrimSpace(data[start:end])
-		empty = string(v) == "null" || v[0] == '[' && len(bytes.TrimSpace(v[1:len(v)-1])) == 0
-		return true
-	})
-	return empty, ok && err == nil
 }
 
 // restoreWith puts pseudonymized values back into every string of a JSON

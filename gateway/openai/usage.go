@@ -1,5 +1,12 @@
 package openai
 
+import (
+	"bytes"
+	"encoding/json"
+
+	"github.com/custos-gateway/custos/gateway/jsondoc"
+)
+
 // quickUsage reads a usage object of the plain shape providers send
 // (lower-case keys without escapes, whole non-negative numbers of at most
 // 18 digits, the two detail objects of the same shape, each key once)
@@ -62,87 +69,63 @@ func counts(b []byte, names []string, fields ...*int64) bool {
 	})
 }
 
+// UsageOnlyChunk reports a stream chunk that carries usage and no choices
+// (no "choices", or an empty or null one), as encoding/json reads it.
+func UsageOnlyChunk(data []byte) bool {
+	if empty, ok := choicesEmpty(data); ok {
+		return empty
+	}
+	var v struct {
+		Choices []struct{} `json:"choices"`
+	}
+	return json.Unmarshal(data, &v) == nil && len(v.Choices) == 0
+}
+
+// choicesEmpty answers UsageOnlyChunk without reflection for a valid
+// object of plain keys (members') that names "choices" at most once; ok is
+// false for anything else.
+func choicesEmpty(data []byte) (empty, ok bool) {
+	if !json.Valid(data) {
+		return false, true // encoding/json refuses it too
+	}
+	empty, seen := true, false
+	ok = members(data, func(key, v []byte) bool {
+		if string(key) != "choices" {
+			return true
+		}
+		if seen {
+			return false
+		}
+		seen = true
+		v = bytes.TrimSpace(v)
+		empty = string(v) == "null" || v[0] == '[' && len(bytes.TrimSpace(v[1:len(v)-1])) == 0
+		return true
+	})
+	return empty, ok
+}
+
 // members calls f with each member of the object b, which must be all of
-// b: keys of lower-case letters, digits and underscores (so that
-// encoding/json's case-insensitive match of field names picks the same
-// field), values a whole number or, at the top level, an object of such
-// members. False: b is not of that shape, or f said so.
+// b, until f returns false: keys of lower-case letters, digits and
+// underscores (so that encoding/json's case-insensitive match of field
+// names picks the same field). False: b is not such an object, or f said
+// so.
 func members(b []byte, f func(key, v []byte) bool) bool {
-	i := space(b, 0)
-	if i == len(b) || b[i] != '{' {
-		return false
-	}
-	if i = space(b, i+1); i < len(b) && b[i] == '}' {
-		return space(b, i+1) == len(b)
-	}
-	for i < len(b) {
-		k, j, ok := plainKey(b, i)
-		if !ok {
-			return false
-		}
-		if j = space(b, j); j == len(b) || b[j] != ':' {
-			return false
-		}
-		start := space(b, j+1)
-		end := valueEnd(b, start)
-		if end < 0 || !f(k, b[start:end]) {
-			return false
-		}
-		if i = space(b, end); i == len(b) {
-			return false
-		}
-		switch b[i] {
-		case '}':
-			return space(b, i+1) == len(b)
-		case ',':
-			i = space(b, i+1)
-		default:
-			return false
-		}
-	}
-	return false
+	ok := true
+	err := jsondoc.Members(b, func(key []byte, start, end int) bool {
+		ok = plainKey(key) && f(key, b[start:end])
+		return ok
+	})
+	return ok && err == nil
 }
 
-// plainKey reads the key starting at b[i], a quote.
-func plainKey(b []byte, i int) ([]byte, int, bool) {
-	if i >= len(b) || b[i] != '"' {
-		return nil, 0, false
-	}
-	for j := i + 1; j < len(b); j++ {
-		switch c := b[j]; {
-		case c == '"':
-			return b[i+1 : j], j + 1, j > i+1
-		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '_':
-		default:
-			return nil, 0, false
+// plainKey: a key of lower-case letters, digits and underscores.
+func plainKey(k []byte) bool {
+	for _, c := range k {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return false
 		}
 	}
-	return nil, 0, false
-}
-
-// valueEnd is the end of the digits, or of the object without objects or
-// arrays in it, at b[i]; -1 for anything else. (A brace inside a key ends
-// the object early, and members then finds the key unterminated.)
-func valueEnd(b []byte, i int) int {
-	j := i
-	if j < len(b) && b[j] == '{' {
-		for j++; j < len(b) && b[j] != '}'; j++ {
-			if b[j] == '{' || b[j] == '[' {
-				return -1
-			}
-		}
-		if j == len(b) {
-			return -1
-		}
-		return j + 1
-	}
-	for j < len(b) && b[j] >= '0' && b[j] <= '9' {
-		j++
-	}
-	if j == i {
-		return -1
-	}
-	return j
+	return len(k) > 0
 }
 
 // wholeNumber reads v, digits only, into n: no sign, no fraction or
@@ -160,11 +143,4 @@ func wholeNumber(v []byte, n *int64) bool {
 	}
 	*n = x
 	return true
-}
-
-func space(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
 }

@@ -1,11 +1,11 @@
-package gateway
+package openai
 
 import (
 	"encoding/json"
 	"testing"
 )
 
-// usageOnlyByReflection is isUsageOnlyChunk's meaning: what encoding/json
+// usageOnlyByReflection is UsageOnlyChunk's meaning: what encoding/json
 // reads into a struct with a list of choices.
 func usageOnlyByReflection(data []byte) bool {
 	var v struct {
@@ -43,7 +43,7 @@ var usageChunkCases = []struct {
 
 func TestUsageOnlyChunk(t *testing.T) {
 	for _, c := range usageChunkCases {
-		if got := isUsageOnlyChunk([]byte(c.data)); got != c.want || got != usageOnlyByReflection([]byte(c.data)) {
+		if got := UsageOnlyChunk([]byte(c.data)); got != c.want || got != usageOnlyByReflection([]byte(c.data)) {
 			t.Errorf("%s: %v, want %v (encoding/json: %v)", c.data, got, c.want, usageOnlyByReflection([]byte(c.data)))
 		}
 		if _, ok := choicesEmpty([]byte(c.data)); ok == c.reflected {
@@ -51,7 +51,7 @@ func TestUsageOnlyChunk(t *testing.T) {
 		}
 	}
 	chunk := []byte(usageChunkCases[0].data)
-	if n := testing.AllocsPerRun(100, func() { isUsageOnlyChunk(chunk) }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() { UsageOnlyChunk(chunk) }); n != 0 {
 		t.Errorf("a provider's usage chunk: %v allocations, want 0", n)
 	}
 }
@@ -62,7 +62,7 @@ func FuzzUsageOnlyChunk(f *testing.F) {
 		f.Add([]byte(c.data))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if got, want := isUsageOnlyChunk(data), usageOnlyByReflection(data); got != want {
+		if got, want := UsageOnlyChunk(data), usageOnlyByReflection(data); got != want {
 			t.Fatalf("%q: %v, encoding/json reads %v", data, got, want)
 		}
 	})
